@@ -1,0 +1,119 @@
+// A core: one instance of the compiled flight software, wired to the I/O bus. It runs one control cycle
+// at a time under an instruction budget, and reports how the cycle ended — completed, trapped, or
+// stopped by the watchdog — never letting a fault of the flight software become a fault of the tool.
+// Its whole state (linear memory and every mutable global) is readable and writable at a cycle
+// boundary, which is what the comparator, the checkpoint and the upset injector work on.
+import { OUTPUT_CHANNELS } from '../abi/channels.js';
+import { FUEL_GLOBAL, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
+import type { FlightModule } from './flight-module.js';
+import { classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
+
+export type CycleStatus = 'ok' | 'trap' | 'watchdog';
+
+export interface CycleResult {
+  status: CycleStatus;
+  /** Instructions executed (charged) before the cycle ended. */
+  instructions: number;
+  trap: TrapKind | null;
+}
+
+/** Output capture of one core for one cycle: last value per channel, which were written, how many writes. */
+export class OutputCapture {
+  readonly values = new Float64Array(OUTPUT_CHANNELS.length);
+  /** Bit patterns of `values`, for NaN-safe bitwise comparison. */
+  readonly bits = new Uint32Array(this.values.buffer);
+  writtenMask = 0;
+  writes = 0;
+
+  clear(): void {
+    this.writtenMask = 0;
+    this.writes = 0;
+  }
+
+  sameAs(other: OutputCapture): boolean {
+    if (this.writtenMask !== other.writtenMask || this.writes !== other.writes) return false;
+    for (let i = 0; i < this.bits.length; i++) if (this.bits[i] !== other.bits[i]) return false;
+    return true;
+  }
+}
+
+export class Core {
+  readonly outputs = new OutputCapture();
+  private readonly instance: WebAssembly.Instance;
+  private readonly initFn: () => void;
+  private readonly stepFn: () => void;
+  private readonly fuel: WebAssembly.Global;
+  readonly memory: WebAssembly.Memory;
+  /** State globals in the module's fixed order (FlightModule.stateGlobals). */
+  readonly globals: readonly WebAssembly.Global[];
+
+  /**
+   * @param inputs the input frame of the processor this core belongs to: both cores read the same frame,
+   *   latched once per cycle, which is how the pair is served identical inputs.
+   */
+  constructor(
+    readonly flightModule: FlightModule,
+    readonly name: string,
+    private readonly inputs: Float64Array,
+  ) {
+    const bus: Record<string, (value?: number) => number | void> = {};
+    for (const input of flightModule.inputs) {
+      const channel = input.channel;
+      bus[input.name] = () => this.inputs[channel];
+    }
+    const capture = this.outputs;
+    for (const output of flightModule.outputs) {
+      const channel = output.channel;
+      const bit = 1 << channel;
+      bus[output.name] = (value?: number) => {
+        capture.values[channel] = value as number;
+        capture.writtenMask |= bit;
+        capture.writes++;
+      };
+    }
+    this.instance = new WebAssembly.Instance(flightModule.compiled, {
+      bus,
+      [WATCHDOG_MODULE]: {
+        [WATCHDOG_IMPORT]: () => {
+          throw new WatchdogExpired();
+        },
+      },
+    });
+    const exports = this.instance.exports as Record<string, unknown>;
+    this.initFn = exports.init as () => void;
+    this.stepFn = exports.step as () => void;
+    this.fuel = exports[FUEL_GLOBAL] as WebAssembly.Global;
+    this.memory = exports.memory as WebAssembly.Memory;
+    this.globals = flightModule.stateGlobals.map((global) => exports[global.exportName] as WebAssembly.Global);
+  }
+
+  /** Runs `init` (boot) under the budget. */
+  boot(budget: number): CycleResult {
+    return this.run(this.initFn, budget);
+  }
+
+  /** Runs one control cycle (`step`) under the budget. */
+  step(budget: number): CycleResult {
+    return this.run(this.stepFn, budget);
+  }
+
+  private run(entry: () => void, budget: number): CycleResult {
+    this.outputs.clear();
+    this.fuel.value = budget;
+    try {
+      entry();
+    } catch (error) {
+      const instructions = budget - (this.fuel.value as number);
+      if (error instanceof WatchdogExpired) return { status: 'watchdog', instructions, trap: null };
+      const trap = classifyTrap(error);
+      if (trap === null) throw error;
+      return { status: 'trap', instructions, trap };
+    }
+    return { status: 'ok', instructions: budget - (this.fuel.value as number), trap: null };
+  }
+
+  /** The linear memory as bytes (a fresh view: memory.grow detaches the old buffer). */
+  memoryBytes(): Uint8Array {
+    return new Uint8Array(this.memory.buffer);
+  }
+}

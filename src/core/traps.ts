@@ -1,0 +1,40 @@
+// How a core's execution can end abnormally, and how a JavaScript exception raised by the engine maps to
+// a WebAssembly trap kind. Anything that is not a trap of the flight software (a bug of lockstep itself)
+// is not classified, so that it surfaces as the tool's own error instead of being blamed on a core.
+
+/** Thrown by the `lockstep.watchdog` import when a cycle exhausts its instruction budget. */
+export class WatchdogExpired extends Error {
+  constructor() {
+    super('instruction budget exhausted');
+  }
+}
+
+export const TRAP_KINDS = [
+  'unreachable',
+  'out-of-bounds',
+  'divide-by-zero',
+  'integer-overflow',
+  'invalid-conversion',
+  'indirect-call',
+  'stack-overflow',
+  'other',
+] as const;
+export type TrapKind = (typeof TRAP_KINDS)[number];
+
+const MESSAGE_PATTERNS: Array<[RegExp, TrapKind]> = [
+  [/unreachable/i, 'unreachable'],
+  [/out of bounds|offset is out of bounds/i, 'out-of-bounds'],
+  [/divide by zero|division by zero|remainder by zero/i, 'divide-by-zero'],
+  [/integer overflow|divide result unrepresentable/i, 'integer-overflow'],
+  [/unrepresentable|invalid conversion|float.*integer/i, 'invalid-conversion'],
+  [/indirect call|signature mismatch|null function|table index/i, 'indirect-call'],
+];
+
+export function classifyTrap(error: unknown): TrapKind | null {
+  if (error instanceof WebAssembly.RuntimeError) {
+    for (const [pattern, kind] of MESSAGE_PATTERNS) if (pattern.test(error.message)) return kind;
+    return 'other';
+  }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'stack-overflow';
+  return null;
+}

@@ -1,0 +1,46 @@
+// Sensor models: a star tracker and a three-axis rate gyro.
+//
+// Every random draw comes from the one SeededRandom stream passed in, in a fixed order, so a run is
+// reproducible bit for bit from its seed.
+
+import type { SeededRandom } from '../random.js';
+import { fromRotationVector, multiply, type Quat, type Vec3 } from './quaternion.js';
+
+/** One arcsecond in radians. */
+export const ARCSEC = Math.PI / (180 * 3600);
+
+export interface StarTrackerSpec {
+  /** Noise 1σ about body x, y, z in arcsec; the boresight is body z, hence the larger third figure. */
+  noiseArcsec: Vec3;
+}
+
+export interface GyroSpec {
+  /** White noise 1σ on each sample, rad/s. */
+  noiseSigma: number;
+  /** 1σ of the constant bias drawn once per run on each axis, rad/s (used when `bias` is not given). */
+  biasSigma: number;
+  /** A fixed bias, rad/s, instead of a drawn one. */
+  bias?: Vec3;
+}
+
+/** The gyro's constant bias for this run: the given one, or one drawn from `random`. */
+export function drawGyroBias(spec: GyroSpec, random: SeededRandom): Vec3 {
+  if (spec.bias) return [spec.bias[0], spec.bias[1], spec.bias[2]];
+  return [spec.biasSigma * random.normal(), spec.biasSigma * random.normal(), spec.biasSigma * random.normal()];
+}
+
+/** Measured body rate: the true rate plus the bias plus white noise. */
+export function measureRate(omega: Readonly<Vec3>, bias: Readonly<Vec3>, spec: GyroSpec, random: SeededRandom): Vec3 {
+  return [
+    omega[0] + bias[0] + spec.noiseSigma * random.normal(),
+    omega[1] + bias[1] + spec.noiseSigma * random.normal(),
+    omega[2] + bias[2] + spec.noiseSigma * random.normal(),
+  ];
+}
+
+/** Measured attitude: the true attitude rotated by a small random rotation about the body axes. */
+export function measureAttitude(q: Readonly<Quat>, spec: StarTrackerSpec, random: SeededRandom): Quat {
+  const [sx, sy, sz] = spec.noiseArcsec;
+  const error: Vec3 = [sx * ARCSEC * random.normal(), sy * ARCSEC * random.normal(), sz * ARCSEC * random.normal()];
+  return multiply(q, fromRotationVector(error));
+}

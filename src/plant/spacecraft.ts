@@ -1,0 +1,113 @@
+// The spacecraft as the simulation loop sees it: it fills the flight software's input frame from its
+// sensors, takes the released output frame as the wheel command, and advances one control period.
+//
+//   const sc = createSpacecraft(scenario, seed);
+//   each cycle: sc.sense(time, inputFrame); <flight software>; sc.actuate(outputFrame); sc.advance();
+//
+// Deterministic: the same scenario, seed and command sequence give bit-identical states. Sensor noise
+// comes from the seed's 'plant' stream, drawn in a fixed order (gyro bias once at creation, then per
+// `sense` call the gyro and the star tracker), so call `sense` exactly once per cycle.
+
+import { IN, INPUT_CHANNELS, OUT } from '../abi/channels.js';
+import { SeededRandom } from '../random.js';
+import { OMEGA, Q, STATE_LENGTH, WHEEL_H, limitTorque, propagate } from './dynamics.js';
+import { angleBetweenDeg, type Quat, type Vec3 } from './quaternion.js';
+import type { Scenario } from './scenario.js';
+import { drawGyroBias, measureAttitude, measureRate } from './sensors.js';
+
+export interface SpacecraftState {
+  /** Attitude, inertial to body, [x, y, z, w]. */
+  q: Quat;
+  /** Body rate, rad/s, body axes. */
+  omega: Vec3;
+  /** Wheel momentum, N·m·s, body axes. */
+  wheelH: Vec3;
+}
+
+export interface Spacecraft {
+  readonly scenario: Scenario;
+  /** The gyro bias of this run, rad/s (drawn from the seed unless the scenario fixes it). */
+  readonly gyroBias: Vec3;
+  /** A copy of the true state. */
+  readonly state: SpacecraftState;
+  /** The torque the wheels applied over the last period, after their limits, N·m (a copy). */
+  readonly appliedTorque: Vec3;
+  /** Fill every input channel of `inputFrame` (indexed by IN) for the cycle starting at `time`. */
+  sense(time: number, inputFrame: Float64Array): void;
+  /** Latch the wheel torque command from the released `outputFrame` (indexed by OUT). */
+  actuate(outputFrame: Float64Array): void;
+  /** Advance the true state by one control period under the latched command. */
+  advance(): void;
+  /** Angle between the true and the target attitude, degrees. */
+  pointingErrorDeg(): number;
+}
+
+export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
+  const random = new SeededRandom(seed, 'plant');
+  const gyroBias = drawGyroBias(scenario.gyro, random);
+  const target = scenario.targetAttitude;
+
+  const state = new Float64Array(STATE_LENGTH);
+  state.set(scenario.initialAttitude, Q);
+  state.set(scenario.initialRate, OMEGA);
+  state.set(scenario.initialWheelMomentum, WHEEL_H);
+
+  const wheelH = state.subarray(WHEEL_H, WHEEL_H + 3);
+  const commanded = new Float64Array(3);
+  const applied = new Float64Array(3);
+
+  const attitude = (): Quat => [state[Q], state[Q + 1], state[Q + 2], state[Q + 3]];
+  const rate = (): Vec3 => [state[OMEGA], state[OMEGA + 1], state[OMEGA + 2]];
+  const wheelMomentum = (): Vec3 => [wheelH[0], wheelH[1], wheelH[2]];
+
+  return {
+    scenario,
+    gyroBias,
+    get state(): SpacecraftState {
+      return { q: attitude(), omega: rate(), wheelH: wheelMomentum() };
+    },
+    get appliedTorque(): Vec3 {
+      return [applied[0], applied[1], applied[2]];
+    },
+
+    sense(time, inputFrame) {
+      if (inputFrame.length !== INPUT_CHANNELS.length) {
+        throw new Error(`input frame has ${inputFrame.length} channels, the bus has ${INPUT_CHANNELS.length}`);
+      }
+      const gyro = measureRate(rate(), gyroBias, scenario.gyro, random);
+      const star = measureAttitude(attitude(), scenario.starTracker, random);
+      inputFrame[IN.time] = time;
+      inputFrame[IN.dt] = scenario.controlPeriod;
+      inputFrame[IN.gyro_x] = gyro[0];
+      inputFrame[IN.gyro_y] = gyro[1];
+      inputFrame[IN.gyro_z] = gyro[2];
+      inputFrame[IN.star_qx] = star[0];
+      inputFrame[IN.star_qy] = star[1];
+      inputFrame[IN.star_qz] = star[2];
+      inputFrame[IN.star_qw] = star[3];
+      inputFrame[IN.star_valid] = 1;
+      inputFrame[IN.wheel_h_x] = wheelH[0];
+      inputFrame[IN.wheel_h_y] = wheelH[1];
+      inputFrame[IN.wheel_h_z] = wheelH[2];
+      inputFrame[IN.target_qx] = target[0];
+      inputFrame[IN.target_qy] = target[1];
+      inputFrame[IN.target_qz] = target[2];
+      inputFrame[IN.target_qw] = target[3];
+    },
+
+    actuate(outputFrame) {
+      commanded[0] = outputFrame[OUT.torque_x];
+      commanded[1] = outputFrame[OUT.torque_y];
+      commanded[2] = outputFrame[OUT.torque_z];
+    },
+
+    advance() {
+      limitTorque(commanded, wheelH, scenario.wheels, scenario.controlPeriod, applied);
+      propagate(state, applied, scenario.inertia, scenario.controlPeriod, scenario.substeps);
+    },
+
+    pointingErrorDeg() {
+      return angleBetweenDeg(target, attitude());
+    },
+  };
+}

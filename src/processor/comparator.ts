@@ -1,0 +1,30 @@
+// The comparator: what stands between a processor's two cores and the spacecraft. It checks, at the end
+// of every cycle, that both cores completed, wrote the same outputs bit for bit (NaN-safe: bit patterns,
+// not numeric equality) and — unless switched off — ended in the same state. Switching the state check
+// off shows which upsets the outputs alone reveal, and how late: a divergent state can hide for many
+// cycles before it reaches an output, and a checkpoint committed meanwhile carries the corruption.
+import type { Core, CycleResult } from '../core/core.js';
+import { statesEqual } from '../core/state.js';
+
+export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog';
+export type MismatchKind = 'outputs' | 'state';
+
+export interface Comparison {
+  verdict: Verdict;
+  mismatch: MismatchKind | null;
+}
+
+export function compareCores(
+  a: Core,
+  b: Core,
+  resultA: CycleResult,
+  resultB: CycleResult,
+  compareState: boolean,
+): Comparison {
+  // A trap or a watchdog is seen by the comparator as the core failing to present its outputs.
+  if (resultA.status === 'trap' || resultB.status === 'trap') return { verdict: 'trap', mismatch: null };
+  if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return { verdict: 'watchdog', mismatch: null };
+  if (!a.outputs.sameAs(b.outputs)) return { verdict: 'mismatch', mismatch: 'outputs' };
+  if (compareState && !statesEqual(a, b)) return { verdict: 'mismatch', mismatch: 'state' };
+  return { verdict: 'agreed', mismatch: null };
+}

@@ -1,0 +1,60 @@
+// A processor: two cores — two instances of one compiled module — in lock-step behind a comparator.
+// Both cores read one latched input frame, run the same cycle under the same instruction budget, and
+// the comparator decides whether the processor's outputs may be released. Sequential execution of the
+// two instances stands for simultaneous execution: the modelled time of a cycle is that of the slower
+// core, and a trap is detected when the trapping core stops.
+import { INPUT_CHANNELS } from '../abi/channels.js';
+import { Core, type CycleResult, type OutputCapture } from '../core/core.js';
+import type { FlightModule } from '../core/flight-module.js';
+import { compareCores, type MismatchKind, type Verdict } from './comparator.js';
+
+export interface ProcessorCycle {
+  verdict: Verdict;
+  mismatch: MismatchKind | null;
+  results: [CycleResult, CycleResult];
+  /** Modelled instructions from the start of the cycle until the comparator decided. */
+  decisionInstructions: number;
+}
+
+export class Processor {
+  /** The input frame both cores read; the owner latches it before each cycle. */
+  readonly inputs = new Float64Array(INPUT_CHANNELS.length);
+  readonly cores: [Core, Core];
+
+  constructor(
+    readonly flightModule: FlightModule,
+    readonly name: string,
+  ) {
+    this.cores = [new Core(flightModule, `${name}.A`, this.inputs), new Core(flightModule, `${name}.B`, this.inputs)];
+  }
+
+  /** Outputs to release when the verdict is 'agreed' (core A's, equal to core B's). */
+  get outputs(): OutputCapture {
+    return this.cores[0].outputs;
+  }
+
+  boot(budget: number, compareState = true): ProcessorCycle {
+    const [a, b] = this.cores;
+    return this.decide(a.boot(budget), b.boot(budget), compareState);
+  }
+
+  runCycle(inputs: Float64Array, budget: number, compareState: boolean): ProcessorCycle {
+    this.inputs.set(inputs);
+    const [a, b] = this.cores;
+    return this.decide(a.step(budget), b.step(budget), compareState);
+  }
+
+  private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean): ProcessorCycle {
+    const { verdict, mismatch } = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState);
+    return { verdict, mismatch, results: [resultA, resultB], decisionInstructions: decisionTime(verdict, resultA, resultB) };
+  }
+}
+
+function decisionTime(verdict: Verdict, a: CycleResult, b: CycleResult): number {
+  if (verdict === 'trap') {
+    // The first core to stop raises the alarm.
+    const trapped = [a, b].filter((result) => result.status === 'trap').map((result) => result.instructions);
+    return Math.min(...trapped);
+  }
+  return Math.max(a.instructions, b.instructions);
+}

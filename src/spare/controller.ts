@@ -1,0 +1,54 @@
+// The hot-swap controller, as an explicit table of states and events. Within one control period the
+// primary runs; if its comparator agrees, its outputs are released and its state committed. If not, the
+// primary is deemed transiently unreliable: the spare takes the last committed state and re-executes the
+// same cycle with the logged inputs, its outputs are released in the same period, the roles swap, and the
+// failed processor is reset and re-synchronised to become the new spare. Without a spare, the lone
+// processor rolls back to its checkpoint and the cycle's commands are lost.
+export type ControllerState = 'duplex' | 'simplex' | 'failover' | 'rollback';
+export type ControllerEvent = 'agreed' | 'detected' | 'spare-agreed' | 'spare-detected' | 'rolled-back';
+export type ControllerAction =
+  | 'release-primary'
+  | 'commit-primary'
+  | 'take-over-with-spare'
+  | 'release-spare'
+  | 'swap-roles'
+  | 'resync-failed-processor'
+  | 'hold-outputs'
+  | 'roll-back-all'
+  | 'roll-back-primary';
+
+export interface Transition {
+  readonly next: ControllerState;
+  readonly actions: readonly ControllerAction[];
+}
+
+export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<ControllerEvent, Transition>>>> = {
+  duplex: {
+    agreed: { next: 'duplex', actions: ['release-primary', 'commit-primary'] },
+    detected: { next: 'failover', actions: ['take-over-with-spare'] },
+  },
+  failover: {
+    'spare-agreed': {
+      next: 'duplex',
+      actions: ['release-spare', 'swap-roles', 'commit-primary', 'resync-failed-processor'],
+    },
+    // Both processors failed the same cycle: nothing trustworthy to release; both restart from the checkpoint.
+    'spare-detected': { next: 'duplex', actions: ['hold-outputs', 'roll-back-all'] },
+  },
+  simplex: {
+    agreed: { next: 'simplex', actions: ['release-primary', 'commit-primary'] },
+    detected: { next: 'rollback', actions: ['hold-outputs', 'roll-back-primary'] },
+  },
+  rollback: {
+    'rolled-back': { next: 'simplex', actions: [] },
+  },
+};
+
+/** States the controller rests in between cycles; the others last only within one control period. */
+export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex']);
+
+export function transition(state: ControllerState, event: ControllerEvent): Transition {
+  const next = TRANSITIONS[state][event];
+  if (!next) throw new Error(`hot-swap controller: event "${event}" is not defined in state "${state}"`);
+  return next;
+}
