@@ -1,0 +1,54 @@
+// Attitude determination and control software of the small satellite: the module's entry point.
+//
+// Exports exactly the ABI (README, "The flight-software ABI"): `init` at boot, `step` once per control
+// cycle, and the memory. A cycle reads the latched bus inputs, corrects the attitude estimate with the
+// star tracker, picks the mode, computes and writes the wheel torque and the mode, then carries the
+// estimate forward to the next cycle. Nothing is allocated; all state lives at fixed addresses
+// (state.ts), and the only imports are bus channels.
+
+import * as bus from './bus';
+import { limitTorque, pointingTorque, rateDampingTorque } from './controller';
+import { acquireAttitude, estimateBodyRate, propagate, resetEstimator, updateWithStarTracker } from './estimator';
+import { POINTING, RATE_DAMPING, selectMode } from './modes';
+import { setQuaternion, setVector } from './quaternion';
+import { attitude, measured, status, target, torque, wheelMomentum } from './state';
+
+export function init(): void {
+  resetEstimator();
+  status.mode = RATE_DAMPING;
+}
+
+export function step(): void {
+  const dt = bus.dt();
+
+  if (bus.starValid() == 1) {
+    setQuaternion(measured, bus.starQx(), bus.starQy(), bus.starQz(), bus.starQw());
+    // A solution that is not a unit quaternion is corrupt: use it and the estimate is lost.
+    const normSquared = measured.x * measured.x + measured.y * measured.y + measured.z * measured.z + measured.w * measured.w;
+    if (abs(normSquared - 1) < 1e-3) {
+      if (status.attitudeAcquired) updateWithStarTracker(measured);
+      else acquireAttitude(measured);
+    }
+  }
+  estimateBodyRate(bus.gyroX(), bus.gyroY(), bus.gyroZ());
+  setVector(wheelMomentum, bus.wheelHx(), bus.wheelHy(), bus.wheelHz());
+  setQuaternion(target, bus.targetQx(), bus.targetQy(), bus.targetQz(), bus.targetQw());
+
+  selectMode();
+  if (status.mode == POINTING) pointingTorque();
+  else rateDampingTorque();
+  limitTorque();
+  bus.torqueX(torque.x);
+  bus.torqueY(torque.y);
+  bus.torqueZ(torque.z);
+  bus.mode(<f64>status.mode);
+
+  if (status.attitudeAcquired) propagate(dt);
+}
+
+// Replaces AssemblyScript's default abort, an import from "env", so the module imports nothing but the
+// bus (asconfig.json: --use abort=assembly/index/abort). A failed check traps: the core crashes, which
+// the lock-step comparator and the spare handle.
+function abort(message: usize, fileName: usize, line: u32, column: u32): void {
+  unreachable();
+}
