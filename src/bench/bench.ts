@@ -1,0 +1,116 @@
+// `lockstep bench`: the cost per control cycle of the flight computer's layers, measured side by side in
+// one run so that the ratios survive a noisy, shared machine: one bare core, the lock-step pair behind
+// its comparator, and the pair with checkpointing and a hot spare. All three replay the same recorded
+// input frames (a fault-free closed-loop flight), interleaved round by round; the figure of each is
+// the median over rounds of nanoseconds per cycle. The plant is not timed: it costs the same in all.
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
+import { FlightComputer } from '../computer/flight-computer.js';
+import { Core } from '../core/core.js';
+import { Processor } from '../processor/processor.js';
+import { createSpacecraft } from '../plant/spacecraft.js';
+import type { FlightSetup } from '../mission/fly.js';
+
+export interface BenchOptions {
+  readonly rounds: number;
+  readonly cyclesPerRound: number;
+}
+
+export interface BenchResult {
+  fsw: string;
+  rounds: number;
+  cyclesPerRound: number;
+  nsPerCycle: { bare: number; pair: number; pairSpare: number };
+  ratios: { pairVsBare: number; pairSpareVsBare: number };
+  node: string;
+}
+
+/** Records the input frames of a fault-free closed-loop flight with one core. */
+export function recordInputFrames(setup: FlightSetup, cycles: number): Float64Array[] {
+  const inputs = new Float64Array(INPUT_CHANNELS.length);
+  const core = new Core(setup.flightModule, 'recorder', inputs);
+  core.boot(setup.computer.bootInstructions);
+  const spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
+  const applied = new Float64Array(OUTPUT_CHANNELS.length);
+  const frames: Float64Array[] = [];
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    spacecraft.sense(cycle * setup.scenario.controlPeriod, inputs);
+    frames.push(inputs.slice());
+    core.step(setup.computer.watchdogInstructions);
+    for (let channel = 0; channel < applied.length; channel++) {
+      if (core.outputs.writtenMask & (1 << channel)) applied[channel] = core.outputs.values[channel];
+    }
+    spacecraft.actuate(applied);
+    spacecraft.advance();
+  }
+  return frames;
+}
+
+type Runner = (frame: Float64Array, cycle: number) => void;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult {
+  const budget = setup.computer.watchdogInstructions;
+  const totalCycles = options.rounds * options.cyclesPerRound;
+  const frames = recordInputFrames(setup, totalCycles);
+
+  const bareInputs = new Float64Array(INPUT_CHANNELS.length);
+  const bare = new Core(setup.flightModule, 'bare', bareInputs);
+  bare.boot(setup.computer.bootInstructions);
+  const pair = new Processor(setup.flightModule, 'pair');
+  pair.boot(setup.computer.bootInstructions);
+  const computer = new FlightComputer(setup.flightModule, { ...setup.computer, spare: 'hot' });
+  computer.boot();
+
+  const runners: Record<keyof BenchResult['nsPerCycle'], Runner> = {
+    bare: (frame) => {
+      bareInputs.set(frame);
+      if (bare.step(budget).status !== 'ok') throw new Error('bench: the bare core failed a fault-free cycle');
+    },
+    pair: (frame) => {
+      if (pair.runCycle(frame, budget, setup.computer.compareState).verdict !== 'agreed') throw new Error('bench: the pair disagreed without faults');
+    },
+    pairSpare: (frame, cycle) => {
+      if (!computer.runCycle(cycle, frame).released) throw new Error('bench: the flight computer withheld a fault-free cycle');
+    },
+  };
+  const samples: Record<keyof BenchResult['nsPerCycle'], number[]> = { bare: [], pair: [], pairSpare: [] };
+  const order = Object.keys(runners) as Array<keyof typeof runners>;
+
+  // One warm-up round per configuration lets the engine tier up before anything is timed.
+  for (let round = -1; round < options.rounds; round++) {
+    const first = Math.max(round, 0) * options.cyclesPerRound;
+    // Rotate which configuration goes first, so that none always runs on the coldest cache.
+    for (let k = 0; k < order.length; k++) {
+      const name = order[(k + Math.max(round, 0)) % order.length];
+      const run = runners[name];
+      const start = process.hrtime.bigint();
+      for (let cycle = first; cycle < first + options.cyclesPerRound; cycle++) run(frames[cycle], cycle);
+      const elapsed = Number(process.hrtime.bigint() - start);
+      if (round >= 0) samples[name].push(elapsed / options.cyclesPerRound);
+    }
+  }
+  const nsPerCycle = { bare: median(samples.bare), pair: median(samples.pair), pairSpare: median(samples.pairSpare) };
+  return {
+    fsw: setup.flightModule.source,
+    rounds: options.rounds,
+    cyclesPerRound: options.cyclesPerRound,
+    nsPerCycle,
+    ratios: { pairVsBare: nsPerCycle.pair / nsPerCycle.bare, pairSpareVsBare: nsPerCycle.pairSpare / nsPerCycle.bare },
+    node: process.version,
+  };
+}
+
+export function formatBench(result: BenchResult): string {
+  const ns = result.nsPerCycle;
+  return [
+    `lockstep bench — ${result.rounds} rounds × ${result.cyclesPerRound} cycles each, medians, ${result.node}`,
+    `  bare core              ${(ns.bare / 1000).toFixed(2)} µs/cycle`,
+    `  lock-step pair         ${(ns.pair / 1000).toFixed(2)} µs/cycle   ${result.ratios.pairVsBare.toFixed(2)}× bare`,
+    `  pair + checkpoint + hot spare ${(ns.pairSpare / 1000).toFixed(2)} µs/cycle   ${result.ratios.pairSpareVsBare.toFixed(2)}× bare`,
+  ].join('\n');
+}

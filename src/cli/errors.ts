@@ -1,0 +1,32 @@
+// User mistakes and how the CLI answers them: one line naming the file, field or export at fault, and a
+// distinct exit code per kind of mistake, never a stack trace. Anything else is a bug of lockstep and is
+// reported as such (with its stack, exit code 1).
+import { ConfigError } from '../mission/config.js';
+import { FlightSoftwareError } from '../mission/fly.js';
+import { ModuleError } from '../passes/index.js';
+import { OutputError } from '../reports/files.js';
+import { UpsetFileError } from '../upsets/schedule.js';
+import { UpsetError } from '../upsets/upset.js';
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  config: 3,
+  module: 4,
+  upsets: 5,
+  flightSoftware: 6,
+  output: 7,
+} as const;
+
+export class UsageError extends Error {}
+
+export function exitCodeFor(error: unknown): number | null {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof ConfigError) return EXIT.config;
+  if (error instanceof ModuleError) return EXIT.module;
+  if (error instanceof UpsetFileError || error instanceof UpsetError) return EXIT.upsets;
+  if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
+  if (error instanceof OutputError) return EXIT.output;
+  return null;
+}

@@ -1,0 +1,252 @@
+// `lockstep fly`: closes the loop between the flight computer and the spacecraft for a whole mission,
+// injecting the mission's upsets, and proves what the flight computer promised: the released command
+// stream is compared bit for bit with a fault-free run of the same seed (which this module flies too),
+// and with an oracle — a fault-free core fed the same inputs — cycle by cycle, so that any upset that
+// changed released commands without being detected is counted.
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
+import { FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
+import { Core } from '../core/core.js';
+import { FlightModule } from '../core/flight-module.js';
+import { copyState } from '../core/state.js';
+import { createSpacecraft } from '../plant/spacecraft.js';
+import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
+import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
+import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
+import type { Mission } from './config.js';
+
+export const REFERENCE_FSW = fileURLToPath(new URL('../../build/adcs.wasm', import.meta.url));
+
+/** Everything a run needs, resolved once from a mission and shared by the reference and the faulty run. */
+export interface FlightSetup {
+  readonly mission: Mission;
+  readonly scenario: Scenario;
+  readonly flightModule: FlightModule;
+  readonly cycles: number;
+  readonly computer: FlightComputerConfig;
+  readonly upsets: readonly Upset[];
+}
+
+export class FlightSoftwareError extends Error {}
+
+export function prepareFlight(mission: Mission, flightModule?: FlightModule): FlightSetup {
+  const scenario = mission.scenario === 'large' ? largeScenario() : referenceScenario();
+  const duration = mission.duration ?? scenario.duration;
+  const cycles = Math.round(duration / scenario.controlPeriod);
+  const module = flightModule ?? FlightModule.fromFile(mission.fsw ?? REFERENCE_FSW);
+  const computer: FlightComputerConfig = {
+    spare: mission.spare,
+    compareState: mission.compareState,
+    clockHz: mission.clockHz,
+    controlPeriod: scenario.controlPeriod,
+    watchdogInstructions: Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz),
+    bootInstructions: Math.floor(10 * scenario.controlPeriod * mission.clockHz),
+    checkpointBytesPerSecond: mission.checkpointBytesPerSecond,
+    memoryLimitBytes: mission.memoryLimitPages * 65536,
+  };
+  const upsets = mission.upsets.file
+    ? readUpsetFile(mission.upsets.file)
+    : randomUpsets(
+        { memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) },
+        {
+          seed: mission.seed,
+          cycles,
+          controlPeriod: scenario.controlPeriod,
+          targets: mission.upsets.targets,
+          count: mission.upsets.count,
+          ratePerBitPerDay: mission.upsets.ratePerBitPerDay,
+          width: mission.upsets.width,
+        },
+      );
+  return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+function initialMemoryBytes(module: FlightModule): number {
+  return new Core(module, 'probe', new Float64Array(INPUT_CHANNELS.length)).memoryBytes().length;
+}
+
+export interface TelemetryRow {
+  cycle: number;
+  time: number;
+  pointingErrorDeg: number;
+  torque: [number, number, number];
+  mode: number;
+  released: boolean;
+  detection: string;
+  failover: boolean;
+  missedDeadline: boolean;
+  modelledMs: number;
+}
+
+export interface FlightEvent {
+  cycle: number;
+  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence';
+  detail: string;
+}
+
+export interface RunResult {
+  cycles: number;
+  upsetsInjected: number;
+  failovers: number;
+  missedDeadlines: number;
+  detections: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  detectionsByMismatch: Record<'outputs' | 'state', number>;
+  undetectedDivergences: number;
+  undetectedDivergentCycles: number;
+  commandDigest: string;
+  pointingErrorsAfterSettle: { max: number; rms: number };
+  finalPointingErrorDeg: number;
+  timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
+  events: FlightEvent[];
+}
+
+export interface SimulateOptions {
+  readonly upsets: readonly Upset[];
+  /** Fly a fault-free oracle core beside the computer, to count undetected divergences. */
+  readonly oracle: boolean;
+  readonly onProgress?: (cycle: number, cycles: number) => void;
+  readonly onTelemetry?: (row: TelemetryRow) => void;
+}
+
+/** Events kept in a summary; counts stay exact beyond it. */
+const MAX_EVENTS = 1000;
+
+export function simulate(setup: FlightSetup, options: SimulateOptions): RunResult {
+  const { scenario, cycles, computer: config } = setup;
+  const computer = new FlightComputer(setup.flightModule, config);
+  const boot = computer.boot();
+  if (boot.verdict !== 'agreed') {
+    throw new FlightSoftwareError(`${setup.flightModule.source}: init did not complete on the primary (${boot.verdict}${boot.results[0].trap ? `: ${boot.results[0].trap}` : ''})`);
+  }
+  const spacecraft = createSpacecraft(scenario, setup.mission.seed);
+  const inputs = new Float64Array(INPUT_CHANNELS.length);
+  const applied = new Float64Array(OUTPUT_CHANNELS.length);
+  const appliedBytes = new Uint8Array(applied.buffer);
+  const digest = createHash('sha256');
+  const oracleInputs = new Float64Array(INPUT_CHANNELS.length);
+  const oracle = options.oracle ? new Core(setup.flightModule, 'oracle', oracleInputs) : null;
+  oracle?.boot(config.bootInstructions);
+  const globalNames = setup.flightModule.stateGlobals.map((global) => global.name);
+
+  const result: RunResult = {
+    cycles,
+    upsetsInjected: 0,
+    failovers: 0,
+    missedDeadlines: 0,
+    detections: { mismatch: 0, trap: 0, watchdog: 0 },
+    detectionsByMismatch: { outputs: 0, state: 0 },
+    undetectedDivergences: 0,
+    undetectedDivergentCycles: 0,
+    commandDigest: '',
+    pointingErrorsAfterSettle: { max: 0, rms: 0 },
+    finalPointingErrorDeg: 0,
+    timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
+    events: [],
+  };
+  const note = (event: FlightEvent) => {
+    if (result.events.length < MAX_EVENTS) result.events.push(event);
+  };
+  const upsets = options.upsets;
+  let nextUpset = 0;
+  let lastUpset = -1;
+  let divergentUpset = -1;
+  let sumSquares = 0;
+  let settledSamples = 0;
+  let totalModelledSeconds = 0;
+  const settleCycle = Math.ceil(scenario.settleTime / scenario.controlPeriod);
+
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const time = cycle * scenario.controlPeriod;
+    spacecraft.sense(time, inputs);
+    while (nextUpset < upsets.length && upsets[nextUpset].cycle <= cycle) {
+      const upset = upsets[nextUpset];
+      if (upset.cycle === cycle) {
+        try {
+          applyUpset(computer, upset);
+        } catch (error) {
+          if (error instanceof UpsetError) throw new UpsetError(`upset ${nextUpset} (${describeUpset(upset, globalNames)}): ${error.message}`);
+          throw error;
+        }
+        result.upsetsInjected++;
+        lastUpset = nextUpset;
+        note({ cycle, kind: 'upset', detail: describeUpset(upset, globalNames) });
+      }
+      nextUpset++;
+    }
+
+    const report = computer.runCycle(cycle, inputs);
+    recordReport(report, result, note);
+    totalModelledSeconds += report.modelledSeconds;
+
+    if (report.outputs) {
+      const outputs = report.outputs;
+      for (let channel = 0; channel < applied.length; channel++) {
+        if (outputs.writtenMask & (1 << channel)) applied[channel] = outputs.values[channel];
+      }
+    }
+    if (oracle) {
+      oracleInputs.set(inputs);
+      oracle.step(config.watchdogInstructions);
+      if (report.detections.length > 0) {
+        // A handled detection legitimately changes the flight state (a rollback, a cold boot): the oracle
+        // follows the processor now in charge, whose state the comparator has just vouched for.
+        copyState(computer.primary.cores[0], oracle);
+      } else if (report.outputs && !report.outputs.sameAs(oracle.outputs)) {
+        result.undetectedDivergentCycles++;
+        if (lastUpset !== divergentUpset) {
+          divergentUpset = lastUpset;
+          result.undetectedDivergences++;
+          note({ cycle, kind: 'undetected-divergence', detail: lastUpset >= 0 ? `after upset ${describeUpset(upsets[lastUpset], globalNames)}` : 'with no upset' });
+        }
+      }
+    }
+    digest.update(appliedBytes);
+    spacecraft.actuate(applied);
+    spacecraft.advance();
+
+    const error = spacecraft.pointingErrorDeg();
+    if (cycle + 1 >= settleCycle) {
+      result.pointingErrorsAfterSettle.max = Math.max(result.pointingErrorsAfterSettle.max, error);
+      sumSquares += error * error;
+      settledSamples++;
+    }
+    result.finalPointingErrorDeg = error;
+    options.onTelemetry?.({
+      cycle,
+      time,
+      pointingErrorDeg: error,
+      torque: [applied[OUT.torque_x], applied[OUT.torque_y], applied[OUT.torque_z]],
+      mode: applied[OUT.mode],
+      released: report.released,
+      detection: report.detections.map((detection) => `${detection.processor}:${detection.cause}`).join(' '),
+      failover: report.failover,
+      missedDeadline: report.missedDeadline,
+      modelledMs: report.modelledSeconds * 1000,
+    });
+    if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
+  }
+  result.pointingErrorsAfterSettle.rms = settledSamples > 0 ? Math.sqrt(sumSquares / settledSamples) : 0;
+  result.timing.meanCycleMs = cycles > 0 ? (totalModelledSeconds / cycles) * 1000 : 0;
+  result.commandDigest = digest.digest('hex');
+  return result;
+}
+
+function recordReport(report: CycleReport, result: RunResult, note: (event: FlightEvent) => void): void {
+  for (const detection of report.detections) {
+    result.detections[detection.cause]++;
+    if (detection.mismatch) result.detectionsByMismatch[detection.mismatch]++;
+    const detail = detection.cause === 'mismatch' ? `${detection.processor}: ${detection.mismatch} mismatch` : detection.cause === 'trap' ? `${detection.processor}: trap (${detection.trap})` : `${detection.processor}: watchdog`;
+    note({ cycle: report.cycle, kind: 'detection', detail });
+  }
+  if (report.failover) {
+    result.failovers++;
+    note({ cycle: report.cycle, kind: 'failover', detail: `spare re-executed the cycle in ${(report.recoverySeconds * 1000).toFixed(3)} ms (detection + restore + re-execution)` });
+  }
+  if (report.missedDeadline) {
+    result.missedDeadlines++;
+    note({ cycle: report.cycle, kind: 'missed-deadline', detail: `commands not released within the period (${(report.modelledSeconds * 1000).toFixed(3)} ms)` });
+  }
+  result.timing.maxCycleMs = Math.max(result.timing.maxCycleMs, report.modelledSeconds * 1000);
+  result.timing.maxRecoveryMs = Math.max(result.timing.maxRecoveryMs, report.recoverySeconds * 1000);
+}

@@ -1,0 +1,99 @@
+// The summary of a `lockstep fly` run: the machine-readable object written by --json (its fields are
+// documented in README) and the human text printed at the end of a run. The summary puts the faulty
+// run beside the fault-free run of the same seed: matching command digests are the proof that upsets
+// cost the spacecraft nothing.
+import type { FlightEvent, FlightSetup, RunResult } from '../mission/fly.js';
+
+export interface FlySummary {
+  seed: number;
+  scenario: string;
+  fsw: string;
+  spare: string;
+  compareState: boolean;
+  cycles: number;
+  upsetsInjected: number;
+  failovers: number;
+  missedDeadlines: number;
+  detections: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  mismatchKinds: Record<'outputs' | 'state', number>;
+  undetectedDivergences: number;
+  undetectedDivergentCycles: number;
+  pointing: {
+    requirementDeg: number;
+    settleTimeS: number;
+    maxErrorDegAfterSettling: number;
+    rmsErrorDegAfterSettling: number;
+    finalErrorDeg: number;
+    met: boolean;
+  };
+  commandDigest: string;
+  faultFreeCommandDigest: string;
+  matchesFaultFree: boolean;
+  timing: {
+    clockHz: number;
+    controlPeriodMs: number;
+    watchdogInstructions: number;
+    maxCycleMs: number;
+    meanCycleMs: number;
+    maxRecoveryMs: number;
+  };
+  events: FlightEvent[];
+}
+
+export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult): FlySummary {
+  const { scenario, mission, computer } = setup;
+  const pointing = run.pointingErrorsAfterSettle;
+  return {
+    seed: mission.seed,
+    scenario: scenario.name,
+    fsw: setup.flightModule.source,
+    spare: mission.spare,
+    compareState: mission.compareState,
+    cycles: run.cycles,
+    upsetsInjected: run.upsetsInjected,
+    failovers: run.failovers,
+    missedDeadlines: run.missedDeadlines,
+    detections: run.detections,
+    mismatchKinds: run.detectionsByMismatch,
+    undetectedDivergences: run.undetectedDivergences,
+    undetectedDivergentCycles: run.undetectedDivergentCycles,
+    pointing: {
+      requirementDeg: scenario.pointingRequirementDeg,
+      settleTimeS: scenario.settleTime,
+      maxErrorDegAfterSettling: pointing.max,
+      rmsErrorDegAfterSettling: pointing.rms,
+      finalErrorDeg: run.finalPointingErrorDeg,
+      met: pointing.max <= scenario.pointingRequirementDeg,
+    },
+    commandDigest: run.commandDigest,
+    faultFreeCommandDigest: faultFree.commandDigest,
+    matchesFaultFree: run.commandDigest === faultFree.commandDigest,
+    timing: {
+      clockHz: computer.clockHz,
+      controlPeriodMs: computer.controlPeriod * 1000,
+      watchdogInstructions: computer.watchdogInstructions,
+      ...run.timing,
+    },
+    events: run.events,
+  };
+}
+
+const arcsec = (deg: number) => `${(deg * 3600).toFixed(1)}″`;
+
+export function formatFlightSummary(summary: FlySummary): string {
+  const p = summary.pointing;
+  const d = summary.detections;
+  const lines = [
+    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.compareState ? '' : ', outputs-only comparison'}`,
+    `  cycles               ${summary.cycles} (${((summary.cycles * summary.timing.controlPeriodMs) / 1000).toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
+    `  upsets injected      ${summary.upsetsInjected}`,
+    `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog`,
+    `  failovers            ${summary.failovers}`,
+    `  missed deadlines     ${summary.missedDeadlines}`,
+    `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
+    `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : 'NOT MET'}`,
+    `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
+    `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
+  ];
+  return lines.join('\n');
+}
