@@ -89,7 +89,14 @@ function wheelTaper(torqueComponent: f64, momentum: f64): f64 {
 export function limitTorque(): void {
   const peak = max(Math.abs(torque.x), max(Math.abs(torque.y), Math.abs(torque.z)));
   const scale = peak > MAX_TORQUE ? MAX_TORQUE / peak : 1;
-  torque.x *= scale * wheelTaper(torque.x, wheelMomentum.x);
-  torque.y *= scale * wheelTaper(torque.y, wheelMomentum.y);
-  torque.z *= scale * wheelTaper(torque.z, wheelMomentum.z);
+  torque.x = fitAxis(torque.x, scale, wheelMomentum.x);
+  torque.y = fitAxis(torque.y, scale, wheelMomentum.y);
+  torque.z = fitAxis(torque.z, scale, wheelMomentum.z);
+}
+
+@inline
+function fitAxis(component: f64, scale: f64, momentum: f64): f64 {
+  // The clamp only absorbs the rounding of peak · (MAX_TORQUE / peak), which can exceed MAX_TORQUE by an ulp.
+  const scaled = max(-MAX_TORQUE, min(MAX_TORQUE, component * scale));
+  return scaled * wheelTaper(scaled, momentum);
 }

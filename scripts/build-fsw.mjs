@@ -5,7 +5,8 @@
 // and memory, no start function.
 //
 //   node scripts/build-fsw.mjs [--force]
-//   import { buildFlightSoftware } from './build-fsw.mjs'; await buildFlightSoftware();
+//   await import('./build-fsw.mjs');   // as a script: importing it builds (cached)
+//   import { buildFlightSoftware } from './build-fsw.mjs'; await buildFlightSoftware({ force: true });
 
 import asc from 'assemblyscript/asc';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
@@ -104,7 +105,7 @@ export async function buildFlightSoftware({ force = false } = {}) {
   return { path: outFile, built: true };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { path, built } = await buildFlightSoftware({ force: process.argv.includes('--force') });
-  console.log(`${relative(process.cwd(), path)} ${built ? 'built' : 'up to date'}`);
-}
+// Build whenever the script runs, including when another script imports it (scripts/build.mjs does).
+const runDirectly = import.meta.url === pathToFileURL(process.argv[1] ?? '').href;
+const { path, built } = await buildFlightSoftware({ force: runDirectly && process.argv.includes('--force') });
+if (runDirectly) console.log(`${relative(process.cwd(), path)} ${built ? 'built' : 'up to date'}`);

@@ -53,7 +53,7 @@ export function limitTorque(
 export function derivative(state: Float64Array, torque: ArrayLike<number>, inertia: Readonly<Vec3>, out: Float64Array): void {
   const qx = state[Q], qy = state[Q + 1], qz = state[Q + 2], qw = state[Q + 3];
   const wx = state[OMEGA], wy = state[OMEGA + 1], wz = state[OMEGA + 2];
-  const [jx, jy, jz] = inertia;
+  const jx = inertia[0], jy = inertia[1], jz = inertia[2];
   // Total angular momentum in body axes.
   const hx = jx * wx + state[WHEEL_H];
   const hy = jy * wy + state[WHEEL_H + 1];
