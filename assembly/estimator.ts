@@ -7,11 +7,15 @@
 // quaternion: after each star update the estimated δθ is folded into it and reset to zero, so the filter
 // never linearises about a large angle and never carries a constrained 4-vector in its covariance.
 //
-// The covariance is propagated every cycle (P ← Φ P Φᵀ + Q) and updated one star-tracker axis at a
-// time: the tracker's noise is independent per body axis, so three scalar updates replace a 3×3
-// inversion, and the update P ← P − c cᵀ / s keeps P exactly symmetric.
+// Each cycle first carries the estimate from the last cycle's time to this one's on the mean of the two
+// gyro readings (the trapezoidal rule: while the wheels accelerate the body, the rate changes within a
+// period, and the reading at one end alone would leave a per-cycle error the filter would blame on the
+// gyro bias). Then the star tracker's solution for this cycle's time corrects it. The covariance is
+// propagated alongside (P ← Φ P Φᵀ + Q) and updated one star-tracker axis at a time: the tracker's noise
+// is independent per body axis, so three scalar updates replace a 3×3 inversion, and the update
+// P ← P − c cᵀ / s keeps P exactly symmetric.
 
-import { conjugateMultiply, normalizeShortWay, Quaternion, rotateBy } from './quaternion';
+import { conjugateMultiply, normalizeShortWay, Quaternion, rotateBy, setQuaternion, setVector } from './quaternion';
 import {
   attitude,
   attitudeError,
@@ -19,7 +23,9 @@ import {
   correction,
   covariance,
   covarianceColumn,
+  gyro,
   gyroBias,
+  previousGyro,
   status,
   transition,
   transitionTimesCovariance,
@@ -34,7 +40,7 @@ const STAR_SIGMA_Z: f64 = 20 * ARCSEC;
 /** Gyro white noise 1σ per sample, rad/s. */
 const GYRO_NOISE: f64 = 1e-5;
 /** Gyro bias random walk, rad/s/√s: lets the filter follow a slowly drifting bias instead of freezing it. */
-const GYRO_BIAS_WALK: f64 = 1e-9;
+const GYRO_BIAS_WALK: f64 = 1e-8;
 /** Gyro bias 1σ assumed at acquisition, rad/s: ten times the specified turn-on bias. */
 const INITIAL_BIAS_SIGMA: f64 = 5e-5;
 /** Updates counted at most: enough for every convergence test, and the counter never wraps. */
@@ -60,13 +66,9 @@ function starVariance(axis: i32): f64 {
 
 /** Boot state: no attitude yet (the first star-tracker solution provides it), zero bias. */
 export function resetEstimator(): void {
-  attitude.x = 0;
-  attitude.y = 0;
-  attitude.z = 0;
-  attitude.w = 1;
-  gyroBias.x = 0;
-  gyroBias.y = 0;
-  gyroBias.z = 0;
+  setQuaternion(attitude, 0, 0, 0, 1);
+  setVector(gyroBias, 0, 0, 0);
+  setVector(previousGyro, 0, 0, 0);
   memory.fill(covariance, 0, N * N * 8);
   status.attitudeAcquired = 0;
   status.starUpdates = 0;
@@ -74,10 +76,7 @@ export function resetEstimator(): void {
 
 /** Seed the estimate from a star-tracker solution, with that solution's own uncertainty. */
 export function acquireAttitude(measured: Quaternion): void {
-  attitude.x = measured.x;
-  attitude.y = measured.y;
-  attitude.z = measured.z;
-  attitude.w = measured.w;
+  setQuaternion(attitude, measured.x, measured.y, measured.z, measured.w);
   normalizeShortWay(attitude);
   memory.fill(covariance, 0, N * N * 8);
   for (let axis = 0; axis < 3; axis++) {
@@ -120,16 +119,19 @@ export function updateWithStarTracker(measured: Quaternion): void {
   if (status.starUpdates < STAR_UPDATES_SATURATION) status.starUpdates++;
 }
 
-/** The body rate this cycle: the gyro reading less the estimated bias. */
-export function estimateBodyRate(gyroX: f64, gyroY: f64, gyroZ: f64): void {
-  bodyRate.x = gyroX - gyroBias.x;
-  bodyRate.y = gyroY - gyroBias.y;
-  bodyRate.z = gyroZ - gyroBias.z;
+/** This cycle's body rate: the gyro reading less the estimated bias. Keeps the reading for the next cycle. */
+export function estimateBodyRate(): void {
+  bodyRate.x = gyro.x - gyroBias.x;
+  bodyRate.y = gyro.y - gyroBias.y;
+  bodyRate.z = gyro.z - gyroBias.z;
+  setVector(previousGyro, gyro.x, gyro.y, gyro.z);
 }
 
-/** Carry the estimate and its covariance forward one period `dt` at this cycle's body rate. */
+/** Carry the estimate and its covariance forward over the period `dt` that ends at this cycle. */
 export function propagate(dt: f64): void {
-  const wx = bodyRate.x, wy = bodyRate.y, wz = bodyRate.z;
+  const wx = 0.5 * (previousGyro.x + gyro.x) - gyroBias.x;
+  const wy = 0.5 * (previousGyro.y + gyro.y) - gyroBias.y;
+  const wz = 0.5 * (previousGyro.z + gyro.z) - gyroBias.z;
   rotateBy(attitude, wx * dt, wy * dt, wz * dt);
 
   // Φ = [[I − [ω×] dt, −I dt], [0, I]]: the attitude error turns with the body and grows with the

@@ -1,17 +1,17 @@
 // Attitude determination and control software of the small satellite: the module's entry point.
 //
 // Exports exactly the ABI (README, "The flight-software ABI"): `init` at boot, `step` once per control
-// cycle, and the memory. A cycle reads the latched bus inputs, corrects the attitude estimate with the
-// star tracker, picks the mode, computes and writes the wheel torque and the mode, then carries the
-// estimate forward to the next cycle. Nothing is allocated; all state lives at fixed addresses
-// (state.ts), and the only imports are bus channels.
+// cycle, and the memory. A cycle reads the latched bus inputs, brings the attitude estimate up to this
+// cycle and corrects it with the star tracker, picks the mode, then computes and writes the wheel torque
+// and the mode. Nothing is allocated; all state lives at fixed addresses (state.ts), and the only
+// imports are bus channels.
 
 import * as bus from './bus';
 import { limitTorque, pointingTorque, rateDampingTorque } from './controller';
 import { acquireAttitude, estimateBodyRate, propagate, resetEstimator, updateWithStarTracker } from './estimator';
 import { POINTING, RATE_DAMPING, selectMode } from './modes';
 import { setQuaternion, setVector } from './quaternion';
-import { attitude, measured, status, target, torque, wheelMomentum } from './state';
+import { gyro, measured, status, target, torque, wheelMomentum } from './state';
 
 export function init(): void {
   resetEstimator();
@@ -19,7 +19,8 @@ export function init(): void {
 }
 
 export function step(): void {
-  const dt = bus.dt();
+  setVector(gyro, bus.gyroX(), bus.gyroY(), bus.gyroZ());
+  if (status.attitudeAcquired) propagate(bus.dt());
 
   if (bus.starValid() == 1) {
     setQuaternion(measured, bus.starQx(), bus.starQy(), bus.starQz(), bus.starQw());
@@ -30,7 +31,7 @@ export function step(): void {
       else acquireAttitude(measured);
     }
   }
-  estimateBodyRate(bus.gyroX(), bus.gyroY(), bus.gyroZ());
+  estimateBodyRate();
   setVector(wheelMomentum, bus.wheelHx(), bus.wheelHy(), bus.wheelHz());
   setQuaternion(target, bus.targetQx(), bus.targetQy(), bus.targetQz(), bus.targetQw());
 
@@ -42,8 +43,6 @@ export function step(): void {
   bus.torqueY(torque.y);
   bus.torqueZ(torque.z);
   bus.mode(<f64>status.mode);
-
-  if (status.attitudeAcquired) propagate(dt);
 }
 
 // Replaces AssemblyScript's default abort, an import from "env", so the module imports nothing but the

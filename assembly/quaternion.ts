@@ -65,10 +65,10 @@ export function normalizeShortWay(q: Quaternion): void {
 }
 
 /**
- * q ← q ⊗ exp(½ r) for a rotation vector r (radians, body axes), renormalised. The exponential uses
- * its Taylor series: exact to double precision for |r| below 0.1 rad, far above the per-cycle rotation
- * of any rate a star tracker can follow, and it keeps the trigonometric library (and its state) out of
- * the flight software.
+ * q ← q ⊗ exp(½ r) for a rotation vector r (radians, body axes), renormalised, w ≥ 0. The exponential
+ * uses its Taylor series, accurate to about 1e-16 for |r| up to 0.1 rad, far beyond the per-cycle
+ * rotation at any rate a star tracker can follow; it keeps the trigonometric library (and the mutable
+ * globals it uses) out of the flight software.
  */
 export function rotateBy(q: Quaternion, rx: f64, ry: f64, rz: f64): void {
   const halfSquared = 0.25 * (rx * rx + ry * ry + rz * rz);

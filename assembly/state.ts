@@ -26,10 +26,14 @@ export const attitude = changetype<Quaternion>(memory.data(offsetof<Quaternion>(
 export const gyroBias = changetype<Vector3>(memory.data(offsetof<Vector3>(), 8));
 /** Error covariance of [attitude error (rad), gyro bias error (rad/s)], 6×6 row-major. */
 export const covariance: usize = memory.data(6 * 6 * 8, 8);
+/** Last cycle's gyro reading, rad/s: with this cycle's, it spans the period the attitude is carried over. */
+export const previousGyro = changetype<Vector3>(memory.data(offsetof<Vector3>(), 8));
 export const status = changetype<Status>(memory.data(offsetof<Status>(), 8));
 
 // Scratch: written before read within each cycle.
 
+/** Gyro reading this cycle, rad/s. */
+export const gyro = changetype<Vector3>(memory.data(offsetof<Vector3>(), 8));
 /** Body rate estimate this cycle (gyro minus bias), rad/s. */
 export const bodyRate = changetype<Vector3>(memory.data(offsetof<Vector3>(), 8));
 /** Wheel momentum this cycle, N·m·s. */

@@ -108,7 +108,8 @@ export function propagate(
     derivative(stage, torque, inertia, k4);
     for (let i = 0; i < STATE_LENGTH; i++) state[i] += (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
 
-    const n = Math.hypot(state[Q], state[Q + 1], state[Q + 2], state[Q + 3]);
+    const qx = state[Q], qy = state[Q + 1], qz = state[Q + 2], qw = state[Q + 3];
+    const n = Math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw);
     for (let i = Q; i < Q + 4; i++) state[i] /= n;
   }
 }
