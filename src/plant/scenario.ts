@@ -7,7 +7,7 @@ import type { WheelLimits } from './dynamics.js';
 import type { GyroSpec, StarTrackerSpec } from './sensors.js';
 
 export interface ReactionWheels extends WheelLimits {
-  /** Rotor inertia about the spin axis, kg·m²: gives wheel speed (h / inertia) for telemetry. */
+  /** Rotor inertia about the spin axis, kg·m² (wheel speed = h / inertia); the dynamics need only h. */
   wheelInertia: number;
 }
 
