@@ -6,6 +6,8 @@
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { FlightComputer } from '../computer/flight-computer.js';
 import { Core } from '../core/core.js';
+import { FlightModule } from '../core/flight-module.js';
+import { BARE_CORE_PASSES } from '../passes/index.js';
 import { Processor } from '../processor/processor.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import type { FlightSetup } from '../mission/fly.js';
@@ -59,7 +61,10 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
   const frames = recordInputFrames(setup, totalCycles);
 
   const bareInputs = new Float64Array(INPUT_CHANNELS.length);
-  const bare = new Core(setup.flightModule, 'bare', bareInputs);
+  // The bare core carries what every core needs (state export, the watchdog's instruction count) but
+  // not the dirty tracking that only serves a comparator and a checkpoint.
+  const bareModule = FlightModule.fromFile(setup.flightModule.source, BARE_CORE_PASSES);
+  const bare = new Core(bareModule, 'bare', bareInputs);
   bare.boot(setup.computer.bootInstructions);
   const pair = new Processor(setup.flightModule, 'pair');
   pair.boot(setup.computer.bootInstructions);

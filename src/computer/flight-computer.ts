@@ -6,6 +6,7 @@ import type { OutputCapture } from '../core/core.js';
 import type { FlightModule } from '../core/flight-module.js';
 import type { TrapKind } from '../core/traps.js';
 import type { MismatchKind, Verdict } from '../processor/comparator.js';
+import { ALL_BLOCKS } from '../core/state.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { Checkpoint } from '../spare/checkpoint.js';
 import {
@@ -119,7 +120,9 @@ export class FlightComputer {
     let recoveryCopySeconds = 0;
     let failover = false;
 
-    const primaryCycle = this.primary.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState);
+    const scrub = scrubBlocks(cycle);
+    const primaryCycle = this.primary.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, scrub);
+    let committable = primaryCycle.blocks;
     instructions += primaryCycle.decisionInstructions;
     let event: ControllerEvent = this.noteVerdict(primaryCycle, this.primary, detections) ? 'agreed' : 'detected';
 
@@ -135,7 +138,7 @@ export class FlightComputer {
             released = this.primary.outputs;
             break;
           case 'commit-primary':
-            this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle);
+            this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, committable);
             break;
           case 'take-over-with-spare': {
             failover = true;
@@ -146,7 +149,9 @@ export class FlightComputer {
               this.resync(spare);
               recoveryCopySeconds += this.checkpoint.memoryLength / config.checkpointBytesPerSecond;
             }
-            const spareCycle = spare.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState);
+            // A cold spare's whole state is new; a hot spare's differs from the checkpoint where it wrote.
+            const spareCycle = spare.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, config.spare === 'cold' ? ALL_BLOCKS : scrub);
+            committable = spareCycle.blocks;
             recoveryInstructions += spareCycle.decisionInstructions;
             followUp = this.noteVerdict(spareCycle, spare, detections) ? 'spare-agreed' : 'spare-detected';
             break;
@@ -222,6 +227,19 @@ export class FlightComputer {
   get currentCycle(): number {
     return this.cycleIndex;
   }
+}
+
+/**
+ * The scrub: blocks compared and re-committed although nobody wrote them, so that a latent upset in memory
+ * the flight software only reads is found, and the checkpoint refreshed, within SCRUB_PERIOD cycles.
+ * Eight blocks every eighth cycle rather than one every cycle: the same bytes, an eighth of the calls.
+ */
+export const SCRUB_PERIOD = 32;
+const SCRUB_STRIDE = 8;
+
+export function scrubBlocks(cycle: number): number {
+  if (cycle % SCRUB_STRIDE !== 0) return 0;
+  return (0xff << (SCRUB_STRIDE * ((cycle / SCRUB_STRIDE) % (SCRUB_PERIOD / SCRUB_STRIDE)))) | 0;
 }
 
 function causeOf(verdict: Verdict): DetectionCause {

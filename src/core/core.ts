@@ -4,7 +4,8 @@
 // Its whole state (linear memory and every mutable global) is readable and writable at a cycle
 // boundary, which is what the comparator, the checkpoint and the upset injector work on.
 import { OUTPUT_CHANNELS } from '../abi/channels.js';
-import { FUEL_GLOBAL, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
+import { FUEL_GLOBAL, METERED_PREFIX, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
+import { DIRTY_GLOBAL } from '../passes/track-dirty-memory.js';
 import type { FlightModule } from './flight-module.js';
 import { classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
 
@@ -40,10 +41,12 @@ export class OutputCapture {
 export class Core {
   readonly outputs = new OutputCapture();
   private readonly instance: WebAssembly.Instance;
-  private readonly initFn: () => void;
-  private readonly stepFn: () => void;
+  private readonly initFn: (budget: number) => number;
+  private readonly stepFn: (budget: number) => number;
   private readonly fuel: WebAssembly.Global;
+  private readonly dirty: WebAssembly.Global | null;
   readonly memory: WebAssembly.Memory;
+  private view: Buffer;
   /** State globals in the module's fixed order (FlightModule.stateGlobals). */
   readonly globals: readonly WebAssembly.Global[];
 
@@ -80,10 +83,12 @@ export class Core {
       },
     });
     const exports = this.instance.exports as Record<string, unknown>;
-    this.initFn = exports.init as () => void;
-    this.stepFn = exports.step as () => void;
+    this.initFn = exports[`${METERED_PREFIX}init`] as (budget: number) => number;
+    this.stepFn = exports[`${METERED_PREFIX}step`] as (budget: number) => number;
     this.fuel = exports[FUEL_GLOBAL] as WebAssembly.Global;
     this.memory = exports.memory as WebAssembly.Memory;
+    this.view = Buffer.from(this.memory.buffer);
+    this.dirty = flightModule.dirtyTracking ? (exports[DIRTY_GLOBAL] as WebAssembly.Global) : null;
     this.globals = flightModule.stateGlobals.map((global) => exports[global.exportName] as WebAssembly.Global);
   }
 
@@ -97,11 +102,11 @@ export class Core {
     return this.run(this.stepFn, budget);
   }
 
-  private run(entry: () => void, budget: number): CycleResult {
+  private run(entry: (budget: number) => number, budget: number): CycleResult {
     this.outputs.clear();
-    this.fuel.value = budget;
+    let fuelLeft: number;
     try {
-      entry();
+      fuelLeft = entry(budget);
     } catch (error) {
       const instructions = budget - (this.fuel.value as number);
       if (error instanceof WatchdogExpired) return { status: 'watchdog', instructions, trap: null };
@@ -109,11 +114,21 @@ export class Core {
       if (trap === null) throw error;
       return { status: 'trap', instructions, trap };
     }
-    return { status: 'ok', instructions: budget - (this.fuel.value as number), trap: null };
+    return { status: 'ok', instructions: budget - fuelLeft, trap: null };
   }
 
-  /** The linear memory as bytes (a fresh view: memory.grow detaches the old buffer). */
-  memoryBytes(): Uint8Array {
-    return new Uint8Array(this.memory.buffer);
+  /** The linear memory as bytes (a Buffer sharing it: no copy). */
+  memoryBytes(): Buffer {
+    // memory.grow detaches the old buffer, which then reads as empty.
+    if (this.view.byteLength === 0) this.view = Buffer.from(this.memory.buffer);
+    return this.view;
+  }
+
+  /**
+   * Blocks of memory written since the current cycle began (bit i: block i of the module's tracked range),
+   * or all ones when the module has no dirty tracking.
+   */
+  dirtyBlocks(): number {
+    return this.dirty ? (this.dirty.value as number) : -1;
   }
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { BUS_MODULE, IN, OUT, type InputChannel, type OutputChannel } from '../abi/channels.js';
 import { CORE_PASSES, ModuleError, transformBinary } from '../passes/index.js';
+import type { DirtyMemoryReport } from '../passes/track-dirty-memory.js';
 import { FUEL_GLOBAL, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
 import type { ExportStateReport, StateGlobal } from '../passes/export-state.js';
 
@@ -21,20 +22,24 @@ export class FlightModule {
     readonly outputs: readonly BusImport[],
     /** The mutable globals that make up a core's state, in a fixed order. */
     readonly stateGlobals: readonly StateGlobal[],
+    /** How memory writes are tracked, or null when the module was built without dirty tracking. */
+    readonly dirtyTracking: DirtyMemoryReport | null,
+    /** The passes the module was prepared with. */
+    readonly passes: readonly string[],
   ) {}
 
-  static fromFile(path: string): FlightModule {
+  static fromFile(path: string, passes: readonly string[] = CORE_PASSES): FlightModule {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(path);
     } catch (error) {
       throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
-    return FlightModule.fromBytes(bytes, path);
+    return FlightModule.fromBytes(bytes, path, passes);
   }
 
-  static fromBytes(bytes: Uint8Array, source: string): FlightModule {
-    const prepared = transformBinary(bytes, CORE_PASSES, source);
+  static fromBytes(bytes: Uint8Array, source: string, passes: readonly string[] = CORE_PASSES): FlightModule {
+    const prepared = transformBinary(bytes, passes, source);
     const compiled = new WebAssembly.Module(prepared.binary as Uint8Array<ArrayBuffer>);
     const inputs: BusImport[] = [];
     const outputs: BusImport[] = [];
@@ -64,6 +69,7 @@ export class FlightModule {
     if (exports.get('memory') !== 'memory') throw new ModuleError(source, 'has no linear memory; flight software keeps its state in memory');
     if (exports.get(FUEL_GLOBAL) !== 'global') throw new ModuleError(source, 'instruction counting failed to export its fuel counter');
     const stateGlobals = (prepared.reports.get('export-state') as unknown as ExportStateReport).globals;
-    return new FlightModule(source, compiled, inputs, outputs, stateGlobals);
+    const dirtyTracking = (prepared.reports.get('track-dirty-memory') as DirtyMemoryReport | undefined) ?? null;
+    return new FlightModule(source, compiled, inputs, outputs, stateGlobals, dirtyTracking, passes);
   }
 }

@@ -1,15 +1,57 @@
 // A core's state, as the comparator and the checkpoint see it: the bytes of its linear memory and the
-// values of its mutable globals. Comparison is bitwise for memory and Object.is for globals (NaN equals
-// NaN, +0 differs from −0); JavaScript cannot observe a NaN's payload through a WebAssembly.Global, so a
-// flip inside the payload of a global that already holds NaN is invisible here (memory has no such gap).
+// values of its mutable globals. Memory is handled in dirty ranges (track-dirty-memory): a cycle's
+// comparison and commit touch only the blocks some core wrote, plus a scrub block that rotates through
+// all of memory, so that a latent upset in memory nobody writes is still found within 32 cycles.
+// Comparison is bitwise for memory and Object.is for globals (NaN equals NaN, +0 differs from −0):
+// JavaScript cannot observe a NaN's payload through a WebAssembly.Global, so a flip inside the payload
+// of a global that already holds NaN is invisible here (memory has no such gap).
+import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import type { Core } from './core.js';
 
 export type GlobalValue = number | bigint;
 
-export function memoryEquals(a: Core, b: Core): boolean {
-  const bytesA = a.memoryBytes();
-  const bytesB = b.memoryBytes();
-  return bytesA.length === bytesB.length && Buffer.compare(bytesA, bytesB) === 0;
+/** Every block: compare or copy all of memory. */
+export const ALL_BLOCKS = -1;
+
+/** Byte ranges as [start0, end0, start1, end1, ...]; at most 17 ranges (16 runs of bits and a tail). */
+const rangeScratch = new Int32Array(2 * (DIRTY_BLOCKS / 2 + 1));
+
+/**
+ * Fills `rangeScratch` with the byte ranges of memory covered by the block mask — runs of set bits,
+ * each extended by MAX_STORE_BYTES (a store can straddle into the next block), and the memory grown
+ * beyond the tracked range, which has no bits of its own — and returns how many there are.
+ */
+export function memoryRanges(core: Core, mask: number, length: number): Int32Array {
+  const tracking = core.flightModule.dirtyTracking;
+  let count = 0;
+  if (!tracking || mask === ALL_BLOCKS) {
+    rangeScratch[0] = 0;
+    rangeScratch[1] = length;
+    count = 1;
+  } else {
+    const shift = tracking.blockShift;
+    let block = 0;
+    while (block < DIRTY_BLOCKS) {
+      if (((mask >>> block) & 1) === 0) {
+        block++;
+        continue;
+      }
+      let end = block;
+      while (end < DIRTY_BLOCKS && ((mask >>> end) & 1) === 1) end++;
+      const start = block << shift;
+      if (start >= length) break;
+      rangeScratch[2 * count] = start;
+      rangeScratch[2 * count + 1] = Math.min((end << shift) + MAX_STORE_BYTES, length);
+      count++;
+      block = end;
+    }
+    if (length > tracking.trackedBytes) {
+      rangeScratch[2 * count] = tracking.trackedBytes;
+      rangeScratch[2 * count + 1] = length;
+      count++;
+    }
+  }
+  return rangeScratch.subarray(0, 2 * count);
 }
 
 export function globalsEqual(a: Core, b: Core): boolean {
@@ -20,8 +62,17 @@ export function globalsEqual(a: Core, b: Core): boolean {
   return true;
 }
 
-export function statesEqual(a: Core, b: Core): boolean {
-  return globalsEqual(a, b) && memoryEquals(a, b);
+/** Whether two cores' states agree on the globals and the memory ranges of `mask`. */
+export function statesEqual(a: Core, b: Core, mask: number = ALL_BLOCKS): boolean {
+  if (!globalsEqual(a, b)) return false;
+  const bytesA = a.memoryBytes();
+  const bytesB = b.memoryBytes();
+  if (bytesA.length !== bytesB.length) return false;
+  const ranges = memoryRanges(a, mask, bytesA.length);
+  for (let i = 0; i < ranges.length; i += 2) {
+    if (bytesA.compare(bytesB, ranges[i], ranges[i + 1], ranges[i], ranges[i + 1]) !== 0) return false;
+  }
+  return true;
 }
 
 /** Copies the whole state of `from` into `to` (both instances of the same module). */

@@ -31,3 +31,8 @@ export const SUPPORTED_FEATURES =
   binaryen.Features.Multivalue |
   binaryen.Features.SIMD128 |
   binaryen.Features.CallIndirectOverlong;
+
+/** Adds a local of `type` to a function and returns its index (not in binaryen.js's typed API). */
+export function addLocal(fn: FunctionRef, type: number): number {
+  return (binaryenModule as unknown as { _BinaryenFunctionAddVar(fn: number, type: number): number })._BinaryenFunctionAddVar(fn, type);
+}

@@ -5,14 +5,20 @@
 import binaryen, { SUPPORTED_FEATURES, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
 import { exportState } from './export-state.js';
+import { trackDirtyMemory } from './track-dirty-memory.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory].map((pass) => [pass.name, pass]),
 );
 
-/** The passes every core is prepared with. */
-export const CORE_PASSES = ['export-state', 'count-instructions'] as const;
+/**
+ * The passes every core is prepared with. Instruction counting runs before dirty tracking, so that the
+ * instrumentation (which stands for comparator hardware) is not charged to the flight software's time.
+ */
+export const CORE_PASSES = ['export-state', 'count-instructions', 'track-dirty-memory'] as const;
+/** A core with no comparator behind it needs no dirty tracking: the bare core of `lockstep bench`. */
+export const BARE_CORE_PASSES = ['export-state', 'count-instructions'] as const;
 
 export class ModuleError extends Error {
   constructor(
@@ -57,7 +63,12 @@ export function transformBinary(bytes: Uint8Array, passNames: readonly string[],
     for (const name of passNames) {
       const pass = PASSES.get(name);
       if (!pass) throw new ModuleError(source, `unknown pass "${name}" (known: ${[...PASSES.keys()].join(', ')})`);
-      const report = pass.run(module);
+      let report;
+      try {
+        report = pass.run(module);
+      } catch (error) {
+        throw new ModuleError(source, `pass ${name}: ${(error as Error).message}`);
+      }
       if (report) reports.set(name, report);
     }
     if (!module.validate()) throw new ModuleError(source, `passes ${passNames.join(', ')} produced an invalid module`);

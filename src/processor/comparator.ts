@@ -14,17 +14,22 @@ export interface Comparison {
   mismatch: MismatchKind | null;
 }
 
+/**
+ * @param blocks memory blocks to compare when `compareState` (what either core wrote, plus the scrub
+ *   block); memory outside them is equal in both cores unless an upset struck it since its last check.
+ */
 export function compareCores(
   a: Core,
   b: Core,
   resultA: CycleResult,
   resultB: CycleResult,
   compareState: boolean,
+  blocks: number,
 ): Comparison {
   // A trap or a watchdog is seen by the comparator as the core failing to present its outputs.
   if (resultA.status === 'trap' || resultB.status === 'trap') return { verdict: 'trap', mismatch: null };
   if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return { verdict: 'watchdog', mismatch: null };
   if (!a.outputs.sameAs(b.outputs)) return { verdict: 'mismatch', mismatch: 'outputs' };
-  if (compareState && !statesEqual(a, b)) return { verdict: 'mismatch', mismatch: 'state' };
+  if (compareState && !statesEqual(a, b, blocks)) return { verdict: 'mismatch', mismatch: 'state' };
   return { verdict: 'agreed', mismatch: null };
 }

@@ -6,6 +6,7 @@
 import { INPUT_CHANNELS } from '../abi/channels.js';
 import { Core, type CycleResult, type OutputCapture } from '../core/core.js';
 import type { FlightModule } from '../core/flight-module.js';
+import { ALL_BLOCKS } from '../core/state.js';
 import { compareCores, type MismatchKind, type Verdict } from './comparator.js';
 
 export interface ProcessorCycle {
@@ -14,6 +15,8 @@ export interface ProcessorCycle {
   results: [CycleResult, CycleResult];
   /** Modelled instructions from the start of the cycle until the comparator decided. */
   decisionInstructions: number;
+  /** Memory blocks the cycle wrote in either core, plus the scrub block: what a commit must copy. */
+  blocks: number;
 }
 
 export class Processor {
@@ -35,18 +38,24 @@ export class Processor {
 
   boot(budget: number, compareState = true): ProcessorCycle {
     const [a, b] = this.cores;
-    return this.decide(a.boot(budget), b.boot(budget), compareState);
+    return this.decide(a.boot(budget), b.boot(budget), compareState, ALL_BLOCKS);
   }
 
-  runCycle(inputs: Float64Array, budget: number, compareState: boolean): ProcessorCycle {
+  /**
+   * @param scrubBlocks blocks to compare (and commit) although no core wrote them this cycle: the
+   *   rotating scrub that finds latent upsets in memory the flight software only reads.
+   */
+  runCycle(inputs: Float64Array, budget: number, compareState: boolean, scrubBlocks = 0): ProcessorCycle {
     this.inputs.set(inputs);
     const [a, b] = this.cores;
-    return this.decide(a.step(budget), b.step(budget), compareState);
+    const resultA = a.step(budget);
+    const resultB = b.step(budget);
+    return this.decide(resultA, resultB, compareState, a.dirtyBlocks() | b.dirtyBlocks() | scrubBlocks);
   }
 
-  private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean): ProcessorCycle {
-    const { verdict, mismatch } = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState);
-    return { verdict, mismatch, results: [resultA, resultB], decisionInstructions: decisionTime(verdict, resultA, resultB) };
+  private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, blocks: number): ProcessorCycle {
+    const { verdict, mismatch } = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState, blocks);
+    return { verdict, mismatch, results: [resultA, resultB], decisionInstructions: decisionTime(verdict, resultA, resultB), blocks };
   }
 }
 

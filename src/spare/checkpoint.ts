@@ -5,7 +5,7 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
-import { ensureMemorySize } from '../core/state.js';
+import { ALL_BLOCKS, ensureMemorySize, memoryRanges } from '../core/state.js';
 import type { ValueTypeName } from '../passes/export-state.js';
 
 const HEADER_BYTES = 16; // committed cycle, memory length, two spare words
@@ -39,12 +39,18 @@ export class Checkpoint {
     return this.header[1];
   }
 
-  commitCheckpoint(core: Core, cycle: number): void {
+  /**
+   * Commits the state of `core` at the end of `cycle`. Only the memory ranges of `blocks` (what the cycle
+   * wrote, plus the scrub block) are copied; the rest of the checkpoint already equals the core, since
+   * the core either committed it or was restored from it. A change of memory size copies everything.
+   */
+  commitCheckpoint(core: Core, cycle: number, blocks: number = ALL_BLOCKS): void {
     const bytes = core.memoryBytes();
     if (bytes.length > this.memoryCapacity) {
       throw new Error(`core ${core.name}: memory of ${bytes.length} bytes exceeds the checkpoint capacity of ${this.memoryCapacity}`);
     }
-    this.memory.set(bytes);
+    const ranges = memoryRanges(core, bytes.length === this.header[1] ? blocks : ALL_BLOCKS, bytes.length);
+    for (let i = 0; i < ranges.length; i += 2) bytes.copy(this.memory, ranges[i], ranges[i], ranges[i + 1]);
     const globals = core.globals;
     for (let i = 0; i < globals.length; i++) this.globals.store(i, globals[i].value as number | bigint);
     this.header[0] = cycle;
