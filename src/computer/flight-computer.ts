@@ -35,6 +35,8 @@ export interface FlightComputerConfig {
   checkpointBytesPerSecond: number;
   /** Largest linear memory a core may have, bytes (also the checkpoint's capacity). */
   memoryLimitBytes: number;
+  /** How long a cold spare takes to boot before it can run a cycle, s. */
+  coldBootSeconds: number;
 }
 
 export type DetectionCause = 'mismatch' | 'trap' | 'watchdog';
@@ -73,6 +75,8 @@ export class FlightComputer {
   private readonly loggedInputs: Float64Array;
   private cycleIndex = -1;
   private bootCount = 0;
+  /** Control periods a booting cold spare still needs. */
+  private bootCyclesLeft = 0;
 
   constructor(
     readonly flightModule: FlightModule,
@@ -121,14 +125,22 @@ export class FlightComputer {
     let failover = false;
 
     const scrub = scrubBlocks(cycle);
-    const primaryCycle = this.primary.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, scrub);
-    let committable = primaryCycle.blocks;
-    instructions += primaryCycle.decisionInstructions;
-    let event: ControllerEvent = this.noteVerdict(primaryCycle, this.primary, detections) ? 'agreed' : 'detected';
+    let committable = 0;
+    let event: ControllerEvent;
+    if (this.state === 'spare-booting') {
+      // The failed primary is out of service; nothing runs until the cold spare has booted.
+      event = --this.bootCyclesLeft > 0 ? 'booting' : 'boot-done';
+    } else {
+      const primaryCycle = this.primary.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, scrub);
+      committable = primaryCycle.blocks;
+      instructions += primaryCycle.decisionInstructions;
+      event = this.noteVerdict(primaryCycle, this.primary, detections) ? 'agreed' : 'detected';
+    }
 
     for (let step = 0; ; step++) {
       if (step >= MAX_TRANSITIONS_PER_CYCLE) throw new Error('hot-swap controller did not settle within one period');
-      const { next, actions } = transition(this.state, event);
+      const previous = this.state;
+      const { next, actions } = transition(previous, event);
       this.state = next;
       let followUp: ControllerEvent | null = null;
       for (const action of actions) {
@@ -141,8 +153,15 @@ export class FlightComputer {
             this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, committable);
             break;
           case 'take-over-with-spare': {
-            failover = true;
             const spare = this.spare;
+            const bootCycles = Math.ceil(config.coldBootSeconds / config.controlPeriod);
+            if (config.spare === 'cold' && previous !== 'spare-booting' && bootCycles > 0) {
+              failover = true;
+              this.bootCyclesLeft = bootCycles;
+              followUp = 'spare-not-ready';
+              break;
+            }
+            if (previous !== 'spare-booting') failover = true;
             if (config.spare === 'cold') {
               recoveryInstructions += this.coldBoot(spare).decisionInstructions;
             } else {

@@ -44,6 +44,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule): Fl
     bootInstructions: Math.floor(10 * scenario.controlPeriod * mission.clockHz),
     checkpointBytesPerSecond: mission.checkpointBytesPerSecond,
     memoryLimitBytes: mission.memoryLimitPages * 65536,
+    coldBootSeconds: mission.coldBootSeconds,
   };
   const upsets = mission.upsets.file
     ? readUpsetFile(mission.upsets.file)

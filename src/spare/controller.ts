@@ -3,9 +3,19 @@
 // primary is deemed transiently unreliable: the spare takes the last committed state and re-executes the
 // same cycle with the logged inputs, its outputs are released in the same period, the roles swap, and the
 // failed processor is reset and re-synchronised to become the new spare. Without a spare, the lone
-// processor rolls back to its checkpoint and the cycle's commands are lost.
-export type ControllerState = 'duplex' | 'simplex' | 'failover' | 'rollback';
-export type ControllerEvent = 'agreed' | 'detected' | 'spare-agreed' | 'spare-detected' | 'rolled-back';
+// processor rolls back to its checkpoint and the cycle's commands are lost. A cold spare must boot
+// first: when its boot outlasts the period, the controller waits in `spare-booting`, releasing nothing,
+// and the fresh spare takes over at the first cycle after its boot.
+export type ControllerState = 'duplex' | 'simplex' | 'failover' | 'rollback' | 'spare-booting';
+export type ControllerEvent =
+  | 'agreed'
+  | 'detected'
+  | 'spare-agreed'
+  | 'spare-detected'
+  | 'spare-not-ready'
+  | 'booting'
+  | 'boot-done'
+  | 'rolled-back';
 export type ControllerAction =
   | 'release-primary'
   | 'commit-primary'
@@ -34,6 +44,11 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
     },
     // Both processors failed the same cycle: nothing trustworthy to release; both restart from the checkpoint.
     'spare-detected': { next: 'duplex', actions: ['hold-outputs', 'roll-back-all'] },
+    'spare-not-ready': { next: 'spare-booting', actions: ['hold-outputs'] },
+  },
+  'spare-booting': {
+    booting: { next: 'spare-booting', actions: ['hold-outputs'] },
+    'boot-done': { next: 'failover', actions: ['take-over-with-spare'] },
   },
   simplex: {
     agreed: { next: 'simplex', actions: ['release-primary', 'commit-primary'] },
@@ -45,7 +60,7 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
 };
 
 /** States the controller rests in between cycles; the others last only within one control period. */
-export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex']);
+export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex', 'spare-booting']);
 
 export function transition(state: ControllerState, event: ControllerEvent): Transition {
   const next = TRANSITIONS[state][event];
