@@ -1,0 +1,175 @@
+// Shared helpers of the test suite: WAT → wasm bytes, small flight modules, short missions, and a
+// closed-loop driver for a bare FlightComputer (what `simulate` does, without the bookkeeping).
+import binaryen from 'assemblyscript/binaryen';
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../src/abi/channels.js';
+import type { CycleReport, FlightComputer } from '../src/computer/flight-computer.js';
+import { Core } from '../src/core/core.js';
+import { FlightModule } from '../src/core/flight-module.js';
+import { parseMission, type MissionInput } from '../src/mission/config.js';
+import { prepareFlight, REFERENCE_FSW, simulate, type FlightSetup, type RunResult, type TelemetryRow } from '../src/mission/fly.js';
+import { createSpacecraft, type Spacecraft } from '../src/plant/spacecraft.js';
+import type { Scenario } from '../src/plant/scenario.js';
+import type { Upset } from '../src/upsets/upset.js';
+
+/** Compiles WebAssembly text to a binary. `names` keeps the name section (global and memory names). */
+export function wat(text: string, { names = false } = {}): Uint8Array {
+  const module = binaryen.parseText(text);
+  const previous = binaryen.getDebugInfo();
+  try {
+    binaryen.setDebugInfo(names);
+    if (!module.validate()) throw new Error('test module does not validate');
+    return module.emitBinary();
+  } finally {
+    binaryen.setDebugInfo(previous);
+    module.dispose();
+  }
+}
+
+export function inputFrame(): Float64Array {
+  return new Float64Array(INPUT_CHANNELS.length);
+}
+
+export function newCore(module: FlightModule, name = 'A', inputs = inputFrame()): Core {
+  return new Core(module, name, inputs);
+}
+
+let referenceModule: FlightModule | undefined;
+/** The reference flight software (build/adcs.wasm), prepared once per test file. */
+export function referenceFsw(): FlightModule {
+  referenceModule ??= FlightModule.fromFile(REFERENCE_FSW);
+  return referenceModule;
+}
+
+/** A mission with no random upsets (scripted ones are passed to `simulate`). */
+export function setupFor(input: MissionInput, module?: FlightModule): FlightSetup {
+  return prepareFlight(parseMission({ upsets: { count: 0 }, ...input }, 'test'), module ?? referenceFsw());
+}
+
+export function fly(setup: FlightSetup, upsets: readonly Upset[], oracle = true): { result: RunResult; rows: TelemetryRow[] } {
+  const rows: TelemetryRow[] = [];
+  const result = simulate(setup, { upsets, oracle, onTelemetry: (row) => rows.push(row) });
+  return { result, rows };
+}
+
+export function memoryUpset(cycle: number, core: 'A' | 'B', address: number, bit: number, processor: 'primary' | 'spare' = 'primary'): Upset {
+  return { cycle, target: 'memory', processor, core, location: address, bit, width: 1 };
+}
+
+/**
+ * Flies a booted FlightComputer in closed loop with the scenario's spacecraft, the way `simulate` does
+ * (released written channels are applied, the rest hold). `beforeCycle` runs after the inputs of a cycle
+ * are sensed and before the computer runs it; `afterCycle` sees the report.
+ */
+export class ClosedLoop {
+  readonly spacecraft: Spacecraft;
+  readonly inputs = inputFrame();
+  readonly applied = new Float64Array(OUTPUT_CHANNELS.length);
+  cycle = 0;
+
+  constructor(
+    readonly computer: FlightComputer,
+    readonly scenario: Scenario,
+    seed: number,
+  ) {
+    this.spacecraft = createSpacecraft(scenario, seed);
+  }
+
+  /** Senses the inputs of the next cycle (into `inputs`) without running the computer. */
+  sense(): Float64Array {
+    this.spacecraft.sense(this.cycle * this.scenario.controlPeriod, this.inputs);
+    return this.inputs;
+  }
+
+  /** Runs the next cycle on the inputs last sensed, applies released commands, advances the plant. */
+  finish(): CycleReport {
+    const report = this.computer.runCycle(this.cycle, this.inputs);
+    if (report.outputs) {
+      for (let channel = 0; channel < this.applied.length; channel++) {
+        if (report.outputs.writtenMask & (1 << channel)) this.applied[channel] = report.outputs.values[channel];
+      }
+    }
+    this.spacecraft.actuate(this.applied);
+    this.spacecraft.advance();
+    this.cycle++;
+    return report;
+  }
+
+  step(): CycleReport {
+    this.sense();
+    return this.finish();
+  }
+}
+
+/** Bit patterns of an output capture's values and its written mask, for exact comparison. */
+export function outputBits(capture: { values: Float64Array; writtenMask: number }): { mask: number; bits: string[] } {
+  const bits: string[] = [];
+  const view = new DataView(capture.values.buffer, capture.values.byteOffset, capture.values.byteLength);
+  for (let i = 0; i < capture.values.length; i++) {
+    if (capture.writtenMask & (1 << i)) bits.push(view.getBigUint64(i * 8, true).toString(16));
+    else bits.push('-');
+  }
+  return { mask: capture.writtenMask, bits };
+}
+
+/**
+ * A tiny flight module for fault-handling tests: `step` reads gyro_x and writes torque_x = gain · gyro_x
+ * (gain at address 8, set by init; an integrator at address 16 makes the state evolve). When the byte at
+ * address 0 is non-zero it misbehaves first: `trap` executes unreachable, `hang` loops forever.
+ */
+export function faultyModuleText(onFlag: 'trap' | 'hang' | 'none'): string {
+  const misbehave =
+    onFlag === 'trap' ? '(if (i32.load8_u (i32.const 0)) (then (unreachable)))' : onFlag === 'hang' ? '(if (i32.load8_u (i32.const 0)) (then (loop $spin (br $spin))))' : '';
+  return `(module
+    (import "bus" "gyro_x" (func $gyro_x (result f64)))
+    (import "bus" "torque_x" (func $torque_x (param f64)))
+    (memory (export "memory") 1)
+    (func (export "init")
+      (i32.store8 (i32.const 0) (i32.const 0))
+      (f64.store (i32.const 8) (f64.const -2.5))
+      (f64.store (i32.const 16) (f64.const 0)))
+    (func (export "step")
+      ${misbehave}
+      (f64.store (i32.const 16) (f64.add (f64.load (i32.const 16)) (call $gyro_x)))
+      (call $torque_x (f64.add
+        (f64.mul (f64.load (i32.const 8)) (call $gyro_x))
+        (f64.mul (f64.const -0.01) (f64.load (i32.const 16)))))))`;
+}
+
+export function faultyModule(onFlag: 'trap' | 'hang' | 'none'): FlightModule {
+  return FlightModule.fromBytes(wat(faultyModuleText(onFlag)), `faulty-${onFlag}.wat`);
+}
+
+/**
+ * The byte range of memory the reference flight software really uses: [lowest, highest] non-zero or
+ * changing address over a short closed-loop flight, rounded out to 8 bytes.
+ */
+export function usedMemoryRange(setup: FlightSetup, cycles = 100): { start: number; end: number } {
+  const inputs = inputFrame();
+  const probe = newCore(setup.flightModule, 'probe', inputs);
+  probe.boot(setup.computer.bootInstructions);
+  const spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
+  const applied = new Float64Array(OUTPUT_CHANNELS.length);
+  let low = Infinity;
+  let high = -1;
+  const note = () => {
+    const bytes = probe.memoryBytes();
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] !== 0) {
+        if (i < low) low = i;
+        if (i > high) high = i;
+      }
+    }
+  };
+  note();
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    spacecraft.sense(cycle * setup.scenario.controlPeriod, inputs);
+    probe.step(setup.computer.watchdogInstructions);
+    for (let channel = 0; channel < applied.length; channel++) {
+      if (probe.outputs.writtenMask & (1 << channel)) applied[channel] = probe.outputs.values[channel];
+    }
+    spacecraft.actuate(applied);
+    spacecraft.advance();
+    note();
+  }
+  return { start: Math.floor(low / 8) * 8, end: Math.ceil((high + 1) / 8) * 8 };
+}
