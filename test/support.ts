@@ -140,36 +140,70 @@ export function faultyModule(onFlag: 'trap' | 'hang' | 'none'): FlightModule {
 }
 
 /**
- * The byte range of memory the reference flight software really uses: [lowest, highest] non-zero or
- * changing address over a short closed-loop flight, rounded out to 8 bytes.
+ * Flies one bare core of `setup`'s flight software closed-loop for `cycles` cycles (fault-free), then
+ * senses the inputs of the next cycle. `visit` sees the core after boot and after every cycle.
  */
-export function usedMemoryRange(setup: FlightSetup, cycles = 100): { start: number; end: number } {
+export function probeFlight(setup: FlightSetup, cycles: number, visit?: (core: Core) => void): { core: Core; inputs: Float64Array } {
   const inputs = inputFrame();
-  const probe = newCore(setup.flightModule, 'probe', inputs);
-  probe.boot(setup.computer.bootInstructions);
+  const core = newCore(setup.flightModule, 'probe', inputs);
+  core.boot(setup.computer.bootInstructions);
   const spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
   const applied = new Float64Array(OUTPUT_CHANNELS.length);
+  visit?.(core);
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    spacecraft.sense(cycle * setup.scenario.controlPeriod, inputs);
+    core.step(setup.computer.watchdogInstructions);
+    for (let channel = 0; channel < applied.length; channel++) {
+      if (core.outputs.writtenMask & (1 << channel)) applied[channel] = core.outputs.values[channel];
+    }
+    spacecraft.actuate(applied);
+    spacecraft.advance();
+    visit?.(core);
+  }
+  spacecraft.sense(cycles * setup.scenario.controlPeriod, inputs);
+  return { core, inputs };
+}
+
+/**
+ * The byte range of memory the flight software really uses: lowest to highest non-zero address over a
+ * short fault-free flight, rounded out to 8 bytes.
+ */
+export function usedMemoryRange(setup: FlightSetup, cycles = 100): { start: number; end: number } {
   let low = Infinity;
   let high = -1;
-  const note = () => {
-    const bytes = probe.memoryBytes();
+  probeFlight(setup, cycles, (core) => {
+    const bytes = core.memoryBytes();
     for (let i = 0; i < bytes.length; i++) {
       if (bytes[i] !== 0) {
         if (i < low) low = i;
         if (i > high) high = i;
       }
     }
-  };
-  note();
-  for (let cycle = 0; cycle < cycles; cycle++) {
-    spacecraft.sense(cycle * setup.scenario.controlPeriod, inputs);
-    probe.step(setup.computer.watchdogInstructions);
-    for (let channel = 0; channel < applied.length; channel++) {
-      if (probe.outputs.writtenMask & (1 << channel)) applied[channel] = probe.outputs.values[channel];
-    }
-    spacecraft.actuate(applied);
-    spacecraft.advance();
-    note();
-  }
+  });
   return { start: Math.floor(low / 8) * 8, end: Math.ceil((high + 1) / 8) * 8 };
+}
+
+/**
+ * Addresses in `range` (stepping 8 bytes: the high byte of each f64) where flipping `bit` before cycle
+ * `cycle` changes that very cycle's outputs: state the software reads before it writes its commands.
+ */
+export function outputSensitiveAddresses(setup: FlightSetup, cycle: number, range: { start: number; end: number }, bit = 6): number[] {
+  const { core } = probeFlight(setup, cycle);
+  const snapshot = Uint8Array.from(core.memoryBytes());
+  const globals = core.globals.map((global) => global.value);
+  const restore = () => {
+    core.memoryBytes().set(snapshot);
+    core.globals.forEach((global, i) => (global.value = globals[i]));
+  };
+  core.step(setup.computer.watchdogInstructions);
+  const expected = JSON.stringify(outputBits(core.outputs));
+  const found: number[] = [];
+  for (let address = range.start + 7; address < range.end; address += 8) {
+    restore();
+    core.memoryBytes()[address] ^= 1 << bit;
+    const result = core.step(setup.computer.watchdogInstructions);
+    if (result.status !== 'ok' || JSON.stringify(outputBits(core.outputs)) !== expected) found.push(address);
+  }
+  restore();
+  return found;
 }
