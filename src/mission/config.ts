@@ -3,6 +3,7 @@
 // files and command-line options alike, fills defaults, and names the field at fault in every error.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { describeZodIssue } from '../input-errors.js';
 
 export const missionSchema = z
   .object({
@@ -35,14 +36,9 @@ export type Mission = z.output<typeof missionSchema>;
 
 export class ConfigError extends Error {}
 
-function formatIssue(source: string, issue: z.core.$ZodIssue): string {
-  const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
-  return `${source}: ${field || '(top level)'}: ${issue.message}`;
-}
-
 export function parseMission(input: unknown, source: string): Mission {
   const parsed = missionSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(formatIssue(source, parsed.error.issues[0]));
+  if (!parsed.success) throw new ConfigError(describeZodIssue(source, parsed.error.issues[0]));
   const mission = parsed.data;
   const upsets = mission.upsets;
   const sources = [upsets.count !== undefined, upsets.ratePerBitPerDay !== undefined, upsets.file !== undefined].filter(Boolean).length;

@@ -4,6 +4,7 @@
 // random stream, so the same seed gives the same upsets and the plant's noise is not disturbed by them.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { describeZodIssue } from '../input-errors.js';
 import { SeededRandom } from '../random.js';
 import { faultDomains, totalBits, type FaultDomain, type FaultSpaceShape } from './fault-space.js';
 import type { Upset, UpsetTarget } from './upset.js';
@@ -115,9 +116,7 @@ export function readUpsetFile(path: string): Upset[] {
   }
   const parsed = upsetFileSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
-    throw new UpsetFileError(`${path}: ${field || '(top level)'}: ${issue.message}`);
+    throw new UpsetFileError(describeZodIssue(path, parsed.error.issues[0]));
   }
   return parsed.data.upsets
     .map((entry) => ({
