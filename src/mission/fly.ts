@@ -96,7 +96,8 @@ export interface RunResult {
   undetectedDivergences: number;
   undetectedDivergentCycles: number;
   commandDigest: string;
-  pointingErrorsAfterSettle: { max: number; rms: number };
+  /** Pointing error over the cycles after the settling time (samples 0: the mission ended before it). */
+  pointingErrorsAfterSettle: { max: number; rms: number; samples: number };
   finalPointingErrorDeg: number;
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
   events: FlightEvent[];
@@ -140,7 +141,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     undetectedDivergences: 0,
     undetectedDivergentCycles: 0,
     commandDigest: '',
-    pointingErrorsAfterSettle: { max: 0, rms: 0 },
+    pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
     finalPointingErrorDeg: 0,
     timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
     events: [],
@@ -228,6 +229,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
   }
   result.pointingErrorsAfterSettle.rms = settledSamples > 0 ? Math.sqrt(sumSquares / settledSamples) : 0;
+  result.pointingErrorsAfterSettle.samples = settledSamples;
   result.timing.meanCycleMs = cycles > 0 ? (totalModelledSeconds / cycles) * 1000 : 0;
   result.commandDigest = digest.digest('hex');
   return result;
