@@ -37,8 +37,9 @@ function placeUpset(domain: FaultDomain, cycle: number, width: number, random: S
   let offset = random.int(0, domain.bits - 1);
   let index = 0;
   while (offset >= globalBits[index]) offset -= globalBits[index++];
-  const bit = Math.min(offset, globalBits[index] - width);
-  return { ...common, location: index, bit };
+  // An upset cannot flip more bits than the global has: a wider one flips the whole global.
+  const bitsHere = Math.min(width, globalBits[index]);
+  return { ...common, width: bitsHere, location: index, bit: Math.min(offset, globalBits[index] - bitsHere) };
 }
 
 function pickDomain(domains: readonly FaultDomain[], total: number, random: SeededRandom): FaultDomain {

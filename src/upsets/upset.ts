@@ -3,7 +3,7 @@
 // the spare, or the checkpoint in shared memory. It strikes at the start of a cycle, before the cores
 // run, which is the same as striking at the end of the previous one: between cycles is where state lives.
 import type { Core } from '../core/core.js';
-import { GlobalSlots } from '../core/global-slots.js';
+import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';
 import type { FlightComputer } from '../computer/flight-computer.js';
 
 export type UpsetTarget = 'memory' | 'global' | 'checkpoint';
@@ -43,16 +43,26 @@ export function flipBits(bytes: Uint8Array, address: number, bit: number, width:
 
 const scratchCache = new WeakMap<Core, GlobalSlots>();
 
+/** Checks that bits `bit`..`bit + width - 1` of global `index` exist; the slots' own check is a RangeError. */
+function checkGlobalBits(slots: GlobalSlots, index: number, bit: number, width: number): void {
+  const count = slots.types.length;
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new UpsetError(`global index ${index} outside the ${count} state globals of the module`);
+  }
+  const bits = BITS_OF_TYPE[slots.types[index]];
+  if (bit < 0 || width < 1 || bit + width > bits) {
+    throw new UpsetError(`bits ${bit}..${bit + width - 1} outside global ${index}, a ${slots.types[index]} of ${bits} bits`);
+  }
+}
+
 function flipCoreGlobal(core: Core, index: number, bit: number, width: number): void {
   const types = core.flightModule.stateGlobals.map((global) => global.type);
-  if (index < 0 || index >= types.length) {
-    throw new UpsetError(`global index ${index} outside the ${types.length} state globals of the module`);
-  }
   let scratch = scratchCache.get(core);
   if (!scratch) {
     scratch = new GlobalSlots(types);
     scratchCache.set(core, scratch);
   }
+  checkGlobalBits(scratch, index, bit, width);
   scratch.store(index, core.globals[index].value as number | bigint);
   scratch.flip(index, bit, width);
   core.globals[index].value = scratch.load(index);
@@ -61,8 +71,10 @@ function flipCoreGlobal(core: Core, index: number, bit: number, width: number): 
 export function applyUpset(computer: FlightComputer, upset: Upset): void {
   if (upset.target === 'checkpoint') {
     const checkpoint = computer.checkpoint;
-    if (upset.region === 'global') checkpoint.globals.flip(upset.location, upset.bit, upset.width);
-    else flipBits(checkpoint.memory.subarray(0, checkpoint.memoryLength), upset.location, upset.bit, upset.width);
+    if (upset.region === 'global') {
+      checkGlobalBits(checkpoint.globals, upset.location, upset.bit, upset.width);
+      checkpoint.globals.flip(upset.location, upset.bit, upset.width);
+    } else flipBits(checkpoint.memory.subarray(0, checkpoint.memoryLength), upset.location, upset.bit, upset.width);
     return;
   }
   const processor = upset.processor === 'spare' ? computer.spare : computer.primary;
