@@ -177,9 +177,10 @@ describe('randomUpsets', () => {
 
   it('clips a width beyond a global to the whole global (every placed upset can be applied)', () => {
     const p = plan({ width: 40, targets: ['global'], seed: 3, count: 100 });
-    const upsets = randomUpsets(shape, p);
-    expectValid(upsets, p);
     const computer = globalsComputer();
+    const computerShape = { memoryBytes: 65536, globalTypes: computer.flightModule.stateGlobals.map((global) => global.type) };
+    const upsets = randomUpsets(computerShape, p);
+    expectValid(upsets, p, computerShape);
     for (const upset of upsets) applyUpset(computer, upset);
   });
 
