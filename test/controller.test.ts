@@ -21,6 +21,8 @@ const PERIOD_STARTS: ReadonlyArray<readonly ControllerEvent[]> = [['agreed', 'de
 const ACTIONS: readonly ControllerAction[] = [
   'release-primary',
   'commit-primary',
+  // commits only when the cycle ends a checkpoint epoch (the state is compared and committed per epoch)
+  'commit-at-epoch-end' as ControllerAction,
   'take-over-with-spare',
   'release-spare',
   'swap-roles',
@@ -30,6 +32,7 @@ const ACTIONS: readonly ControllerAction[] = [
   'roll-back-primary',
 ];
 const OUTPUT_DECISIONS: readonly ControllerAction[] = ['release-primary', 'release-spare', 'hold-outputs'];
+const COMMITS: readonly ControllerAction[] = ['commit-primary', 'commit-at-epoch-end' as ControllerAction];
 /** Most transitions the flight computer takes in one period (MAX_TRANSITIONS_PER_CYCLE). */
 const MAX_TRANSITIONS_PER_PERIOD = 4;
 
@@ -70,7 +73,11 @@ describe('hot-swap controller table', () => {
   it('duplex and simplex handle both verdicts of the primary', () => {
     for (const state of ['duplex', 'simplex'] as const) {
       for (const event of ['agreed', 'detected'] as const) expect(() => transition(state, event)).not.toThrow();
-      expect(transition(state, 'agreed')).toEqual({ next: state, actions: ['release-primary', 'commit-primary'] });
+      const agreed = transition(state, 'agreed');
+      expect(agreed.next).toBe(state);
+      expect(agreed.actions).toHaveLength(2);
+      expect(agreed.actions[0]).toBe('release-primary');
+      expect(COMMITS).toContain(agreed.actions[1]);
     }
   });
 
@@ -104,10 +111,12 @@ describe('hot-swap controller table', () => {
       const actions = path.flatMap((step) => step.actions);
       const label = path.map((step) => `${step.from} --${step.event}-->`).join(' ') + ` ${path.at(-1)!.next}: ${actions.join(', ')}`;
       expect(actions.filter((action) => OUTPUT_DECISIONS.includes(action)), label).toHaveLength(1);
-      if (actions.includes('hold-outputs')) expect(actions, label).not.toContain('commit-primary');
-      if (actions.includes('commit-primary')) {
+      const commit = actions.findIndex((action) => COMMITS.includes(action));
+      if (actions.includes('hold-outputs')) expect(commit, label).toBe(-1);
+      if (commit >= 0) {
         const decision = actions.findIndex((action) => OUTPUT_DECISIONS.includes(action));
-        expect(decision, label).toBeLessThan(actions.indexOf('commit-primary'));
+        expect(decision, label).toBeLessThan(commit);
+        expect(actions.filter((action) => COMMITS.includes(action)), label).toHaveLength(1);
       }
     }
   });
@@ -143,7 +152,8 @@ describe('hot-swap controller table', () => {
     expect(transition(simplex.next, 'rolled-back').next).toBe('simplex');
     const takeOver = transition('failover', 'spare-agreed');
     expect(takeOver.next).toBe('duplex');
-    expect(takeOver.actions).toEqual(expect.arrayContaining(['release-spare', 'swap-roles', 'commit-primary', 'resync-failed-processor']));
+    expect(takeOver.actions).toEqual(expect.arrayContaining(['release-spare', 'swap-roles', 'resync-failed-processor']));
+    expect(takeOver.actions.some((action) => COMMITS.includes(action))).toBe(true);
     const bothFailed = transition('failover', 'spare-detected');
     expect(RESTING_STATES.has(bothFailed.next)).toBe(true);
     expect(bothFailed.actions).toEqual(expect.arrayContaining(['hold-outputs', 'roll-back-all']));
