@@ -10,6 +10,7 @@ interface BenchOptions {
   fsw?: string;
   rounds: number;
   cycles: number;
+  checkpointInterval?: number;
   json?: string;
 }
 
@@ -20,9 +21,10 @@ export function registerBench(program: Command): void {
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
     .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 30)
     .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 1000)
+    .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action((options: BenchOptions) => {
-      const mission = parseMission({ fsw: options.fsw, upsets: { count: 0 } }, 'command line');
+      const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
       const result = runBench(prepareFlight(mission), { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) });
       if (options.json) writeJson(options.json, result);
       process.stdout.write(`${formatBench(result)}\n`);

@@ -18,6 +18,7 @@ interface FlyOptions {
   spare?: string;
   stateCompare?: boolean;
   clockHz?: number;
+  checkpointInterval?: number;
   upsets?: number;
   upsetRate?: number;
   upsetFile?: string;
@@ -40,6 +41,7 @@ export function registerFly(program: Command): void {
     .option('--spare <mode>', 'hot | cold | none')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
+    .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
     .option('--upsets <n>', 'random upsets spread uniformly over the mission (default 20)', integerOption('--upsets'))
     .option('--upset-rate <r>', 'random upsets as a Poisson process, per bit per day', numberOption('--upset-rate'))
     .option('--upset-file <file>', 'scripted upsets (JSON)')
@@ -63,6 +65,7 @@ function missionFromOptions(options: FlyOptions): MissionInput {
   set('spare', options.spare);
   if (options.stateCompare === false) base.compareState = false;
   set('clockHz', options.clockHz);
+  set('checkpointInterval', options.checkpointInterval);
   const upsetChoice =
     options.upsets !== undefined ? { count: options.upsets } : options.upsetRate !== undefined ? { ratePerBitPerDay: options.upsetRate } : options.upsetFile !== undefined ? { file: options.upsetFile } : null;
   if (upsetChoice || options.upsetTargets || options.upsetWidth !== undefined) {

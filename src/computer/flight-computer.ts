@@ -37,6 +37,11 @@ export interface FlightComputerConfig {
   memoryLimitBytes: number;
   /** How long a cold spare takes to boot before it can run a cycle, s. */
   coldBootSeconds: number;
+  /**
+   * Cycles per checkpoint epoch: the cores' state is compared and committed at the end of every epoch;
+   * outputs are compared every cycle. A failover replays the epoch's logged inputs from the checkpoint.
+   */
+  checkpointInterval: number;
 }
 
 export type DetectionCause = 'mismatch' | 'trap' | 'watchdog';
@@ -71,8 +76,15 @@ export class FlightComputer {
   private primaryIndex = 0;
   readonly checkpoint: Checkpoint;
   private state: ControllerState;
-  /** The inputs of the cycle in progress: what the spare re-executes with. */
-  private readonly loggedInputs: Float64Array;
+  /**
+   * The input log: the frames of every cycle since the last commit (the current epoch), which the spare
+   * replays from the checkpoint to reach the failed cycle.
+   */
+  private readonly inputLog: Float64Array[];
+  /** First cycle of the current epoch: the checkpoint holds the state at its start. */
+  private epochStart = 0;
+  /** Epochs begun since boot: what the scrub rotates by. */
+  private epochCount = 0;
   private cycleIndex = -1;
   private bootCount = 0;
   /** Control periods a booting cold spare still needs. */
@@ -82,12 +94,16 @@ export class FlightComputer {
     readonly flightModule: FlightModule,
     readonly config: FlightComputerConfig,
   ) {
+    if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
+      throw new RangeError(`checkpointInterval must be a whole number of cycles ≥ 1, not ${config.checkpointInterval}`);
+    }
     this.processors = [new Processor(flightModule, 'P1'), new Processor(flightModule, 'P2')];
     this.checkpoint = new Checkpoint(
       flightModule.stateGlobals.map((global) => global.type),
       config.memoryLimitBytes,
     );
-    this.loggedInputs = new Float64Array(this.processors[0].inputs.length);
+    const frameLength = this.processors[0].inputs.length;
+    this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
     this.state = config.spare === 'none' ? 'simplex' : 'duplex';
   }
 
@@ -103,38 +119,57 @@ export class FlightComputer {
     return this.state;
   }
 
+  /** The cycle whose start state the checkpoint holds. */
+  get checkpointEpochStart(): number {
+    return this.epochStart;
+  }
+
   /** Boots the primary and commits its boot state (a hot spare loads it). Returns the boot verdict. */
   boot(): ProcessorCycle {
     const result = this.primary.boot(this.config.bootInstructions, this.config.compareState);
     this.bootCount++;
     if (result.verdict !== 'agreed') return result;
     this.checkpoint.commitCheckpoint(this.primary.cores[0], -1);
+    this.startEpoch(0);
     if (this.config.spare === 'hot') this.resync(this.spare);
     return result;
   }
 
   runCycle(cycle: number, inputs: Float64Array): CycleReport {
     this.cycleIndex = cycle;
-    this.loggedInputs.set(inputs);
     const config = this.config;
-    const detections: Detection[] = [];
+    // While a cold spare boots nothing runs and nothing is logged: it will fly from its initial image.
+    if (this.state === 'spare-booting') this.epochStart = cycle;
+    const epochCycles = cycle - this.epochStart + 1;
+    if (epochCycles > config.checkpointInterval || epochCycles < 1) {
+      throw new Error(`flight computer: cycle ${cycle} outside the epoch that began at cycle ${this.epochStart}`);
+    }
+    const frame = this.inputLog[epochCycles - 1];
+    frame.set(inputs);
+    // The state is compared, and the checkpoint committed, at the end of each epoch.
+    const epochEnds = epochCycles === config.checkpointInterval;
+    let detections: Detection[] = NO_DETECTIONS;
     let released: OutputCapture | null = null;
     let instructions = 0;
     let recoveryInstructions = 0;
     let recoveryCopySeconds = 0;
     let failover = false;
-
-    const scrub = scrubBlocks(cycle);
     let committable = 0;
     let event: ControllerEvent;
+
     if (this.state === 'spare-booting') {
       // The failed primary is out of service; nothing runs until the cold spare has booted.
       event = --this.bootCyclesLeft > 0 ? 'booting' : 'boot-done';
     } else {
-      const primaryCycle = this.primary.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, scrub);
+      const scrub = epochEnds ? scrubBlocks(this.epochCount) : 0;
+      const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, epochEnds, scrub);
       committable = primaryCycle.blocks;
       instructions += primaryCycle.decisionInstructions;
-      event = this.noteVerdict(primaryCycle, this.primary, detections) ? 'agreed' : 'detected';
+      if (primaryCycle.verdict === 'agreed') event = 'agreed';
+      else {
+        detections = [detectionOf(primaryCycle, this.primary)];
+        event = 'detected';
+      }
     }
 
     for (let step = 0; ; step++) {
@@ -149,8 +184,11 @@ export class FlightComputer {
           case 'release-spare':
             released = this.primary.outputs;
             break;
+          case 'commit-at-epoch-end':
+            if (epochEnds) this.commit(cycle, committable);
+            break;
           case 'commit-primary':
-            this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, committable);
+            this.commit(cycle, committable);
             break;
           case 'take-over-with-spare': {
             const spare = this.spare;
@@ -162,17 +200,26 @@ export class FlightComputer {
               break;
             }
             if (previous !== 'spare-booting') failover = true;
+            let spareCycle: ProcessorCycle;
             if (config.spare === 'cold') {
-              recoveryInstructions += this.coldBoot(spare).decisionInstructions;
+              // A cold spare keeps no state: it boots and flies this cycle from its initial image.
+              const fresh = this.coldBoot(spare);
+              recoveryInstructions += fresh.boot.decisionInstructions;
+              spareCycle = fresh.processor.runCycle(frame, config.watchdogInstructions, config.compareState, true, ALL_BLOCKS);
+              recoveryInstructions += spareCycle.decisionInstructions;
             } else {
+              // A hot spare loads the checkpoint and replays the epoch's logged inputs up to this cycle.
               this.resync(spare);
               recoveryCopySeconds += this.checkpoint.memoryLength / config.checkpointBytesPerSecond;
+              spareCycle = this.replayEpoch(spare, epochCycles);
+              recoveryInstructions += spareCycle.decisionInstructions;
             }
-            // A cold spare's whole state is new; a hot spare's differs from the checkpoint where it wrote.
-            const spareCycle = spare.runCycle(this.loggedInputs, config.watchdogInstructions, config.compareState, config.spare === 'cold' ? ALL_BLOCKS : scrub);
             committable = spareCycle.blocks;
-            recoveryInstructions += spareCycle.decisionInstructions;
-            followUp = this.noteVerdict(spareCycle, spare, detections) ? 'spare-agreed' : 'spare-detected';
+            if (spareCycle.verdict === 'agreed') followUp = 'spare-agreed';
+            else {
+              detections = [...detections, detectionOf(spareCycle, this.spare)];
+              followUp = 'spare-detected';
+            }
             break;
           }
           case 'swap-roles':
@@ -188,9 +235,11 @@ export class FlightComputer {
           case 'roll-back-all':
             this.resync(this.primary);
             this.resync(this.spare);
+            this.restartEpochAfter(cycle);
             break;
           case 'roll-back-primary':
             this.resync(this.primary);
+            this.restartEpochAfter(cycle);
             followUp = 'rolled-back';
             break;
         }
@@ -217,25 +266,57 @@ export class FlightComputer {
     };
   }
 
-  /** Records a non-agreeing verdict as a detection; returns whether the processor agreed. */
-  private noteVerdict(result: ProcessorCycle, processor: Processor, detections: Detection[]): boolean {
-    if (result.verdict === 'agreed') return true;
-    const trap = result.results[0].trap ?? result.results[1].trap;
-    detections.push({ processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap });
-    return false;
+  /**
+   * Re-executes the current epoch on a processor restored from the checkpoint, one logged frame per cycle,
+   * comparing outputs every cycle and the state at the end. Returns the last cycle's verdict (or the first
+   * that failed), with the instructions of the whole replay.
+   */
+  private replayEpoch(processor: Processor, epochCycles: number): ProcessorCycle {
+    const config = this.config;
+    let replayed = 0;
+    for (let i = 0; i < epochCycles; i++) {
+      const last = i === epochCycles - 1;
+      const result = processor.runCycle(this.inputLog[i], config.watchdogInstructions, config.compareState, last, last ? scrubBlocks(this.epochCount) : 0);
+      replayed += result.decisionInstructions;
+      if (result.verdict !== 'agreed' || last) {
+        result.decisionInstructions = replayed;
+        return result;
+      }
+    }
+    throw new Error('replayEpoch: an epoch has at least one cycle');
+  }
+
+  private commit(cycle: number, blocks: number): void {
+    this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, blocks);
+    this.startEpoch(cycle + 1);
+  }
+
+  /** After a rollback the state is the checkpoint's again: the next cycle begins an epoch from it. */
+  private restartEpochAfter(cycle: number): void {
+    this.epochStart = cycle + 1;
+    this.epochCount++;
+  }
+
+  private startEpoch(firstCycle: number): void {
+    this.epochStart = firstCycle;
+    this.epochCount++;
+    for (const core of this.primary.cores) core.clearDirtyBlocks();
   }
 
   private resync(processor: Processor): void {
-    for (const core of processor.cores) this.checkpoint.restoreInto(core);
+    for (const core of processor.cores) {
+      this.checkpoint.restoreInto(core);
+      core.clearDirtyBlocks();
+    }
   }
 
   /** A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image. */
-  private coldBoot(processor: Processor): ProcessorCycle {
+  private coldBoot(processor: Processor): { processor: Processor; boot: ProcessorCycle } {
     const index = this.processors.indexOf(processor);
     const fresh = new Processor(this.flightModule, processor.name);
     this.processors[index] = fresh;
     this.bootCount++;
-    return fresh.boot(this.config.bootInstructions, this.config.compareState);
+    return { processor: fresh, boot: fresh.boot(this.config.bootInstructions, this.config.compareState) };
   }
 
   /** Number of processor boots so far (the first boot and every cold spare boot). */
@@ -249,16 +330,21 @@ export class FlightComputer {
 }
 
 /**
- * The scrub: blocks compared and re-committed although nobody wrote them, so that a latent upset in memory
- * the flight software only reads is found, and the checkpoint refreshed, within SCRUB_PERIOD cycles.
- * Eight blocks every eighth cycle rather than one every cycle: the same bytes, an eighth of the calls.
+ * The scrub: blocks compared and re-committed at an epoch's end although nobody wrote them, so that a
+ * latent upset in memory the flight software only reads is found, and the checkpoint refreshed, within
+ * four epochs: a quarter of memory (eight of the 32 blocks) per epoch, in rotation.
  */
-export const SCRUB_PERIOD = 32;
-const SCRUB_STRIDE = 8;
+const SCRUB_BLOCKS = 8;
 
-export function scrubBlocks(cycle: number): number {
-  if (cycle % SCRUB_STRIDE !== 0) return 0;
-  return (0xff << (SCRUB_STRIDE * ((cycle / SCRUB_STRIDE) % (SCRUB_PERIOD / SCRUB_STRIDE)))) | 0;
+export function scrubBlocks(epoch: number): number {
+  return (0xff << (SCRUB_BLOCKS * (epoch % 4))) | 0;
+}
+
+const NO_DETECTIONS: Detection[] = [];
+
+function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
+  const trap = result.results[0].trap ?? result.results[1].trap;
+  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap };
 }
 
 function causeOf(verdict: Verdict): DetectionCause {

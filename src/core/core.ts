@@ -125,10 +125,15 @@ export class Core {
   }
 
   /**
-   * Blocks of memory written since the current cycle began (bit i: block i of the module's tracked range),
-   * or all ones when the module has no dirty tracking.
+   * Blocks of memory written since the bitmap was last cleared (bit i: block i of the module's tracked
+   * range), or all ones when the module has no dirty tracking.
    */
   dirtyBlocks(): number {
     return this.dirty ? (this.dirty.value as number) : -1;
+  }
+
+  /** Starts a new record of written blocks: called when the state is committed or restored. */
+  clearDirtyBlocks(): void {
+    if (this.dirty) this.dirty.value = 0;
   }
 }

@@ -13,20 +13,24 @@ export type GlobalValue = number | bigint;
 /** Every block: compare or copy all of memory. */
 export const ALL_BLOCKS = -1;
 
-/** Byte ranges as [start0, end0, start1, end1, ...]; at most 17 ranges (16 runs of bits and a tail). */
-const rangeScratch = new Int32Array(2 * (DIRTY_BLOCKS / 2 + 1));
+/**
+ * Byte ranges as [start0, end0, start1, end1, ...], at most 17 (16 runs of bits and a tail); filled by
+ * memoryRanges and read at once by its caller, so that the per-cycle path allocates nothing.
+ */
+export const RANGES = new Int32Array(2 * (DIRTY_BLOCKS / 2 + 1));
 
 /**
- * Fills `rangeScratch` with the byte ranges of memory covered by the block mask — runs of set bits,
+ * Fills RANGES with the byte ranges of memory covered by the block mask — runs of set bits,
  * each extended by MAX_STORE_BYTES (a store can straddle into the next block), and the memory grown
- * beyond the tracked range, which has no bits of its own — and returns how many there are.
+ * beyond the tracked range, which has no bits of its own — and returns how many numbers it wrote
+ * (two per range).
  */
-export function memoryRanges(core: Core, mask: number, length: number): Int32Array {
+export function memoryRanges(core: Core, mask: number, length: number): number {
   const tracking = core.flightModule.dirtyTracking;
   let count = 0;
   if (!tracking || mask === ALL_BLOCKS) {
-    rangeScratch[0] = 0;
-    rangeScratch[1] = length;
+    RANGES[0] = 0;
+    RANGES[1] = length;
     count = 1;
   } else {
     const shift = tracking.blockShift;
@@ -40,18 +44,18 @@ export function memoryRanges(core: Core, mask: number, length: number): Int32Arr
       while (end < DIRTY_BLOCKS && ((mask >>> end) & 1) === 1) end++;
       const start = block << shift;
       if (start >= length) break;
-      rangeScratch[2 * count] = start;
-      rangeScratch[2 * count + 1] = Math.min((end << shift) + MAX_STORE_BYTES, length);
+      RANGES[2 * count] = start;
+      RANGES[2 * count + 1] = Math.min((end << shift) + MAX_STORE_BYTES, length);
       count++;
       block = end;
     }
     if (length > tracking.trackedBytes) {
-      rangeScratch[2 * count] = tracking.trackedBytes;
-      rangeScratch[2 * count + 1] = length;
+      RANGES[2 * count] = tracking.trackedBytes;
+      RANGES[2 * count + 1] = length;
       count++;
     }
   }
-  return rangeScratch.subarray(0, 2 * count);
+  return 2 * count;
 }
 
 export function globalsEqual(a: Core, b: Core): boolean {
@@ -68,9 +72,9 @@ export function statesEqual(a: Core, b: Core, mask: number = ALL_BLOCKS): boolea
   const bytesA = a.memoryBytes();
   const bytesB = b.memoryBytes();
   if (bytesA.length !== bytesB.length) return false;
-  const ranges = memoryRanges(a, mask, bytesA.length);
-  for (let i = 0; i < ranges.length; i += 2) {
-    if (bytesA.compare(bytesB, ranges[i], ranges[i + 1], ranges[i], ranges[i + 1]) !== 0) return false;
+  const end = memoryRanges(a, mask, bytesA.length);
+  for (let i = 0; i < end; i += 2) {
+    if (bytesA.compare(bytesB, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) return false;
   }
   return true;
 }

@@ -45,6 +45,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule): Fl
     checkpointBytesPerSecond: mission.checkpointBytesPerSecond,
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
+    checkpointInterval: mission.checkpointInterval,
   };
   const upsets = mission.upsets.file
     ? readUpsetFile(mission.upsets.file)

@@ -1,6 +1,6 @@
 // track-dirty-memory: records which blocks of linear memory a cycle wrote, in an exported bitmap global
-// (`__lockstep_dirty`, 32 blocks), so that the comparator compares and the checkpoint copies only what
-// changed instead of the whole memory every cycle — the difference between a pair that costs twice a
+// (`__lockstep_dirty`, 32 blocks, accumulated until the host clears it at a commit), so that the
+// comparator compares and the checkpoint copies only what changed instead of the whole memory — the difference between a pair that costs twice a
 // bare core and one that costs three times. Block size is the module's initial memory divided in 32
 // (at least 64 bytes). Stores to constant addresses are folded at build time into one mask OR-ed at the
 // entry of their region (regions.ts); a store to a computed address marks its block just before it
@@ -9,7 +9,6 @@
 // dirty. A store may straddle into the next block: the host extends each block by MAX_STORE_BYTES.
 import binaryen, { addLocal, type ExpressionRef, type Module } from './binaryen.js';
 import { definedFunctions } from './expressions.js';
-import { METERED_ENTRIES, METERED_PREFIX } from './count-instructions.js';
 import type { ModulePass } from './pass.js';
 import { prependToRegion, regionsOf } from './regions.js';
 
@@ -132,13 +131,6 @@ export const trackDirtyMemory: ModulePass = {
         }
         if (staticMask !== 0) prependToRegion(module, region, [orMask(module.i32.const(staticMask | 0))]);
       }
-    }
-    // A cycle's bitmap starts empty: the metered entry points (count-instructions) clear it on entry,
-    // sparing the host a call per cycle.
-    for (const entry of METERED_ENTRIES) {
-      const metered = module.getFunction(METERED_PREFIX + entry);
-      if (!metered) continue;
-      binaryen.Function.setBody(metered, module.block(null, [module.global.set(DIRTY_GLOBAL, module.i32.const(0)), binaryen.Function.getBody(metered)], binaryen.i32));
     }
     return report;
   },

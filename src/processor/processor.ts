@@ -15,7 +15,10 @@ export interface ProcessorCycle {
   results: [CycleResult, CycleResult];
   /** Modelled instructions from the start of the cycle until the comparator decided. */
   decisionInstructions: number;
-  /** Memory blocks the cycle wrote in either core, plus the scrub block: what a commit must copy. */
+  /**
+   * At the end of an epoch: memory blocks either core wrote since the last commit or restore, plus the
+   * scrub blocks — what the comparator checked and a commit must copy. 0 within an epoch.
+   */
   blocks: number;
 }
 
@@ -42,15 +45,18 @@ export class Processor {
   }
 
   /**
-   * @param scrubBlocks blocks to compare (and commit) although no core wrote them this cycle: the
-   *   rotating scrub that finds latent upsets in memory the flight software only reads.
+   * Runs one cycle on both cores. Outputs are compared every cycle; the state only at the end of an
+   * epoch (`endOfEpoch`), and only when `compareState`.
+   * @param scrubBlocks blocks to compare (and commit) although no core wrote them: the rotating scrub
+   *   that finds latent upsets in memory the flight software only reads.
    */
-  runCycle(inputs: Float64Array, budget: number, compareState: boolean, scrubBlocks = 0): ProcessorCycle {
+  runCycle(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch = true, scrubBlocks = 0): ProcessorCycle {
     this.inputs.set(inputs);
     const [a, b] = this.cores;
     const resultA = a.step(budget);
     const resultB = b.step(budget);
-    return this.decide(resultA, resultB, compareState, a.dirtyBlocks() | b.dirtyBlocks() | scrubBlocks);
+    const blocks = endOfEpoch ? a.dirtyBlocks() | b.dirtyBlocks() | scrubBlocks : 0;
+    return this.decide(resultA, resultB, compareState && endOfEpoch, blocks);
   }
 
   private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, blocks: number): ProcessorCycle {

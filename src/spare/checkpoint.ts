@@ -5,7 +5,7 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
-import { ALL_BLOCKS, ensureMemorySize, memoryRanges } from '../core/state.js';
+import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
 import type { ValueTypeName } from '../passes/export-state.js';
 
 const HEADER_BYTES = 16; // committed cycle, memory length, two spare words
@@ -49,8 +49,8 @@ export class Checkpoint {
     if (bytes.length > this.memoryCapacity) {
       throw new Error(`core ${core.name}: memory of ${bytes.length} bytes exceeds the checkpoint capacity of ${this.memoryCapacity}`);
     }
-    const ranges = memoryRanges(core, bytes.length === this.header[1] ? blocks : ALL_BLOCKS, bytes.length);
-    for (let i = 0; i < ranges.length; i += 2) bytes.copy(this.memory, ranges[i], ranges[i], ranges[i + 1]);
+    const end = memoryRanges(core, bytes.length === this.header[1] ? blocks : ALL_BLOCKS, bytes.length);
+    for (let i = 0; i < end; i += 2) bytes.copy(this.memory, RANGES[i], RANGES[i], RANGES[i + 1]);
     const globals = core.globals;
     for (let i = 0; i < globals.length; i++) this.globals.store(i, globals[i].value as number | bigint);
     this.header[0] = cycle;

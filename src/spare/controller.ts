@@ -1,8 +1,9 @@
 // The hot-swap controller, as an explicit table of states and events. Within one control period the
-// primary runs; if its comparator agrees, its outputs are released and its state committed. If not, the
-// primary is deemed transiently unreliable: the spare takes the last committed state and re-executes the
-// same cycle with the logged inputs, its outputs are released in the same period, the roles swap, and the
-// failed processor is reset and re-synchronised to become the new spare. Without a spare, the lone
+// primary runs; if its comparator agrees, its outputs are released, and at the end of a checkpoint epoch
+// its state is committed. If not, the primary is deemed transiently unreliable: the spare takes the last
+// committed state and re-executes the epoch up to this cycle with the logged inputs, its outputs are
+// released in the same period, the roles swap, its state is committed, and the failed processor is
+// reset and re-synchronised to become the new spare. Without a spare, the lone
 // processor rolls back to its checkpoint and the cycle's commands are lost. A cold spare must boot
 // first: when its boot outlasts the period, the controller waits in `spare-booting`, releasing nothing,
 // and the fresh spare takes over at the first cycle after its boot.
@@ -18,6 +19,7 @@ export type ControllerEvent =
   | 'rolled-back';
 export type ControllerAction =
   | 'release-primary'
+  | 'commit-at-epoch-end'
   | 'commit-primary'
   | 'take-over-with-spare'
   | 'release-spare'
@@ -34,7 +36,7 @@ export interface Transition {
 
 export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<ControllerEvent, Transition>>>> = {
   duplex: {
-    agreed: { next: 'duplex', actions: ['release-primary', 'commit-primary'] },
+    agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end'] },
     detected: { next: 'failover', actions: ['take-over-with-spare'] },
   },
   failover: {
@@ -51,7 +53,7 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
     'boot-done': { next: 'failover', actions: ['take-over-with-spare'] },
   },
   simplex: {
-    agreed: { next: 'simplex', actions: ['release-primary', 'commit-primary'] },
+    agreed: { next: 'simplex', actions: ['release-primary', 'commit-at-epoch-end'] },
     detected: { next: 'rollback', actions: ['hold-outputs', 'roll-back-primary'] },
   },
   rollback: {
