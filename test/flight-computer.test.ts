@@ -47,12 +47,9 @@ describe('fault-free lock-step', () => {
     expect(result.commandDigest).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  // BUG (src/passes/count-instructions.ts + src/core/core.ts, see passes.test.ts): the mission schema
-  // accepts clockHz up to 1e12, but the instruction budget (watchdogFraction · period · clockHz = 2.4e9
-  // here) is passed to an i32 fuel counter and wraps negative: every cycle of a fault-free flight ends
-  // in the watchdog on both processors (400 watchdog detections, every deadline missed in 20 s).
-  it.fails('a fault-free mission at a clock rate the schema accepts (6e10 Hz) raises no watchdog', () => {
-    const { result } = fly(setupFor({ duration: 20, clockHz: 6e10 }), []);
+  it('a clock rate whose cycle budget the i32 fuel counter cannot hold is refused, naming clockHz', () => {
+    expect(() => setupFor({ duration: 20, clockHz: 6e10 })).toThrow(/clockHz/);
+    const { result } = fly(setupFor({ duration: 20, clockHz: 5e9 }), []);
     expect(result.detections.watchdog).toBe(0);
     expect(result.missedDeadlines).toBe(0);
   });
@@ -133,15 +130,8 @@ describe('a single-bit upset in the primary costs nothing with a hot spare', () 
     expect(result.commandDigest).toBe(faultFree.commandDigest);
   }
 
-  // THE property. It fails today because of the release bug (src/computer/flight-computer.ts, runCycle,
-  // `case 'release-spare': released = this.primary.outputs`): in the 'spare-agreed' transition the
-  // actions are ['release-spare', 'swap-roles', ...], so at 'release-spare' `this.primary` is still the
-  // FAILED processor, and its core A outputs are released instead of the spare's. An upset in core A
-  // that changes that cycle's outputs therefore reaches the spacecraft (with nothing counted as
-  // undetected, because the oracle skips cycles with a detection). Upsets in core B, or in state that
-  // does not reach the outputs in the cycle of the upset, are harmless. The seed is fixed so that the
-  // expected failure is found deterministically; drop `.fails` once the bug is fixed.
-  it.fails('property: the command stream equals the fault-free one, nothing missed, nothing undetected (core A or B)', () => {
+  // THE property.
+  it('property: the command stream equals the fault-free one, nothing missed, nothing undetected (core A or B)', () => {
     fc.assert(fc.property(singleUpset(['A', 'B']), checkNoCost), { numRuns: 150, seed: 20261126, endOnFailure: true });
   });
 
@@ -160,9 +150,9 @@ describe('a single-bit upset in the primary costs nothing with a hot spare', () 
     fc.assert(fc.property(unused, checkNoCost), { numRuns: 150 });
   });
 
-  // The release bug above, pinned down on one upset: the high exponent bit of state that the software
-  // reads before writing its commands, in core A, so that core A's outputs of that cycle are wrong.
-  it.fails('after an output mismatch in core A the spare\'s outputs are released, not the failed core\'s', () => {
+  // One upset pinned down: the high exponent bit of state the software reads before writing its commands,
+  // in core A, so that core A's outputs of that cycle are wrong: the spare's must be released.
+  it('after an output mismatch in core A the spare\'s outputs are released, not the failed core\'s', () => {
     const { result, rows } = fly(setup, [memoryUpset(100, 'A', sensitive[0], 6)]);
     expect(result.detections.mismatch).toBe(1);
     expect(result.failovers).toBe(1);
@@ -373,15 +363,7 @@ describe('spare modes', () => {
     expect(cold.result.pointingErrorsAfterSettle.max).toBeLessThanOrEqual(coldSetup.scenario.pointingRequirementDeg);
   });
 
-  // BUG (src/computer/flight-computer.ts, runCycle, case 'take-over-with-spare'): `const spare =
-  // this.spare` is taken before `this.coldBoot(spare)`, which puts a FRESH Processor into
-  // this.processors; the cycle is then re-executed by the stale `spare` object (`spare.runCycle(...)`),
-  // which is no longer part of the computer — for the first failover a processor whose `init` never ran,
-  // for a later one the failed processor with its corrupted state. The freshly booted spare that takes
-  // over never executes that cycle: it becomes the primary in its boot state and the checkpoint of the
-  // take-over cycle is its boot image. (With a later failover the stale processor still holds the
-  // corruption and the take-over itself fails.)
-  it.fails('cold spare: the freshly booted spare is the one that re-executes the take-over cycle', () => {
+  it('cold spare: the freshly booted spare is the one that re-executes the take-over cycle', () => {
     const setup = setupFor({ duration: 20, spare: 'cold' });
     const used = usedMemoryRange(setup);
     const address = outputSensitiveAddresses(setup, 50, used)[0];
@@ -455,10 +437,7 @@ describe('a crash or hang of one core', () => {
         expect(fly(s, [flagUpset('B')]).result.commandDigest).toBe(fly(s, []).result.commandDigest);
       });
 
-      // The release bug (see the property above): the failed primary's core A is released; having
-      // trapped or been stopped before writing torque_x, it releases nothing, so the previous
-      // command is held for a cycle.
-      it.fails('in core A: the released commands still match the fault-free run', () => {
+      it('in core A: the released commands still match the fault-free run', () => {
         const s = setup();
         expect(fly(s, [flagUpset('A')]).result.commandDigest).toBe(fly(s, []).result.commandDigest);
       });

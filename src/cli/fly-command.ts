@@ -87,7 +87,7 @@ function flyAction(options: FlyOptions): void {
   const given = [options.upsets, options.upsetRate, options.upsetFile].filter((value) => value !== undefined).length;
   if (given > 1) throw new UsageError('give only one of --upsets, --upset-rate and --upset-file');
   const mission = parseMission(missionFromOptions(options), options.config ?? 'command line');
-  const setup = prepareFlight(mission);
+  const setup = prepareFlight(mission, undefined, options.config ?? 'command line');
   const progress = new ProgressLine(!options.quiet);
   const rows: TelemetryRow[] = [];
   const faultFree = simulate(setup, { upsets: [], oracle: false, onProgress: (cycle, cycles) => progress.update(`fault-free reference ${cycle}/${cycles}`) });

@@ -61,6 +61,11 @@ export interface CycleReport {
   readonly outputs: OutputCapture | null;
   readonly detections: readonly Detection[];
   readonly failover: boolean;
+  /**
+   * Whether recovery legitimately replaced the flight state by another than the failed cycle's would have
+   * been — a cold boot, a rollback — rather than reproducing it (a hot spare's replay).
+   */
+  readonly stateReset: boolean;
   readonly missedDeadline: boolean;
   /** Modelled time from the start of the period until commands were ready (or the cycle given up), s. */
   readonly modelledSeconds: number;
@@ -154,6 +159,7 @@ export class FlightComputer {
     let recoveryInstructions = 0;
     let recoveryCopySeconds = 0;
     let failover = false;
+    let stateReset = false;
     let committable = 0;
     let event: ControllerEvent;
 
@@ -181,8 +187,11 @@ export class FlightComputer {
       for (const action of actions) {
         switch (action) {
           case 'release-primary':
-          case 'release-spare':
             released = this.primary.outputs;
+            break;
+          case 'release-spare':
+            // Roles have not swapped yet: the spare's outputs, never the failed primary's.
+            released = this.spare.outputs;
             break;
           case 'commit-at-epoch-end':
             if (epochEnds) this.commit(cycle, committable);
@@ -207,6 +216,7 @@ export class FlightComputer {
               recoveryInstructions += fresh.boot.decisionInstructions;
               spareCycle = fresh.processor.runCycle(frame, config.watchdogInstructions, config.compareState, true, ALL_BLOCKS);
               recoveryInstructions += spareCycle.decisionInstructions;
+              stateReset = true;
             } else {
               // A hot spare loads the checkpoint and replays the epoch's logged inputs up to this cycle.
               this.resync(spare);
@@ -233,11 +243,13 @@ export class FlightComputer {
             released = null;
             break;
           case 'roll-back-all':
+            stateReset = true;
             this.resync(this.primary);
             this.resync(this.spare);
             this.restartEpochAfter(cycle);
             break;
           case 'roll-back-primary':
+            stateReset = true;
             this.resync(this.primary);
             this.restartEpochAfter(cycle);
             followUp = 'rolled-back';
@@ -260,6 +272,7 @@ export class FlightComputer {
       outputs: missedDeadline ? null : released,
       detections,
       failover,
+      stateReset,
       missedDeadline,
       modelledSeconds,
       recoverySeconds,

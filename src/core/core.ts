@@ -38,6 +38,9 @@ export class OutputCapture {
   }
 }
 
+/** The fuel counter is an i32: the largest instruction budget one run can be given. */
+export const MAX_INSTRUCTION_BUDGET = 2 ** 31 - 1;
+
 export class Core {
   readonly outputs = new OutputCapture();
   private readonly instance: WebAssembly.Instance;
@@ -103,6 +106,9 @@ export class Core {
   }
 
   private run(entry: (budget: number) => number, budget: number): CycleResult {
+    if (!(budget >= 0 && budget <= MAX_INSTRUCTION_BUDGET)) {
+      throw new RangeError(`instruction budget ${budget} outside 0..${MAX_INSTRUCTION_BUDGET} (the fuel counter is an i32)`);
+    }
     this.outputs.clear();
     let fuelLeft: number;
     try {

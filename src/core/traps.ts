@@ -21,13 +21,15 @@ export const TRAP_KINDS = [
 ] as const;
 export type TrapKind = (typeof TRAP_KINDS)[number];
 
+// Order matters: V8 says "table index is out of bounds" for a bad call_indirect, which is an
+// indirect-call fault, not a memory one.
 const MESSAGE_PATTERNS: Array<[RegExp, TrapKind]> = [
   [/unreachable/i, 'unreachable'],
+  [/indirect call|signature mismatch|null function|table index/i, 'indirect-call'],
   [/out of bounds|offset is out of bounds/i, 'out-of-bounds'],
   [/divide by zero|division by zero|remainder by zero/i, 'divide-by-zero'],
   [/integer overflow|divide result unrepresentable/i, 'integer-overflow'],
   [/unrepresentable|invalid conversion|float.*integer/i, 'invalid-conversion'],
-  [/indirect call|signature mismatch|null function|table index/i, 'indirect-call'],
 ];
 
 export function classifyTrap(error: unknown): TrapKind | null {

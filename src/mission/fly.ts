@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
-import { Core } from '../core/core.js';
+import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { copyState } from '../core/state.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
 import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
-import type { Mission } from './config.js';
+import { ConfigError, type Mission } from './config.js';
 
 export const REFERENCE_FSW = fileURLToPath(new URL('../../build/adcs.wasm', import.meta.url));
 
@@ -30,18 +30,26 @@ export interface FlightSetup {
 
 export class FlightSoftwareError extends Error {}
 
-export function prepareFlight(mission: Mission, flightModule?: FlightModule): FlightSetup {
+const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
+
+export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
   const scenario = mission.scenario === 'large' ? largeScenario() : referenceScenario();
   const duration = mission.duration ?? scenario.duration;
   const cycles = Math.round(duration / scenario.controlPeriod);
   const module = flightModule ?? FlightModule.fromFile(mission.fsw ?? REFERENCE_FSW);
+  const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
+  if (watchdogInstructions > MAX_BUDGET) {
+    throw new ConfigError(
+      `${source}: clockHz: ${mission.clockHz} Hz gives a cycle budget of ${watchdogInstructions} instructions (watchdogFraction × period × clockHz); at most ${MAX_BUDGET} are counted`,
+    );
+  }
   const computer: FlightComputerConfig = {
     spare: mission.spare,
     compareState: mission.compareState,
     clockHz: mission.clockHz,
     controlPeriod: scenario.controlPeriod,
-    watchdogInstructions: Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz),
-    bootInstructions: Math.floor(10 * scenario.controlPeriod * mission.clockHz),
+    watchdogInstructions,
+    bootInstructions: Math.min(MAX_BUDGET, Math.floor(10 * scenario.controlPeriod * mission.clockHz)),
     checkpointBytesPerSecond: mission.checkpointBytesPerSecond,
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
@@ -191,11 +199,13 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     if (oracle) {
       oracleInputs.set(inputs);
       oracle.step(config.watchdogInstructions);
-      if (report.detections.length > 0) {
-        // A handled detection legitimately changes the flight state (a rollback, a cold boot): the oracle
-        // follows the processor now in charge, whose state the comparator has just vouched for.
+      if (report.stateReset || computer.controllerState === 'spare-booting') {
+        // Recovery replaced the flight state (a cold boot, a rollback): from now on fault-free software
+        // means software continuing from that state, so the oracle follows the processor in charge.
         copyState(computer.primary.cores[0], oracle);
       } else if (report.outputs && !report.outputs.sameAs(oracle.outputs)) {
+        // Released commands that fault-free software would not have sent, whether or not something was
+        // detected in this cycle: a detection that released wrong commands anyway is no recovery.
         result.undetectedDivergentCycles++;
         if (lastUpset !== divergentUpset) {
           divergentUpset = lastUpset;

@@ -30,6 +30,15 @@ function valueTypeName(type: number, globalName: string): ValueTypeName {
   throw new Error(`global ${globalName}: only i32, i64, f32 and f64 globals can be part of a core's state`);
 }
 
+/**
+ * The name of a module's only memory when no export tells it: a name section may call it anything, and
+ * the JavaScript API has no getter, so it is read from the text form (once, at load time).
+ */
+function memoryNameFromText(module: Module): string | null {
+  const match = /\(memory \$(\S+)/.exec(module.emitText());
+  return match ? match[1] : null;
+}
+
 export const exportState: ModulePass = {
   name: 'export-state',
   description: 'export every mutable global and the memory, so a core state can be checkpointed',
@@ -39,10 +48,14 @@ export const exportState: ModulePass = {
     // Binaryen's JS API cannot name a memory directly; an existing memory export tells its internal
     // name, and a module read from a binary without names calls its only memory "0".
     let memoryName = '0';
+    let memoryExported = false;
     for (let i = 0; i < module.getNumExports(); i++) {
       const info = binaryen.getExportInfo(module.getExportByIndex(i));
       exported.add(info.name);
-      if (info.kind === binaryen.ExternalMemory) memoryName = info.value;
+      if (info.kind === binaryen.ExternalMemory) {
+        memoryName = info.value;
+        memoryExported = true;
+      }
     }
     for (let i = 0; i < module.getNumGlobals(); i++) {
       const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
@@ -51,7 +64,10 @@ export const exportState: ModulePass = {
       if (!exported.has(exportName)) module.addGlobalExport(info.name, exportName);
       globals.push({ name: info.name, exportName, type: valueTypeName(info.type, info.name) });
     }
-    if (module.hasMemory() && !exported.has(MEMORY_EXPORT)) module.addMemoryExport(memoryName, MEMORY_EXPORT);
+    if (module.hasMemory() && !exported.has(MEMORY_EXPORT)) {
+      if (!memoryExported) memoryName = memoryNameFromText(module) ?? memoryName;
+      module.addMemoryExport(memoryName, MEMORY_EXPORT);
+    }
     return { globals };
   },
 };
