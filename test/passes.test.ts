@@ -42,7 +42,8 @@ function loopCore() {
     core,
     run(n: number, budget = BUDGET) {
       iterations[0] = n;
-      return core.step(budget);
+      // A core updates its result record in place: keep a copy.
+      return { ...core.step(budget) };
     },
   };
 }

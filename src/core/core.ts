@@ -105,22 +105,35 @@ export class Core {
     return this.run(this.stepFn, budget);
   }
 
+  /**
+   * The result of the last run, updated in place by every run (the per-cycle path allocates nothing):
+   * read it before the core runs again.
+   */
+  readonly result: CycleResult = { status: 'ok', instructions: 0, trap: null };
+
   private run(entry: (budget: number) => number, budget: number): CycleResult {
     if (!(budget >= 0 && budget <= MAX_INSTRUCTION_BUDGET)) {
       throw new RangeError(`instruction budget ${budget} outside 0..${MAX_INSTRUCTION_BUDGET} (the fuel counter is an i32)`);
     }
     this.outputs.clear();
-    let fuelLeft: number;
+    const result = this.result;
     try {
-      fuelLeft = entry(budget);
+      result.instructions = budget - entry(budget);
+      result.status = 'ok';
+      result.trap = null;
     } catch (error) {
-      const instructions = budget - (this.fuel.value as number);
-      if (error instanceof WatchdogExpired) return { status: 'watchdog', instructions, trap: null };
-      const trap = classifyTrap(error);
-      if (trap === null) throw error;
-      return { status: 'trap', instructions, trap };
+      result.instructions = budget - (this.fuel.value as number);
+      if (error instanceof WatchdogExpired) {
+        result.status = 'watchdog';
+        result.trap = null;
+      } else {
+        const trap = classifyTrap(error);
+        if (trap === null) throw error;
+        result.status = 'trap';
+        result.trap = trap;
+      }
     }
-    return { status: 'ok', instructions: budget - fuelLeft, trap: null };
+    return result;
   }
 
   /** The linear memory as bytes (a Buffer sharing it: no copy). */

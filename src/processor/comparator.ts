@@ -10,14 +10,20 @@ export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog';
 export type MismatchKind = 'outputs' | 'state';
 
 export interface Comparison {
-  verdict: Verdict;
-  mismatch: MismatchKind | null;
+  readonly verdict: Verdict;
+  readonly mismatch: MismatchKind | null;
 }
 
 /**
  * @param blocks memory blocks to compare when `compareState` (what either core wrote, plus the scrub
  *   block); memory outside them is equal in both cores unless an upset struck it since its last check.
  */
+const AGREED: Comparison = { verdict: 'agreed', mismatch: null };
+const TRAP: Comparison = { verdict: 'trap', mismatch: null };
+const WATCHDOG: Comparison = { verdict: 'watchdog', mismatch: null };
+const OUTPUTS_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'outputs' };
+const STATES_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'state' };
+
 export function compareCores(
   a: Core,
   b: Core,
@@ -27,9 +33,9 @@ export function compareCores(
   blocks: number,
 ): Comparison {
   // A trap or a watchdog is seen by the comparator as the core failing to present its outputs.
-  if (resultA.status === 'trap' || resultB.status === 'trap') return { verdict: 'trap', mismatch: null };
-  if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return { verdict: 'watchdog', mismatch: null };
-  if (!a.outputs.sameAs(b.outputs)) return { verdict: 'mismatch', mismatch: 'outputs' };
-  if (compareState && !statesEqual(a, b, blocks)) return { verdict: 'mismatch', mismatch: 'state' };
-  return { verdict: 'agreed', mismatch: null };
+  if (resultA.status === 'trap' || resultB.status === 'trap') return TRAP;
+  if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return WATCHDOG;
+  if (!a.outputs.sameAs(b.outputs)) return OUTPUTS_DIFFER;
+  if (compareState && !statesEqual(a, b, blocks)) return STATES_DIFFER;
+  return AGREED;
 }

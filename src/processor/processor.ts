@@ -32,6 +32,7 @@ export class Processor {
     readonly name: string,
   ) {
     this.cores = [new Core(flightModule, `${name}.A`, this.inputs), new Core(flightModule, `${name}.B`, this.inputs)];
+    this.last = { verdict: 'agreed', mismatch: null, results: [this.cores[0].result, this.cores[1].result], decisionInstructions: 0, blocks: 0 };
   }
 
   /** Outputs to release when the verdict is 'agreed' (core A's, equal to core B's). */
@@ -52,16 +53,28 @@ export class Processor {
    */
   runCycle(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch = true, scrubBlocks = 0): ProcessorCycle {
     this.inputs.set(inputs);
-    const [a, b] = this.cores;
+    const a = this.cores[0];
+    const b = this.cores[1];
     const resultA = a.step(budget);
     const resultB = b.step(budget);
     const blocks = endOfEpoch ? a.dirtyBlocks() | b.dirtyBlocks() | scrubBlocks : 0;
     return this.decide(resultA, resultB, compareState && endOfEpoch, blocks);
   }
 
+  /**
+   * The verdict of the last cycle, updated in place (the per-cycle path allocates nothing): read it before
+   * the processor runs again. `results` are the cores' own result records.
+   */
+  private readonly last: ProcessorCycle;
+
   private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, blocks: number): ProcessorCycle {
-    const { verdict, mismatch } = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState, blocks);
-    return { verdict, mismatch, results: [resultA, resultB], decisionInstructions: decisionTime(verdict, resultA, resultB), blocks };
+    const comparison = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState, blocks);
+    const last = this.last;
+    last.verdict = comparison.verdict;
+    last.mismatch = comparison.mismatch;
+    last.decisionInstructions = decisionTime(comparison.verdict, resultA, resultB);
+    last.blocks = blocks;
+    return last;
   }
 }
 
