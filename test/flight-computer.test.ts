@@ -1,9 +1,9 @@
-// The flight computer in the loop: fault-free lock-step, determinism, the central promise (a single-bit
 // upset in either core of the primary costs the spacecraft nothing with a hot spare), checkpoint
 // restore, latent upsets without state comparison, cold and absent spares, and traps and hangs of a core.
+import { SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FlightComputer } from '../src/computer/flight-computer.js';
+import { FlightComputer, SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
 import { BITS_OF_TYPE } from '../src/core/global-slots.js';
 import type { FlightSetup, RunResult, TelemetryRow } from '../src/mission/fly.js';
 import { Processor } from '../src/processor/processor.js';
@@ -276,17 +276,29 @@ describe('state comparison', () => {
     expect(computer.checkpoint.memory[UNUSED]).toBe(a.memoryBytes()[UNUSED]);
   });
 
-  it('with state comparison the same upset is found (by the scrub, within 32 cycles) and costs nothing', () => {
+  // The scrub covers all of memory in SCRUB_EPOCHS epochs of checkpointInterval cycles each (README).
+  const SCRUB_LATENCY = SCRUB_EPOCHS * setupFor({ duration: 1 }).computer.checkpointInterval;
+
+  it(`with state comparison an upset anywhere in unused memory is found by the scrub within ${SCRUB_LATENCY} cycles, at no cost`, () => {
     const setup = setupFor({ duration: 20, compareState: true });
     const faultFree = fly(setup, []).result;
-    const { result } = fly(setup, [memoryUpset(20, 'A', UNUSED, 5)]);
-    const detection = result.events.find((event) => event.kind === 'detection');
-    expect(detection?.detail).toMatch(/state mismatch/);
-    expect(detection!.cycle).toBeGreaterThanOrEqual(20);
-    expect(detection!.cycle).toBeLessThan(20 + 32);
-    expect(result.detectionsByMismatch).toEqual({ outputs: 0, state: 1 });
-    expect(result.failovers).toBe(1);
-    expect(result.commandDigest).toBe(faultFree.commandDigest);
+    const used = usedMemoryRange(setup);
+    const memoryBytes = newCore(setup.flightModule).memoryBytes().length;
+    const unused = fc.oneof(fc.integer({ min: 0, max: used.start - 1 }), fc.integer({ min: used.end, max: memoryBytes - 1 }));
+    fc.assert(
+      fc.property(unused, fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 100 }), fc.constantFrom('A' as const, 'B' as const), (address, bit, cycle, core) => {
+        const { result } = fly(setup, [memoryUpset(cycle, core, address, bit)]);
+        const detection = result.events.find((event) => event.kind === 'detection');
+        expect(detection?.detail).toMatch(/state mismatch/);
+        expect(detection!.cycle).toBeGreaterThanOrEqual(cycle);
+        expect(detection!.cycle - cycle, `found ${detection!.cycle - cycle} cycles after the upset`).toBeLessThan(SCRUB_LATENCY);
+        expect(result.detectionsByMismatch).toEqual({ outputs: 0, state: 1 });
+        expect(result.failovers).toBe(1);
+        expect(result.missedDeadlines).toBe(0);
+        expect(result.commandDigest).toBe(faultFree.commandDigest);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('with state comparison, flips in used state that the outputs do not reveal are found as state mismatches; without, they stay hidden', () => {

@@ -73,6 +73,64 @@ export interface CycleReport {
   readonly recoverySeconds: number;
 }
 
+const NO_DETECTIONS: Detection[] = [];
+
+/** The running account of one control period: what ran, what was detected, what to release and commit. */
+class CycleWork {
+  cycle = 0;
+  epochCycles = 0;
+  epochEnds = false;
+  detections: Detection[] = NO_DETECTIONS;
+  released: OutputCapture | null = null;
+  instructions = 0;
+  recoveryInstructions = 0;
+  recoveryCopySeconds = 0;
+  failover = false;
+  stateReset = false;
+  /** Blocks written since the last commit, by the processor whose state would be committed. */
+  written = 0;
+  /** Blocks scrubbed (checked though unwritten) at this epoch's end. */
+  scrubbed = 0;
+
+  reset(cycle: number, epochCycles: number, epochEnds: boolean): void {
+    this.cycle = cycle;
+    this.epochCycles = epochCycles;
+    this.epochEnds = epochEnds;
+    this.detections = NO_DETECTIONS;
+    this.released = null;
+    this.instructions = 0;
+    this.recoveryInstructions = 0;
+    this.recoveryCopySeconds = 0;
+    this.failover = false;
+    this.stateReset = false;
+    this.written = 0;
+    this.scrubbed = 0;
+  }
+
+  noteRun(result: ProcessorCycle): void {
+    this.written = result.written;
+    this.scrubbed = result.blocks & ~result.written;
+  }
+
+  report(config: FlightComputerConfig): CycleReport {
+    const clock = config.clockHz;
+    const detected = this.detections.length > 0;
+    const modelledSeconds = (this.instructions + this.recoveryInstructions) / clock + this.recoveryCopySeconds;
+    const missedDeadline = this.released === null || modelledSeconds > config.controlPeriod;
+    return {
+      cycle: this.cycle,
+      released: !missedDeadline,
+      outputs: missedDeadline ? null : this.released,
+      detections: this.detections,
+      failover: this.failover,
+      stateReset: this.stateReset,
+      missedDeadline,
+      modelledSeconds,
+      recoverySeconds: detected ? modelledSeconds : 0,
+    };
+  }
+}
+
 /** Upper bound of controller transitions in one period: a failover takes two. */
 const MAX_TRANSITIONS_PER_CYCLE = 4;
 
@@ -94,6 +152,8 @@ export class FlightComputer {
   private bootCount = 0;
   /** Control periods a booting cold spare still needs. */
   private bootCyclesLeft = 0;
+  /** What the cycle in progress has done so far, reused from cycle to cycle. */
+  private readonly work = new CycleWork();
 
   constructor(
     readonly flightModule: FlightModule,
@@ -151,29 +211,22 @@ export class FlightComputer {
     }
     const frame = this.inputLog[epochCycles - 1];
     frame.set(inputs);
-    // The state is compared, and the checkpoint committed, at the end of each epoch.
-    const epochEnds = epochCycles === config.checkpointInterval;
-    let detections: Detection[] = NO_DETECTIONS;
-    let released: OutputCapture | null = null;
-    let instructions = 0;
-    let recoveryInstructions = 0;
-    let recoveryCopySeconds = 0;
-    let failover = false;
-    let stateReset = false;
-    let committable = 0;
-    let event: ControllerEvent;
+    const work = this.work;
+    work.reset(cycle, epochCycles, epochCycles === config.checkpointInterval);
 
+    let event: ControllerEvent;
     if (this.state === 'spare-booting') {
       // The failed primary is out of service; nothing runs until the cold spare has booted.
       event = --this.bootCyclesLeft > 0 ? 'booting' : 'boot-done';
     } else {
-      const scrub = epochEnds ? scrubBlocks(this.epochCount) : 0;
-      const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, epochEnds, scrub);
-      committable = primaryCycle.blocks;
-      instructions += primaryCycle.decisionInstructions;
+      // The state is compared, and the checkpoint committed, at the end of each epoch.
+      const scrub = work.epochEnds ? scrubBlocks(this.epochCount) : 0;
+      const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
+      work.noteRun(primaryCycle);
+      work.instructions += primaryCycle.decisionInstructions;
       if (primaryCycle.verdict === 'agreed') event = 'agreed';
       else {
-        detections = [detectionOf(primaryCycle, this.primary)];
+        work.detections = [detectionOf(primaryCycle, this.primary)];
         event = 'detected';
       }
     }
@@ -184,99 +237,90 @@ export class FlightComputer {
       const { next, actions } = transition(previous, event);
       this.state = next;
       let followUp: ControllerEvent | null = null;
-      for (const action of actions) {
-        switch (action) {
-          case 'release-primary':
-            released = this.primary.outputs;
-            break;
-          case 'release-spare':
-            // Roles have not swapped yet: the spare's outputs, never the failed primary's.
-            released = this.spare.outputs;
-            break;
-          case 'commit-at-epoch-end':
-            if (epochEnds) this.commit(cycle, committable);
-            break;
-          case 'commit-primary':
-            this.commit(cycle, committable);
-            break;
-          case 'take-over-with-spare': {
-            const spare = this.spare;
-            const bootCycles = Math.ceil(config.coldBootSeconds / config.controlPeriod);
-            if (config.spare === 'cold' && previous !== 'spare-booting' && bootCycles > 0) {
-              failover = true;
-              this.bootCyclesLeft = bootCycles;
-              followUp = 'spare-not-ready';
-              break;
-            }
-            if (previous !== 'spare-booting') failover = true;
-            let spareCycle: ProcessorCycle;
-            if (config.spare === 'cold') {
-              // A cold spare keeps no state: it boots and flies this cycle from its initial image.
-              const fresh = this.coldBoot(spare);
-              recoveryInstructions += fresh.boot.decisionInstructions;
-              spareCycle = fresh.processor.runCycle(frame, config.watchdogInstructions, config.compareState, true, ALL_BLOCKS);
-              recoveryInstructions += spareCycle.decisionInstructions;
-              stateReset = true;
-            } else {
-              // A hot spare loads the checkpoint and replays the epoch's logged inputs up to this cycle.
-              this.resync(spare);
-              recoveryCopySeconds += this.checkpoint.memoryLength / config.checkpointBytesPerSecond;
-              spareCycle = this.replayEpoch(spare, epochCycles);
-              recoveryInstructions += spareCycle.decisionInstructions;
-            }
-            committable = spareCycle.blocks;
-            if (spareCycle.verdict === 'agreed') followUp = 'spare-agreed';
-            else {
-              detections = [...detections, detectionOf(spareCycle, this.spare)];
-              followUp = 'spare-detected';
-            }
-            break;
-          }
-          case 'swap-roles':
-            this.primaryIndex = 1 - this.primaryIndex;
-            break;
-          case 'resync-failed-processor':
-            // A cold spare stays unpowered: it is replaced by fresh instances when it next takes over.
-            if (config.spare === 'hot') this.resync(this.spare);
-            break;
-          case 'hold-outputs':
-            released = null;
-            break;
-          case 'roll-back-all':
-            stateReset = true;
-            this.resync(this.primary);
-            this.resync(this.spare);
-            this.restartEpochAfter(cycle);
-            break;
-          case 'roll-back-primary':
-            stateReset = true;
-            this.resync(this.primary);
-            this.restartEpochAfter(cycle);
-            followUp = 'rolled-back';
-            break;
-        }
-      }
+      for (let i = 0; i < actions.length; i++) followUp = this.perform(actions[i], previous, frame) ?? followUp;
       if (followUp === null) break;
       event = followUp;
     }
     if (!RESTING_STATES.has(this.state)) throw new Error(`hot-swap controller ended a period in state ${this.state}`);
+    return work.report(config);
+  }
 
-    const clock = config.clockHz;
-    const recoverySeconds = detections.length > 0 ? instructions / clock + recoveryCopySeconds + recoveryInstructions / clock : 0;
-    const modelledSeconds = (instructions + recoveryInstructions) / clock + recoveryCopySeconds;
-    const late = modelledSeconds > config.controlPeriod;
-    const missedDeadline = released === null || late;
-    return {
-      cycle,
-      released: !missedDeadline,
-      outputs: missedDeadline ? null : released,
-      detections,
-      failover,
-      stateReset,
-      missedDeadline,
-      modelledSeconds,
-      recoverySeconds,
-    };
+  /** Carries out one action of the controller's table; returns the event it leads to, if any. */
+  private perform(action: ControllerAction, previous: ControllerState, frame: Float64Array): ControllerEvent | null {
+    const work = this.work;
+    switch (action) {
+      case 'release-primary':
+        work.released = this.primary.outputs;
+        return null;
+      case 'release-spare':
+        // Roles have not swapped yet: the spare's outputs, never the failed primary's.
+        work.released = this.spare.outputs;
+        return null;
+      case 'commit-at-epoch-end':
+        if (work.epochEnds) this.commit(work.cycle, work.written, work.scrubbed);
+        return null;
+      case 'commit-primary':
+        this.commit(work.cycle, work.written, work.scrubbed);
+        return null;
+      case 'take-over-with-spare':
+        return this.takeOver(previous, frame);
+      case 'swap-roles':
+        this.primaryIndex = 1 - this.primaryIndex;
+        return null;
+      case 'resync-failed-processor':
+        // A cold spare stays unpowered: it is replaced by fresh instances when it next takes over.
+        if (this.config.spare === 'hot') this.resync(this.spare);
+        return null;
+      case 'hold-outputs':
+        work.released = null;
+        return null;
+      case 'roll-back-all':
+        work.stateReset = true;
+        this.resync(this.primary);
+        this.resync(this.spare);
+        this.restartEpochAfter(work.cycle);
+        return null;
+      case 'roll-back-primary':
+        work.stateReset = true;
+        this.resync(this.primary);
+        this.restartEpochAfter(work.cycle);
+        return 'rolled-back';
+    }
+  }
+
+  /**
+   * The spare takes over the failed cycle: a hot spare loads the checkpoint and replays the epoch's logged
+   * inputs; a cold spare boots — over several periods if its boot is longer than one — and flies this cycle
+   * from its initial image.
+   */
+  private takeOver(previous: ControllerState, frame: Float64Array): ControllerEvent {
+    const config = this.config;
+    const work = this.work;
+    const spare = this.spare;
+    const bootCycles = Math.ceil(config.coldBootSeconds / config.controlPeriod);
+    if (config.spare === 'cold' && previous !== 'spare-booting' && bootCycles > 0) {
+      work.failover = true;
+      this.bootCyclesLeft = bootCycles;
+      return 'spare-not-ready';
+    }
+    if (previous !== 'spare-booting') work.failover = true;
+    let spareCycle: ProcessorCycle;
+    if (config.spare === 'cold') {
+      const fresh = this.coldBoot(spare);
+      work.recoveryInstructions += fresh.boot.decisionInstructions;
+      spareCycle = fresh.processor.runCycle(frame, config.watchdogInstructions, config.compareState, true, ALL_BLOCKS);
+      work.recoveryInstructions += spareCycle.decisionInstructions;
+      work.stateReset = true;
+    } else {
+      this.resync(spare);
+      work.recoveryCopySeconds += this.checkpoint.memoryLength / config.checkpointBytesPerSecond;
+      spareCycle = this.replayEpoch(spare, work.epochCycles);
+      work.recoveryInstructions += spareCycle.decisionInstructions;
+    }
+    work.noteRun(spareCycle);
+    if (spareCycle.verdict === 'agreed') return 'spare-agreed';
+    work.detections = [...work.detections, detectionOf(spareCycle, this.spare)];
+    return 'spare-detected';
   }
 
   /**
@@ -299,8 +343,8 @@ export class FlightComputer {
     throw new Error('replayEpoch: an epoch has at least one cycle');
   }
 
-  private commit(cycle: number, blocks: number): void {
-    this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, blocks);
+  private commit(cycle: number, written: number, scrubbed: number): void {
+    this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, written, scrubbed);
     this.startEpoch(cycle + 1);
   }
 
@@ -343,17 +387,18 @@ export class FlightComputer {
 }
 
 /**
- * The scrub: blocks compared and re-committed at an epoch's end although nobody wrote them, so that a
- * latent upset in memory the flight software only reads is found, and the checkpoint refreshed, within
- * four epochs: a quarter of memory (eight of the 32 blocks) per epoch, in rotation.
+ * The scrub: blocks compared at an epoch's end although nobody wrote them — between the two cores, and
+ * between the primary and the checkpoint — so that a latent upset in memory the flight software only
+ * reads, or in the checkpoint itself, is found (and the checkpoint repaired) within SCRUB_EPOCHS
+ * epochs: an eighth of memory (four of the 32 blocks) per epoch, in rotation. Every block scrubbed costs
+ * two reads of it per epoch; a quarter of memory per epoch cost the reference mission 5% of its time.
  */
-const SCRUB_BLOCKS = 8;
+export const SCRUB_EPOCHS = 8;
+const SCRUB_BLOCKS = 32 / SCRUB_EPOCHS;
 
 export function scrubBlocks(epoch: number): number {
-  return (0xff << (SCRUB_BLOCKS * (epoch % 4))) | 0;
+  return (((1 << SCRUB_BLOCKS) - 1) << (SCRUB_BLOCKS * (epoch % SCRUB_EPOCHS))) | 0;
 }
-
-const NO_DETECTIONS: Detection[] = [];
 
 function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
   const trap = result.results[0].trap ?? result.results[1].trap;

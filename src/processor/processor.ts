@@ -15,10 +15,9 @@ export interface ProcessorCycle {
   results: [CycleResult, CycleResult];
   /** Modelled instructions from the start of the cycle until the comparator decided. */
   decisionInstructions: number;
-  /**
-   * At the end of an epoch: memory blocks either core wrote since the last commit or restore, plus the
-   * scrub blocks — what the comparator checked and a commit must copy. 0 within an epoch.
-   */
+  /** At the end of an epoch: memory blocks either core wrote since the last commit or restore (0 within). */
+  written: number;
+  /** At the end of an epoch: the blocks the comparator checked, `written` plus the scrub blocks. */
   blocks: number;
 }
 
@@ -32,7 +31,7 @@ export class Processor {
     readonly name: string,
   ) {
     this.cores = [new Core(flightModule, `${name}.A`, this.inputs), new Core(flightModule, `${name}.B`, this.inputs)];
-    this.last = { verdict: 'agreed', mismatch: null, results: [this.cores[0].result, this.cores[1].result], decisionInstructions: 0, blocks: 0 };
+    this.last = { verdict: 'agreed', mismatch: null, results: [this.cores[0].result, this.cores[1].result], decisionInstructions: 0, written: 0, blocks: 0 };
   }
 
   /** Outputs to release when the verdict is 'agreed' (core A's, equal to core B's). */
@@ -42,7 +41,7 @@ export class Processor {
 
   boot(budget: number, compareState = true): ProcessorCycle {
     const [a, b] = this.cores;
-    return this.decide(a.boot(budget), b.boot(budget), compareState, ALL_BLOCKS);
+    return this.decide(a.boot(budget), b.boot(budget), compareState, ALL_BLOCKS, ALL_BLOCKS);
   }
 
   /**
@@ -57,8 +56,8 @@ export class Processor {
     const b = this.cores[1];
     const resultA = a.step(budget);
     const resultB = b.step(budget);
-    const blocks = endOfEpoch ? a.dirtyBlocks() | b.dirtyBlocks() | scrubBlocks : 0;
-    return this.decide(resultA, resultB, compareState && endOfEpoch, blocks);
+    const written = endOfEpoch ? a.dirtyBlocks() | b.dirtyBlocks() : 0;
+    return this.decide(resultA, resultB, compareState && endOfEpoch, written, written | scrubBlocks);
   }
 
   /**
@@ -67,12 +66,13 @@ export class Processor {
    */
   private readonly last: ProcessorCycle;
 
-  private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, blocks: number): ProcessorCycle {
+  private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, written: number, blocks: number): ProcessorCycle {
     const comparison = compareCores(this.cores[0], this.cores[1], resultA, resultB, compareState, blocks);
     const last = this.last;
     last.verdict = comparison.verdict;
     last.mismatch = comparison.mismatch;
     last.decisionInstructions = decisionTime(comparison.verdict, resultA, resultB);
+    last.written = written;
     last.blocks = blocks;
     return last;
   }

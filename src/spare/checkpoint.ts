@@ -16,6 +16,8 @@ export class Checkpoint {
   private readonly header: Int32Array;
   readonly globals: GlobalSlots;
   readonly memory: Uint8Array;
+  /** Scrubbed ranges found different from the committed core and rewritten: upsets in the checkpoint. */
+  repairs = 0;
 
   constructor(
     globalTypes: readonly ValueTypeName[],
@@ -40,17 +42,28 @@ export class Checkpoint {
   }
 
   /**
-   * Commits the state of `core` at the end of `cycle`. Only the memory ranges of `blocks` (what the cycle
-   * wrote, plus the scrub block) are copied; the rest of the checkpoint already equals the core, since
-   * the core either committed it or was restored from it. A change of memory size copies everything.
+   * Commits the state of `core` at the end of `cycle`. Only the memory ranges of `written` (what the core
+   * wrote since its last commit or restore) are copied: the rest of the checkpoint already equals the
+   * core, unless an upset struck it there — which the `scrubbed` blocks check, copying only on a
+   * difference (a read is cheap; a write into shared memory is not). A change of memory size copies all.
    */
-  commitCheckpoint(core: Core, cycle: number, blocks: number = ALL_BLOCKS): void {
+  commitCheckpoint(core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
     const bytes = core.memoryBytes();
     if (bytes.length > this.memoryCapacity) {
       throw new Error(`core ${core.name}: memory of ${bytes.length} bytes exceeds the checkpoint capacity of ${this.memoryCapacity}`);
     }
-    const end = memoryRanges(core, bytes.length === this.header[1] ? blocks : ALL_BLOCKS, bytes.length);
+    const sameSize = bytes.length === this.header[1];
+    let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
     for (let i = 0; i < end; i += 2) bytes.copy(this.memory, RANGES[i], RANGES[i], RANGES[i + 1]);
+    if (sameSize && scrubbed !== 0) {
+      end = memoryRanges(core, scrubbed, bytes.length);
+      for (let i = 0; i < end; i += 2) {
+        if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
+          bytes.copy(this.memory, RANGES[i], RANGES[i], RANGES[i + 1]);
+          this.repairs++;
+        }
+      }
+    }
     const globals = core.globals;
     for (let i = 0; i < globals.length; i++) this.globals.store(i, globals[i].value as number | bigint);
     this.header[0] = cycle;
