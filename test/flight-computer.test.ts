@@ -1,6 +1,6 @@
+// The flight computer in the loop: fault-free lock-step, determinism, the central promise (a single-bit
 // upset in either core of the primary costs the spacecraft nothing with a hot spare), checkpoint
 // restore, latent upsets without state comparison, cold and absent spares, and traps and hangs of a core.
-import { SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FlightComputer, SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
