@@ -8,6 +8,7 @@ import type { TrapKind } from '../core/traps.js';
 import type { MismatchKind, Verdict } from '../processor/comparator.js';
 import { ALL_BLOCKS } from '../core/state.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
+import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
 import {
   RESTING_STATES,
@@ -162,7 +163,17 @@ export class FlightComputer {
     if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
       throw new RangeError(`checkpointInterval must be a whole number of cycles ≥ 1, not ${config.checkpointInterval}`);
     }
-    this.processors = [new Processor(flightModule, 'P1'), new Processor(flightModule, 'P2')];
+    this.processors = [
+      new Processor(flightModule, 'P1', config.memoryLimitBytes),
+      new Processor(flightModule, 'P2', config.memoryLimitBytes),
+    ];
+    const initialBytes = this.processors[0].cores[0].memoryBytes().length;
+    if (initialBytes > config.memoryLimitBytes) {
+      throw new ModuleError(
+        flightModule.source,
+        `starts with ${initialBytes / 65536} pages of memory, more than the limit of ${config.memoryLimitBytes / 65536} (memoryLimitPages)`,
+      );
+    }
     this.checkpoint = new Checkpoint(
       flightModule.stateGlobals.map((global) => global.type),
       config.memoryLimitBytes,
@@ -370,7 +381,7 @@ export class FlightComputer {
   /** A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image. */
   private coldBoot(processor: Processor): { processor: Processor; boot: ProcessorCycle } {
     const index = this.processors.indexOf(processor);
-    const fresh = new Processor(this.flightModule, processor.name);
+    const fresh = new Processor(this.flightModule, processor.name, this.config.memoryLimitBytes);
     this.processors[index] = fresh;
     this.bootCount++;
     return { processor: fresh, boot: fresh.boot(this.config.bootInstructions, this.config.compareState) };

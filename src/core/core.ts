@@ -57,10 +57,15 @@ export class Core {
    * @param inputs the input frame of the processor this core belongs to: both cores read the same frame,
    *   latched once per cycle, which is how the pair is served identical inputs.
    */
+  /**
+   * @param memoryLimitBytes a core whose memory grows beyond this has failed (trap 'memory-limit'): its
+   *   state would no longer fit the checkpoint.
+   */
   constructor(
     readonly flightModule: FlightModule,
     readonly name: string,
     private readonly inputs: Float64Array,
+    readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
   ) {
     const bus: Record<string, (value?: number) => number | void> = {};
     for (const input of flightModule.inputs) {
@@ -121,6 +126,10 @@ export class Core {
       result.instructions = budget - entry(budget);
       result.status = 'ok';
       result.trap = null;
+      if (this.memory.buffer.byteLength > this.memoryLimitBytes) {
+        result.status = 'trap';
+        result.trap = 'memory-limit';
+      }
     } catch (error) {
       result.instructions = budget - (this.fuel.value as number);
       if (error instanceof WatchdogExpired) {

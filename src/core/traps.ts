@@ -17,6 +17,7 @@ export const TRAP_KINDS = [
   'invalid-conversion',
   'indirect-call',
   'stack-overflow',
+  'memory-limit',
   'other',
 ] as const;
 export type TrapKind = (typeof TRAP_KINDS)[number];

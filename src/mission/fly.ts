@@ -136,7 +136,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
   const appliedBytes = new Uint8Array(applied.buffer);
   const digest = createHash('sha256');
   const oracleInputs = new Float64Array(INPUT_CHANNELS.length);
-  const oracle = options.oracle ? new Core(setup.flightModule, 'oracle', oracleInputs) : null;
+  const oracle = options.oracle ? new Core(setup.flightModule, 'oracle', oracleInputs, config.memoryLimitBytes) : null;
   oracle?.boot(config.bootInstructions);
   const globalNames = setup.flightModule.stateGlobals.map((global) => global.name);
 

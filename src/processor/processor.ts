@@ -29,8 +29,12 @@ export class Processor {
   constructor(
     readonly flightModule: FlightModule,
     readonly name: string,
+    memoryLimitBytes = Number.POSITIVE_INFINITY,
   ) {
-    this.cores = [new Core(flightModule, `${name}.A`, this.inputs), new Core(flightModule, `${name}.B`, this.inputs)];
+    this.cores = [
+      new Core(flightModule, `${name}.A`, this.inputs, memoryLimitBytes),
+      new Core(flightModule, `${name}.B`, this.inputs, memoryLimitBytes),
+    ];
     this.last = { verdict: 'agreed', mismatch: null, results: [this.cores[0].result, this.cores[1].result], decisionInstructions: 0, written: 0, blocks: 0 };
   }
 
