@@ -2,11 +2,11 @@
 // by the global setup). A good run exits 0 and writes the documented JSON and CSV; every user mistake
 // gets one line on stderr, a non-zero exit code by kind (README), no stack trace and no output file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultyModuleText, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -34,6 +34,7 @@ const write = (name: string, contents: unknown) => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('lockstep fly', () => {
   it('flies a short mission with random upsets and writes every documented JSON field', () => {

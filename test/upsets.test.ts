@@ -2,10 +2,10 @@
 // of the chosen targets only, scripted upset files are validated field by field, and globals have their
 // bits flipped according to their real type.
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FlightComputer } from '../src/computer/flight-computer.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../src/core/global-slots.js';
@@ -221,6 +221,7 @@ describe('randomUpsets', () => {
 
 describe('readUpsetFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-upsets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let files = 0;
   const file = (contents: unknown) => {
     const path = join(dir, `upsets-${files++}.json`);
