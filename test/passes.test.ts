@@ -302,3 +302,22 @@ describe('ModuleError', () => {
     expect(() => FlightModule.fromFile('/nonexistent/fsw.wasm')).toThrow(/\/nonexistent\/fsw\.wasm: cannot be read \(ENOENT\)/);
   });
 });
+
+describe('OutputCapture', () => {
+  it('compares only the channels written this cycle: stale values of unwritten channels do not count', async () => {
+    const { OutputCapture } = await import('../src/core/core.js');
+    const a = new OutputCapture();
+    const b = new OutputCapture();
+    a.values[0] = 1;
+    b.values[0] = 2; // stale, never written this cycle
+    a.values[1] = b.values[1] = 0.5;
+    a.writtenMask = b.writtenMask = 0b10;
+    a.writes = b.writes = 1;
+    expect(a.sameAs(b)).toBe(true);
+    b.values[1] = -0.5;
+    expect(a.sameAs(b)).toBe(false);
+    b.values[1] = 0.5;
+    b.writes = 2;
+    expect(a.sameAs(b)).toBe(false);
+  });
+});

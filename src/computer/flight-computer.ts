@@ -54,6 +54,7 @@ export interface Detection {
   readonly trap: TrapKind | null;
 }
 
+/** What a control period came to. The flight computer updates one record in place: read it before the next cycle. */
 export interface CycleReport {
   readonly cycle: number;
   /** Whether commands were released to the spacecraft in time this period. */
@@ -113,22 +114,34 @@ class CycleWork {
     this.scrubbed = result.blocks & ~result.written;
   }
 
+  /** The report of the period, one record updated in place every cycle: read it before the next. */
+  private readonly record: { -readonly [K in keyof CycleReport]: CycleReport[K] } = {
+    cycle: 0,
+    released: false,
+    outputs: null,
+    detections: NO_DETECTIONS,
+    failover: false,
+    stateReset: false,
+    missedDeadline: false,
+    modelledSeconds: 0,
+    recoverySeconds: 0,
+  };
+
   report(config: FlightComputerConfig): CycleReport {
     const clock = config.clockHz;
-    const detected = this.detections.length > 0;
     const modelledSeconds = (this.instructions + this.recoveryInstructions) / clock + this.recoveryCopySeconds;
     const missedDeadline = this.released === null || modelledSeconds > config.controlPeriod;
-    return {
-      cycle: this.cycle,
-      released: !missedDeadline,
-      outputs: missedDeadline ? null : this.released,
-      detections: this.detections,
-      failover: this.failover,
-      stateReset: this.stateReset,
-      missedDeadline,
-      modelledSeconds,
-      recoverySeconds: detected ? modelledSeconds : 0,
-    };
+    const record = this.record;
+    record.cycle = this.cycle;
+    record.released = !missedDeadline;
+    record.outputs = missedDeadline ? null : this.released;
+    record.detections = this.detections;
+    record.failover = this.failover;
+    record.stateReset = this.stateReset;
+    record.missedDeadline = missedDeadline;
+    record.modelledSeconds = modelledSeconds;
+    record.recoverySeconds = this.detections.length > 0 ? modelledSeconds : 0;
+    return record;
   }
 }
 

@@ -31,9 +31,14 @@ export class OutputCapture {
     this.writes = 0;
   }
 
+  /** Same channels written, as often, with the same last values bit for bit (unwritten slots are stale). */
   sameAs(other: OutputCapture): boolean {
-    if (this.writtenMask !== other.writtenMask || this.writes !== other.writes) return false;
-    for (let i = 0; i < this.bits.length; i++) if (this.bits[i] !== other.bits[i]) return false;
+    const mask = this.writtenMask;
+    if (mask !== other.writtenMask || this.writes !== other.writes) return false;
+    for (let channel = 0; channel < this.values.length; channel++) {
+      if ((mask & (1 << channel)) === 0) continue;
+      if (this.bits[2 * channel] !== other.bits[2 * channel] || this.bits[2 * channel + 1] !== other.bits[2 * channel + 1]) return false;
+    }
     return true;
   }
 }
@@ -64,7 +69,7 @@ export class Core {
   constructor(
     readonly flightModule: FlightModule,
     readonly name: string,
-    private readonly inputs: Float64Array,
+    public inputs: Float64Array,
     readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
   ) {
     const bus: Record<string, (value?: number) => number | void> = {};

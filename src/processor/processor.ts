@@ -22,7 +22,7 @@ export interface ProcessorCycle {
 }
 
 export class Processor {
-  /** The input frame both cores read; the owner latches it before each cycle. */
+  /** The input frame both cores read until a cycle brings its own (boot reads this one: all zero). */
   readonly inputs = new Float64Array(INPUT_CHANNELS.length);
   readonly cores: [Core, Core];
 
@@ -55,9 +55,11 @@ export class Processor {
    *   that finds latent upsets in memory the flight software only reads.
    */
   runCycle(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch = true, scrubBlocks = 0): ProcessorCycle {
-    this.inputs.set(inputs);
     const a = this.cores[0];
     const b = this.cores[1];
+    // Both cores read the one latched frame (which must not change during the cycle): no copy needed.
+    a.inputs = inputs;
+    b.inputs = inputs;
     const resultA = a.step(budget);
     const resultB = b.step(budget);
     const written = endOfEpoch ? a.dirtyBlocks() | b.dirtyBlocks() : 0;
