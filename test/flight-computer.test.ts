@@ -3,7 +3,7 @@
 // restore, latent upsets without state comparison, cold and absent spares, and traps and hangs of a core.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FlightComputer, SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
+import { CHECKPOINT_SCRUB_EPOCHS, FlightComputer, SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
 import { BITS_OF_TYPE } from '../src/core/global-slots.js';
 import type { FlightSetup, RunResult, TelemetryRow } from '../src/mission/fly.js';
 import { Processor } from '../src/processor/processor.js';
@@ -270,7 +270,9 @@ describe('state comparison', () => {
     const loop = new ClosedLoop(computer, setup.scenario, setup.mission.seed);
     for (let cycle = 0; cycle < 20; cycle++) loop.step();
     applyUpset(computer, memoryUpset(20, 'A', UNUSED, 5));
-    for (let cycle = 20; cycle < 100; cycle++) expect(loop.step().detections).toEqual([]);
+    // The checkpoint scrub visits every block within CHECKPOINT_SCRUB_EPOCHS epochs.
+    const horizon = 21 + CHECKPOINT_SCRUB_EPOCHS * setup.computer.checkpointInterval;
+    for (let cycle = 20; cycle < horizon; cycle++) expect(loop.step().detections).toEqual([]);
     const [a, b] = computer.primary.cores;
     expect(a.memoryBytes()[UNUSED] ^ b.memoryBytes()[UNUSED]).toBe(1 << 5);
     expect(computer.checkpoint.memory[UNUSED]).toBe(a.memoryBytes()[UNUSED]);

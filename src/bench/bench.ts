@@ -65,11 +65,10 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
   const totalCycles = (options.rounds + 1) * options.cyclesPerRound;
   const frames = recordInputFrames(setup, totalCycles);
 
-  const bareInputs = new Float64Array(INPUT_CHANNELS.length);
-  const bare = new Core(setup.flightModule, 'bare', bareInputs);
+  // Every configuration reads each recorded frame in place, as a processor's cores do.
+  const bare = new Core(setup.flightModule, 'bare', frames[0]);
   bare.boot(setup.computer.bootInstructions);
-  const untrackedInputs = new Float64Array(INPUT_CHANNELS.length);
-  const untracked = new Core(FlightModule.fromFile(setup.flightModule.source, BARE_CORE_PASSES), 'untracked', untrackedInputs);
+  const untracked = new Core(FlightModule.fromFile(setup.flightModule.source, BARE_CORE_PASSES), 'untracked', frames[0]);
   untracked.boot(setup.computer.bootInstructions);
   const pair = new Processor(setup.flightModule, 'pair');
   pair.boot(setup.computer.bootInstructions);
@@ -78,11 +77,11 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
 
   const runners: Record<keyof BenchResult['nsPerCycle'], Runner> = {
     untrackedCore: (frame) => {
-      untrackedInputs.set(frame);
+      untracked.inputs = frame;
       if (untracked.step(budget).status !== 'ok') throw new Error('bench: the untracked core failed a fault-free cycle');
     },
     bare: (frame) => {
-      bareInputs.set(frame);
+      bare.inputs = frame;
       if (bare.step(budget).status !== 'ok') throw new Error('bench: the bare core failed a fault-free cycle');
     },
     pair: (frame, cycle) => {

@@ -91,7 +91,7 @@ class CycleWork {
   stateReset = false;
   /** Blocks written since the last commit, by the processor whose state would be committed. */
   written = 0;
-  /** Blocks scrubbed (checked though unwritten) at this epoch's end. */
+  /** Checkpoint blocks to check against the committed core (though unwritten) at this epoch's end. */
   scrubbed = 0;
 
   reset(cycle: number, epochCycles: number, epochEnds: boolean): void {
@@ -109,9 +109,9 @@ class CycleWork {
     this.scrubbed = 0;
   }
 
-  noteRun(result: ProcessorCycle): void {
+  noteRun(result: ProcessorCycle, checkpointScrub: number): void {
     this.written = result.written;
-    this.scrubbed = result.blocks & ~result.written;
+    this.scrubbed = checkpointScrub & ~result.written;
   }
 
   /** The report of the period, one record updated in place every cycle: read it before the next. */
@@ -246,7 +246,7 @@ export class FlightComputer {
       // The state is compared, and the checkpoint committed, at the end of each epoch.
       const scrub = work.epochEnds ? scrubBlocks(this.epochCount) : 0;
       const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
-      work.noteRun(primaryCycle);
+      work.noteRun(primaryCycle, checkpointScrubBlocks(this.epochCount));
       work.instructions += primaryCycle.decisionInstructions;
       if (primaryCycle.verdict === 'agreed') event = 'agreed';
       else {
@@ -341,7 +341,7 @@ export class FlightComputer {
       spareCycle = this.replayEpoch(spare, work.epochCycles);
       work.recoveryInstructions += spareCycle.decisionInstructions;
     }
-    work.noteRun(spareCycle);
+    work.noteRun(spareCycle, checkpointScrubBlocks(this.epochCount));
     if (spareCycle.verdict === 'agreed') return 'spare-agreed';
     work.detections = [...work.detections, detectionOf(spareCycle, this.spare)];
     return 'spare-detected';
@@ -411,17 +411,23 @@ export class FlightComputer {
 }
 
 /**
- * The scrub: blocks compared at an epoch's end although nobody wrote them — between the two cores, and
- * between the primary and the checkpoint — so that a latent upset in memory the flight software only
- * reads, or in the checkpoint itself, is found (and the checkpoint repaired) within SCRUB_EPOCHS
- * epochs: an eighth of memory (four of the 32 blocks) per epoch, in rotation. Every block scrubbed costs
- * two reads of it per epoch; a quarter of memory per epoch cost the reference mission 5% of its time.
+ * The scrub: blocks compared at an epoch's end although nobody wrote them, so that latent upsets are
+ * found. Between the two cores of the primary, an eighth of memory (four of the 32 blocks) per epoch:
+ * all of memory every SCRUB_EPOCHS epochs. Between the primary and the checkpoint (repairing the
+ * checkpoint on a difference), one block per epoch: the whole checkpoint every CHECKPOINT_SCRUB_EPOCHS
+ * epochs — reading shared memory costs about four times as much as reading a core's, and an upset in
+ * the checkpoint matters only if a failover comes before the repair.
  */
 export const SCRUB_EPOCHS = 8;
+export const CHECKPOINT_SCRUB_EPOCHS = 32;
 const SCRUB_BLOCKS = 32 / SCRUB_EPOCHS;
 
 export function scrubBlocks(epoch: number): number {
   return (((1 << SCRUB_BLOCKS) - 1) << (SCRUB_BLOCKS * (epoch % SCRUB_EPOCHS))) | 0;
+}
+
+export function checkpointScrubBlocks(epoch: number): number {
+  return 1 << (epoch % CHECKPOINT_SCRUB_EPOCHS);
 }
 
 function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
