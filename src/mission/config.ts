@@ -16,7 +16,7 @@ export const missionSchema = z
     clockHz: z.number().positive().max(1e12).default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
     checkpointBytesPerSecond: z.number().positive().default(20e6).describe('modelled speed of loading a checkpoint into the spare'),
-    checkpointInterval: z.number().int().min(1).max(1000).default(8).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs every cycle'),
+    checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs every cycle'),
     coldBootSeconds: z.number().min(0).max(3600).default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
     upsets: z
