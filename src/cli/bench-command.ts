@@ -19,8 +19,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure the cost per cycle of a bare core, the lock-step pair, and the pair with checkpoint and spare')
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 30)
-    .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 1000)
+    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 200)
+    .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action((options: BenchOptions) => {
