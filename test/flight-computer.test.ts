@@ -282,7 +282,9 @@ describe('state comparison', () => {
   const SCRUB_LATENCY = SCRUB_EPOCHS * setupFor({ duration: 1 }).computer.checkpointInterval;
 
   it(`with state comparison an upset anywhere in unused memory is found by the scrub within ${SCRUB_LATENCY} cycles, at no cost`, () => {
-    const setup = setupFor({ duration: 20, compareState: true });
+    // Long enough for an upset at cycle 100 to be reached by the scrub before the mission ends.
+    const cycles = 100 + SCRUB_LATENCY + 20;
+    const setup = setupFor({ duration: cycles / 10, compareState: true });
     const faultFree = fly(setup, []).result;
     const used = usedMemoryRange(setup);
     const memoryBytes = newCore(setup.flightModule).memoryBytes().length;
