@@ -1,0 +1,34 @@
+/* The flight computer's I/O bus (lockstep README, "The flight-software ABI"): one import from module
+ * "bus" per channel this program uses, and nothing else. Inputs are `() -> f64`, outputs `(f64) -> ()`.
+ * A declared channel that is never called is not imported at all. */
+#ifndef BUS_H
+#define BUS_H
+
+#define BUS_INPUT(function, channel) \
+  __attribute__((import_module("bus"), import_name(channel))) double function(void)
+#define BUS_OUTPUT(function, channel) \
+  __attribute__((import_module("bus"), import_name(channel))) void function(double value)
+
+BUS_INPUT(bus_dt, "dt");
+BUS_INPUT(bus_gyro_x, "gyro_x");
+BUS_INPUT(bus_gyro_y, "gyro_y");
+BUS_INPUT(bus_gyro_z, "gyro_z");
+BUS_INPUT(bus_star_qx, "star_qx");
+BUS_INPUT(bus_star_qy, "star_qy");
+BUS_INPUT(bus_star_qz, "star_qz");
+BUS_INPUT(bus_star_qw, "star_qw");
+BUS_INPUT(bus_star_valid, "star_valid");
+BUS_INPUT(bus_wheel_h_x, "wheel_h_x");
+BUS_INPUT(bus_wheel_h_y, "wheel_h_y");
+BUS_INPUT(bus_wheel_h_z, "wheel_h_z");
+BUS_INPUT(bus_target_qx, "target_qx");
+BUS_INPUT(bus_target_qy, "target_qy");
+BUS_INPUT(bus_target_qz, "target_qz");
+BUS_INPUT(bus_target_qw, "target_qw");
+
+BUS_OUTPUT(bus_torque_x, "torque_x");
+BUS_OUTPUT(bus_torque_y, "torque_y");
+BUS_OUTPUT(bus_torque_z, "torque_z");
+BUS_OUTPUT(bus_mode, "mode");
+
+#endif

@@ -1,0 +1,60 @@
+/* Attitude determination and control in C: the module's entry points and mode logic.
+ *
+ * Exports exactly the lockstep flight-software ABI: `init` at boot, `step` once per control cycle, and
+ * the linear memory (wasm-ld exports it as "memory"). The only imports are bus channels (bus.h). A cycle
+ * reads the latched inputs, brings the attitude estimate up to this cycle and corrects it with the star
+ * tracker, picks the mode, computes the wheel torque, limits it and writes torque and mode. */
+#include "bus.h"
+#include "state.h"
+
+fsw_state state;
+
+/* Body rate below which pointing may take over, rad/s (≈ 0.1°/s). */
+#define POINTING_ENTRY_RATE 0.002
+/* Star-tracker updates after which the estimate is trusted: 5 s at 10 Hz. */
+#define CONVERGED_STAR_UPDATES 50
+/* Body rate above which pointing is abandoned for rate damping, rad/s (2.5 × the slew-rate limit). */
+#define POINTING_EXIT_RATE 0.05
+/* A star-tracker quaternion whose squared norm is further than this from 1 is corrupt and ignored. */
+#define STAR_NORM_TOLERANCE 1e-3
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+EXPORT("init") void init(void) {
+  estimator_reset();
+  state.mode = MODE_RATE_DAMPING;
+  state.reserved = 0;
+}
+
+/* Rate damping until the body is nearly still and the estimator has digested enough star fixes; back
+ * to rate damping should the rate ever grow far beyond anything a commanded slew produces. */
+static void select_mode(vec3 body_rate) {
+  double rate = norm3(body_rate);
+  if (state.mode == MODE_RATE_DAMPING) {
+    if (rate < POINTING_ENTRY_RATE && state.star_updates >= CONVERGED_STAR_UPDATES) state.mode = MODE_POINTING;
+  } else if (!(rate <= POINTING_EXIT_RATE)) {
+    state.mode = MODE_RATE_DAMPING; /* also when the rate is NaN */
+  }
+}
+
+EXPORT("step") void step(void) {
+  vec3 gyro = {bus_gyro_x(), bus_gyro_y(), bus_gyro_z()};
+  estimator_propagate(gyro, bus_dt());
+
+  if (bus_star_valid() == 1.0) {
+    quat measured = {bus_star_qx(), bus_star_qy(), bus_star_qz(), bus_star_qw()};
+    double norm_squared = measured.x * measured.x + measured.y * measured.y + measured.z * measured.z + measured.w * measured.w;
+    if (abs_(norm_squared - 1.0) < STAR_NORM_TOLERANCE) estimator_star_update(measured);
+  }
+  vec3 body_rate = estimator_body_rate(gyro);
+  vec3 wheel_momentum = {bus_wheel_h_x(), bus_wheel_h_y(), bus_wheel_h_z()};
+  quat target = {bus_target_qx(), bus_target_qy(), bus_target_qz(), bus_target_qw()};
+
+  select_mode(body_rate);
+  vec3 torque = state.mode == MODE_POINTING ? pointing_torque(target, body_rate, wheel_momentum) : rate_damping_torque(body_rate);
+  torque = limit_torque(torque, wheel_momentum);
+  bus_torque_x(torque.x);
+  bus_torque_y(torque.y);
+  bus_torque_z(torque.z);
+  bus_mode((double)state.mode);
+}
