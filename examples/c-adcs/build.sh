@@ -3,10 +3,10 @@
 #
 #   examples/c-adcs/build.sh [OUTPUT.wasm]     (default: examples/c-adcs/adcs.wasm)
 #
-# Needs clang and wasm-ld (Debian: apt-get install clang lld). Writes OUTPUT and, beside it,
-# toolchain.txt naming the clang and wasm-ld that built it. The flags are fixed and the source paths are
-# mapped away, so the same toolchain gives the same bytes from any directory. CLANG overrides the
-# compiler (default: clang).
+# Needs clang and wasm-ld (Debian: apt-get install clang lld; the variables CLANG and WASM_LD override
+# them). Writes OUTPUT and, beside it, toolchain.txt naming the clang and wasm-ld that built it. The
+# flags are fixed and source paths are mapped away, so one toolchain gives the same bytes from any
+# directory and any PATH.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,31 +16,48 @@ case "${1:-}" in
   *) output="$(pwd)/$1" ;;
 esac
 clang=${CLANG:-clang}
+# Debian's lld installs wasm-ld (package lld) and wasm-ld-NN (package lld-NN).
+if [ -z "${WASM_LD:-}" ]; then
+  if command -v wasm-ld >/dev/null 2>&1; then
+    WASM_LD=wasm-ld
+  else
+    WASM_LD=wasm-ld-$("$clang" -dumpversion | cut -d. -f1)
+  fi
+fi
 
-# --target=wasm32        wasm32-unknown-unknown: no OS, no libc
-# -mcpu=mvp              WebAssembly 1.0 only (no sign-ext, SIMD, bulk memory...): runs everywhere
-# -O2                    optimised; -ffp-contract=off: no fused multiply-add, every a*b+c rounds twice
-# -ffreestanding -fno-builtin -nostdlib: no libc, no calls to memset/memcpy the program did not write
-# -ffile-prefix-map      source paths do not reach the output
-# -Wl,--no-entry         a library-like module: no _start, no start function
-# -Wl,--stack-first      the C stack sits at the bottom of memory, so an overflow traps instead of
-#                        overwriting the program's state
-# -Wl,-z,stack-size      8 KiB of stack (the program uses a few hundred bytes)
-# -Wl,--initial-memory / --max-memory: one 64 KiB page, fixed
-# -Wl,--strip-debug      no debug sections (function and global names are kept, for readable traps)
+# Compiling and linking are separate steps on purpose: when clang links for wasm32 at -O1 and above
+# it runs Binaryen's wasm-opt on the result if it finds one on PATH (npm puts node_modules/.bin there,
+# and assemblyscript ships wasm-opt), and the bytes would depend on which wasm-opt that was.
+#
+# Compiler:
+#   --target=wasm32     wasm32-unknown-unknown: no OS, no libc
+#   -mcpu=mvp           WebAssembly 1.0 only (no sign-ext, SIMD, bulk memory...): runs everywhere
+#   -O2 -ffp-contract=off   optimised, but no fused multiply-add: every a*b+c rounds twice
+#   -ffreestanding -fno-builtin   no libc, and no calls to memset/memcpy the program did not write
+#   -ffile-prefix-map   source paths do not reach the output
+cflags="--target=wasm32 -mcpu=mvp -O2 -ffp-contract=off -std=c11 -Wall -Wextra -Werror
+  -ffreestanding -fno-builtin -ffile-prefix-map=$here=."
+# Linker:
+#   --no-entry          a library-like module: no _start, no start function; the exports are the
+#                       functions marked export_name in main.c (init, step) and the memory ("memory")
+#   --stack-first       the C stack sits at the bottom of memory, below the static data, so an
+#                       overflow traps (out of bounds) instead of overwriting the program's state
+#   -z stack-size=8192  8 KiB of stack (the program uses a few hundred bytes)
+#   --initial-memory, --max-memory   exactly one 64 KiB page
+#   --strip-debug       no debug sections (function and global names are kept, for readable traps)
+ldflags="--no-entry --stack-first -z stack-size=8192 --initial-memory=65536 --max-memory=65536 --strip-debug"
+
+objects=$(mktemp -d)
+trap 'rm -rf "$objects"' EXIT
 cd "$here"
-"$clang" \
-  --target=wasm32 -mcpu=mvp -O2 -ffp-contract=off \
-  -std=c11 -Wall -Wextra -Werror \
-  -ffreestanding -fno-builtin -nostdlib \
-  -ffile-prefix-map="$here"=. \
-  -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=8192 \
-  -Wl,--initial-memory=65536 -Wl,--max-memory=65536 \
-  -Wl,--strip-debug \
-  -o "$output" \
-  main.c estimator.c controller.c
+for source in main.c estimator.c controller.c; do
+  # shellcheck disable=SC2086 # the flags are words
+  "$clang" $cflags -c -o "$objects/${source%.c}.o" "$source"
+done
+# shellcheck disable=SC2086
+"$WASM_LD" $ldflags -o "$output" "$objects/main.o" "$objects/estimator.o" "$objects/controller.o"
 
 {
   "$clang" --version | head -n 1
-  wasm-ld --version | head -n 1
+  "$WASM_LD" --version | head -n 1
 } >"$(dirname "$output")/toolchain.txt"
