@@ -41,11 +41,11 @@ function sectionIds(bytes: Uint8Array): number[] {
 
 let module: FlightModule;
 
-beforeAll(() => {
-  module = FlightModule.fromFile(WASM);
-});
-
 describe('C flight software, examples/c-adcs/adcs.wasm', () => {
+  beforeAll(() => {
+    module = FlightModule.fromFile(WASM);
+  });
+
   it('follows the ABI: imports only bus channels, exports init, step and memory, no start function', () => {
     const bytes = readFileSync(WASM);
     const compiled = new WebAssembly.Module(bytes);
@@ -101,6 +101,7 @@ describe('a single-bit upset in the C program costs nothing with a hot spare', (
   let sensitive: number[];
 
   beforeAll(() => {
+    module ??= FlightModule.fromFile(WASM);
     // 60 s: rate damping, acquisition and the switch to pointing all happen within the mission.
     setup = setupFor({ duration: 60, spare: 'hot', compareState: true }, module);
     faultFree = fly(setup, []).result;

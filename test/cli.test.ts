@@ -159,7 +159,7 @@ describe('user mistakes', () => {
   it('flight software that is not WebAssembly', () => expectRefused(['--fsw', write('not.wasm', 'hello, world')], EXIT.module, /not\.wasm: not a WebAssembly binary/));
   it('flight software that imports from outside the bus', () => {
     const fsw = write('env.wasm', wat('(module (import "env" "abort" (func)) (memory (export "memory") 1) (func (export "init")) (func (export "step")))'));
-    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: imports "env"\."abort"/);
+    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: import "env"\."abort": flight software may import only from module "bus"/);
   });
   it('flight software whose init traps', () => {
     const fsw = write('boot-trap.wasm', wat('(module (memory (export "memory") 1) (func (export "init") (unreachable)) (func (export "step")))'));

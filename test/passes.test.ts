@@ -285,7 +285,7 @@ describe('ModuleError', () => {
   });
 
   it('rejects a bus channel imported as something other than a function', () => {
-    expect(moduleError(minimal('(import "bus" "gyro_x" (global $g f64))')).message).toContain('bus channels are functions');
+    expect(moduleError(minimal('(import "bus" "gyro_x" (global $g f64))')).message).toContain('may import only bus functions, not globals');
   });
 
   it('rejects a module without init or without step, naming the missing export', () => {

@@ -68,7 +68,7 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
   // Every configuration reads each recorded frame in place, as a processor's cores do.
   const bare = new Core(setup.flightModule, 'bare', frames[0]);
   bare.boot(setup.computer.bootInstructions);
-  const untracked = new Core(FlightModule.fromFile(setup.flightModule.source, BARE_CORE_PASSES), 'untracked', frames[0]);
+  const untracked = new Core(FlightModule.fromFile(setup.flightModule.source, { passes: BARE_CORE_PASSES, channelMap: setup.mission.channels }), 'untracked', frames[0]);
   untracked.boot(setup.computer.bootInstructions);
   const pair = new Processor(setup.flightModule, 'pair');
   pair.boot(setup.computer.bootInstructions);

@@ -3,15 +3,25 @@
 // Every core — both cores of both processors, the oracle — is an instance of this one compiled
 // WebAssembly.Module, which is what makes two cores run the same instructions.
 import { readFileSync } from 'node:fs';
-import { BUS_MODULE, IN, OUT, type InputChannel, type OutputChannel } from '../abi/channels.js';
+import { IN, OUT, type InputChannel, type OutputChannel } from '../abi/channels.js';
+import { assertConforms, inspectModule } from '../abi/contract.js';
 import { CORE_PASSES, ModuleError, transformBinary } from '../passes/index.js';
 import type { DirtyMemoryReport } from '../passes/track-dirty-memory.js';
-import { FUEL_GLOBAL, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
+import { FUEL_GLOBAL } from '../passes/count-instructions.js';
 import type { ExportStateReport, StateGlobal } from '../passes/export-state.js';
 
 export interface BusImport {
   readonly name: string;
   readonly channel: number;
+}
+
+export interface FlightModuleOptions {
+  /** Module passes to prepare the module with (default: every core's). */
+  readonly passes?: readonly string[];
+  /** Import name → bus channel, for modules whose imports are named otherwise. */
+  readonly channelMap?: Readonly<Record<string, string>>;
+  /** Refuse a module whose memory starts larger than this many pages. */
+  readonly memoryLimitPages?: number;
 }
 
 export class FlightModule {
@@ -28,45 +38,32 @@ export class FlightModule {
     readonly passes: readonly string[],
   ) {}
 
-  static fromFile(path: string, passes: readonly string[] = CORE_PASSES): FlightModule {
+  static fromFile(path: string, options: FlightModuleOptions = {}): FlightModule {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(path);
     } catch (error) {
       throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
-    return FlightModule.fromBytes(bytes, path, passes);
+    return FlightModule.fromBytes(bytes, path, options);
   }
 
-  static fromBytes(bytes: Uint8Array, source: string, passes: readonly string[] = CORE_PASSES): FlightModule {
+  /** Checks a module against the ABI (abi/contract.ts), prepares it with the core passes and compiles it. */
+  static fromBytes(bytes: Uint8Array, source: string, options: FlightModuleOptions = {}): FlightModule {
+    const passes = options.passes ?? CORE_PASSES;
+    const report = inspectModule(bytes, source, { channelMap: options.channelMap, memoryLimitPages: options.memoryLimitPages });
+    assertConforms(report);
     const prepared = transformBinary(bytes, passes, source);
     const compiled = new WebAssembly.Module(prepared.binary as Uint8Array<ArrayBuffer>);
     const inputs: BusImport[] = [];
     const outputs: BusImport[] = [];
-    for (const entry of WebAssembly.Module.imports(compiled)) {
-      if (entry.module === WATCHDOG_MODULE && entry.name === WATCHDOG_IMPORT) continue;
-      if (entry.module !== BUS_MODULE) {
-        throw new ModuleError(source, `imports "${entry.module}"."${entry.name}", but flight software may import only from module "${BUS_MODULE}"`);
-      }
-      if (entry.kind !== 'function') {
-        throw new ModuleError(source, `imports "${entry.module}"."${entry.name}" as a ${entry.kind}; bus channels are functions`);
-      }
-      if (entry.name in IN) inputs.push({ name: entry.name, channel: IN[entry.name as InputChannel] });
-      else if (entry.name in OUT) outputs.push({ name: entry.name, channel: OUT[entry.name as OutputChannel] });
-      else {
-        throw new ModuleError(
-          source,
-          `imports bus channel "${entry.name}", which the bus does not offer (inputs: ${Object.keys(IN).join(', ')}; outputs: ${Object.keys(OUT).join(', ')})`,
-        );
-      }
+    for (const entry of report.imports) {
+      // The contract has checked that every import is a bus function wired to a channel.
+      const channel = entry.channel!;
+      if (entry.direction === 'input') inputs.push({ name: entry.name, channel: IN[channel as InputChannel] });
+      else outputs.push({ name: entry.name, channel: OUT[channel as OutputChannel] });
     }
     const exports = new Map(WebAssembly.Module.exports(compiled).map((entry) => [entry.name, entry.kind]));
-    for (const required of ['init', 'step']) {
-      if (exports.get(required) !== 'function') {
-        throw new ModuleError(source, `must export a function "${required}" (the flight-software ABI: init and step)`);
-      }
-    }
-    if (exports.get('memory') !== 'memory') throw new ModuleError(source, 'has no linear memory; flight software keeps its state in memory');
     if (exports.get(FUEL_GLOBAL) !== 'global') throw new ModuleError(source, 'instruction counting failed to export its fuel counter');
     const stateGlobals = (prepared.reports.get('export-state') as unknown as ExportStateReport).globals;
     const dirtyTracking = (prepared.reports.get('track-dirty-memory') as DirtyMemoryReport | undefined) ?? null;

@@ -1,36 +1,102 @@
-// The mission a run flies: which spacecraft, which flight software, how the flight computer is built
-// and timed, and which upsets strike. One zod schema is the single source of truth: it validates config
-// files and command-line options alike, fills defaults, and names the field at fault in every error.
+// The mission a run flies: the spacecraft and its sensors, wheels and rates, the manoeuvre and the
+// pointing requirement, the flight software and its bus channel map, how the flight computer is built
+// and timed, and which upsets strike. One zod schema is the single source of truth: it validates mission
+// files and command-line options alike, fills defaults, names the field at fault in every error, and is
+// published as a JSON Schema (schema/mission.schema.json) so that editors complete and check missions.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeZodIssue } from '../input-errors.js';
+import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
+import { normalize, type Quat, type Vec3 } from '../plant/quaternion.js';
+
+const finite = () => z.number().finite();
+const vec3 = (description: string) => z.tuple([finite(), finite(), finite()]).describe(description);
+const positiveVec3 = (description: string) => z.tuple([z.number().positive().finite(), z.number().positive().finite(), z.number().positive().finite()]).describe(description);
+const quaternion = (description: string) =>
+  z
+    .tuple([finite(), finite(), finite(), finite()])
+    .refine((q) => Math.abs(Math.hypot(...q) - 1) < 1e-6, { message: 'must be a unit quaternion [x, y, z, w] (norm 1 within 1e-6)' })
+    .describe(description);
+
+const spacecraftSchema = z
+  .object({
+    massKg: z.number().positive().finite().describe('mass, kg (reported; the attitude dynamics need only the inertia)'),
+    inertia: positiveVec3('principal moments of inertia about body x, y, z, kg·m²'),
+    wheels: z
+      .object({
+        maxTorque: z.number().positive().finite().describe('largest torque a wheel applies, N·m'),
+        maxMomentum: z.number().positive().finite().describe('momentum at which a wheel saturates, N·m·s'),
+        wheelInertia: z.number().positive().finite().describe('rotor inertia about its spin axis, kg·m²'),
+      })
+      .strict()
+      .describe('three reaction wheels, one per body axis'),
+    starTracker: z
+      .object({
+        noiseArcsec: z
+          .tuple([z.number().min(0).finite(), z.number().min(0).finite(), z.number().min(0).finite()])
+          .describe('noise 1σ about body x, y, z, arcsec (boresight along body z)'),
+      })
+      .strict(),
+    gyro: z
+      .object({
+        noiseSigma: z.number().min(0).finite().describe('white noise 1σ per sample, rad/s'),
+        biasSigma: z.number().min(0).finite().describe('1σ of the constant bias drawn per run, rad/s'),
+        bias: vec3('a fixed bias instead of a drawn one, rad/s').optional(),
+      })
+      .strict(),
+    initialAttitude: quaternion('attitude at launch, inertial to body, [x, y, z, w]'),
+    initialRate: vec3('body rate at launch, rad/s'),
+    initialWheelMomentum: vec3('wheel momentum at launch, N·m·s'),
+  })
+  .partial()
+  .strict()
+  .describe('overrides of the chosen scenario\'s spacecraft; omitted fields keep the scenario\'s values');
 
 export const missionSchema = z
   .object({
-    scenario: z.enum(['reference', 'large']).default('reference').describe('spacecraft and manoeuvre (shared/reference-scenario.md)'),
-    duration: z.number().positive().max(1e7).optional().describe('mission length, s (default: the scenario\'s)'),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random stream of the run'),
+    $schema: z.string().optional().describe('the JSON Schema of this file, for editors'),
+    scenario: z.enum(['reference', 'large']).default('reference').describe('base spacecraft and manoeuvre: reference (100 kg, NASA 42 SC_Simple) or large (750 kg, Basilisk)'),
+    spacecraft: spacecraftSchema.optional(),
+    controlPeriod: z.number().positive().max(10).finite().optional().describe('control period, s (default 0.1: 10 Hz)'),
+    substeps: z.number().int().min(1).max(1000).optional().describe('RK4 integration steps per control period'),
+    targetAttitude: quaternion('commanded attitude, inertial to body, [x, y, z, w]').optional(),
+    pointing: z
+      .object({
+        requirementDeg: z.number().positive().finite().describe('largest pointing error allowed once settled, degrees'),
+        settleTime: z.number().min(0).finite().describe('mission time from which the requirement applies, s'),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    duration: z.number().positive().max(1e7).finite().optional().describe('mission length, s (default: the scenario\'s)'),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random stream of the run (plant noise, upsets)'),
     fsw: z.string().min(1).optional().describe('flight-software module (.wasm); default: the reference AssemblyScript build'),
-    spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: checkpointed spare; cold: boots from the initial image; none'),
-    compareState: z.boolean().default(true).describe('compare the cores\' whole state each cycle, not only outputs'),
-    clockHz: z.number().positive().max(1e12).default(10e6).describe('modelled CPU speed, instructions per second'),
+    channels: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('bus channel map: module import name → bus channel, for flight software whose imports are named otherwise'),
+    spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
+    compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
+    clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
-    checkpointBytesPerSecond: z.number().positive().default(20e6).describe('modelled speed of loading a checkpoint into the spare'),
-    checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs every cycle'),
-    coldBootSeconds: z.number().min(0).max(3600).default(1).describe('time a cold spare needs to boot before it can fly, s'),
+    checkpointBytesPerSecond: z.number().positive().finite().default(20e6).describe('modelled speed of loading a checkpoint into the spare, bytes/s'),
+    checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs compared every cycle'),
+    coldBootSeconds: z.number().min(0).max(3600).finite().default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
     upsets: z
       .object({
         count: z.number().int().min(0).max(1_000_000).optional().describe('random upsets spread uniformly over the mission'),
-        ratePerBitPerDay: z.number().min(0).max(1).optional().describe('random upsets as a Poisson process, per bit per day'),
+        ratePerBitPerDay: z.number().min(0).max(1).finite().optional().describe('random upsets as a Poisson process, per bit per day (RAD750 in GEO: 1e-11; COTS SRAM in LEO: 1e-9–1e-7)'),
         file: z.string().min(1).optional().describe('scripted upsets (JSON: { "upsets": [...] })'),
-        targets: z.array(z.enum(['memory', 'global', 'checkpoint'])).min(1).default(['memory', 'global', 'checkpoint']),
-        width: z.number().int().min(1).max(64).default(1).describe('adjacent bits per random upset'),
+        targets: z.array(z.enum(['memory', 'global', 'checkpoint'])).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike'),
+        width: z.number().int().min(1).max(64).default(1).describe('adjacent bits per random upset (1: single-bit upsets)'),
       })
       .strict()
-      .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1 }),
+      .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1 })
+      .describe('the upsets of the run: one of count, ratePerBitPerDay or file'),
   })
-  .strict();
+  .strict()
+  .describe('A lockstep mission: spacecraft, flight software, flight computer and upsets.');
 
 export type MissionInput = z.input<typeof missionSchema>;
 export type Mission = z.output<typeof missionSchema>;
@@ -44,7 +110,34 @@ export function parseMission(input: unknown, source: string): Mission {
   const upsets = mission.upsets;
   const sources = [upsets.count !== undefined, upsets.ratePerBitPerDay !== undefined, upsets.file !== undefined].filter(Boolean).length;
   if (sources > 1) throw new ConfigError(`${source}: upsets: give one of count, ratePerBitPerDay or file`);
+  const scenario = scenarioOf(mission);
+  if (scenario.settleTime >= (mission.duration ?? scenario.duration) && mission.pointing?.settleTime !== undefined) {
+    throw new ConfigError(`${source}: pointing.settleTime: ${scenario.settleTime} s is not before the end of the mission (${mission.duration ?? scenario.duration} s)`);
+  }
   return mission;
+}
+
+/** The scenario a mission flies: its base scenario with the mission's overrides applied. */
+export function scenarioOf(mission: Mission): Scenario {
+  const base = mission.scenario === 'large' ? largeScenario() : referenceScenario();
+  const craft = mission.spacecraft ?? {};
+  return {
+    ...base,
+    massKg: craft.massKg ?? base.massKg,
+    inertia: (craft.inertia as Vec3 | undefined) ?? base.inertia,
+    wheels: craft.wheels ?? base.wheels,
+    starTracker: craft.starTracker ? { noiseArcsec: craft.starTracker.noiseArcsec as Vec3 } : base.starTracker,
+    gyro: craft.gyro ? { ...craft.gyro, bias: craft.gyro.bias as Vec3 | undefined } : base.gyro,
+    initialAttitude: craft.initialAttitude ? normalize(craft.initialAttitude as Quat) : base.initialAttitude,
+    initialRate: (craft.initialRate as Vec3 | undefined) ?? base.initialRate,
+    initialWheelMomentum: (craft.initialWheelMomentum as Vec3 | undefined) ?? base.initialWheelMomentum,
+    controlPeriod: mission.controlPeriod ?? base.controlPeriod,
+    substeps: mission.substeps ?? base.substeps,
+    targetAttitude: mission.targetAttitude ? normalize(mission.targetAttitude as Quat) : base.targetAttitude,
+    pointingRequirementDeg: mission.pointing?.requirementDeg ?? base.pointingRequirementDeg,
+    settleTime: mission.pointing?.settleTime ?? base.settleTime,
+    duration: mission.duration ?? base.duration,
+  };
 }
 
 export function readMissionFile(path: string): MissionInput {
@@ -59,4 +152,9 @@ export function readMissionFile(path: string): MissionInput {
   } catch (error) {
     throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+}
+
+/** The mission's JSON Schema, with every field's description, for editors and `lockstep init`. */
+export function missionJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(missionSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
 }

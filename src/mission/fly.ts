@@ -11,10 +11,10 @@ import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { copyState } from '../core/state.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
-import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
+import type { Scenario } from '../plant/scenario.js';
 import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
 import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
-import { ConfigError, type Mission } from './config.js';
+import { ConfigError, scenarioOf, type Mission } from './config.js';
 
 export const REFERENCE_FSW = fileURLToPath(new URL('../../build/adcs.wasm', import.meta.url));
 
@@ -33,10 +33,10 @@ export class FlightSoftwareError extends Error {}
 const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
 
 export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
-  const scenario = mission.scenario === 'large' ? largeScenario() : referenceScenario();
-  const duration = mission.duration ?? scenario.duration;
-  const cycles = Math.round(duration / scenario.controlPeriod);
-  const module = flightModule ?? FlightModule.fromFile(mission.fsw ?? REFERENCE_FSW);
+  const scenario = scenarioOf(mission);
+  const cycles = Math.round(scenario.duration / scenario.controlPeriod);
+  const module =
+    flightModule ?? FlightModule.fromFile(mission.fsw ?? REFERENCE_FSW, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
   const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
   if (watchdogInstructions > MAX_BUDGET) {
     throw new ConfigError(

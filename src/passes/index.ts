@@ -31,22 +31,64 @@ export class ModuleError extends Error {
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
+/**
+ * Reads a binary into Binaryen, after the engine has vouched for it: V8's decoder is the safe judge of
+ * arbitrary bytes (and names the byte offset of the fault), while Binaryen is only ever handed modules
+ * that decode, so that garbage can never reach a fatal error inside it.
+ */
 export function readModule(bytes: Uint8Array, source: string): Module {
   if (bytes.length < 8 || WASM_MAGIC.some((byte, i) => bytes[i] !== byte)) {
-    throw new ModuleError(source, 'not a WebAssembly binary (no \\0asm magic number at its start)');
+    throw new ModuleError(source, 'not a WebAssembly binary (it does not start with the \\0asm magic number)');
+  }
+  try {
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    throw new ModuleError(source, `is not a valid WebAssembly module (truncated or malformed): ${(error as Error).message.replace(/^WebAssembly\.Module\(\): /, '')}`);
   }
   let module: Module;
   try {
     module = binaryen.readBinary(bytes);
   } catch (error) {
-    throw new ModuleError(source, `cannot be decoded (truncated or malformed): ${(error as Error).message}`);
+    throw new ModuleError(source, `cannot be decoded: ${(error as Error).message}`);
   }
   module.setFeatures(SUPPORTED_FEATURES);
-  if (!module.validate()) {
+  const complaint = quietly(() => module.validate());
+  if (!complaint.result) {
     module.dispose();
-    throw new ModuleError(source, 'does not validate as WebAssembly with the features lockstep supports');
+    const first = complaint.printed
+      .find((line) => line.trim().length > 0)
+      ?.replace(/^\[wasm-validator error[^\]]*\]\s*(unexpected false:\s*)?/, '')
+      .replace(/,\s*on\s*$/, '')
+      .trim();
+    throw new ModuleError(
+      source,
+      `uses WebAssembly features lockstep's passes do not support (MVP, mutable globals, sign extension, non-trapping float-to-int, bulk memory, multi-value, SIMD)${first ? `: ${first}` : ''}`,
+    );
   }
   return module;
+}
+
+/**
+ * Runs `work` with standard output and error captured: Binaryen reports validation errors by printing
+ * them (through console methods it bound at load time, so the streams themselves are intercepted).
+ */
+function quietly<T>(work: () => T): { result: T; printed: string[] } {
+  const printed: string[] = [];
+  const streams = [process.stdout, process.stderr];
+  const saved = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      printed.push(...String(chunk).split('\n'));
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    return { result: work(), printed };
+  } finally {
+    streams.forEach((stream, i) => {
+      stream.write = saved[i];
+    });
+  }
 }
 
 export interface TransformResult {
