@@ -120,6 +120,9 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       }
       imports.push({ module: info.module, name: base, kind: 'function', signature, channel, direction });
     }
+    const busOrder = (entry: ImportReport) =>
+      entry.channel === null ? Number.MAX_SAFE_INTEGER : entry.direction === 'input' ? IN[entry.channel as keyof typeof IN] : 1000 + OUT[entry.channel as keyof typeof OUT];
+    imports.sort((a, b) => busOrder(a) - busOrder(b));
     for (let i = 0; i < module.getNumGlobals(); i++) {
       const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
       if (!info.module) continue;
@@ -181,6 +184,14 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       }
     }
 
+    // A module stripped of names (asc, wasm-ld --strip-all) calls its functions by number: its exports
+    // name them better.
+    const exportedAs = new Map<string, string>();
+    for (let i = 0; i < module.getNumExports(); i++) {
+      const info = binaryen.getExportInfo(module.getExportByIndex(i));
+      if (info.kind === binaryen.ExternalFunction && !exportedAs.has(info.value)) exportedAs.set(info.value, info.name);
+    }
+    const displayName = (name: string) => exportedAs.get(name) ?? (/^\d+$/.test(name) ? `function #${name}` : name);
     const counts: Array<{ name: string; instructions: number }> = [];
     let instructions = 0;
     for (const fn of definedFunctions(module)) {
@@ -193,7 +204,7 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       } catch (error) {
         problems.push((error as Error).message);
       }
-      counts.push({ name: info.name, instructions: count });
+      counts.push({ name: displayName(info.name), instructions: count });
       instructions += count;
     }
     counts.sort((a, b) => b.instructions - a.instructions || a.name.localeCompare(b.name));

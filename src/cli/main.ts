@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { EXIT, exitCodeFor } from './errors.js';
 import { registerFly } from './fly-command.js';
+import { registerInit } from './init-command.js';
+import { registerInspect } from './inspect-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerFly(program);
   registerBench(program);
+  registerInspect(program);
+  registerInit(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

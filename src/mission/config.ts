@@ -4,10 +4,11 @@
 // files and command-line options alike, fills defaults, names the field at fault in every error, and is
 // published as a JSON Schema (schema/mission.schema.json) so that editors complete and check missions.
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
-import { normalize, type Quat, type Vec3 } from '../plant/quaternion.js';
+import type { Quat, Vec3 } from '../plant/quaternion.js';
 
 const finite = () => z.number().finite();
 const vec3 = (description: string) => z.tuple([finite(), finite(), finite()]).describe(description);
@@ -118,6 +119,10 @@ export function parseMission(input: unknown, source: string): Mission {
 }
 
 /** The scenario a mission flies: its base scenario with the mission's overrides applied. */
+/**
+ * Values are taken as given (quaternions are checked to be unit, not renormalised), so that a mission file
+ * spelling out a scenario's defaults flies bit for bit like the scenario itself.
+ */
 export function scenarioOf(mission: Mission): Scenario {
   const base = mission.scenario === 'large' ? largeScenario() : referenceScenario();
   const craft = mission.spacecraft ?? {};
@@ -128,18 +133,22 @@ export function scenarioOf(mission: Mission): Scenario {
     wheels: craft.wheels ?? base.wheels,
     starTracker: craft.starTracker ? { noiseArcsec: craft.starTracker.noiseArcsec as Vec3 } : base.starTracker,
     gyro: craft.gyro ? { ...craft.gyro, bias: craft.gyro.bias as Vec3 | undefined } : base.gyro,
-    initialAttitude: craft.initialAttitude ? normalize(craft.initialAttitude as Quat) : base.initialAttitude,
+    initialAttitude: (craft.initialAttitude as Quat | undefined) ?? base.initialAttitude,
     initialRate: (craft.initialRate as Vec3 | undefined) ?? base.initialRate,
     initialWheelMomentum: (craft.initialWheelMomentum as Vec3 | undefined) ?? base.initialWheelMomentum,
     controlPeriod: mission.controlPeriod ?? base.controlPeriod,
     substeps: mission.substeps ?? base.substeps,
-    targetAttitude: mission.targetAttitude ? normalize(mission.targetAttitude as Quat) : base.targetAttitude,
+    targetAttitude: (mission.targetAttitude as Quat | undefined) ?? base.targetAttitude,
     pointingRequirementDeg: mission.pointing?.requirementDeg ?? base.pointingRequirementDeg,
     settleTime: mission.pointing?.settleTime ?? base.settleTime,
     duration: mission.duration ?? base.duration,
   };
 }
 
+/**
+ * Reads a mission file. Paths inside it (the flight software, an upset file) are relative to the file's
+ * own directory, as a user who keeps a mission beside its flight software expects.
+ */
 export function readMissionFile(path: string): MissionInput {
   let text: string;
   try {
@@ -147,14 +156,60 @@ export function readMissionFile(path: string): MissionInput {
   } catch (error) {
     throw new ConfigError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as MissionInput;
+    json = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${path}: (top level): must be a JSON object`);
+  const mission = { ...(json as Record<string, unknown>) };
+  const near = (value: unknown) => (typeof value === 'string' && value.length > 0 && !isAbsolute(value) ? resolve(dirname(path), value) : value);
+  if ('fsw' in mission) mission.fsw = near(mission.fsw);
+  const upsets = mission.upsets;
+  if (upsets && typeof upsets === 'object' && !Array.isArray(upsets) && 'file' in upsets) {
+    mission.upsets = { ...(upsets as Record<string, unknown>), file: near((upsets as Record<string, unknown>).file) };
+  }
+  return mission as MissionInput;
 }
 
 /** The mission's JSON Schema, with every field's description, for editors and `lockstep init`. */
 export function missionJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(missionSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+}
+
+/** A complete mission for a scenario, every field spelled out: what `lockstep init` writes. */
+export function startingMission(scenarioName: 'reference' | 'large', schemaPath: string): Record<string, unknown> {
+  const defaults = parseMission({ scenario: scenarioName }, 'defaults');
+  const scenario = scenarioOf(defaults);
+  return {
+    $schema: schemaPath,
+    scenario: scenarioName,
+    spacecraft: {
+      massKg: scenario.massKg,
+      inertia: scenario.inertia,
+      wheels: scenario.wheels,
+      starTracker: scenario.starTracker,
+      gyro: { noiseSigma: scenario.gyro.noiseSigma, biasSigma: scenario.gyro.biasSigma },
+      initialAttitude: scenario.initialAttitude,
+      initialRate: scenario.initialRate,
+      initialWheelMomentum: scenario.initialWheelMomentum,
+    },
+    controlPeriod: scenario.controlPeriod,
+    substeps: scenario.substeps,
+    targetAttitude: scenario.targetAttitude,
+    pointing: { requirementDeg: scenario.pointingRequirementDeg, settleTime: scenario.settleTime },
+    duration: scenario.duration,
+    seed: defaults.seed,
+    channels: {},
+    spare: defaults.spare,
+    compareState: defaults.compareState,
+    clockHz: defaults.clockHz,
+    checkpointInterval: defaults.checkpointInterval,
+    watchdogFraction: defaults.watchdogFraction,
+    checkpointBytesPerSecond: defaults.checkpointBytesPerSecond,
+    coldBootSeconds: defaults.coldBootSeconds,
+    memoryLimitPages: defaults.memoryLimitPages,
+    upsets: defaults.upsets,
+  };
 }

@@ -1,0 +1,112 @@
+// `lockstep inspect FILE.wasm`: checks a module against the flight-software ABI and prints what it found
+// — exports, imports wired to bus channels, memory, globals, functions and their instruction counts, the
+// measured cost of a cycle on the reference mission, and the fault space each upset target offers.
+// A module that breaks the contract gets every problem listed and exit code 4.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { inspectModule, type ModuleReport } from '../abi/contract.js';
+import { recordInputFrames } from '../bench/bench.js';
+import { Core } from '../core/core.js';
+import { FlightModule } from '../core/flight-module.js';
+import { parseMission, readMissionFile } from '../mission/config.js';
+import { prepareFlight } from '../mission/fly.js';
+import { ModuleError } from '../passes/index.js';
+import { writeJson } from '../reports/files.js';
+import { integerOption } from './options.js';
+
+interface InspectOptions {
+  config?: string;
+  cycles: number;
+  json?: string;
+}
+
+export interface CycleCost {
+  cycles: number;
+  meanInstructions: number;
+  maxInstructions: number;
+}
+
+export interface InspectResult extends ModuleReport {
+  conforms: boolean;
+  cycleCost: CycleCost | null;
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('check a flight-software module against the ABI and print what it exports, imports and costs')
+    .argument('<file.wasm>', 'the module')
+    .option('--config <file>', 'mission file whose channel map and memory limit apply')
+    .option('--cycles <n>', 'cycles of the mission to fly to measure the cost of a cycle (0: none)', integerOption('--cycles'), 100)
+    .option('--json <file>', 'write the report as JSON')
+    .action((file: string, options: InspectOptions) => inspectAction(file, options));
+}
+
+function inspectAction(file: string, options: InspectOptions): void {
+  const mission = parseMission(options.config ? readMissionFile(options.config) : { upsets: { count: 0 } }, options.config ?? 'command line');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new ModuleError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const report = inspectModule(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+  const conforms = report.problems.length === 0;
+  let cycleCost: CycleCost | null = null;
+  if (conforms && options.cycles > 0) {
+    const module = FlightModule.fromBytes(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+    cycleCost = measureCycleCost(prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0 } }, module), module, options.cycles);
+  }
+  const result: InspectResult = { ...report, conforms, cycleCost };
+  if (options.json) writeJson(options.json, result);
+  process.stdout.write(`${formatInspection(result)}\n`);
+  if (!conforms) throw new ModuleError(file, `breaks the flight-software ABI in ${report.problems.length} way${report.problems.length === 1 ? '' : 's'} (listed above)`);
+}
+
+/** Instructions per cycle of one core flying the mission's first cycles in closed loop. */
+function measureCycleCost(setup: ReturnType<typeof prepareFlight>, module: FlightModule, cycles: number): CycleCost {
+  const frames = recordInputFrames(setup, cycles);
+  const core = new Core(module, 'inspect', frames[0]);
+  core.boot(setup.computer.bootInstructions);
+  let total = 0;
+  let max = 0;
+  for (const frame of frames) {
+    core.inputs = frame;
+    const result = core.step(setup.computer.watchdogInstructions);
+    total += result.instructions;
+    max = Math.max(max, result.instructions);
+  }
+  return { cycles, meanInstructions: Math.round(total / cycles), maxInstructions: max };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+export function formatInspection(result: InspectResult): string {
+  const inputs = result.imports.filter((entry) => entry.direction === 'input');
+  const outputs = result.imports.filter((entry) => entry.direction === 'output');
+  const wired = (list: typeof inputs) => list.map((entry) => (entry.channel === entry.name ? entry.name : `${entry.name}→${entry.channel}`)).join(', ') || 'none';
+  const mutable = result.globals.filter((global) => global.mutable && !global.imported);
+  const lines = [
+    `lockstep inspect ${result.source} — ${result.conforms ? 'conforms to the flight-software ABI' : 'does NOT conform to the flight-software ABI'}`,
+    `  size          ${count(result.bytes)} bytes`,
+    `  exports       ${result.exports.map((entry) => (entry.signature ? `${entry.name} ${entry.signature}` : `${entry.name} (${entry.kind})`)).join(', ') || 'none'}`,
+    `  bus inputs    ${wired(inputs)}`,
+    `  bus outputs   ${wired(outputs)}`,
+    `  memory        ${result.memory ? `${result.memory.initialPages} page(s) (${count(result.memory.initialPages * 64)} KiB) initially, ${result.memory.maxPages === null ? 'no maximum' : `at most ${result.memory.maxPages}`}${result.memory.exported ? '' : ', not exported (lockstep exports it)'}` : 'none'}`,
+    `  globals       ${mutable.length} mutable (state)${mutable.length ? `: ${mutable.map((global) => `${global.name} ${global.type}`).join(', ')}` : ''}; ${result.globals.length - mutable.length} other`,
+    `  functions     ${result.functions.defined} defined, ${result.functions.imported} imported; ${count(result.functions.instructions)} instructions; largest: ${result.functions.largest.slice(0, 5).map((fn) => `${fn.name} ${count(fn.instructions)}`).join(', ')}`,
+  ];
+  if (result.cycleCost) {
+    lines.push(`  cycle cost    ${count(result.cycleCost.meanInstructions)} instructions per cycle on average, ${count(result.cycleCost.maxInstructions)} at most (first ${result.cycleCost.cycles} cycles of the mission)`);
+  }
+  const space = result.faultSpace;
+  lines.push(
+    `  fault space   per core: memory ${count(space.memoryBitsPerCore)} bits, globals ${count(space.globalBitsPerCore)} bits; checkpoint ${count(space.checkpointBits)} bits`,
+    `                (memory and globals: four cores — both cores of the primary and of the spare; multiply by the cycles of a mission for bits × cycles)`,
+  );
+  if (!result.conforms) {
+    lines.push('  problems');
+    for (const problem of result.problems) lines.push(`    ✗ ${problem}`);
+  }
+  return lines.join('\n');
+}
