@@ -68,7 +68,8 @@ export const missionSchema = z
       })
       .partial()
       .strict()
-      .optional(),
+      .optional()
+      .describe('the pointing requirement the run is judged against (default: the scenario\'s, 0.05° after settling)'),
     duration: z.number().positive().max(1e7).finite().optional().describe('mission length, s (default: the scenario\'s)'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random stream of the run (plant noise, upsets)'),
     fsw: z.string().min(1).optional().describe('flight-software module (.wasm); default: the reference AssemblyScript build'),
