@@ -112,10 +112,6 @@ export function parseMission(input: unknown, source: string): Mission {
   const upsets = mission.upsets;
   const sources = [upsets.count !== undefined, upsets.ratePerBitPerDay !== undefined, upsets.file !== undefined].filter(Boolean).length;
   if (sources > 1) throw new ConfigError(`${source}: upsets: give one of count, ratePerBitPerDay or file`);
-  const scenario = scenarioOf(mission);
-  if (scenario.settleTime >= (mission.duration ?? scenario.duration) && mission.pointing?.settleTime !== undefined) {
-    throw new ConfigError(`${source}: pointing.settleTime: ${scenario.settleTime} s is not before the end of the mission (${mission.duration ?? scenario.duration} s)`);
-  }
   return mission;
 }
 

@@ -1,0 +1,90 @@
+// `lockstep inspect` and `lockstep init` as a user meets them: spawned, with their output, files and exit
+// codes; a mission written by init flies as it stands.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wat } from './support.js';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const run = (args: readonly string[]) => {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin/lockstep.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  if (result.error) throw result.error;
+  return result;
+};
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lockstep-tools-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('lockstep inspect', () => {
+  it('reports a conforming module, with its measured cycle cost, as text and JSON', () => {
+    const result = run(['inspect', join(ROOT, 'build/adcs.wasm'), '--json', 'inspect.json']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/conforms to the flight-software ABI/);
+    expect(result.stdout).toMatch(/bus outputs   torque_x, torque_y, torque_z, mode/);
+    expect(result.stdout).toMatch(/cycle cost    [\d,]+ instructions per cycle on average/);
+    const report = JSON.parse(readFileSync(join(dir, 'inspect.json'), 'utf8'));
+    expect(report.conforms).toBe(true);
+    expect(report.cycleCost.meanInstructions).toBeGreaterThan(1000);
+    expect(report.faultSpace.memoryBitsPerCore).toBe(524288);
+  });
+
+  it('lists every problem of a module that breaks the ABI and exits 4', () => {
+    writeFileSync(join(dir, 'bad.wasm'), wat('(module (import "env" "clock" (func (result f64))) (func (export "init") (param i32)))'));
+    const result = run(['inspect', 'bad.wasm']);
+    expect(result.status).toBe(4);
+    expect(result.stdout).toMatch(/does NOT conform/);
+    expect(result.stdout).toMatch(/✗ import "env"\."clock"/);
+    expect(result.stdout).toMatch(/✗ export "init": has the signature \(i32\) -> \(\)/);
+    expect(result.stdout).toMatch(/✗ export "step": missing/);
+    expect(result.stdout).toMatch(/✗ memory: the module has none/);
+    expect(result.stderr.trim().split('\n')).toEqual(['lockstep: bad.wasm: breaks the flight-software ABI in 4 ways (listed above)']);
+  });
+
+  it('answers a file that is not WebAssembly with one line and exit 4', () => {
+    writeFileSync(join(dir, 'notes.wasm'), 'not a module');
+    const result = run(['inspect', 'notes.wasm']);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toBe('lockstep: notes.wasm: not a WebAssembly binary (it does not start with the \\0asm magic number)\n');
+  });
+});
+
+describe('lockstep init', () => {
+  it('writes a mission that names its schema and flies as written', () => {
+    const result = run(['init', 'mission.json', '--scenario', 'large']);
+    expect(result.status).toBe(0);
+    const mission = JSON.parse(readFileSync(join(dir, 'mission.json'), 'utf8'));
+    expect(mission.scenario).toBe('large');
+    const schemaPath = join(dir, mission.$schema);
+    expect(existsSync(schemaPath)).toBe(true);
+    expect(JSON.parse(readFileSync(schemaPath, 'utf8')).$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    mission.duration = 20;
+    mission.upsets = { count: 2 };
+    writeFileSync(join(dir, 'mission.json'), JSON.stringify(mission));
+    const flight = run(['fly', '--config', 'mission.json', '--quiet', '--json', 'flight.json']);
+    expect(flight.stderr).toBe('');
+    expect(flight.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'flight.json'), 'utf8'))).toMatchObject({ scenario: 'large', cycles: 200, upsetsInjected: 2 });
+  });
+
+  it('never overwrites a file unless --force', () => {
+    writeFileSync(join(dir, 'mine.json'), '{"keep": true}');
+    const refused = run(['init', 'mine.json']);
+    expect(refused.status).toBe(7);
+    expect(refused.stderr).toBe('lockstep: mine.json: exists already (--force overwrites it)\n');
+    expect(readFileSync(join(dir, 'mine.json'), 'utf8')).toBe('{"keep": true}');
+    expect(run(['init', 'mine.json', '--force']).status).toBe(0);
+  });
+
+  it('resolves the flight software named in a mission file next to the file', () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify({ fsw: 'missing-fsw.wasm', duration: 1 }));
+    const result = run(['fly', '--config', 'local.json', '--quiet']);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toBe(`lockstep: ${join(dir, 'missing-fsw.wasm')}: cannot be read (ENOENT)\n`);
+  });
+});
