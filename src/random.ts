@@ -2,7 +2,7 @@
 // upset placement) comes from a stream derived from the run's seed and a label, so
 // that a run is reproducible bit for bit and adding draws to one stream (say, more
 // upsets) never shifts another (the plant's noise).
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
@@ -20,12 +20,27 @@ export function deriveSeed(seed: number, label: string): number {
   return (z ^ (z >>> 16)) | 0;
 }
 
+/** Everything a stream needs to continue exactly where it was: for snapshots of the simulation. */
+export interface RandomState {
+  readonly generator: readonly number[];
+  readonly spareNormal: number | undefined;
+}
+
 export class SeededRandom {
-  private readonly rng: RandomGenerator;
+  private rng: RandomGenerator;
   private spareNormal: number | undefined;
 
   constructor(seed: number, label = '') {
     this.rng = xoroshiro128plus(deriveSeed(seed, label));
+  }
+
+  snapshot(): RandomState {
+    return { generator: this.rng.getState(), spareNormal: this.spareNormal };
+  }
+
+  restore(state: RandomState): void {
+    this.rng = xoroshiro128plusFromState(state.generator);
+    this.spareNormal = state.spareNormal;
   }
 
   /** Uniform in [0, 1), 53 random bits. */

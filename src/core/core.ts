@@ -165,6 +165,13 @@ export class Core {
     return this.dirty ? (this.dirty.value as number) : -1;
   }
 
+  /** A global the module's passes exported (read tracking, fault hooks), by export name. */
+  exportedGlobal(name: string): WebAssembly.Global {
+    const global = (this.instance.exports as Record<string, unknown>)[name];
+    if (!(global instanceof WebAssembly.Global)) throw new Error(`core ${this.name}: the module exports no global "${name}"`);
+    return global;
+  }
+
   /** Starts a new record of written blocks: called when the state is committed or restored. */
   clearDirtyBlocks(): void {
     if (this.dirty) this.dirty.value = 0;

@@ -6,10 +6,11 @@ import binaryen, { SUPPORTED_FEATURES, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
 import { exportState } from './export-state.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
+import { trackReadMemory } from './track-read-memory.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory].map((pass) => [pass.name, pass]),
 );
 
 /**
@@ -17,6 +18,8 @@ export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
  * instrumentation (which stands for comparator hardware) is not charged to the flight software's time.
  */
 export const CORE_PASSES = ['export-state', 'count-instructions', 'track-dirty-memory'] as const;
+/** The golden run of a campaign also records what each cycle reads. */
+export const GOLDEN_PASSES = [...CORE_PASSES, 'track-read-memory'] as const;
 /** A core with no comparator behind it needs no dirty tracking: the bare core of `lockstep bench`. */
 export const BARE_CORE_PASSES = ['export-state', 'count-instructions'] as const;
 

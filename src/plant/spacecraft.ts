@@ -9,7 +9,7 @@
 // `sense` call the gyro and the star tracker), so call `sense` exactly once per cycle.
 
 import { IN, INPUT_CHANNELS, OUT } from '../abi/channels.js';
-import { SeededRandom } from '../random.js';
+import { SeededRandom, type RandomState } from '../random.js';
 import { OMEGA, Q, STATE_LENGTH, WHEEL_H, limitTorque, propagate } from './dynamics.js';
 import { angleBetweenDeg, type Quat, type Vec3 } from './quaternion.js';
 import type { Scenario } from './scenario.js';
@@ -40,6 +40,16 @@ export interface Spacecraft {
   advance(): void;
   /** Angle between the true and the target attitude, degrees. */
   pointingErrorDeg(): number;
+  /** The whole simulation state, noise stream included: restoring it replays the same future. */
+  snapshot(): SpacecraftSnapshot;
+  restore(snapshot: SpacecraftSnapshot): void;
+}
+
+export interface SpacecraftSnapshot {
+  readonly state: Float64Array;
+  readonly commanded: Float64Array;
+  readonly applied: Float64Array;
+  readonly random: RandomState;
 }
 
 export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
@@ -108,6 +118,17 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
 
     pointingErrorDeg() {
       return angleBetweenDeg(target, attitude());
+    },
+
+    snapshot() {
+      return { state: state.slice(), commanded: commanded.slice(), applied: applied.slice(), random: random.snapshot() };
+    },
+
+    restore(snapshot) {
+      state.set(snapshot.state);
+      commanded.set(snapshot.commanded);
+      applied.set(snapshot.applied);
+      random.restore(snapshot.random);
     },
   };
 }

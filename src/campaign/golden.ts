@@ -1,0 +1,134 @@
+// The golden run of a campaign: the mission flown once without faults by one core, recorded so that every
+// experiment can start near its injection cycle instead of from launch and be judged against it. Per
+// cycle it keeps the input frame, the released outputs, the instructions executed, the memory blocks
+// written and the spacecraft's state; every `snapshotInterval` cycles, the core's whole state. A fault-
+// free core is deterministic, so a golden companion core restored from the same snapshot retraces the
+// golden run exactly, and both cores of a fault-free processor behave like it.
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
+import { Core } from '../core/core.js';
+import type { FlightModule } from '../core/flight-module.js';
+import type { FlightSetup } from '../mission/fly.js';
+import { READ_GLOBAL } from '../passes/track-read-memory.js';
+import { createSpacecraft, type SpacecraftSnapshot } from '../plant/spacecraft.js';
+
+export interface CoreSnapshot {
+  readonly memory: Uint8Array;
+  readonly globals: Array<number | bigint>;
+}
+
+export interface GoldenRun {
+  readonly cycles: number;
+  /** Input frame of each cycle. */
+  readonly frames: Float64Array[];
+  /** Released output values of each cycle (OUTPUT_CHANNELS.length per cycle), with the written mask and count. */
+  readonly outputs: Float64Array;
+  readonly outputBits: Uint32Array;
+  readonly writtenMasks: Int32Array;
+  readonly writeCounts: Int32Array;
+  readonly instructions: Int32Array;
+  /** Memory blocks written in each cycle (track-dirty-memory's bitmap). */
+  readonly writtenBlocks: Int32Array;
+  /** Memory blocks read in each cycle (track-read-memory's bitmap). */
+  readonly readBlocks: Int32Array;
+  /** The spacecraft at the start of each cycle, before sensing. */
+  readonly spacecraft: SpacecraftSnapshot[];
+  /** Golden pointing error after each cycle, degrees. */
+  readonly pointingErrorDeg: Float64Array;
+  readonly snapshotInterval: number;
+  /** Core state at the start of cycle i × snapshotInterval. */
+  readonly snapshots: CoreSnapshot[];
+}
+
+/** A copy of a core's state (a Buffer's slice() would share the memory, not copy it). */
+export function snapshotCore(core: Core): CoreSnapshot {
+  return { memory: new Uint8Array(core.memoryBytes()), globals: core.globals.map((global) => global.value as number | bigint) };
+}
+
+export function restoreCore(core: Core, snapshot: CoreSnapshot): void {
+  const memory = core.memoryBytes();
+  if (memory.length !== snapshot.memory.length) {
+    if (memory.length > snapshot.memory.length) throw new Error(`core ${core.name}: memory grew past the golden run's; restore a fresh core`);
+    core.memory.grow((snapshot.memory.length - memory.length) / 65536);
+  }
+  core.memoryBytes().set(snapshot.memory);
+  for (let i = 0; i < snapshot.globals.length; i++) core.globals[i].value = snapshot.globals[i];
+  core.clearDirtyBlocks();
+}
+
+/**
+ * Flies the mission fault-free with one core and records the golden run. `module` must be prepared with
+ * GOLDEN_PASSES (the core passes plus read tracking, which changes no count and no result).
+ */
+export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapshotInterval: number): GoldenRun {
+  const { cycles, scenario, computer } = setup;
+  const outputsLength = OUTPUT_CHANNELS.length;
+  const frames: Float64Array[] = [];
+  const outputs = new Float64Array(cycles * outputsLength);
+  const writtenMasks = new Int32Array(cycles);
+  const writeCounts = new Int32Array(cycles);
+  const instructions = new Int32Array(cycles);
+  const writtenBlocks = new Int32Array(cycles);
+  const readBlocks = new Int32Array(cycles);
+  const pointingErrorDeg = new Float64Array(cycles);
+  const spacecraftSnapshots: SpacecraftSnapshot[] = [];
+  const snapshots: CoreSnapshot[] = [];
+
+  const inputs = new Float64Array(INPUT_CHANNELS.length);
+  const core = new Core(module, 'golden', inputs, computer.memoryLimitBytes);
+  const reads = core.exportedGlobal(READ_GLOBAL);
+  const boot = core.boot(computer.bootInstructions);
+  if (boot.status !== 'ok') throw new Error(`${module.source}: init did not complete in the golden run (${boot.status})`);
+  const spacecraft = createSpacecraft(scenario, setup.mission.seed);
+  const applied = new Float64Array(outputsLength);
+
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    if (cycle % snapshotInterval === 0) snapshots.push(snapshotCore(core));
+    spacecraftSnapshots.push(spacecraft.snapshot());
+    spacecraft.sense(cycle * scenario.controlPeriod, inputs);
+    frames.push(inputs.slice());
+    core.clearDirtyBlocks();
+    reads.value = 0;
+    const result = core.step(computer.watchdogInstructions);
+    if (result.status !== 'ok') throw new Error(`${module.source}: cycle ${cycle} of the golden run ended in ${result.status}${result.trap ? ` (${result.trap})` : ''}`);
+    instructions[cycle] = result.instructions;
+    writtenBlocks[cycle] = core.dirtyBlocks();
+    readBlocks[cycle] = reads.value as number;
+    const captured = core.outputs;
+    outputs.set(captured.values, cycle * outputsLength);
+    writtenMasks[cycle] = captured.writtenMask;
+    writeCounts[cycle] = captured.writes;
+    for (let channel = 0; channel < outputsLength; channel++) {
+      if (captured.writtenMask & (1 << channel)) applied[channel] = captured.values[channel];
+    }
+    spacecraft.actuate(applied);
+    spacecraft.advance();
+    pointingErrorDeg[cycle] = spacecraft.pointingErrorDeg();
+  }
+  return {
+    cycles,
+    frames,
+    outputs,
+    outputBits: new Uint32Array(outputs.buffer),
+    writtenMasks,
+    writeCounts,
+    instructions,
+    writtenBlocks,
+    readBlocks,
+    spacecraft: spacecraftSnapshots,
+    pointingErrorDeg,
+    snapshotInterval,
+    snapshots,
+  };
+}
+
+/** Whether a core's outputs of this cycle equal the golden outputs of `cycle`, bit for bit. */
+export function outputsMatchGolden(core: Core, golden: GoldenRun, cycle: number): boolean {
+  const captured = core.outputs;
+  if (captured.writtenMask !== golden.writtenMasks[cycle] || captured.writes !== golden.writeCounts[cycle]) return false;
+  const base = cycle * OUTPUT_CHANNELS.length * 2;
+  for (let channel = 0; channel < OUTPUT_CHANNELS.length; channel++) {
+    if ((captured.writtenMask & (1 << channel)) === 0) continue;
+    if (captured.bits[2 * channel] !== golden.outputBits[base + 2 * channel] || captured.bits[2 * channel + 1] !== golden.outputBits[base + 2 * channel + 1]) return false;
+  }
+  return true;
+}
