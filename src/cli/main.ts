@@ -2,6 +2,7 @@
 // clear line and a distinct exit code (errors.ts).
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
+import { registerCampaign } from './campaign-command.js';
 import { EXIT, exitCodeFor } from './errors.js';
 import { registerFly } from './fly-command.js';
 import { registerInit } from './init-command.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerInspect(program);
   registerInit(program);
+  registerCampaign(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,79 @@
+// Everything a process (the main thread or a worker) needs to run experiments of one campaign, built
+// from the campaign's spec alone: the mission, the flight software (checked against the spec's hash, so
+// every worker and every shard runs the same bytes), the golden run and the experiment runner.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { FlightModule } from '../core/flight-module.js';
+import { BITS_OF_TYPE } from '../core/global-slots.js';
+import { parseMission, type Mission } from '../mission/config.js';
+import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
+import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
+import { drawExperiment, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type Target } from './experiment.js';
+import { recordGoldenRun, type GoldenRun } from './golden.js';
+import { ExperimentRunner } from './runner.js';
+
+/** What identifies a campaign: two runs with equal specs run the same experiments with the same results. */
+export interface CampaignSpec {
+  readonly mission: Mission;
+  /** The flight software, resolved (mission.fsw or the reference build). */
+  readonly fsw: string;
+  readonly fswSha256: string;
+  readonly seed: number;
+  readonly targets: readonly Target[];
+  readonly configs: readonly ConfigName[];
+  readonly horizon: number;
+  readonly width: number;
+  readonly snapshotInterval: number;
+}
+
+export const SPEC_VERSION = 1;
+
+export function fingerprintOf(spec: CampaignSpec): string {
+  const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
+  return createHash('sha256').update(JSON.stringify({ version: SPEC_VERSION, ...identity })).digest('hex');
+}
+
+export function hashFile(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class CampaignContext {
+  readonly setup: FlightSetup;
+  readonly golden: GoldenRun;
+  readonly runner: ExperimentRunner;
+  readonly space: FaultSpace;
+
+  constructor(readonly spec: CampaignSpec) {
+    if (hashFile(spec.fsw) !== spec.fswSha256) throw new ModuleError(spec.fsw, 'differs from the flight software the campaign was started with (its SHA-256 changed)');
+    const mission = parseMission(spec.mission, 'campaign');
+    const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
+    const module = FlightModule.fromFile(spec.fsw, options);
+    this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
+    this.golden = recordGoldenRun(this.setup, FlightModule.fromFile(spec.fsw, { ...options, passes: GOLDEN_PASSES }), spec.snapshotInterval);
+    this.runner = new ExperimentRunner(this.setup, module, this.golden, { horizon: spec.horizon, configs: spec.configs });
+    this.space = {
+      cycles: this.golden.cycles,
+      memoryBytes: this.golden.snapshots[0].memory.length,
+      globalBits: module.stateGlobals.map((global) => BITS_OF_TYPE[global.type]),
+    };
+  }
+
+  experiment(index: number): Experiment {
+    return drawExperiment(this.spec.seed, index, this.spec.targets, this.space, this.spec.width);
+  }
+
+  run(index: number): ExperimentRecord {
+    return this.runner.run(this.experiment(index));
+  }
+}
+
+/** The flight software a mission names, resolved to a path. */
+export function fswOf(mission: Mission): string {
+  return mission.fsw ?? REFERENCE_FSW;
+}

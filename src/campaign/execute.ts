@@ -1,0 +1,50 @@
+// Runs a list of experiments, in this thread (one job) or over a pool of worker threads (Piscina), in
+// batches, handing each finished batch to the caller (who appends it to the result file). Every record
+// depends only on the spec and its index, so the records are the same whatever the number of workers;
+// only the order in which batches finish varies.
+import { Piscina } from 'piscina';
+import type { CampaignContext, CampaignSpec } from './context.js';
+import type { ExperimentRecord } from './experiment.js';
+
+export interface ExecuteOptions {
+  readonly spec: CampaignSpec;
+  /** The context of this thread, used when jobs is 1. */
+  readonly context: CampaignContext;
+  readonly indices: readonly number[];
+  readonly jobs: number;
+  readonly batchSize: number;
+  readonly onBatch: (records: ExperimentRecord[]) => void;
+}
+
+export async function executeExperiments(options: ExecuteOptions): Promise<void> {
+  const { indices, batchSize } = options;
+  const batches: number[][] = [];
+  for (let i = 0; i < indices.length; i += batchSize) batches.push(indices.slice(i, i + batchSize));
+  if (options.jobs <= 1) {
+    for (const batch of batches) options.onBatch(batch.map((index) => options.context.run(index)));
+    return;
+  }
+  const pool = new Piscina({
+    // The compiled worker, whether this module runs from dist/ or (under the test runner) from src/.
+    filename: new URL('../../dist/campaign/worker.js', import.meta.url).href,
+    minThreads: options.jobs,
+    maxThreads: options.jobs,
+    // Batches wait in the queue; workers keep their golden run between batches.
+    idleTimeout: 60_000,
+  });
+  try {
+    // Keep a bounded number of batches in flight so that results stream out as they finish.
+    const inFlight = new Set<Promise<void>>();
+    for (const batch of batches) {
+      const task = (pool.run({ spec: options.spec, indices: batch }) as Promise<ExperimentRecord[]>).then((records) => {
+        options.onBatch(records);
+      });
+      inFlight.add(task);
+      task.finally(() => inFlight.delete(task)).catch(() => undefined);
+      if (inFlight.size >= options.jobs * 2) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,114 @@
+// The campaign table: for each configuration, and for each target within it, how many experiments ended
+// in each outcome, the rate and its 95% interval (Wilson; Clopper–Pearson at zero or all, so that
+// "0 SDC in 100,000" is a real upper bound), the detection causes and latencies; and, from the fault
+// space of each target, what an upset rate per bit per day means in failures per mission.
+import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
+import { failuresPerMission, intervalHalfWidth, summarizeCount, type CountSummary } from './statistics.js';
+
+export interface OutcomeTable {
+  experiments: number;
+  outcomes: Record<OutcomeName, CountSummary>;
+  causes: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  /** Cycles from injection to detection, over the detected (and recovered, failover-failed) experiments. */
+  detectionLatency: { mean: number; max: number } | null;
+}
+
+export interface ConfigSummary extends OutcomeTable {
+  targets: Partial<Record<Target, OutcomeTable>>;
+}
+
+export interface CampaignSummary {
+  experiments: number;
+  configs: Partial<Record<ConfigName, ConfigSummary>>;
+}
+
+const DETECTION_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['detected', 'recovered', 'failover-failed']);
+
+function table(records: readonly ExperimentRecord[], config: ConfigName): OutcomeTable {
+  const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<OutcomeName, number>;
+  const causes = { mismatch: 0, trap: 0, watchdog: 0 };
+  let trials = 0;
+  let latencySum = 0;
+  let latencyCount = 0;
+  let latencyMax = 0;
+  for (const record of records) {
+    const outcome = record.outcomes[config];
+    if (!outcome) continue;
+    trials++;
+    counts[outcome.outcome]++;
+    if (DETECTION_OUTCOMES.has(outcome.outcome)) {
+      if (outcome.cause) causes[outcome.cause]++;
+      if (outcome.latency !== undefined) {
+        latencySum += outcome.latency;
+        latencyCount++;
+        latencyMax = Math.max(latencyMax, outcome.latency);
+      }
+    }
+  }
+  const outcomes = Object.fromEntries(
+    OUTCOMES.map((outcome) => [outcome, trials > 0 ? summarizeCount(counts[outcome], trials) : { count: 0, rate: 0, ci95: [0, 1] as const }]),
+  ) as Record<OutcomeName, CountSummary>;
+  return { experiments: trials, outcomes, causes, detectionLatency: latencyCount > 0 ? { mean: latencySum / latencyCount, max: latencyMax } : null };
+}
+
+export function summarize(records: readonly ExperimentRecord[], configs: readonly ConfigName[], targets: readonly Target[]): CampaignSummary {
+  const summary: CampaignSummary = { experiments: records.length, configs: {} };
+  for (const config of CONFIGS) {
+    if (!configs.includes(config)) continue;
+    const perTarget: Partial<Record<Target, OutcomeTable>> = {};
+    for (const target of targets) {
+      const subset = records.filter((record) => record.target === target);
+      const entry = table(subset, config);
+      if (entry.experiments > 0) perTarget[target] = entry;
+    }
+    summary.configs[config] = { ...table(records, config), targets: perTarget };
+  }
+  return summary;
+}
+
+/** Whether every interval of every outcome, per configuration and target, is at most `margin` wide (±). */
+export function marginMet(summary: CampaignSummary, margin: number): boolean {
+  for (const config of Object.values(summary.configs)) {
+    for (const entry of Object.values(config.targets)) {
+      if (entry.experiments === 0) return false;
+      for (const outcome of Object.values(entry.outcomes)) if (intervalHalfWidth(outcome) > margin) return false;
+    }
+  }
+  return true;
+}
+
+/** Failures a mission should expect from one target: upsets it receives × the rate of harmful outcomes. */
+export function missionFailures(entry: OutcomeTable, bits: number, upsetRatePerBitPerDay: number, missionSeconds: number) {
+  const harmful = entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count + entry.outcomes['failover-failed'].count;
+  return failuresPerMission({ outcome: summarizeCount(harmful, entry.experiments), bits, upsetRatePerBitPerDay, missionSeconds });
+}
+
+const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;
+const bound = (rate: number) => (rate * 100).toFixed(rate > 0 && rate < 0.001 ? 3 : 2);
+
+function cell(entry: OutcomeTable | undefined, outcome: OutcomeName): string {
+  if (!entry || entry.experiments === 0) return '—';
+  const { count, rate, ci95 } = entry.outcomes[outcome];
+  return `${String(count).padStart(6)} ${percent(rate).padStart(7)} [${bound(ci95[0])}, ${bound(ci95[1])}]`;
+}
+
+/** Configurations side by side: per target (and over all targets), one row per outcome, count, rate, 95% interval. */
+export function formatSummary(summary: CampaignSummary): string {
+  const configs = Object.keys(summary.configs) as ConfigName[];
+  const targets = [...new Set(configs.flatMap((config) => Object.keys(summary.configs[config]!.targets)))] as Target[];
+  const width = 30;
+  const lines: string[] = [];
+  const section = (title: string, entryOf: (config: ConfigName) => OutcomeTable | undefined) => {
+    const sizes = configs.map((config) => entryOf(config)?.experiments ?? 0);
+    lines.push(`  ${title} (${sizes.map((n, i) => `${configs[i]} ${n}`).join(', ')} experiments)`);
+    lines.push(`    ${'outcome'.padEnd(20)}${configs.map((config) => config.padStart(width)).join('')}`);
+    for (const outcome of OUTCOMES) lines.push(`    ${outcome.padEnd(20)}${configs.map((config) => cell(entryOf(config), outcome).padStart(width)).join('')}`);
+    const latencies = configs.map((config) => entryOf(config)?.detectionLatency);
+    if (latencies.some(Boolean)) {
+      lines.push(`    ${'latency (cycles)'.padEnd(20)}${latencies.map((latency) => (latency ? `mean ${latency.mean.toFixed(1)}, max ${latency.max}` : '—').padStart(width)).join('')}`);
+    }
+  };
+  for (const target of targets) section(target, (config) => summary.configs[config]!.targets[target]);
+  if (targets.length > 1) section('all targets', (config) => summary.configs[config]);
+  return lines.join('\n');
+}

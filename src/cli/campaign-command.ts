@@ -1,0 +1,226 @@
+// `lockstep campaign`: fuzz upset injection. Draws experiments (one fault each) from the campaign seed,
+// runs them over worker threads, streams records to a JSON Lines file (resumable), and prints the table
+// of outcomes per configuration and target with 95% intervals. `--shard i/N` runs every N-th experiment,
+// for an indexed Kubernetes Job or a Slurm job array; `lockstep merge` joins the shards.
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { CampaignContext, fswOf, hashFile, type CampaignSpec } from '../campaign/context.js';
+import { CONFIGS, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
+import { executeExperiments } from '../campaign/execute.js';
+import { readResults, ResultsWriter } from '../campaign/results-file.js';
+import { leveugleSampleSize } from '../campaign/statistics.js';
+import { formatSummary, marginMet, summarize, type CampaignSummary } from '../campaign/summary.js';
+import { FlightModule } from '../core/flight-module.js';
+import { parseMission, readMissionFile } from '../mission/config.js';
+import { writeJson } from '../reports/files.js';
+import { UsageError } from './errors.js';
+import { integerOption, listOption, numberOption } from './options.js';
+import { ProgressLine } from './progress.js';
+
+interface CampaignOptions {
+  config?: string;
+  fsw?: string;
+  scenario?: string;
+  seed?: number;
+  experiments?: number;
+  margin?: number;
+  confidence: number;
+  untilMargin?: number;
+  targets?: string[];
+  configs: string[];
+  horizon: number;
+  width: number;
+  jobs?: number;
+  shard?: string;
+  shards?: number;
+  out?: string;
+  resume?: boolean;
+  force?: boolean;
+  json?: string;
+  quiet?: boolean;
+}
+
+const DEFAULT_EXPERIMENTS = 10_000;
+const SNAPSHOT_INTERVAL = 10;
+
+export function registerCampaign(program: Command): void {
+  program
+    .command('campaign')
+    .description('fuzz upset injection: experiments of one fault each, classified for failover, with 95% intervals')
+    .option('--config <file>', 'mission file (spacecraft, flight software, flight computer)')
+    .option('--fsw <file.wasm>', 'flight-software module (default: the mission\'s, or the reference build)')
+    .option('--scenario <name>', 'reference | large')
+    .option('--seed <n>', 'campaign seed: draws the experiments and the mission\'s noise', integerOption('--seed'))
+    .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments'))
+    .option('--margin <e>', 'plan the number of experiments for this margin per target (Leveugle et al.)', numberOption('--margin'))
+    .option('--confidence <c>', 'confidence of --margin and --until-margin', numberOption('--confidence'), 0.95)
+    .option('--until-margin <e>', 'run until every 95% interval is at most ±e (up to --experiments)', numberOption('--until-margin'))
+    .option('--targets <list>', `where faults strike: ${TARGETS.join(',')} (default: memory, global if the module has state globals, checkpoint)`, listOption)
+    .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, [...CONFIGS])
+    .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
+    .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
+    .option('--jobs <n>', 'worker threads (default: every core)', integerOption('--jobs'))
+    .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
+    .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
+    .option('--out <file.jsonl>', 'stream the experiment records to this file')
+    .option('--resume', 'continue the campaign in --out: runs only the experiments it lacks')
+    .option('--force', 'replace an existing --out file')
+    .option('--json <file>', 'write the summary as JSON')
+    .option('--quiet', 'no progress line and no table')
+    .action((options: CampaignOptions) => campaignAction(options));
+}
+
+function parseList<T extends string>(values: string[], allowed: readonly T[], flag: string): T[] {
+  for (const value of values) if (!allowed.includes(value as T)) throw new UsageError(`${flag}: "${value}" is not one of ${allowed.join(', ')}`);
+  if (values.length === 0) throw new UsageError(`${flag}: give at least one of ${allowed.join(', ')}`);
+  return [...new Set(values)] as T[];
+}
+
+/** The shard this process runs: --shard i/N, or --shards N with the index from the job scheduler. */
+export function parseShard(shard: string | undefined, shards: number | undefined, env: NodeJS.ProcessEnv): { index: number; count: number } {
+  if (shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(shard);
+    if (!match) throw new UsageError(`--shard: "${shard}" is not i/N (e.g. 0/4)`);
+    const index = Number(match[1]);
+    const count = Number(match[2]);
+    if (count < 1 || index >= count) throw new UsageError(`--shard: "${shard}": the index must be below the count (0/${count || 1} … ${Math.max(count - 1, 0)}/${count || 1})`);
+    return { index, count };
+  }
+  if (shards !== undefined) {
+    if (shards < 1) throw new UsageError('--shards: must be at least 1');
+    const raw = env.JOB_COMPLETION_INDEX ?? (env.SLURM_ARRAY_TASK_ID !== undefined ? String(Number(env.SLURM_ARRAY_TASK_ID) - Number(env.SLURM_ARRAY_TASK_MIN ?? 0)) : undefined);
+    if (raw === undefined) throw new UsageError('--shards: neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set; use --shard i/N');
+    const index = Number(raw);
+    if (!Number.isInteger(index) || index < 0 || index >= shards) throw new UsageError(`--shards ${shards}: the scheduler's index ${raw} is not between 0 and ${shards - 1}`);
+    return { index, count: shards };
+  }
+  return { index: 0, count: 1 };
+}
+
+async function campaignAction(options: CampaignOptions): Promise<void> {
+  const requestedTargets = options.targets ? parseList(options.targets, TARGETS, '--targets') : null;
+  const configs = parseList(options.configs, CONFIGS, '--configs') as ConfigName[];
+  for (const target of requestedTargets ?? []) {
+    if (target === 'result' || target === 'branch') throw new UsageError(`--targets: "${target}" needs the fault-hook build, which this version does not have yet`);
+  }
+  if (options.horizon < 1) throw new UsageError('--horizon: must be at least 1 cycle');
+  if (options.width < 1 || options.width > 64) throw new UsageError('--width: must be between 1 and 64 bits');
+  if (!(options.confidence > 0 && options.confidence < 1)) throw new UsageError('--confidence: must be between 0 and 1');
+  if (options.margin !== undefined && !(options.margin > 0 && options.margin < 1)) throw new UsageError('--margin: must be between 0 and 1');
+  if (options.untilMargin !== undefined && !(options.untilMargin > 0 && options.untilMargin < 1)) throw new UsageError('--until-margin: must be between 0 and 1');
+  if (options.resume && !options.out) throw new UsageError('--resume: give the result file to continue with --out');
+  const shard = parseShard(options.shard, options.shards, process.env);
+  const jobs = options.jobs ?? availableParallelism();
+  if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
+
+  const base: Record<string, unknown> = options.config ? { ...(readMissionFile(options.config) as object) } : {};
+  if (options.fsw !== undefined) base.fsw = options.fsw;
+  if (options.scenario !== undefined) base.scenario = options.scenario;
+  if (options.seed !== undefined) base.seed = options.seed;
+  const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
+  const fsw = fswOf(mission);
+  const hasGlobals = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages }).stateGlobals.length > 0;
+  if (requestedTargets?.includes('global') && !hasGlobals) throw new UsageError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
+  const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
+  const spec: CampaignSpec = {
+    mission: { ...mission, fsw: undefined },
+    fsw,
+    fswSha256: hashFile(fsw),
+    seed: mission.seed,
+    targets,
+    configs,
+    horizon: options.horizon,
+    width: options.width,
+    snapshotInterval: SNAPSHOT_INTERVAL,
+  };
+
+  const progress = new ProgressLine(!options.quiet);
+  progress.update('golden run…');
+  const context = new CampaignContext(spec);
+
+  let planned = options.experiments ?? DEFAULT_EXPERIMENTS;
+  if (options.margin !== undefined && options.experiments === undefined) {
+    // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
+    const population = context.space.cycles * context.space.memoryBytes * 8;
+    planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
+  }
+
+  const existing = options.resume ? readResults(options.out!) : null;
+  const writer = options.out ? (existing ? ResultsWriter.resume(options.out, spec, existing) : ResultsWriter.create(options.out, spec, Boolean(options.force))) : null;
+  const records: ExperimentRecord[] = existing ? existing.records.filter((record) => record.index % shard.count === shard.index) : [];
+  const done = new Set(records.map((record) => record.index));
+
+  const started = process.hrtime.bigint();
+  let ran = 0;
+  const shardIndices = (from: number, to: number) => {
+    const indices: number[] = [];
+    for (let index = from; index < to; index++) if (index % shard.count === shard.index && !done.has(index)) indices.push(index);
+    return indices;
+  };
+  const run = async (indices: number[]) => {
+    const total = indices.length;
+    let finished = 0;
+    await executeExperiments({
+      spec,
+      context,
+      indices,
+      jobs: Math.min(jobs, Math.max(1, Math.ceil(total / 256))),
+      batchSize: 256,
+      onBatch: (batch) => {
+        writer?.append(batch);
+        for (const record of batch) {
+          records.push(record);
+          done.add(record.index);
+        }
+        finished += batch.length;
+        ran += batch.length;
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const rate = ran / Math.max(seconds, 1e-9);
+        progress.update(`${finished}/${total} experiments, ${Math.round(rate)}/s, ${Math.ceil((total - finished) / Math.max(rate, 1e-9))} s left`);
+      },
+    });
+  };
+
+  try {
+    if (options.untilMargin !== undefined) {
+      const round = 1_000 * targets.length;
+      let reached = 0;
+      while (reached < planned) {
+        const next = Math.min(planned, reached + round);
+        await run(shardIndices(reached, next));
+        reached = next;
+        if (marginMet(summarize(records, configs, targets), options.untilMargin)) break;
+      }
+    } else {
+      await run(shardIndices(0, planned));
+    }
+  } finally {
+    writer?.close();
+    progress.done();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  records.sort((a, b) => a.index - b.index);
+  const summary = summarize(records, configs, targets);
+  const report = {
+    experiments: records.length,
+    experimentsPerSecond: ran > 0 ? ran / seconds : 0,
+    jobs,
+    shard: shard.count > 1 ? `${shard.index}/${shard.count}` : null,
+    seed: spec.seed,
+    fsw: spec.fsw,
+    targets,
+    horizon: spec.horizon,
+    width: spec.width,
+    meanSimulatedCycles: records.length > 0 ? records.reduce((sum, record) => sum + record.simulated, 0) / records.length / 2 : 0,
+    configs: summary.configs,
+  };
+  if (options.json) writeJson(options.json, report);
+  if (!options.quiet) process.stdout.write(`${formatCampaign(report, summary)}\n`);
+}
+
+function formatCampaign(report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null }, summary: CampaignSummary): string {
+  return [
+    `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`,
+    formatSummary(summary),
+  ].join('\n');
+}
