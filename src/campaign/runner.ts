@@ -34,7 +34,13 @@ export interface RunnerOptions {
 
 type Verdicts = Partial<Record<ConfigName, Outcome>>;
 
+/** Explains an experiment as it runs, for `lockstep replay`: (cycle, what happened). */
+export type Tracer = (cycle: number, event: string) => void;
+
 export class ExperimentRunner {
+  /** Set by `lockstep replay`; left undefined while a campaign runs. */
+  tracer: Tracer | undefined;
+
   private readonly faulty: Core;
   private readonly twin: Core;
   private readonly spacecraft: Spacecraft;
@@ -67,6 +73,7 @@ export class ExperimentRunner {
 
   /** A checkpoint upset is masked when a commit or the checkpoint scrub rewrites it, latent until then. */
   private checkpointOutcome(experiment: Experiment, configs: readonly ConfigName[]): Verdicts {
+    this.tracer?.(experiment.cycle, 'the checkpoint is read only at a failover, and this experiment has none: no core runs differently');
     const { golden } = this;
     const interval = this.setup.computer.checkpointInterval;
     const end = Math.min(golden.cycles, experiment.cycle + this.options.horizon);
@@ -79,10 +86,12 @@ export class ExperimentRunner {
       const epoch = Math.floor(cycle / interval) + 1;
       // Every commit rewrites all globals; memory where the epoch wrote, or where the scrub found a difference.
       if (inGlobals || this.covers(written | checkpointScrubBlocks(epoch), experiment.position, experiment.bit, experiment.width, memoryBytes)) {
+        this.tracer?.(cycle, `epoch end: the commit ${inGlobals ? 'rewrites every global of' : 'or the checkpoint scrub rewrites the struck bytes of'} the checkpoint before any failover needed it`);
         return verdictsFor(configs, { outcome: 'masked', latency: cycle + 1 - experiment.cycle });
       }
       written = 0;
     }
+    this.tracer?.(end, 'the struck checkpoint bytes are neither committed over nor scrubbed before the horizon: a failover now would load them');
     return verdictsFor(configs, { outcome: 'latent' });
   }
 
@@ -134,6 +143,7 @@ export class ExperimentRunner {
           const compared = epochWritten | scrubBlocks(Math.floor(strike / interval) + 1);
           if (computer.compareState && this.touches(compared, experiment.position, experiment.bit, experiment.width, memoryBytes)) {
             const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: 'state', latency: strike - experiment.cycle };
+            this.tracer?.(strike, 'epoch end: the comparator\'s scrub reads the struck block and finds the cores differ (state mismatch)');
             for (const config of ['pair', 'pair+spare'] as const) {
               if (open.has(config)) this.decideOne(config, open, verdicts, detection, strike, golden.instructions[strike]);
             }
@@ -142,7 +152,9 @@ export class ExperimentRunner {
         }
         strike++;
       }
+      if (strike > experiment.cycle) this.tracer?.(experiment.cycle, `the golden run neither reads nor writes the struck block until cycle ${strike}: cycles ${experiment.cycle}–${strike - 1} need no simulation`);
       if (strike >= end || open.size === 0) {
+        this.tracer?.(end, strike >= end ? 'the struck block is not touched before the horizon' : 'every configuration decided without simulation');
         for (const config of open) verdicts[config] = { outcome: 'latent' };
         return { ...experiment, outcomes: verdicts, simulated: 0 };
       }
@@ -150,6 +162,7 @@ export class ExperimentRunner {
 
     const snapshotIndex = Math.floor(strike / golden.snapshotInterval);
     const start = snapshotIndex * golden.snapshotInterval;
+    this.tracer?.(start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
     restoreCore(faulty, golden.snapshots[snapshotIndex]);
     restoreCore(twin, golden.snapshots[snapshotIndex]);
     let simulated = 0;
@@ -168,6 +181,7 @@ export class ExperimentRunner {
       if ((cycle + 1) % interval === 0) epochWritten = 0;
     }
 
+    this.tracer?.(strike, `strike F: ${experiment.target} ${experiment.target === 'global' ? `global #${experiment.position} (${this.module.stateGlobals[experiment.position]?.name ?? '?'})` : `address 0x${experiment.position.toString(16)}`}, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}`);
     if (experiment.target === 'memory') {
       flipBits(faulty.memoryBytes(), experiment.position, experiment.bit, experiment.width);
     } else if (experiment.target === 'global') {
@@ -193,12 +207,14 @@ export class ExperimentRunner {
 
       if (resultF.status !== 'ok') {
         const cause = resultF.status;
+        this.tracer?.(cycle, `F ${cause === 'trap' ? `trapped (${resultF.trap})` : 'was stopped by the watchdog'} after ${resultF.instructions} instructions`);
         const detection: Outcome = { outcome: 'detected', cause, trap: resultF.trap ?? undefined, latency };
         const decisionInstructions = cause === 'watchdog' ? budget : resultF.instructions;
         this.decide(open, verdicts, detection, cycle, decisionInstructions);
         break;
       }
       if (!outputsMatchGolden(faulty, golden, cycle)) {
+        this.tracer?.(cycle, 'F\'s outputs differ from G\'s: the comparator flags a mismatch; alone, F would command the wheels wrongly');
         const decisionInstructions = Math.max(resultF.instructions, resultG.instructions);
         this.decide(open, verdicts, { outcome: 'detected', cause: 'mismatch', mismatch: 'outputs', latency }, cycle, decisionInstructions);
         if (open.has('single')) {
@@ -212,6 +228,7 @@ export class ExperimentRunner {
         const epoch = Math.floor(cycle / interval) + 1;
         if (this.setup.computer.compareState && (open.has('pair') || open.has('pair+spare'))) {
           if (!statesEqual(faulty, twin, epochWritten | scrubBlocks(epoch))) {
+            this.tracer?.(cycle, 'epoch end: F\'s state differs from G\'s in the blocks compared (state mismatch)');
             const decisionInstructions = Math.max(resultF.instructions, resultG.instructions);
             const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: 'state', latency };
             for (const config of ['pair', 'pair+spare'] as const) {
@@ -223,6 +240,7 @@ export class ExperimentRunner {
       }
       // Masked as soon as F's whole state equals G's: only blocks either wrote, or where F differed, can differ.
       differing = this.stillDiffering(differing | writtenF | writtenG);
+      this.tracer?.(cycle, `outputs agree; F differs from G in ${differing === 0 ? 'no memory block' : `memory blocks ${blockList(differing)}`}${globalsEqual(faulty, twin) ? '' : ' and globals'}`);
       if (differing === 0 && globalsEqual(faulty, twin)) {
         for (const config of open) verdicts[config] = { outcome: 'masked', latency: latency + 1 };
         open.clear();
@@ -294,6 +312,7 @@ export class ExperimentRunner {
     let replay = 0;
     for (let c = epochStart; c <= cycle; c++) replay += this.golden.instructions[c];
     const seconds = (decisionInstructions + replay) / computer.clockHz + this.golden.snapshots[0].memory.length / computer.checkpointBytesPerSecond;
+    this.tracer?.(cycle, `pair+spare: detection, restore and replay of cycles ${epochStart}–${cycle} take ${(seconds * 1000).toFixed(3)} ms of the ${computer.controlPeriod * 1000} ms period`);
     verdicts['pair+spare'] = { ...detection, outcome: seconds <= computer.controlPeriod ? 'recovered' : 'failover-failed' };
   }
 
@@ -320,6 +339,12 @@ export class ExperimentRunner {
     for (let block = address >> this.blockShift; block <= Math.min(DIRTY_BLOCKS - 1, last >> this.blockShift); block++) mask |= 1 << block;
     return mask | (last >> this.blockShift >= DIRTY_BLOCKS ? 1 << (DIRTY_BLOCKS - 1) : 0);
   }
+}
+
+function blockList(mask: number): string {
+  const blocks: number[] = [];
+  for (let block = 0; block < 32; block++) if ((mask >>> block) & 1) blocks.push(block);
+  return blocks.join(', ');
 }
 
 function copyResult(result: CycleResult): CycleResult {

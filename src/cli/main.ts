@@ -3,6 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCampaign } from './campaign-command.js';
+import { registerMerge } from './merge-command.js';
+import { registerReplay } from './replay-command.js';
 import { EXIT, exitCodeFor } from './errors.js';
 import { registerFly } from './fly-command.js';
 import { registerInit } from './init-command.js';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerInit(program);
   registerCampaign(program);
+  registerMerge(program);
+  registerReplay(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

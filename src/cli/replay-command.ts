@@ -1,0 +1,57 @@
+// `lockstep replay FILE.jsonl --index I`: re-runs one experiment of a campaign alone and explains it —
+// where the fault struck, what the faulty core did cycle by cycle, when and how it was detected or why
+// it was masked — and checks that the result equals the stored record.
+import type { Command } from 'commander';
+import { CampaignContext, fingerprintOf } from '../campaign/context.js';
+import { readResults, ResultsFileError } from '../campaign/results-file.js';
+import { UsageError } from './errors.js';
+import { integerOption } from './options.js';
+
+interface ReplayOptions {
+  index: number;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description('re-run one experiment of a campaign alone and explain what the fault did')
+    .argument('<file.jsonl>', 'the campaign\'s result file')
+    .requiredOption('--index <i>', 'the experiment\'s index', integerOption('--index'))
+    .action((file: string, options: ReplayOptions) => replayAction(file, options));
+}
+
+function replayAction(file: string, options: ReplayOptions): void {
+  if (options.index < 0) throw new UsageError('--index: must be 0 or more');
+  const contents = readResults(file);
+  const context = new CampaignContext(contents.spec);
+  if (fingerprintOf(context.spec) !== contents.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
+  const experiment = context.experiment(options.index);
+  const lines: string[] = [];
+  context.runner.tracer = (cycle, event) => lines.push(`  cycle ${String(cycle).padStart(5)}  ${event}`);
+  const record = context.runner.run(experiment);
+  context.runner.tracer = undefined;
+  const stored = contents.records.find((candidate) => candidate.index === options.index);
+  const where =
+    experiment.target === 'global'
+      ? `global #${experiment.position} (${context.runner.module.stateGlobals[experiment.position]?.name ?? '?'})`
+      : experiment.target === 'checkpoint'
+        ? `checkpoint byte 0x${experiment.position.toString(16)}`
+        : `address 0x${experiment.position.toString(16)}`;
+  const out = [
+    `lockstep replay — experiment ${options.index} of ${file}`,
+    `  fault         ${experiment.target}${experiment.core ? ` of core ${experiment.core} of the primary` : ''}, ${where}, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}, at the start of cycle ${experiment.cycle}`,
+    ...lines,
+    '  outcomes',
+    ...Object.entries(record.outcomes).map(
+      ([config, outcome]) =>
+        `    ${config.padEnd(11)} ${outcome.outcome}${outcome.cause ? ` by ${outcome.cause}${outcome.mismatch ? ` (${outcome.mismatch})` : ''}${outcome.trap ? ` (${outcome.trap})` : ''}` : ''}${outcome.latency !== undefined ? `, after ${outcome.latency} cycle(s)` : ''}`,
+    ),
+    stored
+      ? JSON.stringify(stored) === JSON.stringify(record)
+        ? '  the stored record is reproduced exactly'
+        : `  DIFFERS from the stored record: ${JSON.stringify(stored.outcomes)}`
+      : '  (this experiment is not in the file: run by another shard, or not yet)',
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (stored && JSON.stringify(stored) !== JSON.stringify(record)) throw new ResultsFileError(`${file}: experiment ${options.index} did not reproduce`);
+}
