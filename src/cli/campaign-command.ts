@@ -21,6 +21,7 @@ interface CampaignOptions {
   config?: string;
   fsw?: string;
   scenario?: string;
+  duration?: number;
   seed?: number;
   experiments?: number;
   margin?: number;
@@ -50,6 +51,7 @@ export function registerCampaign(program: Command): void {
     .option('--config <file>', 'mission file (spacecraft, flight software, flight computer)')
     .option('--fsw <file.wasm>', 'flight-software module (default: the mission\'s, or the reference build)')
     .option('--scenario <name>', 'reference | large')
+    .option('--duration <seconds>', 'mission length the experiments are drawn from, s', numberOption('--duration'))
     .option('--seed <n>', 'campaign seed: draws the experiments and the mission\'s noise', integerOption('--seed'))
     .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments'))
     .option('--margin <e>', 'plan the number of experiments for this margin per target (Leveugle et al.)', numberOption('--margin'))
@@ -116,6 +118,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const base: Record<string, unknown> = options.config ? { ...(readMissionFile(options.config) as object) } : {};
   if (options.fsw !== undefined) base.fsw = options.fsw;
   if (options.scenario !== undefined) base.scenario = options.scenario;
+  if (options.duration !== undefined) base.duration = options.duration;
   if (options.seed !== undefined) base.seed = options.seed;
   const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
   const fsw = fswOf(mission);

@@ -1,0 +1,224 @@
+// Campaigns: experiments drawn per index; outcomes that are known in advance; the central property (no
+// single-bit upset in one core of the full flight computer ends in silent corruption or a failed
+// failover); the skip over untouched memory changes no result; and, through the command line, the same
+// table whatever the workers or the sharding, a killed run resumed to the same result, and bad input
+// refused with the result file untouched.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CampaignContext, fingerprintOf, hashFile, type CampaignSpec } from '../src/campaign/context.js';
+import type { Experiment } from '../src/campaign/experiment.js';
+import { ExperimentRunner } from '../src/campaign/runner.js';
+import { parseMission } from '../src/mission/config.js';
+import { REFERENCE_FSW } from '../src/mission/fly.js';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+function specFor(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
+  const mission = parseMission({ duration: 120, upsets: { count: 0 } }, 'test');
+  return {
+    mission,
+    fsw: REFERENCE_FSW,
+    fswSha256: hashFile(REFERENCE_FSW),
+    seed: 5,
+    targets: ['memory', 'checkpoint'],
+    configs: ['single', 'pair', 'pair+spare'],
+    horizon: 100,
+    width: 1,
+    snapshotInterval: 10,
+    ...overrides,
+  };
+}
+
+let context: CampaignContext;
+beforeAll(() => {
+  context = new CampaignContext(specFor());
+});
+
+/** The bytes the reference software reads and writes: its state and scratch (found from the golden run). */
+function usedBlocks(): number {
+  let mask = 0;
+  for (let cycle = 0; cycle < context.golden.cycles; cycle++) mask |= context.golden.readBlocks[cycle] | context.golden.writtenBlocks[cycle];
+  return mask;
+}
+
+const memoryFault = (cycle: number, position: number, bit: number, core: 'A' | 'B' = 'A'): Experiment => ({ index: 0, target: 'memory', core, cycle, position, bit, width: 1 });
+
+describe('experiments with known outcomes', () => {
+  it('a flip in memory the software never touches stays latent alone, and is caught by the pair\'s scrub', () => {
+    const blockBytes = 2 ** context.runner.module.dirtyTracking!.blockShift;
+    const untouched = [...Array(32).keys()].filter((block) => ((usedBlocks() >>> block) & 1) === 0);
+    expect(untouched.length).toBeGreaterThan(20);
+    const address = untouched[untouched.length - 1] * blockBytes + 100;
+    const record = context.runner.run(memoryFault(200, address, 3));
+    expect(record.outcomes.single).toEqual({ outcome: 'latent' });
+    expect(record.outcomes.pair?.outcome).toBe('detected');
+    expect(record.outcomes.pair).toMatchObject({ cause: 'mismatch', mismatch: 'state' });
+    expect(record.outcomes['pair+spare']?.outcome).toBe('recovered');
+    expect(record.simulated).toBe(0);
+  });
+
+  it('a flip in the estimator\'s attitude, read every cycle, is caught by the comparator in its cycle', () => {
+    // The estimated attitude quaternion lies at the start of the reference software's static data.
+    const attitudeW = 1024 + 24; // x, y, z, w as f64: the sign bit of w
+    const record = context.runner.run(memoryFault(500, attitudeW + 7, 7));
+    expect(record.outcomes.pair).toMatchObject({ outcome: 'detected', cause: 'mismatch', latency: 0 });
+    expect(record.outcomes['pair+spare']).toMatchObject({ outcome: 'recovered', cause: 'mismatch', latency: 0 });
+    expect(['sdc', 'pointing-violation']).toContain(record.outcomes.single?.outcome);
+  });
+
+  it('a flip in scratch memory that the next cycle rewrites before reading is masked everywhere', () => {
+    // Find, by experiment, a byte in the used blocks whose flip is overwritten: masked in every configuration.
+    let found: Record<string, unknown> | null = null;
+    for (let address = 1500; address < 2300 && !found; address += 8) {
+      const record = context.runner.run(memoryFault(300, address, 0));
+      if (Object.values(record.outcomes).every((outcome) => outcome.outcome === 'masked')) found = record.outcomes;
+    }
+    expect(found).not.toBeNull();
+  });
+
+  it('a checkpoint flip in a block the next commit rewrites is masked; in an unused block it stays latent', () => {
+    const written = context.golden.writtenBlocks[30];
+    const block = [...Array(32).keys()].find((b) => (written >>> b) & 1)!;
+    const blockBytes = 2 ** context.runner.module.dirtyTracking!.blockShift;
+    const hit = context.runner.run({ index: 0, target: 'checkpoint', cycle: 20, position: block * blockBytes + 1200, bit: 1, width: 1 });
+    expect(hit.outcomes).toEqual({ 'pair+spare': { outcome: 'masked', latency: 12 } });
+    const far = context.runner.run({ index: 0, target: 'checkpoint', cycle: 20, position: 31 * blockBytes + 5, bit: 1, width: 1 });
+    expect(far.outcomes['pair+spare']?.outcome).toBe('latent');
+  });
+});
+
+describe('properties', () => {
+  it('no single-bit upset in one core of the full flight computer ends in silent corruption or a failed failover', () => {
+    fc.assert(
+      fc.property(fc.nat(1_000_000), (index) => {
+        const record = context.run(index);
+        const outcome = record.outcomes['pair+spare']!.outcome;
+        expect(['sdc', 'pointing-violation', 'failover-failed']).not.toContain(outcome);
+        if (record.outcomes.pair) expect(['sdc', 'pointing-violation']).not.toContain(record.outcomes.pair.outcome);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the same for upsets in the memory the software uses, where they matter', () => {
+    const blockBytes = 2 ** context.runner.module.dirtyTracking!.blockShift;
+    const used = [...Array(32).keys()].filter((block) => (usedBlocks() >>> block) & 1);
+    fc.assert(
+      fc.property(fc.constantFrom(...used), fc.nat(blockBytes - 1), fc.nat(7), fc.nat(context.golden.cycles - 1), fc.constantFrom('A' as const, 'B' as const), (block, offset, bit, cycle, core) => {
+        const record = context.runner.run(memoryFault(cycle, block * blockBytes + offset, bit, core));
+        expect(['sdc', 'pointing-violation', 'failover-failed']).not.toContain(record.outcomes['pair+spare']!.outcome);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('skipping the cycles before an upset is first touched changes no result', () => {
+    const full = new ExperimentRunner(context.setup, context.runner.module, context.golden, { horizon: 100, configs: ['single', 'pair', 'pair+spare'], skipUntouched: false });
+    fc.assert(
+      fc.property(fc.nat(1_000_000), (index) => {
+        const experiment = context.experiment(index);
+        const skipped = context.runner.run(experiment);
+        const simulated = full.run(experiment);
+        expect(skipped.outcomes).toEqual(simulated.outcomes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('experiment i is the same experiment in any campaign with the same spec, and the fingerprint names the spec', () => {
+    const other = new CampaignContext(specFor());
+    for (const index of [0, 1, 17, 999]) expect(other.experiment(index)).toEqual(context.experiment(index));
+    expect(fingerprintOf(specFor())).toBe(fingerprintOf(specFor()));
+    expect(fingerprintOf(specFor({ horizon: 50 }))).not.toBe(fingerprintOf(specFor()));
+    expect(fingerprintOf(specFor({ fsw: '/elsewhere/adcs.wasm' }))).toBe(fingerprintOf(specFor()));
+  });
+});
+
+describe('lockstep campaign, merge and replay', () => {
+  let dir: string;
+  const run = (args: readonly string[]) => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin/lockstep.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    if (result.error) throw result.error;
+    return result;
+  };
+  const table = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')).configs;
+  const records = (file: string) =>
+    readFileSync(join(dir, file), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => JSON.parse(line))
+      .sort((a, b) => a.index - b.index);
+  const common = ['--duration', '60', '--experiments', '3000', '--seed', '11', '--quiet'];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lockstep-campaign-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same table with 1 and 2 workers, and sharded then merged', () => {
+    for (const [name, extra] of [['one', ['--jobs', '1']], ['two', ['--jobs', '2']], ['s0', ['--shard', '0/2', '--jobs', '1']], ['s1', ['--shard', '1/2', '--jobs', '2']]] as const) {
+      const result = run(['campaign', ...common, ...extra, '--out', `${name}.jsonl`, '--json', `${name}.json`]);
+      expect(result.stderr, name).toBe('');
+      expect(result.status, name).toBe(0);
+    }
+    expect(table('two.json')).toEqual(table('one.json'));
+    expect(records('two.jsonl')).toEqual(records('one.jsonl'));
+    const merged = run(['merge', 's0.jsonl', 's1.jsonl', '--out', 'merged.jsonl', '--json', 'merged.json', '--quiet']);
+    expect(merged.stderr).toBe('');
+    expect(merged.status).toBe(0);
+    expect(table('merged.json')).toEqual(table('one.json'));
+    expect(records('merged.jsonl')).toEqual(records('one.jsonl'));
+  });
+
+  it('resumes a killed run: nothing lost, nothing repeated, the same result', () => {
+    const full = readFileSync(join(dir, 'one.jsonl'), 'utf8');
+    // A run killed mid-write: a third of the records and half a line.
+    const lines = full.split('\n');
+    const cut = lines.slice(0, 1001).join('\n').length + 1 + 40;
+    writeFileSync(join(dir, 'killed.jsonl'), full);
+    truncateSync(join(dir, 'killed.jsonl'), cut);
+    const resumed = run(['campaign', ...common, '--jobs', '2', '--out', 'killed.jsonl', '--resume', '--json', 'resumed.json']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    const after = records('killed.jsonl');
+    expect(after.map((record) => record.index)).toEqual([...Array(3000).keys()]);
+    expect(after).toEqual(records('one.jsonl'));
+    expect(table('resumed.json')).toEqual(table('one.json'));
+  });
+
+  it('replays an experiment and reproduces its record', () => {
+    const result = run(['replay', 'one.jsonl', '--index', '7']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/experiment 7 of one\.jsonl/);
+    expect(result.stdout).toMatch(/the stored record is reproduced exactly/);
+  });
+
+  it('refuses bad input with one line, a non-zero exit and the result file untouched', () => {
+    const before = readFileSync(join(dir, 'one.jsonl'), 'utf8');
+    const refusals: Array<[string[], number, RegExp]> = [
+      [['campaign', '--targets', 'cache', '--out', 'one.jsonl', '--resume'], 2, /--targets: "cache" is not one of memory, global, result, branch, checkpoint/],
+      [['campaign', '--configs', 'tmr', '--out', 'one.jsonl', '--resume'], 2, /--configs: "tmr" is not one of single, pair, pair\+spare/],
+      [['campaign', '--shard', '3/2', '--out', 'one.jsonl', '--resume'], 2, /--shard: "3\/2": the index must be below the count/],
+      [['campaign', ...common, '--seed', '12', '--out', 'one.jsonl', '--resume'], 8, /one\.jsonl: holds another campaign .*not resumed, left untouched/],
+      [['campaign', ...common, '--out', 'one.jsonl'], 7, /one\.jsonl: exists already/],
+      [['merge', 'one.jsonl', 'other.jsonl'], 8, /other\.jsonl: cannot be read/],
+    ];
+    run(['campaign', '--duration', '60', '--experiments', '50', '--seed', '12', '--quiet', '--out', 'seed12.jsonl']);
+    refusals.push([['merge', 'one.jsonl', 'seed12.jsonl'], 8, /seed12\.jsonl: holds another campaign than one\.jsonl/]);
+    writeFileSync(join(dir, 'notes.jsonl'), 'hello\n');
+    refusals.push([['merge', 'notes.jsonl'], 8, /notes\.jsonl: not a lockstep campaign result file/]);
+    for (const [args, code, message] of refusals) {
+      const result = run(args);
+      expect(result.status, args.join(' ')).toBe(code);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr, args.join(' ')).not.toContain('    at ');
+      expect(readFileSync(join(dir, 'one.jsonl'), 'utf8')).toBe(before);
+    }
+  });
+});
