@@ -68,19 +68,23 @@ class Generator {
   expr(type: BlockType, d: number): string {
     if (type === 'none') return this.stmt(d);
     if (d <= 0) return this.leaf(type);
-    const common: Array<() => string> = [
-      () => this.leaf(type),
-      () => this.leaf(type),
-      () => `(select ${this.expr(type, d - 1)} ${this.expr(type, d - 1)} ${this.expr('i32', d - 1)})`,
-      () => this.block(type, d),
-      () => this.ifElse(type, d),
-      () => this.loop(type, d),
-    ];
-    const specific = this.specific(type, d);
-    const options = [...common, ...specific];
-    // Rarely: an unconditional transfer in value position (typed unreachable).
-    if (this.c.pick(40) === 1) return this.transfer(d);
-    return this.one(options);
+    switch (this.c.pick(6)) {
+      case 0:
+        return this.leaf(type);
+      case 1:
+        return this.one([
+          () => `(select ${this.expr(type, d - 1)} ${this.expr(type, d - 1)} ${this.expr('i32', d - 1)})`,
+          () => this.block(type, d),
+          () => this.ifElse(type, d),
+          () => this.loop(type, d),
+        ]);
+      case 2:
+        // Now and then an unconditional transfer in value position (typed unreachable).
+        if (this.c.pick(8) === 1) return this.transfer(d);
+        return this.one(this.specific(type, d));
+      default:
+        return this.one(this.specific(type, d));
+    }
   }
 
   private leaf(type: ValueType): string {
@@ -198,7 +202,7 @@ class Generator {
   }
 
   private statements(d: number): string {
-    const count = this.c.pick(4);
+    const count = this.c.pick(5);
     let out = '';
     for (let i = 0; i < count; i++) out += ` ${this.stmt(d - 1)}`;
     return out;
@@ -286,6 +290,7 @@ class Generator {
       () => this.transfer(d),
     ];
     if (this.sideCalls) options.push(() => `(call $side ${e('i32')})`);
+    if (this.c.pick(3) === 0) return this.one([() => this.block('none', d), () => this.ifElse('none', d), () => this.loop('none', d), () => this.conditionalBranch(d)]);
     return this.one(options);
   }
 
@@ -331,7 +336,7 @@ export function randomModuleText(choices: readonly number[], depth = 4): string 
   ${run})`;
 }
 
-export const choicesArbitrary = fc.array(fc.nat({ max: 1 << 20 }), { minLength: 1, maxLength: 300 });
+export const choicesArbitrary = fc.noBias(fc.array(fc.nat({ max: 1 << 20 }), { maxLength: 600, size: 'max' }));
 
 export interface RunOutcome {
   readonly result: string;
