@@ -14,6 +14,36 @@ export interface ExecuteOptions {
   readonly jobs: number;
   readonly batchSize: number;
   readonly onBatch: (records: ExperimentRecord[]) => void;
+  /** A pool to reuse (its workers keep their golden run); one is made and destroyed otherwise. */
+  readonly pool?: CampaignPool;
+}
+
+/** Worker threads that keep a campaign's context (the golden run, the compiled cores) between runs. */
+export class CampaignPool {
+  readonly piscina: Piscina;
+
+  constructor(readonly jobs: number) {
+    this.piscina = new Piscina({
+      // The compiled worker, whether this module runs from dist/ or (under the test runner) from src/.
+      filename: new URL('../../dist/campaign/worker.js', import.meta.url).href,
+      minThreads: jobs,
+      maxThreads: jobs,
+      idleTimeout: 60_000,
+    });
+  }
+
+  run(spec: CampaignSpec, indices: number[]): Promise<ExperimentRecord[]> {
+    return this.piscina.run({ spec, indices }) as Promise<ExperimentRecord[]>;
+  }
+
+  /** Has every worker build the campaign's context, so that timing starts with warm workers. */
+  async warm(spec: CampaignSpec): Promise<void> {
+    await Promise.all(Array.from({ length: this.jobs }, () => this.run(spec, [])));
+  }
+
+  destroy(): Promise<void> {
+    return this.piscina.destroy();
+  }
 }
 
 export async function executeExperiments(options: ExecuteOptions): Promise<void> {
@@ -24,27 +54,18 @@ export async function executeExperiments(options: ExecuteOptions): Promise<void>
     for (const batch of batches) options.onBatch(batch.map((index) => options.context.run(index)));
     return;
   }
-  const pool = new Piscina({
-    // The compiled worker, whether this module runs from dist/ or (under the test runner) from src/.
-    filename: new URL('../../dist/campaign/worker.js', import.meta.url).href,
-    minThreads: options.jobs,
-    maxThreads: options.jobs,
-    // Batches wait in the queue; workers keep their golden run between batches.
-    idleTimeout: 60_000,
-  });
+  const pool = options.pool ?? new CampaignPool(options.jobs);
   try {
     // Keep a bounded number of batches in flight so that results stream out as they finish.
     const inFlight = new Set<Promise<void>>();
     for (const batch of batches) {
-      const task = (pool.run({ spec: options.spec, indices: batch }) as Promise<ExperimentRecord[]>).then((records) => {
-        options.onBatch(records);
-      });
+      const task = pool.run(options.spec, batch).then((records) => options.onBatch(records));
       inFlight.add(task);
       task.finally(() => inFlight.delete(task)).catch(() => undefined);
       if (inFlight.size >= options.jobs * 2) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
   } finally {
-    await pool.destroy();
+    if (!options.pool) await pool.destroy();
   }
 }

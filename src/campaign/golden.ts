@@ -6,6 +6,7 @@
 // golden run exactly, and both cores of a fault-free processor behave like it.
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { Core } from '../core/core.js';
+import { ALL_BLOCKS, memoryRanges, RANGES } from '../core/state.js';
 import type { FlightModule } from '../core/flight-module.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
@@ -30,6 +31,8 @@ export interface GoldenRun {
   readonly writtenBlocks: Int32Array;
   /** Memory blocks read in each cycle (track-read-memory's bitmap). */
   readonly readBlocks: Int32Array;
+  /** Every block the golden run ever writes: where its snapshots can differ from one another. */
+  readonly everWritten: number;
   /** The spacecraft at the start of each cycle, before sensing. */
   readonly spacecraft: SpacecraftSnapshot[];
   /** Golden pointing error after each cycle, degrees. */
@@ -44,13 +47,22 @@ export function snapshotCore(core: Core): CoreSnapshot {
   return { memory: new Uint8Array(core.memoryBytes()), globals: core.globals.map((global) => global.value as number | bigint) };
 }
 
-export function restoreCore(core: Core, snapshot: CoreSnapshot): void {
+/**
+ * Restores a core to a snapshot. Only the memory blocks in `blocks` are copied: a core that already holds
+ * some golden state differs from any other golden snapshot only where the golden run writes, and where
+ * the core itself wrote or was struck since — which the caller knows. ALL_BLOCKS copies everything.
+ */
+export function restoreCore(core: Core, snapshot: CoreSnapshot, blocks: number = ALL_BLOCKS): void {
   const memory = core.memoryBytes();
   if (memory.length !== snapshot.memory.length) {
     if (memory.length > snapshot.memory.length) throw new Error(`core ${core.name}: memory grew past the golden run's; restore a fresh core`);
     core.memory.grow((snapshot.memory.length - memory.length) / 65536);
+    blocks = ALL_BLOCKS;
   }
-  core.memoryBytes().set(snapshot.memory);
+  const target = core.memoryBytes();
+  const source = snapshot.memory;
+  const end = memoryRanges(core, blocks, source.length);
+  for (let i = 0; i < end; i += 2) target.set(source.subarray(RANGES[i], RANGES[i + 1]), RANGES[i]);
   for (let i = 0; i < snapshot.globals.length; i++) core.globals[i].value = snapshot.globals[i];
   core.clearDirtyBlocks();
 }
@@ -114,6 +126,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     instructions,
     writtenBlocks,
     readBlocks,
+    everWritten: writtenBlocks.reduce((mask, blocks) => mask | blocks, 0),
     spacecraft: spacecraftSnapshots,
     pointingErrorDeg,
     snapshotInterval,

@@ -17,7 +17,7 @@ import { checkpointScrubBlocks, scrubBlocks } from '../computer/flight-computer.
 import { Core, type CycleResult } from '../core/core.js';
 import type { FlightModule } from '../core/flight-module.js';
 import { GlobalSlots } from '../core/global-slots.js';
-import { memoryRanges, RANGES, statesEqual, globalsEqual } from '../core/state.js';
+import { ALL_BLOCKS, memoryRanges, RANGES, statesEqual, globalsEqual } from '../core/state.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
@@ -41,7 +41,7 @@ export class ExperimentRunner {
   /** Set by `lockstep replay`; left undefined while a campaign runs. */
   tracer: Tracer | undefined;
 
-  private readonly faulty: Core;
+  private faulty: Core;
   private readonly twin: Core;
   private readonly spacecraft: Spacecraft;
   private readonly frame: Float64Array;
@@ -163,8 +163,17 @@ export class ExperimentRunner {
     const snapshotIndex = Math.floor(strike / golden.snapshotInterval);
     const start = snapshotIndex * golden.snapshotInterval;
     this.tracer?.(start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
-    restoreCore(faulty, golden.snapshots[snapshotIndex]);
-    restoreCore(twin, golden.snapshots[snapshotIndex]);
+    // A fault may have grown F's memory: such a core is replaced, not restored.
+    if (faulty.memoryBytes().length !== golden.snapshots[snapshotIndex].memory.length) {
+      this.faulty = new Core(this.module, 'F', golden.frames[0], computer.memoryLimitBytes);
+      this.touchedF = ALL_BLOCKS;
+      return this.simulate(experiment, configs);
+    }
+    // F and G hold golden state but where they wrote or were struck since their last restore.
+    restoreCore(faulty, golden.snapshots[snapshotIndex], golden.everWritten | this.touchedF);
+    restoreCore(twin, golden.snapshots[snapshotIndex], golden.everWritten | this.touchedG);
+    this.touchedF = 0;
+    this.touchedG = 0;
     let simulated = 0;
     // Blocks written since the epoch began, by either core: what the epoch's end compares.
     let epochWritten = 0;
@@ -175,7 +184,10 @@ export class ExperimentRunner {
       faulty.step(budget);
       twin.step(budget);
       simulated += 2;
-      epochWritten |= faulty.dirtyBlocks() | twin.dirtyBlocks();
+      const written = faulty.dirtyBlocks() | twin.dirtyBlocks();
+      epochWritten |= written;
+      this.touchedF |= written;
+      this.touchedG |= written;
       faulty.clearDirtyBlocks();
       twin.clearDirtyBlocks();
       if ((cycle + 1) % interval === 0) epochWritten = 0;
@@ -184,6 +196,7 @@ export class ExperimentRunner {
     this.tracer?.(strike, `strike F: ${experiment.target} ${experiment.target === 'global' ? `global #${experiment.position} (${this.module.stateGlobals[experiment.position]?.name ?? '?'})` : `address 0x${experiment.position.toString(16)}`}, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}`);
     if (experiment.target === 'memory') {
       flipBits(faulty.memoryBytes(), experiment.position, experiment.bit, experiment.width);
+      this.touchedF |= differing;
     } else if (experiment.target === 'global') {
       this.slots.store(experiment.position, faulty.globals[experiment.position].value as number | bigint);
       this.slots.flip(experiment.position, experiment.bit, experiment.width);
@@ -204,6 +217,8 @@ export class ExperimentRunner {
       faulty.clearDirtyBlocks();
       twin.clearDirtyBlocks();
       epochWritten |= writtenF | writtenG;
+      this.touchedF |= writtenF;
+      this.touchedG |= writtenG;
 
       if (resultF.status !== 'ok') {
         const cause = resultF.status;
@@ -251,6 +266,9 @@ export class ExperimentRunner {
   }
 
   private pointingBroke = false;
+  /** Blocks F and G wrote (or F had struck) since their last restore; all, before the first. */
+  private touchedF = ALL_BLOCKS;
+  private touchedG = ALL_BLOCKS;
 
   /**
    * Single configuration: F's wrong commands reach the spacecraft. Flies F closed-loop from the cycle of
@@ -286,6 +304,7 @@ export class ExperimentRunner {
         break;
       }
     }
+    this.touchedF |= faulty.dirtyBlocks();
     return simulated;
   }
 

@@ -1,6 +1,7 @@
 // `lockstep bench` (and `npm run bench`): the per-cycle cost ratios of the flight computer's layers.
 import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
+import { benchCampaign } from '../bench/campaign-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { writeJson } from '../reports/files.js';
@@ -11,6 +12,7 @@ interface BenchOptions {
   rounds: number;
   cycles: number;
   checkpointInterval?: number;
+  experiments: number;
   json?: string;
 }
 
@@ -22,11 +24,21 @@ export function registerBench(program: Command): void {
     .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 200)
     .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
+    .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments'), 100_000)
     .option('--json <file>', 'write the figures and ratios as JSON')
-    .action((options: BenchOptions) => {
+    .action(async (options: BenchOptions) => {
       const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
-      const result = runBench(prepareFlight(mission), { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) });
-      if (options.json) writeJson(options.json, result);
+      const setup = prepareFlight(mission);
+      const result = runBench(setup, { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) });
       process.stdout.write(`${formatBench(result)}\n`);
+      const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
+      const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
+      if (campaign) {
+        process.stdout.write(
+          `  campaign (${campaign.experiments} experiments, horizon ${campaign.horizon}): ${Math.round(campaign.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(campaign.experimentsPerSecond)} on ${campaign.jobs}; ` +
+            `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
+        );
+      }
+      if (options.json) writeJson(options.json, { ...result, campaign, ratios: { ...result.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) } });
     });
 }

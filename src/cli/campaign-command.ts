@@ -167,8 +167,9 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       spec,
       context,
       indices,
-      jobs: Math.min(jobs, Math.max(1, Math.ceil(total / 256))),
-      batchSize: 256,
+      // Threads pay off only for enough work: each must first build the golden run.
+      jobs: total >= 20_000 ? jobs : 1,
+      batchSize: jobs > 1 ? 2048 : 256,
       onBatch: (batch) => {
         writer?.append(batch);
         for (const record of batch) {
