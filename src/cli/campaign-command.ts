@@ -2,6 +2,7 @@
 // runs them over worker threads, streams records to a JSON Lines file (resumable), and prints the table
 // of outcomes per configuration and target with 95% intervals. `--shard i/N` runs every N-th experiment,
 // for an indexed Kubernetes Job or a Slurm job array; `lockstep merge` joins the shards.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { CampaignContext, fswOf, hashFile, type CampaignSpec } from '../campaign/context.js';
@@ -65,7 +66,7 @@ export function registerCampaign(program: Command): void {
     .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
     .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
     .option('--out <file.jsonl>', 'stream the experiment records to this file')
-    .option('--resume', 'continue the campaign in --out: runs only the experiments it lacks')
+    .option('--resume', 'continue the campaign in --out (if it exists): runs only the experiments it lacks')
     .option('--force', 'replace an existing --out file')
     .option('--json <file>', 'write the summary as JSON')
     .option('--quiet', 'no progress line and no table')
@@ -148,7 +149,8 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
   }
 
-  const existing = options.resume ? readResults(options.out!) : null;
+  // --resume with no file yet starts it: a restarted job needs no special case.
+  const existing = options.resume && existsSync(options.out!) ? readResults(options.out!) : null;
   const writer = options.out ? (existing ? ResultsWriter.resume(options.out, spec, existing) : ResultsWriter.create(options.out, spec, Boolean(options.force))) : null;
   const records: ExperimentRecord[] = existing ? existing.records.filter((record) => record.index % shard.count === shard.index) : [];
   const done = new Set(records.map((record) => record.index));
