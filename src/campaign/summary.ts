@@ -77,6 +77,41 @@ export function marginMet(summary: CampaignSummary, margin: number): boolean {
   return true;
 }
 
+/** Bits an upset can strike in each target, over the campaign's configurations (the fault space per cycle). */
+export interface TargetBits {
+  readonly memory: number;
+  readonly global: number;
+  readonly checkpoint: number;
+}
+
+export interface AbsoluteRates {
+  readonly upsetRatePerBitPerDay: number;
+  readonly missionSeconds: number;
+  /** Per configuration: upsets the targets receive in a mission, and the harmful outcomes expected (sdc, pointing violation, failed failover). */
+  readonly configs: Partial<Record<ConfigName, { expectedUpsets: number; expectedFailures: number; ci95: readonly [number, number] }>>;
+}
+
+/** What an upset rate per bit per day means for a mission, summed over the campaign's targets. */
+export function absoluteRates(summary: CampaignSummary, bits: TargetBits, upsetRatePerBitPerDay: number, missionSeconds: number): AbsoluteRates {
+  const configs: AbsoluteRates['configs'] = {};
+  for (const [config, entry] of Object.entries(summary.configs) as Array<[ConfigName, ConfigSummary]>) {
+    let expectedUpsets = 0;
+    let expectedFailures = 0;
+    let lo = 0;
+    let hi = 0;
+    for (const [target, table] of Object.entries(entry.targets) as Array<[Target, OutcomeTable]>) {
+      if (!(target in bits) || table.experiments === 0) continue;
+      const part = missionFailures(table, bits[target as keyof TargetBits], upsetRatePerBitPerDay, missionSeconds);
+      expectedUpsets += part.expectedUpsets;
+      expectedFailures += part.expectedFailures;
+      lo += part.ci95[0];
+      hi += part.ci95[1];
+    }
+    configs[config] = { expectedUpsets, expectedFailures, ci95: [lo, hi] };
+  }
+  return { upsetRatePerBitPerDay, missionSeconds, configs };
+}
+
 /** Failures a mission should expect from one target: upsets it receives × the rate of harmful outcomes. */
 export function missionFailures(entry: OutcomeTable, bits: number, upsetRatePerBitPerDay: number, missionSeconds: number) {
   const harmful = entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count + entry.outcomes['failover-failed'].count;

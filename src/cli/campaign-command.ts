@@ -10,7 +10,7 @@ import { CONFIGS, TARGETS, type ConfigName, type ExperimentRecord, type Target }
 import { executeExperiments } from '../campaign/execute.js';
 import { readResults, ResultsWriter } from '../campaign/results-file.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
-import { formatSummary, marginMet, summarize, type CampaignSummary } from '../campaign/summary.js';
+import { absoluteRates, formatSummary, marginMet, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
 import { writeJson } from '../reports/files.js';
@@ -38,6 +38,8 @@ interface CampaignOptions {
   out?: string;
   resume?: boolean;
   force?: boolean;
+  upsetRate?: number;
+  missionDays?: number;
   json?: string;
   quiet?: boolean;
 }
@@ -68,6 +70,8 @@ export function registerCampaign(program: Command): void {
     .option('--out <file.jsonl>', 'stream the experiment records to this file')
     .option('--resume', 'continue the campaign in --out (if it exists): runs only the experiments it lacks')
     .option('--force', 'replace an existing --out file')
+    .option('--upset-rate <r>', 'upsets per bit per day: report the failures a mission should expect', numberOption('--upset-rate'))
+    .option('--mission-days <d>', 'length of the mission --upset-rate is applied to, days (default: the simulated mission)', numberOption('--mission-days'))
     .option('--json <file>', 'write the summary as JSON')
     .option('--quiet', 'no progress line and no table')
     .action((options: CampaignOptions) => campaignAction(options));
@@ -110,6 +114,8 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.width < 1 || options.width > 64) throw new UsageError('--width: must be between 1 and 64 bits');
   if (!(options.confidence > 0 && options.confidence < 1)) throw new UsageError('--confidence: must be between 0 and 1');
   if (options.margin !== undefined && !(options.margin > 0 && options.margin < 1)) throw new UsageError('--margin: must be between 0 and 1');
+  if (options.upsetRate !== undefined && !(options.upsetRate >= 0 && options.upsetRate <= 1)) throw new UsageError('--upset-rate: must be between 0 and 1 upsets per bit per day');
+  if (options.missionDays !== undefined && !(options.missionDays > 0 && options.missionDays <= 365_250)) throw new UsageError('--mission-days: must be between 0 and 365,250 days');
   if (options.untilMargin !== undefined && !(options.untilMargin > 0 && options.untilMargin < 1)) throw new UsageError('--until-margin: must be between 0 and 1');
   if (options.resume && !options.out) throw new UsageError('--resume: give the result file to continue with --out');
   const shard = parseShard(options.shard, options.shards, process.env);
@@ -207,6 +213,12 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   records.sort((a, b) => a.index - b.index);
   const summary = summarize(records, configs, targets);
+  const memoryBits = context.space.memoryBytes * 8;
+  const globalBits = context.space.globalBits.reduce((sum, bits) => sum + bits, 0);
+  // Both cores of the primary for memory and globals; the checkpoint once.
+  const bits = { memory: 2 * memoryBits, global: 2 * globalBits, checkpoint: memoryBits + globalBits };
+  const missionSeconds = options.missionDays !== undefined ? options.missionDays * 86_400 : context.space.cycles * context.setup.scenario.controlPeriod;
+  const faultSpace = Object.fromEntries(targets.filter((target) => target in bits).map((target) => [target, { bits: bits[target as keyof typeof bits], bitCycles: bits[target as keyof typeof bits] * context.space.cycles }]));
   const report = {
     experiments: records.length,
     experimentsPerSecond: ran > 0 ? ran / seconds : 0,
@@ -218,10 +230,21 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     horizon: spec.horizon,
     width: spec.width,
     meanSimulatedCycles: records.length > 0 ? records.reduce((sum, record) => sum + record.simulated, 0) / records.length / 2 : 0,
+    faultSpace,
+    ...(options.upsetRate !== undefined ? { perMission: absoluteRates(summary, bits, options.upsetRate, missionSeconds) } : {}),
     configs: summary.configs,
   };
   if (options.json) writeJson(options.json, report);
-  if (!options.quiet) process.stdout.write(`${formatCampaign(report, summary)}\n`);
+  if (!options.quiet) {
+    process.stdout.write(`${formatCampaign(report, summary)}\n`);
+    if (report.perMission) {
+      for (const [config, rates] of Object.entries(report.perMission.configs)) {
+        process.stdout.write(
+          `  per mission at ${options.upsetRate} upsets/bit/day (${missionSeconds} s): ${config} ${rates!.expectedUpsets.toPrecision(3)} upsets, ${rates!.expectedFailures.toPrecision(3)} harmful outcomes expected [${rates!.ci95[0].toPrecision(3)}, ${rates!.ci95[1].toPrecision(3)}]\n`,
+        );
+      }
+    }
+  }
 }
 
 function formatCampaign(report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null }, summary: CampaignSummary): string {
