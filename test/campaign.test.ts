@@ -30,6 +30,7 @@ function specFor(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
     horizon: 100,
     width: 1,
     snapshotInterval: 10,
+    cores: ['A', 'B'],
     ...overrides,
   };
 }
@@ -79,6 +80,11 @@ describe('experiments with known outcomes', () => {
       if (Object.values(record.outcomes).every((outcome) => outcome.outcome === 'masked')) found = record.outcomes;
     }
     expect(found).not.toBeNull();
+  });
+
+  it('an upset in the spare is masked: a failover reloads the spare from the checkpoint before it runs', () => {
+    const record = context.runner.run({ ...memoryFault(400, 1100, 2), core: 'spare' });
+    expect(record.outcomes).toEqual({ 'pair+spare': { outcome: 'masked', latency: 0 } });
   });
 
   it('a checkpoint flip in a block the next commit rewrites is masked; in an unused block it stays latent', () => {

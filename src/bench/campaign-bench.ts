@@ -28,6 +28,7 @@ export async function benchCampaign(setup: FlightSetup, experiments: number): Pr
     horizon: 100,
     width: 1,
     snapshotInterval: 10,
+    cores: ['A', 'B'],
   };
   const context = new CampaignContext(spec);
   const indices = [...Array(experiments).keys()];

@@ -8,7 +8,7 @@ import { BITS_OF_TYPE } from '../core/global-slots.js';
 import { parseMission, type Mission } from '../mission/config.js';
 import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
-import { drawExperiment, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type Target } from './experiment.js';
+import { drawExperiment, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 
@@ -24,6 +24,8 @@ export interface CampaignSpec {
   readonly horizon: number;
   readonly width: number;
   readonly snapshotInterval: number;
+  /** Which cores memory, global, result and branch faults strike. */
+  readonly cores: readonly FaultyCore[];
 }
 
 export const SPEC_VERSION = 1;
@@ -65,7 +67,7 @@ export class CampaignContext {
   }
 
   experiment(index: number): Experiment {
-    return drawExperiment(this.spec.seed, index, this.spec.targets, this.space, this.spec.width);
+    return drawExperiment(this.spec.seed, index, this.spec.targets, this.space, this.spec.width, this.spec.cores);
   }
 
   run(index: number): ExperimentRecord {

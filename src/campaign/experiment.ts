@@ -27,7 +27,9 @@ export interface Outcome {
   readonly latency?: number;
 }
 
-export type FaultyCore = 'A' | 'B';
+/** A core of the primary, or one of the spare (which a failover reloads from the checkpoint before it runs). */
+export type FaultyCore = 'A' | 'B' | 'spare';
+export const CORES: readonly FaultyCore[] = ['A', 'B', 'spare'];
 
 export interface Experiment {
   readonly index: number;
@@ -61,16 +63,16 @@ export interface FaultSpace {
   readonly branchCounts?: Int32Array;
 }
 
-/** Which configurations a target can be struck in: the checkpoint exists only with a spare. */
-export function configsFor(target: Target, configs: readonly ConfigName[]): ConfigName[] {
-  return target === 'checkpoint' ? configs.filter((config) => config === 'pair+spare') : [...configs];
+/** Which configurations a fault can strike: the checkpoint and the spare exist only with a spare. */
+export function configsFor(target: Target, configs: readonly ConfigName[], core?: FaultyCore): ConfigName[] {
+  return target === 'checkpoint' || core === 'spare' ? configs.filter((config) => config === 'pair+spare') : [...configs];
 }
 
-export function drawExperiment(seed: number, index: number, targets: readonly Target[], space: FaultSpace, width: number): Experiment {
+export function drawExperiment(seed: number, index: number, targets: readonly Target[], space: FaultSpace, width: number, cores: readonly FaultyCore[] = ['A', 'B']): Experiment {
   const random = new SeededRandom(seed, `experiment:${index}`);
   const target = targets[index % targets.length];
   const cycle = random.int(0, space.cycles - 1);
-  const core: FaultyCore = random.int(0, 1) === 0 ? 'A' : 'B';
+  const core: FaultyCore = cores[random.int(0, cores.length - 1)];
   switch (target) {
     case 'memory':
     case 'checkpoint': {

@@ -66,8 +66,13 @@ export class ExperimentRunner {
   }
 
   run(experiment: Experiment): ExperimentRecord {
-    const configs = configsFor(experiment.target, this.options.configs);
+    const configs = configsFor(experiment.target, this.options.configs, experiment.core);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
+    if (experiment.core === 'spare') {
+      // The spare runs only after a failover, and a failover first reloads it from the checkpoint.
+      this.tracer?.(experiment.cycle, 'the spare runs only after a failover, which first reloads its state from the checkpoint: the upset is overwritten unread');
+      return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
+    }
     return this.simulate(experiment, configs);
   }
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { CampaignContext, fswOf, hashFile, type CampaignSpec } from '../campaign/context.js';
-import { CONFIGS, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
+import { CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
 import { executeExperiments } from '../campaign/execute.js';
 import { readResults, ResultsWriter } from '../campaign/results-file.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
@@ -30,6 +30,7 @@ interface CampaignOptions {
   untilMargin?: number;
   targets?: string[];
   configs: string[];
+  cores: string[];
   horizon: number;
   width: number;
   jobs?: number;
@@ -62,6 +63,7 @@ export function registerCampaign(program: Command): void {
     .option('--until-margin <e>', 'run until every 95% interval is at most ±e (up to --experiments)', numberOption('--until-margin'))
     .option('--targets <list>', `where faults strike: ${TARGETS.join(',')} (default: memory, global if the module has state globals, checkpoint)`, listOption)
     .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, [...CONFIGS])
+    .option('--cores <list>', 'which cores faults strike: A,B (the primary\'s) and spare', listOption, ['A', 'B'])
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
     .option('--jobs <n>', 'worker threads (default: every core)', integerOption('--jobs'))
@@ -107,6 +109,7 @@ export function parseShard(shard: string | undefined, shards: number | undefined
 async function campaignAction(options: CampaignOptions): Promise<void> {
   const requestedTargets = options.targets ? parseList(options.targets, TARGETS, '--targets') : null;
   const configs = parseList(options.configs, CONFIGS, '--configs') as ConfigName[];
+  const cores = parseList(options.cores, CORES, '--cores');
   for (const target of requestedTargets ?? []) {
     if (target === 'result' || target === 'branch') throw new UsageError(`--targets: "${target}" needs the fault-hook build, which this version does not have yet`);
   }
@@ -142,6 +145,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     horizon: options.horizon,
     width: options.width,
     snapshotInterval: SNAPSHOT_INTERVAL,
+    cores,
   };
 
   const progress = new ProgressLine(!options.quiet);
