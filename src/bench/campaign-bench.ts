@@ -42,7 +42,7 @@ export async function benchCampaign(setup: FlightSetup, experiments: number): Pr
 
   // Steady state over worker threads: the workers build their golden run before the clock starts.
   const jobs = availableParallelism();
-  const pool = new CampaignPool(jobs);
+  const pool = new CampaignPool(jobs - 1);
   let poolNs: number;
   try {
     await pool.warm(spec);

@@ -11,10 +11,11 @@ export interface ExecuteOptions {
   /** The context of this thread, used when jobs is 1. */
   readonly context: CampaignContext;
   readonly indices: readonly number[];
+  /** Threads computing: this one and jobs − 1 workers. */
   readonly jobs: number;
   readonly batchSize: number;
   readonly onBatch: (records: ExperimentRecord[]) => void;
-  /** A pool to reuse (its workers keep their golden run); one is made and destroyed otherwise. */
+  /** A pool of jobs − 1 workers to reuse (they keep their golden run); one is made and destroyed otherwise. */
   readonly pool?: CampaignPool;
 }
 
@@ -54,15 +55,22 @@ export async function executeExperiments(options: ExecuteOptions): Promise<void>
     for (const batch of batches) options.onBatch(batch.map((index) => options.context.run(index)));
     return;
   }
-  const pool = options.pool ?? new CampaignPool(options.jobs);
+  // This thread is one of the jobs: it runs batches itself while jobs − 1 workers run theirs, so that
+  // n cores do n threads' work (handing results back costs the main thread as much as computing them).
+  const pool = options.pool ?? new CampaignPool(options.jobs - 1);
   try {
-    // Keep a bounded number of batches in flight so that results stream out as they finish.
     const inFlight = new Set<Promise<void>>();
-    for (const batch of batches) {
-      const task = pool.run(options.spec, batch).then((records) => options.onBatch(records));
-      inFlight.add(task);
-      task.finally(() => inFlight.delete(task)).catch(() => undefined);
-      if (inFlight.size >= options.jobs * 2) await Promise.race(inFlight);
+    let next = 0;
+    while (next < batches.length) {
+      if (inFlight.size < pool.jobs * 2) {
+        const task = pool.run(options.spec, batches[next++]).then((records) => options.onBatch(records));
+        inFlight.add(task);
+        task.finally(() => inFlight.delete(task)).catch(() => undefined);
+        continue;
+      }
+      options.onBatch(batches[next++].map((index) => options.context.run(index)));
+      // Let finished workers' batches through before the next local one.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await Promise.all(inFlight);
   } finally {

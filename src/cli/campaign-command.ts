@@ -66,7 +66,7 @@ export function registerCampaign(program: Command): void {
     .option('--cores <list>', 'which cores faults strike: A,B (the primary\'s) and spare', listOption, ['A', 'B'])
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
-    .option('--jobs <n>', 'worker threads (default: every core)', integerOption('--jobs'))
+    .option('--jobs <n>', 'threads computing (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
     .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
     .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
     .option('--out <file.jsonl>', 'stream the experiment records to this file')
@@ -179,9 +179,9 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       spec,
       context,
       indices,
-      // Threads pay off only for enough work: each must first build the golden run.
-      jobs: total >= 20_000 ? jobs : 1,
-      batchSize: jobs > 1 ? 2048 : 256,
+      // By default threads are used only for enough work: each must first build the golden run.
+      jobs: options.jobs !== undefined || total >= 20_000 ? jobs : 1,
+      batchSize: options.jobs !== undefined && total < 20_000 ? 256 : 2048,
       onBatch: (batch) => {
         writer?.append(batch);
         for (const record of batch) {
