@@ -2,6 +2,7 @@
 // module can break the contract named in one message, the channel map, and — as properties over generated
 // garbage and mutated valid modules — that the checker answers every input without an uncaught exception.
 import { readFileSync } from 'node:fs';
+import binaryen from 'assemblyscript/binaryen';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inspectModule } from '../src/abi/contract.js';
@@ -99,6 +100,17 @@ describe('contract violations, each named', () => {
     expect(() => FlightModule.fromBytes(wat(base('(func (export "init"))')), 'two.wasm')).toThrow(
       /^two\.wasm: export "step": missing.*\(and 1 more; `lockstep inspect` lists them\)$/,
     );
+  });
+
+  it('a module that does not validate, and one using a feature the passes do not support, are named as such', () => {
+    // An i32.add given an f64: decodes, does not validate.
+    const invalid = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 15, 1, 13, 0, 0x41, 1, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a, 0x1a, 0x0b]);
+    expect(() => inspectModule(invalid, 'invalid.wasm')).toThrow(/^invalid\.wasm: is not a valid WebAssembly module/);
+    const parsed = binaryen.parseText('(module (memory 1 1 shared) (func (export "f") (drop (i32.atomic.load (i32.const 0)))))');
+    parsed.setFeatures(binaryen.Features.All);
+    const threads = parsed.emitBinary();
+    parsed.dispose();
+    expect(() => inspectModule(threads, 'threads.wasm')).toThrow(/^threads\.wasm: uses WebAssembly features lockstep's passes do not support/);
   });
 
   it('bytes that are not WebAssembly, or are cut short, are refused by the engine with the offset at fault', () => {
