@@ -345,11 +345,13 @@ export interface RunOutcome {
   readonly calls: string;
 }
 
-/** Runs `run` of a fresh instance of `bytes` and reports everything observable about the run. */
-export function runModule(bytes: Uint8Array, extraImports: WebAssembly.Imports = {}): RunOutcome & { instance: WebAssembly.Instance } {
+/**
+ * Runs `run` of a fresh instance of `bytes` (after `before`, given the exports) and reports everything
+ * observable about the run.
+ */
+export function runModule(bytes: Uint8Array, before?: (exports: Record<string, unknown>) => void): RunOutcome & { exports: Record<string, unknown> } {
   const calls: number[] = [];
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-    ...extraImports,
     env: {
       ext: (x: number) => {
         calls.push(x);
@@ -358,6 +360,7 @@ export function runModule(bytes: Uint8Array, extraImports: WebAssembly.Imports =
     },
   });
   const exports = instance.exports as Record<string, unknown>;
+  before?.(exports);
   let result: string;
   try {
     result = `ok ${(exports.run as () => number)()}`;
@@ -368,7 +371,7 @@ export function runModule(bytes: Uint8Array, extraImports: WebAssembly.Imports =
   const memory = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
   const f64 = new Float64Array([(exports.gf as WebAssembly.Global).value as number]);
   return {
-    instance,
+    exports,
     result,
     memory: `${memory.length}:${memory.toString('base64')}`,
     globals: `${(exports.g as WebAssembly.Global).value} ${(exports.g64 as WebAssembly.Global).value} ${Buffer.from(f64.buffer).toString('hex')}`,

@@ -5,12 +5,13 @@
 import binaryen, { SUPPORTED_FEATURES, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
 import { exportState } from './export-state.js';
+import { faultHooks } from './fault-hooks.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory, trackReadMemory].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks].map((pass) => [pass.name, pass]),
 );
 
 /**
@@ -22,6 +23,11 @@ export const CORE_PASSES = ['export-state', 'count-instructions', 'track-dirty-m
 export const GOLDEN_PASSES = [...CORE_PASSES, 'track-read-memory'] as const;
 /** A core with no comparator behind it needs no dirty tracking: the bare core of `lockstep bench`. */
 export const BARE_CORE_PASSES = ['export-state', 'count-instructions'] as const;
+/**
+ * A core whose value-producing instructions and branch decisions can be flipped (fault-hooks.ts): the
+ * core passes, then the hooks, last, so that neither instruction counting nor dirty tracking sees them.
+ */
+export const FAULT_HOOK_PASSES = [...CORE_PASSES, 'fault-hooks'] as const;
 
 export class ModuleError extends Error {
   constructor(
