@@ -7,6 +7,7 @@ import binaryen from '../passes/binaryen.js';
 import { walkPostOrder, definedFunctions, isStructural } from '../passes/expressions.js';
 import { ModuleError, readModule } from '../passes/index.js';
 import { BITS_OF_TYPE } from '../core/global-slots.js';
+import { CHECK_IMPORT, CHECK_MODULE } from '../core/traps.js';
 import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from './channels.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'other';
@@ -102,6 +103,12 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       const signature = signatureOf(info.params, info.results);
       let channel: string | null = null;
       let direction: ImportReport['direction'] = null;
+      if (info.module === CHECK_MODULE && base === CHECK_IMPORT) {
+        // A hardened module (EDDI, SWIFT) reports its failed checks here; the core provides it.
+        if (signature !== '(i32) -> ()') problems.push(`import "${CHECK_MODULE}"."${CHECK_IMPORT}": has the signature ${signature}; it must be (i32) -> ()`);
+        imports.push({ module: info.module, name: base, kind: 'function', signature, channel: null, direction: null });
+        continue;
+      }
       if (info.module !== BUS_MODULE) {
         problems.push(`import "${info.module}"."${base}": flight software may import only from module "${BUS_MODULE}" (no clock, no randomness, no host services)`);
       } else {

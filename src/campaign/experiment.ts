@@ -14,7 +14,7 @@ export type ConfigName = (typeof CONFIGS)[number];
 export const OUTCOMES = ['masked', 'detected', 'recovered', 'failover-failed', 'sdc', 'pointing-violation', 'latent'] as const;
 export type OutcomeName = (typeof OUTCOMES)[number];
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog';
+export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
 
 export interface Outcome {
   readonly outcome: OutcomeName;

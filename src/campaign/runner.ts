@@ -230,6 +230,7 @@ export class ExperimentRunner {
         this.tracer?.(cycle, `F ${cause === 'trap' ? `trapped (${resultF.trap})` : 'was stopped by the watchdog'} after ${resultF.instructions} instructions`);
         const detection: Outcome = { outcome: 'detected', cause, trap: resultF.trap ?? undefined, latency };
         const decisionInstructions = cause === 'watchdog' ? budget : resultF.instructions;
+        // A core whose own check fired stopped itself: a lone hardened core has detected the fault too.
         this.decide(open, verdicts, detection, cycle, decisionInstructions);
         break;
       }

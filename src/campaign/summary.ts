@@ -8,7 +8,7 @@ import { failuresPerMission, intervalHalfWidth, summarizeCount, type CountSummar
 export interface OutcomeTable {
   experiments: number;
   outcomes: Record<OutcomeName, CountSummary>;
-  causes: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  causes: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
   /** Cycles from injection to detection, over the detected (and recovered, failover-failed) experiments. */
   detectionLatency: { mean: number; max: number } | null;
 }
@@ -26,7 +26,7 @@ const DETECTION_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['detected', 'recov
 
 function table(records: readonly ExperimentRecord[], config: ConfigName): OutcomeTable {
   const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<OutcomeName, number>;
-  const causes = { mismatch: 0, trap: 0, watchdog: 0 };
+  const causes = { mismatch: 0, trap: 0, watchdog: 0, check: 0 };
   let trials = 0;
   let latencySum = 0;
   let latencyCount = 0;

@@ -45,7 +45,7 @@ export interface FlightComputerConfig {
   checkpointInterval: number;
 }
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog';
+export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
 
 export interface Detection {
   readonly processor: string;

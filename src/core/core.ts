@@ -7,9 +7,10 @@ import { OUTPUT_CHANNELS } from '../abi/channels.js';
 import { FUEL_GLOBAL, METERED_PREFIX, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
 import { DIRTY_GLOBAL } from '../passes/track-dirty-memory.js';
 import type { FlightModule } from './flight-module.js';
-import { classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
+import { CHECK_IMPORT, CheckFailed, classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
 
-export type CycleStatus = 'ok' | 'trap' | 'watchdog';
+/** How a run ended: completed, trapped, stopped by the watchdog, or stopped by a failed software check. */
+export type CycleStatus = 'ok' | 'trap' | 'watchdog' | 'check';
 
 export interface CycleResult {
   status: CycleStatus;
@@ -93,6 +94,9 @@ export class Core {
         [WATCHDOG_IMPORT]: () => {
           throw new WatchdogExpired();
         },
+        [CHECK_IMPORT]: (site: number) => {
+          throw new CheckFailed(site);
+        },
       },
     });
     const exports = this.instance.exports as Record<string, unknown>;
@@ -139,6 +143,9 @@ export class Core {
       result.instructions = budget - (this.fuel.value as number);
       if (error instanceof WatchdogExpired) {
         result.status = 'watchdog';
+        result.trap = null;
+      } else if (error instanceof CheckFailed) {
+        result.status = 'check';
         result.trap = null;
       } else {
         const trap = classifyTrap(error);

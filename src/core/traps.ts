@@ -9,6 +9,20 @@ export class WatchdogExpired extends Error {
   }
 }
 
+/**
+ * Thrown by the `lockstep.check_failed` import, which a hardened module (EDDI, SWIFT) calls when one of
+ * its software checks finds a value and its shadow differ: the core has caught its own error.
+ */
+export class CheckFailed extends Error {
+  constructor(readonly site: number) {
+    super(`software check ${site} failed`);
+  }
+}
+
+/** The import a hardened module calls when a check fails: module "lockstep", name "check_failed", (i32) -> (). */
+export const CHECK_MODULE = 'lockstep';
+export const CHECK_IMPORT = 'check_failed';
+
 export const TRAP_KINDS = [
   'unreachable',
   'out-of-bounds',

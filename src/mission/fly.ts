@@ -100,7 +100,7 @@ export interface RunResult {
   upsetsInjected: number;
   failovers: number;
   missedDeadlines: number;
-  detections: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  detections: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
   detectionsByMismatch: Record<'outputs' | 'state', number>;
   undetectedDivergences: number;
   undetectedDivergentCycles: number;
@@ -145,7 +145,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     upsetsInjected: 0,
     failovers: 0,
     missedDeadlines: 0,
-    detections: { mismatch: 0, trap: 0, watchdog: 0 },
+    detections: { mismatch: 0, trap: 0, watchdog: 0, check: 0 },
     detectionsByMismatch: { outputs: 0, state: 0 },
     undetectedDivergences: 0,
     undetectedDivergentCycles: 0,

@@ -6,7 +6,7 @@
 import type { Core, CycleResult } from '../core/core.js';
 import { statesEqual } from '../core/state.js';
 
-export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog';
+export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog' | 'check';
 export type MismatchKind = 'outputs' | 'state';
 
 export interface Comparison {
@@ -21,6 +21,7 @@ export interface Comparison {
 const AGREED: Comparison = { verdict: 'agreed', mismatch: null };
 const TRAP: Comparison = { verdict: 'trap', mismatch: null };
 const WATCHDOG: Comparison = { verdict: 'watchdog', mismatch: null };
+const CHECK: Comparison = { verdict: 'check', mismatch: null };
 const OUTPUTS_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'outputs' };
 const STATES_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'state' };
 
@@ -35,6 +36,8 @@ export function compareCores(
   // A trap or a watchdog is seen by the comparator as the core failing to present its outputs.
   if (resultA.status === 'trap' || resultB.status === 'trap') return TRAP;
   if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return WATCHDOG;
+  // A hardened core caught its own error: it presents no outputs, like a trapped one.
+  if (resultA.status === 'check' || resultB.status === 'check') return CHECK;
   if (!a.outputs.sameAs(b.outputs)) return OUTPUTS_DIFFER;
   if (compareState && !statesEqual(a, b, blocks)) return STATES_DIFFER;
   return AGREED;

@@ -14,7 +14,7 @@ export interface FlySummary {
   upsetsInjected: number;
   failovers: number;
   missedDeadlines: number;
-  detections: Record<'mismatch' | 'trap' | 'watchdog', number>;
+  detections: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
   mismatchKinds: Record<'outputs' | 'state', number>;
   undetectedDivergences: number;
   undetectedDivergentCycles: number;
@@ -88,7 +88,7 @@ export function formatFlightSummary(summary: FlySummary): string {
     `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.compareState ? '' : ', outputs-only comparison'}`,
     `  cycles               ${summary.cycles} (${((summary.cycles * summary.timing.controlPeriodMs) / 1000).toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
     `  upsets injected      ${summary.upsetsInjected}`,
-    `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog`,
+    `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog${d.check ? `, ${d.check} software check` : ''}`,
     `  failovers            ${summary.failovers}`,
     `  missed deadlines     ${summary.missedDeadlines}`,
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
