@@ -125,7 +125,7 @@ describe('the channel map flies a module whose imports are named otherwise', () 
     expect(() => FlightModule.fromBytes(wat(RENAMED), 'renamed.wasm')).toThrow(/the bus has no channel "gyro\.x"/);
     const module = FlightModule.fromBytes(wat(RENAMED), 'renamed.wasm', { channelMap });
     const { result, rows } = fly(setupFor({ duration: 2, channels: channelMap }, module), []);
-    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0 });
+    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
     // torque_x = -0.5 · gyro_x: the output really is wired to the renamed import.
     expect(rows.slice(1).some((row) => row.torque[0] !== 0)).toBe(true);
   });
