@@ -243,8 +243,11 @@ describe('result flips', () => {
     expect(run(1, 1n << 40n)).toEqual({ i64: 3703703670369n ^ (1n << 40n), f32: 2.5, f64: 2.75, fired: 1 });
     expect(run(0, 1n << 40n)).toEqual({ i64: (1234567890123n ^ (1n << 40n)) * 3n, f32: 2.5, f64: 2.75, fired: 0 });
     expect(run(3, 1n << 31n)).toEqual({ i64: 3703703670369n, f32: -2.5, f64: 2.75, fired: 3 });
-    // The high 32 bits of the mask do not reach an f32.
-    expect(run(3, 1n << 40n)).toEqual({ i64: 3703703670369n, f32: 2.5, f64: 2.75, fired: 3 });
+    // A 32-bit result takes the mask's halves folded together: bit 40 flips bit 8 of an f32, and bits 31
+    // and 63 together cancel out.
+    const bit8 = new Float32Array(new Uint32Array([new Uint32Array(new Float32Array([2.5]).buffer)[0] ^ (1 << 8)]).buffer)[0];
+    expect(run(3, 1n << 40n)).toEqual({ i64: 3703703670369n, f32: bit8, f64: 2.75, fired: 3 });
+    expect(run(3, (1n << 63n) | (1n << 31n))).toEqual({ i64: 3703703670369n, f32: 2.5, f64: 2.75, fired: 3 });
     expect(run(5, 1n << 63n)).toEqual({ i64: 3703703670369n, f32: 2.5, f64: -2.75, fired: 5 });
     expect(run(4, 1n << 63n)).toEqual({ i64: 3703703670369n, f32: 2.5, f64: -2.25 + 0.5, fired: 4 });
     // Bit 52, the lowest exponent bit of 2.75 (2^1 · 1.375, biased exponent 1024), doubles it.

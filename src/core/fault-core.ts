@@ -3,7 +3,10 @@
 // disarm it, and read or reset the counters. Arm and read between runs (between `step` calls), never
 // from inside one. A golden run resets the counters, runs a cycle and reads how many sites it executed
 // (the range of n); a faulty run restores the state, resets, arms n and runs the same cycle; `fired`
-// then says whether and where the flip happened.
+// then says whether and where the flip happened (when both a result and a branch flip fire in one run,
+// the later one). The counters wrap modulo 2^32, so per-cycle counts can also be taken as differences
+// of successive reads, which saves the resets: each access to a WebAssembly.Global from JavaScript costs
+// tens of nanoseconds, a noticeable part of a cycle of light flight software.
 import {
   BRANCH_COUNT_GLOBAL,
   BRANCH_COUNTDOWN_GLOBAL,

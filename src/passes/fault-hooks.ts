@@ -10,13 +10,17 @@
 //                                      from then on; 0 or negative: unarmed. A site decrements it only while
 //                                      it is positive, so a long run can never wrap it back to positive.
 //   __lockstep_branch_countdown (i32)  the same for branch decisions.
-//   __lockstep_fault_mask (i64)        XOR mask of a result flip (the low 32 bits for i32 and f32 results;
-//                                      floats are flipped through their bit pattern, so bit 63 of an f64
-//                                      negates it); bits 0-4 also name the bit a br_table index flip flips.
+//   __lockstep_fault_mask (i64)        XOR mask of a result flip (for i32 and f32 results its two halves
+//                                      XOR-ed together, so bit b flips bit b mod 32; floats are flipped
+//                                      through their bit pattern, so bit 63 of an f64 negates it); bits 0-4
+//                                      also name the bit a br_table index flip flips.
 //   __lockstep_result_count (i32)      value-producing instructions executed since the host last zeroed it
 //   __lockstep_branch_count (i32)      branch decisions executed since the host last zeroed it
-//   __lockstep_fault_fired (i32)       the flipped site's id + 1 (0: nothing flipped since the host zeroed it);
-//                                      ids are listed in the pass report's `sites`.
+//   __lockstep_fault_fired (i32)       the flipped site's id + 1 (0: nothing flipped since the host zeroed it;
+//                                      the later one when a result and a branch flip both fire); ids are
+//                                      listed in the pass report's `sites`.
+// The counts wrap modulo 2^32; one function invocation must execute fewer than 2^31 sites of a kind (an
+// instruction budget of count-instructions, itself an i32, guarantees it).
 //
 // What is a site:
 //   - A value-producing instruction is a Unary, Binary, Load, Select, Call or CallIndirect (imports included:
@@ -238,6 +242,11 @@ class Locals {
   }
 }
 
+/** An i64 constant: binaryen.js takes it as one bigint (its typings still say two 32-bit halves). */
+function i64Const(module: Module, value: bigint): ExpressionRef {
+  return (module.i64.const as unknown as (value: bigint) => ExpressionRef)(value);
+}
+
 /** `local += amount` on an i32 local. */
 function bump(module: Module, local: number, amount: number): ExpressionRef {
   return module.local.set(local, module.i32.add(module.local.get(local, B.i32), module.i32.const(amount)));
@@ -301,8 +310,14 @@ class HookBuilder {
     return this.module.global.get(FAULT_MASK_GLOBAL, B.i64);
   }
 
+  /**
+   * A 32-bit result is flipped by the mask's two halves folded together, so that a campaign drawing one
+   * bit out of 64 flips bit b of a 64-bit result and bit b mod 32 of a 32-bit one: every bit of every
+   * result is equally likely, whatever its type (the host cannot know which type the n-th site has).
+   */
   private mask32(): ExpressionRef {
-    return this.module.i32.wrap(this.mask64());
+    const m = this.module;
+    return m.i32.xor(m.i32.wrap(this.mask64()), m.i32.wrap(m.i64.shr_u(this.mask64(), i64Const(m, 32n))));
   }
 
   /** The value hook around `expr`, a value site of `type`. */
@@ -343,7 +358,8 @@ class HookBuilder {
     const m = this.module;
     const temp = this.locals.temp(B.i32);
     const get = () => m.local.get(temp, B.i32);
-    const flipped = table ? m.i32.xor(get(), m.i32.shl(m.i32.const(1), this.mask32())) : m.i32.eqz(get());
+    // i32.shl takes its count modulo 32: the bit flipped is bits 0-4 of the mask.
+    const flipped = table ? m.i32.xor(get(), m.i32.shl(m.i32.const(1), m.i32.wrap(this.mask64()))) : m.i32.eqz(get());
     return m.block(
       null,
       [m.local.set(temp, condition), bump(m, this.locals.branchCounter(), 1), this.check(BRANCH_COUNTDOWN_GLOBAL, m.local.set(temp, flipped), id), get()],
@@ -521,8 +537,7 @@ export const faultHooks: ModulePass = {
       module.addGlobal(name, B.i32, true, module.i32.const(0));
       module.addGlobalExport(name, name);
     }
-    // binaryen.js takes an i64 constant as one bigint (its typings still say two halves).
-    module.addGlobal(FAULT_MASK_GLOBAL, B.i64, true, (module.i64.const as unknown as (value: bigint) => ExpressionRef)(1n));
+    module.addGlobal(FAULT_MASK_GLOBAL, B.i64, true, i64Const(module, 1n));
     module.addGlobalExport(FAULT_MASK_GLOBAL, FAULT_MASK_GLOBAL);
 
     const sites: FaultSite[] = [];
