@@ -8,6 +8,8 @@ import { BITS_OF_TYPE } from '../core/global-slots.js';
 import { parseMission, type Mission } from '../mission/config.js';
 import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
+import { prepareFaultModule } from '../core/fault-core.js';
+import type { FaultSite } from '../passes/fault-hooks.js';
 import { drawExperiment, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
@@ -50,19 +52,31 @@ export class CampaignContext {
   readonly golden: GoldenRun;
   readonly runner: ExperimentRunner;
   readonly space: FaultSpace;
+  /** The fault-hook sites (what a result or branch experiment struck), when the campaign has such targets. */
+  readonly faultSites: readonly FaultSite[];
 
   constructor(readonly spec: CampaignSpec) {
     if (hashFile(spec.fsw) !== spec.fswSha256) throw new ModuleError(spec.fsw, 'differs from the flight software the campaign was started with (its SHA-256 changed)');
     const mission = parseMission(spec.mission, 'campaign');
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
-    const module = FlightModule.fromFile(spec.fsw, options);
+    const bytes = readFileSync(spec.fsw);
+    const module = FlightModule.fromBytes(bytes, spec.fsw, options);
     this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
-    this.golden = recordGoldenRun(this.setup, FlightModule.fromFile(spec.fsw, { ...options, passes: GOLDEN_PASSES }), spec.snapshotInterval);
-    this.runner = new ExperimentRunner(this.setup, module, this.golden, { horizon: spec.horizon, configs: spec.configs });
+    // Instruction-level faults need the fault-hook build: its golden run counts the sites of each cycle.
+    const instructionFaults = spec.targets.includes('result') || spec.targets.includes('branch');
+    const goldenModule = instructionFaults
+      ? prepareFaultModule(bytes, spec.fsw, { ...options, passes: [...GOLDEN_PASSES, 'fault-hooks'] }).flightModule
+      : FlightModule.fromBytes(bytes, spec.fsw, { ...options, passes: GOLDEN_PASSES });
+    this.golden = recordGoldenRun(this.setup, goldenModule, spec.snapshotInterval);
+    const hooked = instructionFaults ? prepareFaultModule(bytes, spec.fsw, options) : null;
+    this.faultSites = hooked?.report.sites ?? [];
+    this.runner = new ExperimentRunner(this.setup, module, this.golden, { horizon: spec.horizon, configs: spec.configs, hookedModule: hooked?.flightModule });
     this.space = {
       cycles: this.golden.cycles,
       memoryBytes: this.golden.snapshots[0].memory.length,
       globalBits: module.stateGlobals.map((global) => BITS_OF_TYPE[global.type]),
+      resultCounts: this.golden.resultCounts ?? undefined,
+      branchCounts: this.golden.branchCounts ?? undefined,
     };
   }
 

@@ -10,6 +10,7 @@ import { ALL_BLOCKS, memoryRanges, RANGES } from '../core/state.js';
 import type { FlightModule } from '../core/flight-module.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
+import { hasFaultHooks, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
 import { createSpacecraft, type SpacecraftSnapshot } from '../plant/spacecraft.js';
 
 export interface CoreSnapshot {
@@ -33,6 +34,9 @@ export interface GoldenRun {
   readonly readBlocks: Int32Array;
   /** Every block the golden run ever writes: where its snapshots can differ from one another. */
   readonly everWritten: number;
+  /** Value-producing instructions and branch decisions executed in each cycle (with a fault-hook build). */
+  readonly resultCounts: Int32Array | null;
+  readonly branchCounts: Int32Array | null;
   /** The spacecraft at the start of each cycle, before sensing. */
   readonly spacecraft: SpacecraftSnapshot[];
   /** Golden pointing error after each cycle, degrees. */
@@ -69,7 +73,8 @@ export function restoreCore(core: Core, snapshot: CoreSnapshot, blocks: number =
 
 /**
  * Flies the mission fault-free with one core and records the golden run. `module` must be prepared with
- * GOLDEN_PASSES (the core passes plus read tracking, which changes no count and no result).
+ * GOLDEN_PASSES (the core passes plus read tracking, which changes no count and no result), followed by
+ * fault-hooks when the campaign strikes instruction results or branches (to count them per cycle).
  */
 export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapshotInterval: number): GoldenRun {
   const { cycles, scenario, computer } = setup;
@@ -88,6 +93,9 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   const inputs = new Float64Array(INPUT_CHANNELS.length);
   const core = new Core(module, 'golden', inputs, computer.memoryLimitBytes);
   const reads = core.exportedGlobal(READ_GLOBAL);
+  const hooked = hasFaultHooks(core);
+  const resultCounts = hooked ? new Int32Array(cycles) : null;
+  const branchCounts = hooked ? new Int32Array(cycles) : null;
   const boot = core.boot(computer.bootInstructions);
   if (boot.status !== 'ok') throw new Error(`${module.source}: init did not complete in the golden run (${boot.status})`);
   const spacecraft = createSpacecraft(scenario, setup.mission.seed);
@@ -100,7 +108,13 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     frames.push(inputs.slice());
     core.clearDirtyBlocks();
     reads.value = 0;
+    if (hooked) resetFaultCounters(core);
     const result = core.step(computer.watchdogInstructions);
+    if (hooked) {
+      const counters = readFaultCounters(core);
+      resultCounts![cycle] = counters.results;
+      branchCounts![cycle] = counters.branches;
+    }
     if (result.status !== 'ok') throw new Error(`${module.source}: cycle ${cycle} of the golden run ended in ${result.status}${result.trap ? ` (${result.trap})` : ''}`);
     instructions[cycle] = result.instructions;
     writtenBlocks[cycle] = core.dirtyBlocks();
@@ -127,6 +141,8 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     writtenBlocks,
     readBlocks,
     everWritten: writtenBlocks.reduce((mask, blocks) => mask | blocks, 0),
+    resultCounts,
+    branchCounts,
     spacecraft: spacecraftSnapshots,
     pointingErrorDeg,
     snapshotInterval,

@@ -22,6 +22,7 @@ import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { flipBits } from '../upsets/upset.js';
+import { armBranchFlip, armResultFlip, disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
 import { configsFor, type ConfigName, type Experiment, type ExperimentRecord, type Outcome } from './experiment.js';
 import { outputsMatchGolden, restoreCore, type GoldenRun } from './golden.js';
 
@@ -30,6 +31,14 @@ export interface RunnerOptions {
   readonly configs: readonly ConfigName[];
   /** Skip the cycles before a memory upset is first touched (default true; false is for testing that it changes nothing). */
   readonly skipUntouched?: boolean;
+  /** The fault-hook build of the module, for result and branch faults. */
+  readonly hookedModule?: FlightModule;
+}
+
+/** A faulty core and the blocks it wrote (or had struck) since its last restore. */
+interface FaultySlot {
+  core: Core;
+  touched: number;
 }
 
 type Verdicts = Partial<Record<ConfigName, Outcome>>;
@@ -40,8 +49,13 @@ export type Tracer = (cycle: number, event: string) => void;
 export class ExperimentRunner {
   /** Set by `lockstep replay`; left undefined while a campaign runs. */
   tracer: Tracer | undefined;
+  /** Names a fault-hook site for the tracer (function and instruction). */
+  describeSite: ((site: number) => string) | undefined;
 
+  /** The faulty core of the experiment in progress: the plain build, or the fault-hook build. */
   private faulty: Core;
+  private readonly plainSlot: FaultySlot;
+  private readonly hookedSlot: FaultySlot | null;
   private readonly twin: Core;
   private readonly spacecraft: Spacecraft;
   private readonly frame: Float64Array;
@@ -57,6 +71,8 @@ export class ExperimentRunner {
   ) {
     const limit = setup.computer.memoryLimitBytes;
     this.faulty = new Core(module, 'F', golden.frames[0], limit);
+    this.plainSlot = { core: this.faulty, touched: ALL_BLOCKS };
+    this.hookedSlot = options.hookedModule ? { core: new Core(options.hookedModule, 'F', golden.frames[0], limit), touched: ALL_BLOCKS } : null;
     this.twin = new Core(module, 'G', golden.frames[0], limit);
     this.spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
     this.frame = new Float64Array(golden.frames[0].length);
@@ -68,6 +84,10 @@ export class ExperimentRunner {
   run(experiment: Experiment): ExperimentRecord {
     const configs = configsFor(experiment.target, this.options.configs, experiment.core);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
+    if ((experiment.target === 'result' || experiment.target === 'branch') && experiment.position < 0) {
+      this.tracer?.(experiment.cycle, `the cycle executes no ${experiment.target === 'result' ? 'value-producing instruction' : 'branch'}: nothing to strike`);
+      return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
+    }
     if (experiment.core === 'spare') {
       // The spare runs only after a failover, and a failover first reloads it from the checkpoint.
       this.tracer?.(experiment.cycle, 'the spare runs only after a failover, which first reloads its state from the checkpoint: the upset is overwritten unread');
@@ -122,7 +142,22 @@ export class ExperimentRunner {
   }
 
   private simulate(experiment: Experiment, configs: readonly ConfigName[]): ExperimentRecord {
+    const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
+    const slot = instructionFault ? this.hookedSlot : this.plainSlot;
+    if (!slot) throw new Error(`the ${experiment.target} target needs the fault-hook build of the module`);
+    this.faulty = slot.core;
+    this.touchedF = slot.touched;
+    try {
+      return this.simulateOn(experiment, configs);
+    } finally {
+      slot.core = this.faulty;
+      slot.touched = this.touchedF;
+    }
+  }
+
+  private simulateOn(experiment: Experiment, configs: readonly ConfigName[]): ExperimentRecord {
     const { golden, faulty, twin } = this;
+    const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
     const computer = this.setup.computer;
     const interval = computer.checkpointInterval;
     const budget = computer.watchdogInstructions;
@@ -170,9 +205,9 @@ export class ExperimentRunner {
     this.tracer?.(start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
     // A fault may have grown F's memory: such a core is replaced, not restored.
     if (faulty.memoryBytes().length !== golden.snapshots[snapshotIndex].memory.length) {
-      this.faulty = new Core(this.module, 'F', golden.frames[0], computer.memoryLimitBytes);
+      this.faulty = new Core(faulty.flightModule, 'F', golden.frames[0], computer.memoryLimitBytes);
       this.touchedF = ALL_BLOCKS;
-      return this.simulate(experiment, configs);
+      return this.simulateOn(experiment, configs);
     }
     // F and G hold golden state but where they wrote or were struck since their last restore.
     restoreCore(faulty, golden.snapshots[snapshotIndex], golden.everWritten | this.touchedF);
@@ -206,15 +241,25 @@ export class ExperimentRunner {
       this.slots.store(experiment.position, faulty.globals[experiment.position].value as number | bigint);
       this.slots.flip(experiment.position, experiment.bit, experiment.width);
       faulty.globals[experiment.position].value = this.slots.load(experiment.position);
+    } else if (experiment.target === 'result') {
+      const bits = Math.min(experiment.width, 64 - experiment.bit);
+      armResultFlip(faulty, experiment.position, ((1n << BigInt(bits)) - 1n) << BigInt(experiment.bit));
     } else {
-      throw new Error(`the ${experiment.target} target is not available in this build`);
+      armBranchFlip(faulty, experiment.position, experiment.bit % 32);
     }
+    if (instructionFault) resetFaultCounters(faulty);
 
     for (let cycle = strike; cycle < end && open.size > 0; cycle++) {
       faulty.inputs = golden.frames[cycle];
       twin.inputs = golden.frames[cycle];
       const resultF = copyResult(faulty.step(budget));
       const resultG = twin.step(budget);
+      if (instructionFault && cycle === strike) {
+        const fired = readFaultCounters(faulty).fired;
+        disarm(faulty);
+        if (fired === null && resultF.status === 'ok') throw new Error(`experiment ${experiment.index}: the ${experiment.target} flip at n = ${experiment.position} did not fire (golden count ${experiment.target === 'result' ? golden.resultCounts?.[strike] : golden.branchCounts?.[strike]})`);
+        if (fired !== null) this.tracer?.(cycle, `the flip fired at fault site #${fired}${this.describeSite ? ` (${this.describeSite(fired)})` : ''}`);
+      }
       simulated += 2;
       const latency = cycle - experiment.cycle;
       const writtenF = faulty.dirtyBlocks();

@@ -110,9 +110,6 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const requestedTargets = options.targets ? parseList(options.targets, TARGETS, '--targets') : null;
   const configs = parseList(options.configs, CONFIGS, '--configs') as ConfigName[];
   const cores = parseList(options.cores, CORES, '--cores');
-  for (const target of requestedTargets ?? []) {
-    if (target === 'result' || target === 'branch') throw new UsageError(`--targets: "${target}" needs the fault-hook build, which this version does not have yet`);
-  }
   if (options.horizon < 1) throw new UsageError('--horizon: must be at least 1 cycle');
   if (options.width < 1 || options.width > 64) throw new UsageError('--width: must be between 1 and 64 bits');
   if (!(options.confidence > 0 && options.confidence < 1)) throw new UsageError('--confidence: must be between 0 and 1');

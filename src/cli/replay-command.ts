@@ -28,6 +28,10 @@ function replayAction(file: string, options: ReplayOptions): void {
   const experiment = context.experiment(options.index);
   const lines: string[] = [];
   context.runner.tracer = (cycle, event) => lines.push(`  cycle ${String(cycle).padStart(5)}  ${event}`);
+  context.runner.describeSite = (id) => {
+    const site = context.faultSites[id];
+    return site ? `${site.kind === 'value' ? `${site.type} result of a ${site.instruction}` : `${site.type} of a ${site.instruction}`} in function ${site.function}` : 'unknown site';
+  };
   const record = context.runner.run(experiment);
   context.runner.tracer = undefined;
   const stored = contents.records.find((candidate) => candidate.index === options.index);
@@ -36,10 +40,14 @@ function replayAction(file: string, options: ReplayOptions): void {
       ? `global #${experiment.position} (${context.runner.module.stateGlobals[experiment.position]?.name ?? '?'})`
       : experiment.target === 'checkpoint'
         ? `checkpoint byte 0x${experiment.position.toString(16)}`
-        : `address 0x${experiment.position.toString(16)}`;
+        : experiment.target === 'result'
+          ? `the result of value-producing instruction #${experiment.position} of the cycle`
+          : experiment.target === 'branch'
+            ? `branch decision #${experiment.position} of the cycle`
+            : `address 0x${experiment.position.toString(16)}`;
   const out = [
     `lockstep replay — experiment ${options.index} of ${file}`,
-    `  fault         ${experiment.target}${experiment.core ? ` of core ${experiment.core} of the primary` : ''}, ${where}, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}, at the start of cycle ${experiment.cycle}`,
+    `  fault         ${experiment.target}${experiment.core ? ` of core ${experiment.core === 'spare' ? 'A of the spare' : `${experiment.core} of the primary`}` : ''}, ${where}${experiment.target === 'branch' ? ' (inverted)' : `, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}`}, ${experiment.target === 'result' || experiment.target === 'branch' ? 'during' : 'at the start of'} cycle ${experiment.cycle}`,
     ...lines,
     '  outcomes',
     ...Object.entries(record.outcomes).map(
