@@ -233,7 +233,7 @@ export class ExperimentRunner {
       if ((cycle + 1) % interval === 0) epochWritten = 0;
     }
 
-    this.tracer?.(strike, `strike F: ${experiment.target} ${experiment.target === 'global' ? `global #${experiment.position} (${this.module.stateGlobals[experiment.position]?.name ?? '?'})` : `address 0x${experiment.position.toString(16)}`}, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}`);
+    this.tracer?.(strike, `strike F: ${describeStrike(experiment, this.module)}`);
     if (experiment.target === 'memory') {
       flipBits(faulty.memoryBytes(), experiment.position, experiment.bit, experiment.width);
       this.touchedF |= differing;
@@ -408,6 +408,20 @@ export class ExperimentRunner {
     let mask = 0;
     for (let block = address >> this.blockShift; block <= Math.min(DIRTY_BLOCKS - 1, last >> this.blockShift); block++) mask |= 1 << block;
     return mask | (last >> this.blockShift >= DIRTY_BLOCKS ? 1 << (DIRTY_BLOCKS - 1) : 0);
+  }
+}
+
+function describeStrike(experiment: Experiment, module: FlightModule): string {
+  const bits = experiment.width > 1 ? `bits ${experiment.bit}..${experiment.bit + experiment.width - 1}` : `bit ${experiment.bit}`;
+  switch (experiment.target) {
+    case 'global':
+      return `global #${experiment.position} (${module.stateGlobals[experiment.position]?.name ?? '?'}), ${bits}`;
+    case 'result':
+      return `arm a flip of ${bits} of the result of value-producing instruction #${experiment.position} of this cycle`;
+    case 'branch':
+      return `arm an inversion of branch decision #${experiment.position} of this cycle`;
+    default:
+      return `memory address 0x${experiment.position.toString(16)}, ${bits}`;
   }
 }
 
