@@ -71,7 +71,8 @@ function checkIndex(n: number): void {
 
 /**
  * Arms a flip of the n-th (0-based) value-producing instruction the core executes from now on: its result
- * is XOR-ed with `mask` (the low 32 bits for i32 and f32 results; floats through their bit pattern).
+ * is XOR-ed with `mask` (an i32 or f32 result with the mask's two halves XOR-ed together, so that bit b
+ * of the mask flips bit b mod 32; floats through their bit pattern).
  */
 export function armResultFlip(core: Core, n: number, mask: bigint): void {
   checkIndex(n);
