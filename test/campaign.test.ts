@@ -136,6 +136,23 @@ describe('properties', () => {
     );
   });
 
+  it('no flip of an instruction result or a branch decision in one core of the full flight computer ends in silent corruption', () => {
+    const instructions = new CampaignContext(specFor({ targets: ['result', 'branch'], seed: 9 }));
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(fc.nat(1_000_000), (index) => {
+        const record = instructions.run(index);
+        for (const outcome of Object.values(record.outcomes)) seen.add(outcome.outcome);
+        expect(['sdc', 'pointing-violation', 'failover-failed']).not.toContain(record.outcomes['pair+spare']!.outcome);
+        expect(['sdc', 'pointing-violation']).not.toContain(record.outcomes.pair!.outcome);
+      }),
+      { numRuns: 150 },
+    );
+    // The faults do matter: alone, a core releases wrong commands for some of them.
+    expect(seen.has('sdc')).toBe(true);
+    expect(seen.has('masked')).toBe(true);
+  });
+
   it('experiment i is the same experiment in any campaign with the same spec, and the fingerprint names the spec', () => {
     const other = new CampaignContext(specFor());
     for (const index of [0, 1, 17, 999]) expect(other.experiment(index)).toEqual(context.experiment(index));
