@@ -254,6 +254,30 @@ describe('result flips', () => {
     expect(run(5, 1n << 52n).f64).toBe(5.5);
   });
 
+  it('a flip that makes a loop spin is stopped by the watchdog: the hooked code keeps the fuel checks', () => {
+    // i counts down from mem[0] to 0; flipping bit 31 of one decrement sends it 2^31 away.
+    const { module } = flightModule(
+      `(local.set $i (i32.load (i32.const 0)))
+       (loop $again (br_if $again (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+       (i32.store (i32.const 4) (i32.add (i32.load (i32.const 4)) (i32.const 1)))`,
+      '(local $i i32)',
+    );
+    const core = newCore(module);
+    const mem = memory(core).i32;
+    mem[0] = 10;
+    const normal = { ...core.step(BUDGET) };
+    expect(normal.status).toBe('ok');
+    armResultFlip(core, 3, 1n << 31n);
+    const spun = core.step(BUDGET);
+    expect(spun.status).toBe('watchdog');
+    expect(spun.instructions).toBeGreaterThanOrEqual(BUDGET);
+    expect(readFaultCounters(core).fired).not.toBeNull();
+    // The core runs its next cycle normally, unhooked.
+    expect(faultArmed(core)).toBe(false);
+    expect({ ...core.step(BUDGET) }).toEqual(normal);
+    expect(mem[1]).toBe(2);
+  });
+
   it('calls are value sites: an imported bus read and a local function result flip like any other value', () => {
     const bytes = wat(`(module
       (import "bus" "gyro_x" (func $gyro (result f64)))
