@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
 import { benchCampaign } from '../bench/campaign-bench.js';
+import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { writeJson } from '../reports/files.js';
@@ -29,8 +30,11 @@ export function registerBench(program: Command): void {
     .action(async (options: BenchOptions) => {
       const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
       const setup = prepareFlight(mission);
-      const result = runBench(setup, { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) });
+      const rounds = { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) };
+      const result = runBench(setup, rounds);
       process.stdout.write(`${formatBench(result)}\n`);
+      const faultHooks = benchFaultHooks(setup, rounds);
+      process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
       const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
       const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
       if (campaign) {
@@ -39,6 +43,13 @@ export function registerBench(program: Command): void {
             `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
         );
       }
-      if (options.json) writeJson(options.json, { ...result, campaign, ratios: { ...result.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) } });
+      if (options.json) {
+        writeJson(options.json, {
+          ...result,
+          faultHooks,
+          campaign,
+          ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...(campaign ? { experimentVsLockstepCycle } : {}) },
+        });
+      }
     });
 }
