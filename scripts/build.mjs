@@ -5,5 +5,6 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 await import('./build-fsw.mjs');
+await import('./build-kernels.mjs');
 const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
