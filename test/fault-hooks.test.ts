@@ -5,6 +5,7 @@
 // reports; flips work for every result type; on the reference flight software result flips are
 // sometimes masked and sometimes reach the outputs.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INPUT_CHANNELS, IN } from '../src/abi/channels.js';
@@ -482,6 +483,32 @@ describe('fault-hooks with the core passes', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('the C flight program (examples/c-adcs, clang) too: unarmed and armed beyond the cycle it equals the plain build, with equal counts', () => {
+    const path = fileURLToPath(new URL('../examples/c-adcs/adcs.wasm', import.meta.url));
+    const plainModule = FlightModule.fromFile(path);
+    const { flightModule: cModule, report: cReport } = prepareFaultModule(readFileSync(path), path);
+    expect(cReport.valueSites).toBeGreaterThan(100);
+    const cSetup = setupFor({ duration: 10, fsw: path }, plainModule);
+    const [plain, unarmed, armed] = [newCore(plainModule), newCore(cModule), newCore(cModule)];
+    for (const core of [plain, unarmed, armed]) expect(core.boot(cSetup.computer.bootInstructions).status).toBe('ok');
+    for (const frame of recordInputFrames(cSetup, 30)) {
+      plain.inputs = unarmed.inputs = armed.inputs = frame;
+      resetFaultCounters(unarmed);
+      resetFaultCounters(armed);
+      armResultFlip(armed, MAX_FAULT_INDEX, 1n);
+      armBranchFlip(armed, MAX_FAULT_INDEX);
+      const expected = { ...plain.step(BUDGET) };
+      expect({ ...unarmed.step(BUDGET) }).toEqual(expected);
+      expect({ ...armed.step(BUDGET) }).toEqual(expected);
+      for (const core of [unarmed, armed]) {
+        expect(core.outputs.sameAs(plain.outputs)).toBe(true);
+        expect(sameState(core, plain)).toBe(true);
+      }
+      expect(readFaultCounters(armed)).toEqual(readFaultCounters(unarmed));
+      expect(readFaultCounters(unarmed).results).toBeGreaterThan(0);
+    }
   });
 
   it('a result flip in a cycle of the reference software is sometimes masked, sometimes changes the outputs', () => {
