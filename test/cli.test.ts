@@ -58,10 +58,10 @@ describe('lockstep fly', () => {
       matchesFaultFree: true,
     });
     expect(Number.isInteger(summary.failovers)).toBe(true);
-    for (const cause of ['mismatch', 'trap', 'watchdog']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
-    expect(Object.keys(summary.detections).sort()).toEqual(['mismatch', 'trap', 'watchdog']);
+    for (const cause of ['mismatch', 'trap', 'watchdog', 'check']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
+    expect(Object.keys(summary.detections).sort()).toEqual(['check', 'mismatch', 'trap', 'watchdog']);
     expect(Object.keys(summary.mismatchKinds).sort()).toEqual(['outputs', 'state']);
-    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog);
+    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog + summary.detections.check);
     expect(summary.pointing.requirementDeg).toBe(0.05);
     for (const field of ['settleTimeS', 'maxErrorDegAfterSettling', 'rmsErrorDegAfterSettling', 'finalErrorDeg']) {
       expect(typeof summary.pointing[field], field).toBe('number');
