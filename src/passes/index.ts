@@ -4,14 +4,16 @@
 // (fault hooks, EDDI, SWIFT) slot in by name.
 import binaryen, { SUPPORTED_FEATURES, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
+import { eddi } from './eddi.js';
 import { exportState } from './export-state.js';
 import { faultHooks } from './fault-hooks.js';
+import { swift } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi].map((pass) => [pass.name, pass]),
 );
 
 /**

@@ -1,0 +1,94 @@
+// hardenModule: SWIFT or EDDI (src/passes/swift.ts, eddi.ts) applied to any WebAssembly module, with the
+// options COAST and ASPIS give — which check families to insert and which functions to harden or leave
+// alone — and a report of what it did: instructions duplicated, checks by family (each check site with
+// its id, the value `lockstep.check_failed` receives), and the cost in code size.
+import binaryen from './passes/binaryen.js';
+import { UnsupportedExpressionError, definedFunctions } from './passes/expressions.js';
+import {
+  CHECK_FAMILIES,
+  DEFAULT_FAMILIES,
+  HardeningError,
+  hardenInPlace,
+  type CheckFamily,
+  type HardeningMode,
+  type HardeningReport,
+} from './passes/hardening-common.js';
+import { ModuleError, readModule } from './passes/index.js';
+
+export { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily, type CheckSite, type HardeningMode } from './passes/hardening-common.js';
+
+export const HARDENING_MODES: readonly HardeningMode[] = ['swift', 'eddi'];
+
+export interface HardenOptions {
+  readonly mode: HardeningMode;
+  /** Check families to insert (default: DEFAULT_FAMILIES — all but `loads`). */
+  readonly families?: readonly CheckFamily[];
+  /**
+   * Functions to harden: `include` only these, or every one but `exclude` (not both). A function is named
+   * by its name in the module (name section, or Binaryen's index name) or by any name it is exported as.
+   */
+  readonly functions?: { readonly include?: readonly string[]; readonly exclude?: readonly string[] };
+  /** Names the module in error messages (default "module"). */
+  readonly source?: string;
+}
+
+export interface HardenReport extends HardeningReport {
+  readonly bytes: { readonly original: number; readonly hardened: number; /** hardened / original */ readonly ratio: number };
+}
+
+export interface HardenResult {
+  readonly binary: Uint8Array;
+  readonly report: HardenReport;
+}
+
+/** Options that make no sense (unknown mode, family or function name): the caller's mistake, not the module's. */
+export class HardenOptionsError extends Error {}
+
+function checkOptions(options: HardenOptions): Set<CheckFamily> {
+  if (!HARDENING_MODES.includes(options.mode)) throw new HardenOptionsError(`mode: "${String(options.mode)}" is not a hardening mode (${HARDENING_MODES.join(', ')})`);
+  const families = options.families ?? DEFAULT_FAMILIES;
+  for (const family of families) {
+    if (!(CHECK_FAMILIES as readonly string[]).includes(family)) throw new HardenOptionsError(`checks: "${family}" is not a check family (${CHECK_FAMILIES.join(', ')})`);
+  }
+  if (options.functions?.include && options.functions.exclude) throw new HardenOptionsError('functions: give either the functions to harden (include) or those to leave alone (exclude), not both');
+  return new Set(families);
+}
+
+/** Hardens a module with SWIFT or EDDI. Throws ModuleError for a module it cannot read or harden. */
+export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenResult {
+  const families = checkOptions(options);
+  const source = options.source ?? 'module';
+  const module = readModule(bytes, source);
+  try {
+    const include = options.functions?.include;
+    const exclude = options.functions?.exclude;
+    const named = new Set<string>();
+    for (const fn of definedFunctions(module)) named.add(binaryen.getFunctionInfo(fn).name);
+    for (let i = 0; i < module.getNumExports(); i++) {
+      const info = binaryen.getExportInfo(module.getExportByIndex(i));
+      if (info.kind === binaryen.ExternalFunction && named.has(info.value)) named.add(info.name);
+    }
+    for (const [list, label] of [[include, 'include'], [exclude, 'exclude']] as const) {
+      for (const name of list ?? []) {
+        if (!named.has(name)) throw new HardenOptionsError(`functions.${label}: ${source} defines no function "${name}" (functions: ${[...named].join(', ')})`);
+      }
+    }
+    const matches = (list: readonly string[], name: string, exports: readonly string[]) => list.includes(name) || exports.some((entry) => list.includes(entry));
+    let report: HardeningReport;
+    try {
+      report = hardenInPlace(module, {
+        mode: options.mode,
+        families,
+        hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
+      });
+    } catch (error) {
+      if (error instanceof HardeningError || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);
+      throw error;
+    }
+    if (!module.validate()) throw new Error(`${options.mode} produced an invalid module from ${source}`);
+    const binary = module.emitBinary();
+    return { binary, report: { ...report, bytes: { original: bytes.length, hardened: binary.length, ratio: binary.length / bytes.length } } };
+  } finally {
+    module.dispose();
+  }
+}
