@@ -10,7 +10,8 @@ import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.j
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
-import { drawExperiment, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
+import { CONFIG_PARTS, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
+import { hardenModule } from '../harden.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 
@@ -47,30 +48,40 @@ export function hashFile(path: string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export class CampaignContext {
+/**
+ * One build of the flight software a campaign flies — as given, or hardened — with its golden run, its
+ * experiment runner and its fault space. Configurations sharing a build share one run of each experiment.
+ */
+export class BuildUnderTest {
   readonly setup: FlightSetup;
   readonly golden: GoldenRun;
   readonly runner: ExperimentRunner;
   readonly space: FaultSpace;
   /** The fault-hook sites (what a result or branch experiment struck), when the campaign has such targets. */
   readonly faultSites: readonly FaultSite[];
+  /** The base configurations this build is judged under, and the campaign configuration each stands for. */
+  readonly configs: ReadonlyArray<{ base: BaseConfig; config: ConfigName }>;
 
-  constructor(readonly spec: CampaignSpec) {
-    if (hashFile(spec.fsw) !== spec.fswSha256) throw new ModuleError(spec.fsw, 'differs from the flight software the campaign was started with (its SHA-256 changed)');
-    const mission = parseMission(spec.mission, 'campaign');
+  constructor(spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, plainBytes: Uint8Array) {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
-    const bytes = readFileSync(spec.fsw);
-    const module = FlightModule.fromBytes(bytes, spec.fsw, options);
+    const source = variant === 'plain' ? spec.fsw : `${spec.fsw} (${variant})`;
+    const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { mode: variant, source }).binary;
+    const module = FlightModule.fromBytes(bytes, source, options);
     this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
     // Instruction-level faults need the fault-hook build: its golden run counts the sites of each cycle.
     const instructionFaults = spec.targets.includes('result') || spec.targets.includes('branch');
     const goldenModule = instructionFaults
-      ? prepareFaultModule(bytes, spec.fsw, { ...options, passes: [...GOLDEN_PASSES, 'fault-hooks'] }).flightModule
-      : FlightModule.fromBytes(bytes, spec.fsw, { ...options, passes: GOLDEN_PASSES });
+      ? prepareFaultModule(bytes, source, { ...options, passes: [...GOLDEN_PASSES, 'fault-hooks'] }).flightModule
+      : FlightModule.fromBytes(bytes, source, { ...options, passes: GOLDEN_PASSES });
     this.golden = recordGoldenRun(this.setup, goldenModule, spec.snapshotInterval);
-    const hooked = instructionFaults ? prepareFaultModule(bytes, spec.fsw, options) : null;
+    const hooked = instructionFaults ? prepareFaultModule(bytes, source, options) : null;
     this.faultSites = hooked?.report.sites ?? [];
-    this.runner = new ExperimentRunner(this.setup, module, this.golden, { horizon: spec.horizon, configs: spec.configs, hookedModule: hooked?.flightModule });
+    this.configs = spec.configs.filter((config) => CONFIG_PARTS[config].variant === variant).map((config) => ({ base: CONFIG_PARTS[config].base, config }));
+    this.runner = new ExperimentRunner(this.setup, module, this.golden, {
+      horizon: spec.horizon,
+      configs: this.configs.map((entry) => entry.base),
+      hookedModule: hooked?.flightModule,
+    });
     this.space = {
       cycles: this.golden.cycles,
       memoryBytes: this.golden.snapshots[0].memory.length,
@@ -79,15 +90,68 @@ export class CampaignContext {
       branchCounts: this.golden.branchCounts ?? undefined,
     };
   }
+}
 
-  experiment(index: number): Experiment {
-    return drawExperiment(this.spec.seed, index, this.spec.targets, this.space, this.spec.width, this.spec.cores);
+export class CampaignContext {
+  /** One build per build variant the configurations need; the plain one first when present. */
+  readonly builds: readonly BuildUnderTest[];
+
+  constructor(readonly spec: CampaignSpec) {
+    if (hashFile(spec.fsw) !== spec.fswSha256) throw new ModuleError(spec.fsw, 'differs from the flight software the campaign was started with (its SHA-256 changed)');
+    const mission = parseMission(spec.mission, 'campaign');
+    const bytes = readFileSync(spec.fsw);
+    const variants = [...new Set(spec.configs.map((config) => CONFIG_PARTS[config].variant))].sort((a, b) => VARIANT_ORDER.indexOf(a) - VARIANT_ORDER.indexOf(b));
+    this.builds = variants.map((variant) => new BuildUnderTest(spec, mission, variant, bytes));
   }
 
+  /** The first build's: the plain one when the campaign has plain configurations. */
+  get setup(): FlightSetup {
+    return this.builds[0].setup;
+  }
+
+  get golden(): GoldenRun {
+    return this.builds[0].golden;
+  }
+
+  get runner(): ExperimentRunner {
+    return this.builds[0].runner;
+  }
+
+  get space(): FaultSpace {
+    return this.builds[0].space;
+  }
+
+  get faultSites(): readonly FaultSite[] {
+    return this.builds[0].faultSites;
+  }
+
+  /** Experiment `index` as it lands in `build` (the first build by default). */
+  experiment(index: number, build: BuildUnderTest = this.builds[0]): Experiment {
+    return drawExperiment(this.spec.seed, index, this.spec.targets, build.space, this.spec.width, this.spec.cores);
+  }
+
+  /** Runs experiment `index` in every build and gathers the outcomes of every configuration. */
   run(index: number): ExperimentRecord {
-    return this.runner.run(this.experiment(index));
+    let record: ExperimentRecord | null = null;
+    const outcomes: ExperimentRecord['outcomes'] = {};
+    const variants: NonNullable<ExperimentRecord['variants']> = {};
+    let simulated = 0;
+    for (const build of this.builds) {
+      const experiment = this.experiment(index, build);
+      const run = build.runner.run(experiment);
+      simulated += run.simulated;
+      for (const { base, config } of build.configs) {
+        const outcome = run.outcomes[base];
+        if (outcome) outcomes[config] = outcome;
+      }
+      if (record === null) record = { ...experiment, outcomes, simulated: 0 };
+      else if (build.variant !== 'plain') variants[build.variant] = { position: experiment.position, bit: experiment.bit, width: experiment.width };
+    }
+    return { ...record!, outcomes, simulated, ...(Object.keys(variants).length > 0 ? { variants } : {}) };
   }
 }
+
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'eddi'];
 
 /** The flight software a mission names, resolved to a path. */
 export function fswOf(mission: Mission): string {

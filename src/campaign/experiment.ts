@@ -8,8 +8,24 @@ import type { TrapKind } from '../core/traps.js';
 export const TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint'] as const;
 export type Target = (typeof TARGETS)[number];
 
-export const CONFIGS = ['single', 'pair', 'pair+spare'] as const;
+export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'eddi'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
+
+/** The redundancy around the core: a lone core, a lock-step pair, or the pair with checkpoint and spare. */
+export type BaseConfig = 'single' | 'pair' | 'pair+spare';
+/** How the cores' module is built: as given, or hardened with SWIFT or EDDI (src/harden.ts). */
+export type BuildVariant = 'plain' | 'swift' | 'eddi';
+
+/** Each configuration is a redundancy around a build of the flight software. */
+export const CONFIG_PARTS: Readonly<Record<ConfigName, { readonly variant: BuildVariant; readonly base: BaseConfig }>> = {
+  single: { variant: 'plain', base: 'single' },
+  pair: { variant: 'plain', base: 'pair' },
+  'pair+spare': { variant: 'plain', base: 'pair+spare' },
+  swift: { variant: 'swift', base: 'single' },
+  'pair+swift': { variant: 'swift', base: 'pair' },
+  'pair+spare+swift': { variant: 'swift', base: 'pair+spare' },
+  eddi: { variant: 'eddi', base: 'single' },
+};
 
 export const OUTCOMES = ['masked', 'detected', 'recovered', 'failover-failed', 'sdc', 'pointing-violation', 'latent'] as const;
 export type OutcomeName = (typeof OUTCOMES)[number];
@@ -50,6 +66,11 @@ export interface ExperimentRecord extends Experiment {
   readonly outcomes: Partial<Record<ConfigName, Outcome>>;
   /** Core cycles simulated for this experiment (its cost). */
   readonly simulated: number;
+  /**
+   * Where the fault struck in each hardened build, when the campaign has hardened configurations: the same
+   * draw (target, cycle, core) lands at another address or instruction in a build with another layout.
+   */
+  readonly variants?: Partial<Record<Exclude<BuildVariant, 'plain'>, { position: number; bit: number; width: number }>>;
 }
 
 /** What the sampler needs to know of the module and the golden run. */
@@ -64,7 +85,7 @@ export interface FaultSpace {
 }
 
 /** Which configurations a fault can strike: the checkpoint and the spare exist only with a spare. */
-export function configsFor(target: Target, configs: readonly ConfigName[], core?: FaultyCore): ConfigName[] {
+export function configsFor<C extends string>(target: Target, configs: readonly C[], core?: FaultyCore): C[] {
   return target === 'checkpoint' || core === 'spare' ? configs.filter((config) => config === 'pair+spare') : [...configs];
 }
 

@@ -23,12 +23,12 @@ import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { flipBits } from '../upsets/upset.js';
 import { armBranchFlip, armResultFlip, disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
-import { configsFor, type ConfigName, type Experiment, type ExperimentRecord, type Outcome } from './experiment.js';
+import { configsFor, type BaseConfig, type Experiment, type Outcome } from './experiment.js';
 import { outputsMatchGolden, restoreCore, type GoldenRun } from './golden.js';
 
 export interface RunnerOptions {
   readonly horizon: number;
-  readonly configs: readonly ConfigName[];
+  readonly configs: readonly BaseConfig[];
   /** Skip the cycles before a memory upset is first touched (default true; false is for testing that it changes nothing). */
   readonly skipUntouched?: boolean;
   /** The fault-hook build of the module, for result and branch faults. */
@@ -41,7 +41,13 @@ interface FaultySlot {
   touched: number;
 }
 
-type Verdicts = Partial<Record<ConfigName, Outcome>>;
+type Verdicts = Partial<Record<BaseConfig, Outcome>>;
+
+/** What one build's run of an experiment came to, by base configuration (the context relabels them). */
+export interface RunRecord extends Experiment {
+  readonly outcomes: Verdicts;
+  readonly simulated: number;
+}
 
 /** Explains an experiment as it runs, for `lockstep replay`: (cycle, what happened). */
 export type Tracer = (cycle: number, event: string) => void;
@@ -81,7 +87,7 @@ export class ExperimentRunner {
     this.blockShift = module.dirtyTracking.blockShift;
   }
 
-  run(experiment: Experiment): ExperimentRecord {
+  run(experiment: Experiment): RunRecord {
     const configs = configsFor(experiment.target, this.options.configs, experiment.core);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
     if ((experiment.target === 'result' || experiment.target === 'branch') && experiment.position < 0) {
@@ -97,7 +103,7 @@ export class ExperimentRunner {
   }
 
   /** A checkpoint upset is masked when a commit or the checkpoint scrub rewrites it, latent until then. */
-  private checkpointOutcome(experiment: Experiment, configs: readonly ConfigName[]): Verdicts {
+  private checkpointOutcome(experiment: Experiment, configs: readonly BaseConfig[]): Verdicts {
     this.tracer?.(experiment.cycle, 'the checkpoint is read only at a failover, and this experiment has none: no core runs differently');
     const { golden } = this;
     const interval = this.setup.computer.checkpointInterval;
@@ -141,7 +147,7 @@ export class ExperimentRunner {
     return true;
   }
 
-  private simulate(experiment: Experiment, configs: readonly ConfigName[]): ExperimentRecord {
+  private simulate(experiment: Experiment, configs: readonly BaseConfig[]): RunRecord {
     const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
     const slot = instructionFault ? this.hookedSlot : this.plainSlot;
     if (!slot) throw new Error(`the ${experiment.target} target needs the fault-hook build of the module`);
@@ -155,14 +161,14 @@ export class ExperimentRunner {
     }
   }
 
-  private simulateOn(experiment: Experiment, configs: readonly ConfigName[]): ExperimentRecord {
+  private simulateOn(experiment: Experiment, configs: readonly BaseConfig[]): RunRecord {
     const { golden, faulty, twin } = this;
     const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
     const computer = this.setup.computer;
     const interval = computer.checkpointInterval;
     const budget = computer.watchdogInstructions;
     const verdicts: Verdicts = {};
-    const open = new Set<ConfigName>(configs);
+    const open = new Set<BaseConfig>(configs);
     const end = Math.min(golden.cycles, experiment.cycle + this.options.horizon);
 
     // An upset in memory the golden run neither reads nor writes changes nothing until it does: skip to
@@ -360,7 +366,7 @@ export class ExperimentRunner {
   }
 
   /** A detection in `cycle` decides every configuration with a comparator still open. */
-  private decide(open: Set<ConfigName>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
+  private decide(open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
     for (const config of ['pair', 'pair+spare'] as const) {
       if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decisionInstructions);
     }
@@ -371,7 +377,7 @@ export class ExperimentRunner {
     }
   }
 
-  private decideOne(config: 'pair' | 'pair+spare', open: Set<ConfigName>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
+  private decideOne(config: 'pair' | 'pair+spare', open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
     open.delete(config);
     if (config === 'pair') {
       verdicts.pair = detection;
@@ -435,7 +441,7 @@ function copyResult(result: CycleResult): CycleResult {
   return { status: result.status, instructions: result.instructions, trap: result.trap };
 }
 
-function verdictsFor(configs: readonly ConfigName[], outcome: Outcome): Verdicts {
+function verdictsFor(configs: readonly BaseConfig[], outcome: Outcome): Verdicts {
   return Object.fromEntries(configs.map((config) => [config, outcome]));
 }
 

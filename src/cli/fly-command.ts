@@ -16,6 +16,7 @@ interface FlyOptions {
   seed?: number;
   fsw?: string;
   spare?: string;
+  harden?: string;
   stateCompare?: boolean;
   clockHz?: number;
   checkpointInterval?: number;
@@ -38,6 +39,7 @@ export function registerFly(program: Command): void {
     .option('--duration <seconds>', 'mission length, s', numberOption('--duration'))
     .option('--seed <n>', 'seed of every random stream', integerOption('--seed'))
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
+    .option('--harden <mode>', 'fly the flight software hardened: swift | eddi')
     .option('--spare <mode>', 'hot | cold | none')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
@@ -63,6 +65,7 @@ function missionFromOptions(options: FlyOptions): MissionInput {
   set('seed', options.seed);
   set('fsw', options.fsw);
   set('spare', options.spare);
+  set('harden', options.harden);
   if (options.stateCompare === false) base.compareState = false;
   set('clockHz', options.clockHz);
   set('checkpointInterval', options.checkpointInterval);

@@ -27,13 +27,16 @@ function replayAction(file: string, options: ReplayOptions): void {
   if (fingerprintOf(context.spec) !== contents.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
   const experiment = context.experiment(options.index);
   const lines: string[] = [];
-  context.runner.tracer = (cycle, event) => lines.push(`  cycle ${String(cycle).padStart(5)}  ${event}`);
-  context.runner.describeSite = (id) => {
-    const site = context.faultSites[id];
-    return site ? `${site.kind === 'value' ? `${site.type} result of a ${site.instruction}` : `${site.type} of a ${site.instruction}`} in function ${site.function}` : 'unknown site';
-  };
-  const record = context.runner.run(experiment);
-  context.runner.tracer = undefined;
+  for (const build of context.builds) {
+    const label = context.builds.length > 1 ? `[${build.variant}] ` : '';
+    build.runner.tracer = (cycle, event) => lines.push(`  cycle ${String(cycle).padStart(5)}  ${label}${event}`);
+    build.runner.describeSite = (id) => {
+      const site = build.faultSites[id];
+      return site ? `${site.kind === 'value' ? `${site.type} result of a ${site.instruction}` : `${site.type} of a ${site.instruction}`} in function ${site.function}` : 'unknown site';
+    };
+  }
+  const record = context.run(options.index);
+  for (const build of context.builds) build.runner.tracer = undefined;
   const stored = contents.records.find((candidate) => candidate.index === options.index);
   const where =
     experiment.target === 'global'

@@ -77,6 +77,7 @@ export const missionSchema = z
       .record(z.string(), z.string())
       .optional()
       .describe('bus channel map: module import name → bus channel, for flight software whose imports are named otherwise'),
+    harden: z.enum(['swift', 'eddi']).optional().describe('fly the flight software hardened with SWIFT or EDDI (duplicated instructions and checks, src/harden.ts)'),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),

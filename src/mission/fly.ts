@@ -4,6 +4,7 @@
 // and with an oracle — a fault-free core fed the same inputs — cycle by cycle, so that any upset that
 // changed released commands without being detected is counted.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
@@ -15,6 +16,8 @@ import type { Scenario } from '../plant/scenario.js';
 import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
 import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
 import { ConfigError, scenarioOf, type Mission } from './config.js';
+import { hardenModule } from '../harden.js';
+import { ModuleError } from '../passes/index.js';
 
 export const REFERENCE_FSW = fileURLToPath(new URL('../../build/adcs.wasm', import.meta.url));
 
@@ -35,8 +38,7 @@ const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
 export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
   const scenario = scenarioOf(mission);
   const cycles = Math.round(scenario.duration / scenario.controlPeriod);
-  const module =
-    flightModule ?? FlightModule.fromFile(mission.fsw ?? REFERENCE_FSW, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+  const module = flightModule ?? loadFlightSoftware(mission);
   const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
   if (watchdogInstructions > MAX_BUDGET) {
     throw new ConfigError(
@@ -70,6 +72,21 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
         },
       );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+/** The mission's flight software, hardened with SWIFT or EDDI when the mission says so. */
+export function loadFlightSoftware(mission: Mission): FlightModule {
+  const path = mission.fsw ?? REFERENCE_FSW;
+  const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
+  if (!mission.harden) return FlightModule.fromFile(path, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const source = `${path} (${mission.harden})`;
+  return FlightModule.fromBytes(hardenModule(bytes, { mode: mission.harden, source }).binary, source, options);
 }
 
 function initialMemoryBytes(module: FlightModule): number {
