@@ -13,6 +13,7 @@ import { BARE_CORE_PASSES } from '../passes/index.js';
 import { Processor } from '../processor/processor.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import type { FlightSetup } from '../mission/fly.js';
+import { timeInterleaved, type Runner } from './interleaved.js';
 
 export interface BenchOptions {
   readonly rounds: number;
@@ -50,13 +51,7 @@ export function recordInputFrames(setup: FlightSetup, cycles: number): Float64Ar
   return frames;
 }
 
-type Runner = (frame: Float64Array, cycle: number) => void;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult {
   const budget = setup.computer.watchdogInstructions;
@@ -96,28 +91,7 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
       if (!computer.runCycle(cycle, frame).released) throw new Error('bench: the flight computer withheld a fault-free cycle');
     },
   };
-  const samples: Record<keyof BenchResult['nsPerCycle'], number[]> = { untrackedCore: [], bare: [], pair: [], pairSpare: [] };
-  const order = Object.keys(runners) as Array<keyof typeof runners>;
-
-  // One warm-up round per configuration lets the engine tier up before anything is timed.
-  for (let round = -1; round < options.rounds; round++) {
-    const first = (round + 1) * options.cyclesPerRound;
-    // Rotate which configuration goes first, so that none always runs on the coldest cache.
-    for (let k = 0; k < order.length; k++) {
-      const name = order[(k + Math.max(round, 0)) % order.length];
-      const run = runners[name];
-      const start = process.hrtime.bigint();
-      for (let cycle = first; cycle < first + options.cyclesPerRound; cycle++) run(frames[cycle], cycle);
-      const elapsed = Number(process.hrtime.bigint() - start);
-      if (round >= 0) samples[name].push(elapsed / options.cyclesPerRound);
-    }
-  }
-  const nsPerCycle = {
-    untrackedCore: median(samples.untrackedCore),
-    bare: median(samples.bare),
-    pair: median(samples.pair),
-    pairSpare: median(samples.pairSpare),
-  };
+  const nsPerCycle = timeInterleaved(runners, frames, options);
   return {
     fsw: setup.flightModule.source,
     checkpointInterval: interval,

@@ -12,6 +12,7 @@ import { FlightModule } from '../core/flight-module.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { FAULT_HOOK_PASSES } from '../passes/index.js';
 import { recordInputFrames, type BenchOptions } from './bench.js';
+import { timeInterleaved } from './interleaved.js';
 
 export interface FaultHooksBenchResult {
   rounds: number;
@@ -32,11 +33,6 @@ export interface FaultHooksBenchResult {
   node: string;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 export function benchFaultHooks(setup: FlightSetup, options: BenchOptions): FaultHooksBenchResult {
   const budget = setup.computer.watchdogInstructions;
@@ -75,33 +71,13 @@ export function benchFaultHooks(setup: FlightSetup, options: BenchOptions): Faul
       if (armed.step(budget).status !== 'ok') throw new Error('fault-hooks bench: the armed core failed a fault-free cycle');
     },
   };
-  const samples: Record<keyof typeof runners, number[]> = { plain: [], hooked: [], hookedCounted: [], armedNeverFiring: [] };
-  const order = Object.keys(runners) as Array<keyof typeof runners>;
-
-  // One warm-up round per configuration lets the engine tier up before anything is timed.
-  for (let round = -1; round < options.rounds; round++) {
-    const first = (round + 1) * options.cyclesPerRound;
-    for (let k = 0; k < order.length; k++) {
-      const name = order[(k + Math.max(round, 0)) % order.length];
-      const run = runners[name];
-      const start = process.hrtime.bigint();
-      for (let cycle = first; cycle < first + options.cyclesPerRound; cycle++) run(frames[cycle]);
-      const elapsed = Number(process.hrtime.bigint() - start);
-      if (round >= 0) samples[name].push(elapsed / options.cyclesPerRound);
-    }
-  }
+  const nsPerCycle = timeInterleaved(runners, frames, options);
   // Every configuration flew the same cycles: the hooked ones must have stayed on the plain one's track.
   if (Buffer.compare(plain.memoryBytes(), hooked.memoryBytes()) !== 0 || Buffer.compare(plain.memoryBytes(), armed.memoryBytes()) !== 0) {
     throw new Error('fault-hooks bench: a hooked core diverged from the plain one');
   }
   if (counts <= 0) throw new Error('fault-hooks bench: the hooked core counted no value-producing instructions');
 
-  const nsPerCycle = {
-    plain: median(samples.plain),
-    hooked: median(samples.hooked),
-    hookedCounted: median(samples.hookedCounted),
-    armedNeverFiring: median(samples.armedNeverFiring),
-  };
   return {
     rounds: options.rounds,
     cyclesPerRound: options.cyclesPerRound,
