@@ -12,17 +12,14 @@
 //   await import('./build-kernels.mjs');   // as a script: importing it builds all (cached)
 //   import { buildKernels } from './build-kernels.mjs'; await buildKernels({ force: true });
 
-import asc from 'assemblyscript/asc';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkAbi, compileToMemory, isNewerThan, listSources, writeAtomic } from './asc-tools.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const sourceDir = join(root, 'kernels');
 const outDir = join(root, 'build', 'kernels');
 const config = join(sourceDir, 'asconfig.json');
-const compilerPackage = createRequire(import.meta.url).resolve('assemblyscript/package.json');
 
 /** The kernels, each kernels/<name>.ts (its entry file); every other .ts in kernels/ is shared. */
 export const KERNELS = ['matmul', 'crc32', 'quicksort', 'sha256'];
@@ -35,18 +32,6 @@ export function kernelPath(name) {
   return join(outDir, `${name}.wasm`);
 }
 
-async function listSources(directory) {
-  const entries = await readdir(directory, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) => {
-      const path = join(directory, entry.name);
-      if (entry.isDirectory()) return listSources(path);
-      return entry.name.endsWith('.ts') ? [path] : [];
-    }),
-  );
-  return nested.flat();
-}
-
 /** The sources a kernel is built from: its entry and every shared source (not another kernel's entry). */
 async function sourcesOf(name) {
   const others = new Set(KERNELS.filter((kernel) => kernel !== name).map((kernel) => join(sourceDir, `${kernel}.ts`)));
@@ -54,52 +39,11 @@ async function sourcesOf(name) {
 }
 
 async function isUpToDate(name) {
-  const output = await stat(kernelPath(name)).catch(() => undefined);
-  if (!output) return false;
-  const inputs = [...(await sourcesOf(name)), config, fileURLToPath(import.meta.url), compilerPackage];
-  const times = await Promise.all(inputs.map(async (path) => (await stat(path)).mtimeMs));
-  return times.every((time) => time < output.mtimeMs);
-}
-
-/** Section ids present in a wasm binary (the start section is id 8). */
-function sectionIds(bytes) {
-  const ids = [];
-  let offset = 8; // magic and version
-  while (offset < bytes.length) {
-    const id = bytes[offset++];
-    let size = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = bytes[offset++];
-      size += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
-    }
-    ids.push(id);
-    offset += size;
-  }
-  return ids;
-}
-
-function checkAbi(name, bytes) {
-  const module = new WebAssembly.Module(bytes);
-  const problems = [];
-  for (const { module: from, name: field, kind } of WebAssembly.Module.imports(module)) {
-    if (from !== 'bus') problems.push(`imports ${from}.${field}; only module "bus" is allowed`);
-    else if (kind !== 'function') problems.push(`imports a ${kind} bus.${field}; only bus functions are allowed`);
-    else if (!INPUTS.includes(field) && !OUTPUTS.includes(field)) problems.push(`imports bus.${field}; a kernel reads only ${INPUTS.join(' and ')}`);
-  }
-  const exports = WebAssembly.Module.exports(module)
-    .map(({ name: field }) => field)
-    .sort();
-  if (exports.join() !== 'init,memory,step') problems.push(`exports ${exports.join(', ')}; expected init, memory, step`);
-  if (sectionIds(bytes).includes(8)) problems.push('has a start function');
-  if (problems.length > 0) throw new Error(`build/kernels/${name}.wasm breaks the flight-software ABI: ${problems.join('; ')}`);
+  return isNewerThan(kernelPath(name), [...(await sourcesOf(name)), config, fileURLToPath(import.meta.url), join(root, 'scripts', 'asc-tools.mjs')]);
 }
 
 /** Compiles one kernel; resolves to its checked binary. */
 async function compile(name) {
-  let binary;
-  const diagnostics = [];
-  const stream = { write: (text) => diagnostics.push(String(text)) };
   const args = [
     `kernels/${name}.ts`,
     '--config',
@@ -111,17 +55,8 @@ async function compile(name) {
     '--outFile',
     `build/kernels/${name}.wasm`,
   ];
-  const { error } = await asc.main(args, {
-    stdout: stream,
-    stderr: stream,
-    // Keep the binary in memory; it is checked, then written atomically.
-    writeFile: (file, contents) => {
-      if (file.endsWith('.wasm')) binary = contents;
-    },
-  });
-  if (error) throw new Error(`asc failed on kernels/${name}.ts: ${error.message}\n${diagnostics.join('')}`);
-  if (!binary) throw new Error(`asc produced no binary for kernels/${name}.ts\n${diagnostics.join('')}`);
-  checkAbi(name, binary);
+  const binary = await compileToMemory(args, `kernels/${name}.ts`);
+  checkAbi(`build/kernels/${name}.wasm`, binary, [...INPUTS, ...OUTPUTS]);
   return binary;
 }
 
@@ -140,11 +75,7 @@ export async function buildKernels({ force = false, names = KERNELS } = {}) {
       results.push({ name, path, built: false });
       continue;
     }
-    const binary = await compile(name);
-    await mkdir(outDir, { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, binary);
-    await rename(temporary, path);
+    await writeAtomic(path, await compile(name));
     results.push({ name, path, built: true });
   }
   return results;
