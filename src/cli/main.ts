@@ -7,6 +7,7 @@ import { registerMerge } from './merge-command.js';
 import { registerReplay } from './replay-command.js';
 import { EXIT, exitCodeFor } from './errors.js';
 import { registerFly } from './fly-command.js';
+import { registerHarden } from './harden-command.js';
 import { registerInit } from './init-command.js';
 import { registerInspect } from './inspect-command.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerCampaign(program);
   registerMerge(program);
   registerReplay(program);
+  registerHarden(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -4,7 +4,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 
 export class OutputError extends Error {}
 
-export function writeFileAtomic(path: string, contents: string): void {
+export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(temporary, contents);
