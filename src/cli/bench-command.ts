@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
 import { benchCampaign } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
+import { benchHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { writeJson } from '../reports/files.js';
@@ -35,6 +36,8 @@ export function registerBench(program: Command): void {
       process.stdout.write(`${formatBench(result)}\n`);
       const faultHooks = benchFaultHooks(setup, rounds);
       process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
+      const hardening = benchHardening(setup, rounds);
+      process.stdout.write(`${formatHardeningBench(hardening)}\n`);
       const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
       const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
       if (campaign) {
@@ -47,8 +50,9 @@ export function registerBench(program: Command): void {
         writeJson(options.json, {
           ...result,
           faultHooks,
+          hardening,
           campaign,
-          ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...(campaign ? { experimentVsLockstepCycle } : {}) },
+          ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
         });
       }
     });
