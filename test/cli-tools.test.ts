@@ -88,3 +88,41 @@ describe('lockstep init', () => {
     expect(result.stderr).toBe(`lockstep: ${join(dir, 'missing-fsw.wasm')}: cannot be read (ENOENT)\n`);
   });
 });
+
+describe('lockstep harden', () => {
+  it('hardens the reference flight software and reports what it added; the result flies with the same commands', () => {
+    const result = run(['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'adcs-swift.wasm', '--mode', 'swift', '--json', 'harden.json']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/checks\s+\d+ \(stores \d+/);
+    const report = JSON.parse(readFileSync(join(dir, 'harden.json'), 'utf8'));
+    expect(report.mode).toBe('swift');
+    expect(report.checks.total).toBeGreaterThan(10);
+    expect(report.bytes.ratio).toBeGreaterThan(1);
+    const plain = run(['fly', '--duration', '20', '--upsets', '0', '--quiet', '--json', 'plain.json']);
+    const hardened = run(['fly', '--fsw', 'adcs-swift.wasm', '--duration', '20', '--upsets', '0', '--quiet', '--json', 'hardened.json']);
+    expect(plain.status).toBe(0);
+    expect(hardened.status).toBe(0);
+    const digest = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')).commandDigest;
+    expect(digest('hardened.json')).toBe(digest('plain.json'));
+  });
+
+  it('refuses bad input with one line, a non-zero exit and no output file', () => {
+    writeFileSync(join(dir, 'text.wasm'), 'not a module');
+    const invalid = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 15, 1, 13, 0, 0x41, 1, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a, 0x1a, 0x0b]);
+    writeFileSync(join(dir, 'invalid.wasm'), invalid);
+    const cases: Array<[string[], number, RegExp]> = [
+      [['harden', 'text.wasm', '-o', 'out1.wasm', '--mode', 'swift'], 4, /text\.wasm: not a WebAssembly binary/],
+      [['harden', 'invalid.wasm', '-o', 'out2.wasm', '--mode', 'eddi'], 4, /invalid\.wasm: is not a valid WebAssembly module/],
+      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out3.wasm', '--mode', 'tmr'], 2, /--mode: "tmr" is not a hardening mode/],
+      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out4.wasm', '--mode', 'swift', '--checks', 'everything'], 2, /"everything" is not a check family/],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = run(args);
+      expect(result.status, args.join(' ')).toBe(code);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr).not.toContain('    at ');
+      expect(existsSync(join(dir, args[3]))).toBe(false);
+    }
+  });
+});
