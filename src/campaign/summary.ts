@@ -3,7 +3,7 @@
 // "0 SDC in 100,000" is a real upper bound), the detection causes and latencies; and, from the fault
 // space of each target, what an upset rate per bit per day means in failures per mission.
 import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
-import { failuresPerMission, intervalHalfWidth, summarizeCount, type CountSummary } from './statistics.js';
+import { failuresPerMission, intervalHalfWidth, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
 
 export interface OutcomeTable {
   experiments: number;
@@ -146,4 +146,41 @@ export function formatSummary(summary: CampaignSummary): string {
   for (const target of targets) section(target, (config) => summary.configs[config]!.targets[target]);
   if (targets.length > 1) section('all targets', (config) => summary.configs[config]);
   return lines.join('\n');
+}
+
+export interface MwtfFigure {
+  /** Modelled runtime of the hardened build over the plain one: instructions per cycle of their golden runs. */
+  readonly runtimeRatio: number;
+  readonly value: number;
+  readonly ci95: readonly [number, number];
+}
+
+/**
+ * Mean work to failure of each hardened single-core configuration against the plain lone core
+ * (shared/anchors.md): (1 / runtime ratio) × (unprotected SDC rate / protected SDC rate), counting as
+ * failures the silent ones (sdc and pointing violations). Infinite when the hardened build had none: its
+ * interval's lower end is then the figure to quote.
+ */
+export function mwtfFigures(summary: CampaignSummary, runtimeRatios: Partial<Record<'swift' | 'eddi', number>>): Partial<Record<'swift' | 'eddi', MwtfFigure>> {
+  const plain = summary.configs.single;
+  if (!plain || plain.experiments === 0) return {};
+  const silent = (entry: ConfigSummary) => entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count;
+  const figures: Partial<Record<'swift' | 'eddi', MwtfFigure>> = {};
+  for (const variant of ['swift', 'eddi'] as const) {
+    const hardened = summary.configs[variant];
+    const runtimeRatio = runtimeRatios[variant];
+    if (!hardened || hardened.experiments === 0 || runtimeRatio === undefined) continue;
+    const unprotectedRate = silent(plain) / plain.experiments;
+    const protectedRate = silent(hardened) / hardened.experiments;
+    figures[variant] = {
+      runtimeRatio,
+      value: protectedRate === 0 ? (unprotectedRate === 0 ? Number.NaN : Number.POSITIVE_INFINITY) : mwtf({ runtimeRatio, unprotectedSdcRate: unprotectedRate, protectedSdcRate: protectedRate }),
+      ci95: mwtfInterval({
+        runtimeRatio,
+        unprotected: { count: silent(plain), trials: plain.experiments },
+        protected: { count: silent(hardened), trials: hardened.experiments },
+      }),
+    };
+  }
+  return figures;
 }

@@ -10,7 +10,7 @@ import { CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type T
 import { executeExperiments } from '../campaign/execute.js';
 import { readResults, ResultsWriter } from '../campaign/results-file.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
-import { absoluteRates, formatSummary, marginMet, summarize, type CampaignSummary } from '../campaign/summary.js';
+import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
 import { writeJson } from '../reports/files.js';
@@ -232,12 +232,18 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     width: spec.width,
     meanSimulatedCycles: records.length > 0 ? records.reduce((sum, record) => sum + record.simulated, 0) / records.length / 2 : 0,
     faultSpace,
+    mwtf: mwtfFigures(summary, runtimeRatios(context)),
     ...(options.upsetRate !== undefined ? { perMission: absoluteRates(summary, bits, options.upsetRate, missionSeconds) } : {}),
     configs: summary.configs,
   };
   if (options.json) writeJson(options.json, report);
   if (!options.quiet) {
     process.stdout.write(`${formatCampaign(report, summary)}\n`);
+    for (const [variant, figure] of Object.entries(report.mwtf)) {
+      process.stdout.write(
+        `  MWTF ${variant} vs single: ${figure!.value.toPrecision(3)} [${figure!.ci95[0].toPrecision(3)}, ${figure!.ci95[1].toPrecision(3)}] (runtime ${figure!.runtimeRatio.toFixed(2)}× in instructions)\n`,
+      );
+    }
     if (report.perMission) {
       for (const [config, rates] of Object.entries(report.perMission.configs)) {
         process.stdout.write(
@@ -246,6 +252,16 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       }
     }
   }
+}
+
+/** Each hardened build's modelled runtime over the plain build's: instructions per cycle of their golden runs. */
+function runtimeRatios(context: CampaignContext): Partial<Record<'swift' | 'eddi', number>> {
+  const mean = (instructions: Int32Array) => instructions.reduce((sum, count) => sum + count, 0) / instructions.length;
+  const plain = context.builds.find((build) => build.variant === 'plain');
+  if (!plain) return {};
+  const ratios: Partial<Record<'swift' | 'eddi', number>> = {};
+  for (const build of context.builds) if (build.variant !== 'plain') ratios[build.variant] = mean(build.golden.instructions) / mean(plain.golden.instructions);
+  return ratios;
 }
 
 function formatCampaign(report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null }, summary: CampaignSummary): string {
