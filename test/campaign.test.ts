@@ -245,3 +245,19 @@ describe('lockstep campaign, merge and replay', () => {
     }
   });
 });
+
+describe('MWTF in the campaign summary', () => {
+  it('is the SDC reduction over the runtime ratio, infinite with an interval when the hardened build had no SDC', async () => {
+    const { summarize, mwtfFigures } = await import('../src/campaign/summary.js');
+    const record = (index: number, single: string, swift: string) =>
+      ({ index, target: 'result', cycle: 0, position: 0, bit: 0, width: 1, simulated: 0, outcomes: { single: { outcome: single }, swift: { outcome: swift } } }) as never;
+    const records = [...Array(1000).keys()].map((i) => record(i, i < 300 ? 'sdc' : 'masked', i < 30 ? 'sdc' : 'detected'));
+    const figures = mwtfFigures(summarize(records, ['single', 'swift'], ['result']), { swift: 2 });
+    expect(figures.swift!.value).toBeCloseTo((1 / 2) * (0.3 / 0.03), 10);
+    expect(figures.swift!.ci95[0]).toBeLessThan(figures.swift!.value);
+    expect(figures.swift!.ci95[1]).toBeGreaterThan(figures.swift!.value);
+    const none = mwtfFigures(summarize(records.map((r, i) => record(i, (r as { outcomes: { single: { outcome: string } } }).outcomes.single.outcome, 'detected')), ['single', 'swift'], ['result']), { swift: 2 });
+    expect(none.swift!.value).toBe(Number.POSITIVE_INFINITY);
+    expect(none.swift!.ci95[0]).toBeGreaterThan(10);
+  });
+});
