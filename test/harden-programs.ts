@@ -397,6 +397,8 @@ export interface RunOptions {
   readonly doubled?: boolean;
   /** Called with the exports before `run`, to arm test hooks. */
   readonly before?: (exports: Record<string, unknown>) => void;
+  /** Called with the exports after `run` (whatever its end), before the globals are read. */
+  readonly afterRun?: (exports: Record<string, unknown>) => void;
 }
 
 /** Runs `run(input)` on a fresh instance and reports everything observable. */
@@ -433,6 +435,7 @@ export function runProgram(
     else if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) result = `trap ${error.message}`;
     else throw error;
   }
+  options.afterRun?.(exports);
   const whole = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
   const seen = options.doubled ? whole.subarray(whole.length / 2) : whole;
   const globals = ['g0', 'g1', 'g2', 'g3'].map((name) => BigInt.asUintN(64, (exports[name] as () => bigint)()).toString(16)).join(' ');
@@ -453,4 +456,44 @@ function digest(bytes: Uint8Array): string {
 /** The observable part of an outcome, for equality. */
 export function observable(outcome: Outcome): Outcome {
   return { result: outcome.result, memory: outcome.memory, globals: outcome.globals, calls: outcome.calls };
+}
+
+/**
+ * Runs `run` of a module from test/random-module.ts (every expression kind: SIMD, tuples, bulk memory...)
+ * and reports what it shows, as runProgram does.
+ */
+export function runEveryKindModule(compiled: WebAssembly.Module, options: RunOptions = {}): Outcome & { shadow: string | null } {
+  const calls: number[] = [];
+  const instance = new WebAssembly.Instance(compiled, {
+    env: {
+      ext: (x: number) => {
+        calls.push(x);
+        return (Math.imul(x, 3) + 1) | 0;
+      },
+    },
+    lockstep: {
+      check_failed: (site: number) => {
+        throw new CheckFailure(site);
+      },
+    },
+  });
+  const exports = instance.exports as Record<string, unknown>;
+  let result: string;
+  try {
+    result = `ok ${(exports.run as () => number)()}`;
+  } catch (error) {
+    if (error instanceof CheckFailure) result = `check ${error.site}`;
+    else if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) result = `trap ${error.message}`;
+    else throw error;
+  }
+  const whole = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
+  const seen = options.doubled ? whole.subarray(whole.length / 2) : whole;
+  const f64 = new Float64Array([(exports.gf as WebAssembly.Global).value as number]);
+  return {
+    result,
+    memory: digest(seen),
+    shadow: options.doubled ? digest(whole.subarray(0, whole.length / 2)) : null,
+    globals: `${(exports.g as WebAssembly.Global).value} ${(exports.g64 as WebAssembly.Global).value} ${Buffer.from(f64.buffer).toString('hex')}`,
+    calls: calls.join(','),
+  };
 }

@@ -21,7 +21,9 @@
 //      machine's default NaN, so a main copy V8 could fold and a shadow it could not (the opaque zero
 //      forbids it) may hold different NaNs without any fault. Where a NaN's bits can leave the float
 //      domain the shadow takes the main copy's NaN: a reinterpretation as an integer, the sign operand
-//      of copysign, and an EDDI shadow store of a float (the main copy when the store was just checked).
+//      of copysign, a float put into a vector (splat, replace_lane), and an EDDI shadow store of a float
+//      (the main copy when the store was just checked). The opaque seeding of floats relies on this too
+//      (see opaqueScalar: it quiets a signalling NaN).
 //   4. Binaryen's structural clean-up passes (no arithmetic is touched, so no NaN or trap can change) put
 //      the flat code back into expression trees.
 //
@@ -74,6 +76,10 @@ export interface HardeningOptions {
   readonly families: ReadonlySet<CheckFamily>;
   /** Whether a defined function is hardened, given its internal name and export names. */
   readonly hardens: (name: string, exportNames: readonly string[]) => boolean;
+  /** Run the clean-up passes (default); false leaves hardened functions flat, for tests to inspect. */
+  readonly cleanup?: boolean;
+  /** Seed shadows through the opaque zero (default); false is the control experiment of the tests. */
+  readonly opaque?: boolean;
 }
 
 export interface CheckSite {
@@ -168,6 +174,7 @@ class Hardener {
    */
   opaqueScalar(type: number, expr: ExpressionRef): ExpressionRef {
     const m = this.module;
+    if (this.options.opaque === false) return expr;
     if (type === B.i32) return m.i32.xor(expr, this.zero());
     if (type === B.i64) return m.i64.xor(expr, m.global.get(OPAQUE_ZERO_I64_GLOBAL, B.i64));
     if (type === B.f32) return m.f32.sub(expr, m.global.get(OPAQUE_ZERO_F32_GLOBAL, B.f32));
@@ -481,8 +488,22 @@ class FunctionHardener {
             B.Binary.setRight(copy, this.canonicalNaN(signType, m.copyExpression(sign), () => this.shadowOperand(sign)));
           }
         }
+        if (id === B.SIMDReplaceId) {
+          const op = B.SIMDReplace.getOp(value);
+          const lane = B.SIMDReplace.getValue(value);
+          if ((op === B.ReplaceLaneVecF32x4 || op === B.ReplaceLaneVecF64x2) && B.getExpressionId(lane) === B.LocalGetId) {
+            const laneType = op === B.ReplaceLaneVecF32x4 ? B.f32 : B.f64;
+            B.SIMDReplace.setValue(copy, this.canonicalNaN(laneType, m.copyExpression(lane), () => this.shadowOperand(lane)));
+          }
+        }
         if (id === B.UnaryId) {
           const op = B.Unary.getOp(value);
+          if (op === B.SplatVecF32x4 || op === B.SplatVecF64x2) {
+            const operand = B.Unary.getValue(value);
+            if (B.getExpressionId(operand) === B.LocalGetId) {
+              B.Unary.setValue(copy, this.canonicalNaN(op === B.SplatVecF32x4 ? B.f32 : B.f64, m.copyExpression(operand), () => this.shadowOperand(operand)));
+            }
+          }
           if (op === B.ReinterpretFloat32 || op === B.ReinterpretFloat64) {
             // A shadow NaN reinterpreted takes the main copy's bits (see the header).
             const operand = B.Unary.getValue(copy);
@@ -524,9 +545,10 @@ class FunctionHardener {
       const parentId = parent === NO_PARENT ? -1 : B.getExpressionId(parent);
       switch (id) {
         case B.LocalSetId: {
-          if (B.LocalSet.isTee(expr)) throw new Error(`function ${this.name}: local.tee after flattening`);
           const value = B.LocalSet.getValue(expr);
+          // (Binaryen calls an unreachable local.set a tee: its type is not none.)
           if (type === B.unreachable || B.getExpressionType(value) === B.unreachable) return;
+          if (B.LocalSet.isTee(expr)) throw new Error(`function ${this.name}: local.tee after flattening`);
           const target = B.LocalSet.getIndex(expr) as number;
           const shadow = this.shadowValue(value, target);
           this.surround(expr, parent, index, this.valueChecks(value), shadow === null ? [] : [m.local.set(this.shadow[target], shadow)]);
@@ -912,7 +934,7 @@ export function hardenInPlace(module: Module, options: HardeningOptions): Harden
   }
   for (const fn of leftAlone) keepCoherent(h, fn, B.getFunctionInfo(fn).name);
   if (h.eddi) for (const fn of functions) relocateProgramAccesses(h, fn);
-  for (const fn of hardened) module.runPassesOnFunction(fn, CLEANUP_PASSES);
+  if (options.cleanup !== false) for (const fn of hardened) module.runPassesOnFunction(fn, CLEANUP_PASSES);
 
   const byFamily = Object.fromEntries(CHECK_FAMILIES.map((family) => [family, 0])) as Record<CheckFamily, number>;
   for (const site of h.sites) byFamily[site.family]++;
