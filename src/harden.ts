@@ -30,6 +30,12 @@ export interface HardenOptions {
   readonly functions?: { readonly include?: readonly string[]; readonly exclude?: readonly string[] };
   /** Names the module in error messages (default "module"). */
   readonly source?: string;
+  /**
+   * SWIFT: load the shadow of a loaded value again, through the shadow address, rather than copy the
+   * main one (SWIFT's way, the default). Memory is still not duplicated; the second load catches a fault
+   * in the first one's result or address, at the cost of a load instead of a copy.
+   */
+  readonly reloads?: boolean;
 }
 
 export interface HardenReport extends HardeningReport {
@@ -42,15 +48,26 @@ export interface HardenResult {
 }
 
 /** Options that make no sense (unknown mode, family or function name): the caller's mistake, not the module's. */
-export class HardenOptionsError extends Error {}
+export class HardenOptionsError extends Error {
+  constructor(
+    /** The option at fault: mode, families, functions (include and exclude both given), include, exclude. */
+    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude',
+    /** What is wrong with it. */
+    readonly detail: string,
+  ) {
+    super(`${option === 'include' || option === 'exclude' ? `functions.${option}` : option}: ${detail}`);
+  }
+}
 
 function checkOptions(options: HardenOptions): Set<CheckFamily> {
-  if (!HARDENING_MODES.includes(options.mode)) throw new HardenOptionsError(`mode: "${String(options.mode)}" is not a hardening mode (${HARDENING_MODES.join(', ')})`);
+  if (!HARDENING_MODES.includes(options.mode)) throw new HardenOptionsError('mode', `"${String(options.mode)}" is not a hardening mode (${HARDENING_MODES.join(', ')})`);
   const families = options.families ?? DEFAULT_FAMILIES;
   for (const family of families) {
-    if (!(CHECK_FAMILIES as readonly string[]).includes(family)) throw new HardenOptionsError(`checks: "${family}" is not a check family (${CHECK_FAMILIES.join(', ')})`);
+    if (!(CHECK_FAMILIES as readonly string[]).includes(family)) throw new HardenOptionsError('families', `"${family}" is not a check family (${CHECK_FAMILIES.join(', ')})`);
   }
-  if (options.functions?.include && options.functions.exclude) throw new HardenOptionsError('functions: give either the functions to harden (include) or those to leave alone (exclude), not both');
+  if (options.functions?.include && options.functions.exclude) {
+    throw new HardenOptionsError('functions', 'give either the functions to harden (include) or those to leave alone (exclude), not both');
+  }
   return new Set(families);
 }
 
@@ -70,7 +87,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
     }
     for (const [list, label] of [[include, 'include'], [exclude, 'exclude']] as const) {
       for (const name of list ?? []) {
-        if (!named.has(name)) throw new HardenOptionsError(`functions.${label}: ${source} defines no function "${name}" (functions: ${[...named].join(', ')})`);
+        if (!named.has(name)) throw new HardenOptionsError(label, `${source} defines no function "${name}" (functions: ${[...named].join(', ')})`);
       }
     }
     const matches = (list: readonly string[], name: string, exports: readonly string[]) => list.includes(name) || exports.some((entry) => list.includes(entry));
@@ -80,6 +97,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         mode: options.mode,
         families,
         hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
+        reloads: options.reloads,
       });
     } catch (error) {
       if (error instanceof HardeningError || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);

@@ -1,51 +1,30 @@
 // SWIFT and EDDI (src/passes/swift.ts, eddi.ts, hardening-common.ts; src/harden.ts): a hardened module
 // computes bit for bit what the original computes, on generated programs and inputs and on the reference
 // flight software cycle by cycle; a flipped bit in a value or a shadow is caught; the checks survive
-// Binaryen's -O3; options, errors and the report.
-import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
+// Binaryen's -O3; options, errors, the report and the command line. The same properties with every
+// function compiled by V8's optimizing compiler: harden-turbofan.test.ts.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordInputFrames } from '../src/bench/bench.js';
 import { Core } from '../src/core/core.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { CHECK_IMPORT, CHECK_MODULE } from '../src/core/traps.js';
-import { CHECK_FAMILIES, hardenModule, type CheckFamily, type HardenOptions } from '../src/harden.js';
+import { EXIT } from '../src/cli/errors.js';
+import { main } from '../src/cli/main.js';
+import { CHECK_FAMILIES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions } from '../src/harden.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
-import binaryen, { SUPPORTED_FEATURES } from '../src/passes/binaryen.js';
-import { definedFunctions, walkPostOrder } from '../src/passes/expressions.js';
-import {
-  DEFAULT_FAMILIES,
-  OPAQUE_ZERO_F32_GLOBAL,
-  OPAQUE_ZERO_F64_GLOBAL,
-  OPAQUE_ZERO_GLOBAL,
-  OPAQUE_ZERO_I64_GLOBAL,
-  hardenInPlace,
-} from '../src/passes/hardening-common.js';
-import { readModule } from '../src/passes/index.js';
+import binaryen from '../src/passes/binaryen.js';
+import { definedFunctions } from '../src/passes/expressions.js';
+import { DEFAULT_FAMILIES, OPAQUE_ZERO_F64_GLOBAL, hardenInPlace } from '../src/passes/hardening-common.js';
+import { ModuleError, readModule, transformBinary } from '../src/passes/index.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runEveryKindModule, runProgram } from './harden-programs.js';
 import { COUNTDOWN_GLOBAL, MASK_GLOBAL, hardenWithFlipHook } from './harden-inject.js';
 import { choicesArbitrary as everyKindChoices, randomModuleText, watWithFeatures } from './random-module.js';
+import { agreeOn, checkSites, inputsArbitrary, MODES, optimizeO3, referenceBytes } from './harden-support.js';
 import { fly, outputBits, setupFor } from './support.js';
-
-const MODES = ['swift', 'eddi'] as const;
-
-/** Original and hardened agree on every input: result bits or trap, memory, globals, host calls. */
-function agreeOn(text: string, options: HardenOptions, inputs: ReadonlyArray<Parameters<typeof runProgram>[1]>): void {
-  const original = assemble(text);
-  const { binary } = hardenModule(original, options);
-  const plain = new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
-  const hardened = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
-  for (const input of inputs) {
-    const expected = runProgram(plain, input);
-    const actual = runProgram(hardened, input, { doubled: options.mode === 'eddi' });
-    expect(observable(actual)).toEqual(observable(expected));
-    // EDDI: shadow memory is a copy of the program's, whatever happened (a trap included).
-    if (options.mode === 'eddi') expect(actual.shadow).toBe(actual.memory);
-  }
-}
-
-const inputsArbitrary = fc.array(inputArbitrary, { minLength: 1, maxLength: 4 });
 
 describe('semantics: a hardened program computes what the original computes', () => {
   for (const mode of MODES) {
@@ -56,10 +35,10 @@ describe('semantics: a hardened program computes what the original computes', ()
       );
     });
 
-    it(`${mode}: the same with any set of check families (none included) and deeper programs`, () => {
+    it(`${mode}: the same with any set of check families (none included), reloaded loads, and deeper programs`, () => {
       fc.assert(
-        fc.property(choicesArbitrary, inputsArbitrary, fc.subarray([...CHECK_FAMILIES]), fc.integer({ min: 2, max: 6 }), (choices, inputs, families, depth) =>
-          agreeOn(programText(choices, depth), { mode, families: families as CheckFamily[] }, inputs),
+        fc.property(choicesArbitrary, inputsArbitrary, fc.subarray([...CHECK_FAMILIES]), fc.integer({ min: 2, max: 6 }), fc.boolean(), (choices, inputs, families, depth, reloads) =>
+          agreeOn(programText(choices, depth), { mode, families: families as CheckFamily[], reloads }, inputs),
         ),
         { numRuns: 150 },
       );
@@ -82,30 +61,11 @@ describe('semantics: a hardened program computes what the original computes', ()
     });
   }
 
-  // V8's optimizing compiler picks NaN payloads differently from its baseline compiler (by register
-  // allocation, and by folding some operations on constants), for the original as much as the hardened
-  // module; these programs canonicalize NaNs where their bits become observable (harden-programs.ts),
-  // so that everything else is compared bit for bit with every function compiled by TurboFan, where the
-  // shadows' opacity and the checks' NaN tolerance matter.
-  describe('with every function compiled by the optimizing compiler', () => {
-    beforeAll(() => v8.setFlagsFromString('--no-liftoff'));
-    afterAll(() => v8.setFlagsFromString('--liftoff'));
-    for (const mode of MODES) {
-      it(`${mode}: same observable outcome`, () => {
-        fc.assert(
-          fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 6 }), (choices, inputs, depth) =>
-            agreeOn(programText(choices, depth, { canonicalNaNs: true }), { mode, families: [...CHECK_FAMILIES] }, inputs),
-          ),
-          { numRuns: 300 },
-        );
-      });
-    }
-  });
 });
 
 describe('detection: a flipped bit in a value or in its shadow is caught', () => {
-  for (const mode of MODES) {
-    it(`${mode}: flipping any bit of any computed value or shadow, at any execution, is caught by a check or a trap, or changes nothing`, () => {
+  for (const [mode, reloads] of [['swift', false], ['swift', true], ['eddi', false]] as const) {
+    it(`${mode}${reloads ? ' reloading loads' : ''}: flipping any bit of any computed value or shadow, at any execution, is caught by a check or a trap, or changes nothing`, () => {
       let detected = 0;
       let masked = 0;
       fc.assert(
@@ -117,7 +77,7 @@ describe('detection: a flipped bit in a value or in its shadow is caught', () =>
             // NaNs canonicalized where observable: the checks take two NaNs as equal (hardening-common.ts),
             // so a flip that leaves a NaN a NaN (its sign, its payload) goes unseen, by design.
             const original = assemble(programText(choices, 4, { canonicalNaNs: true }));
-            const { binary, sites } = hardenWithFlipHook(original, mode, CHECK_FAMILIES);
+            const { binary, sites } = hardenWithFlipHook(original, mode, CHECK_FAMILIES, { reloads });
             fc.pre(sites > 0);
             const compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
             const doubled = mode === 'eddi';
@@ -151,69 +111,14 @@ describe('detection: a flipped bit in a value or in its shadow is caught', () =>
         ),
         { numRuns: 150 },
       );
-      if (process.env.SHOW) console.log(mode, { detected, masked });
       expect(detected).toBeGreaterThan(masked / 10);
     });
   }
 });
 
-/** The check sites (the constants passed to lockstep.check_failed) a binary still calls. */
-function checkSites(binary: Uint8Array): Map<number, number> {
-  const module = binaryen.readBinary(binary);
-  try {
-    module.setFeatures(SUPPORTED_FEATURES);
-    let target = '';
-    for (let i = 0; i < module.getNumFunctions(); i++) {
-      const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-      if (info.module === CHECK_MODULE && info.base === CHECK_IMPORT) target = info.name;
-    }
-    const sites = new Map<number, number>();
-    for (const fn of definedFunctions(module)) {
-      const info = binaryen.getFunctionInfo(fn);
-      walkPostOrder(info.body, info.name, (expr) => {
-        if (binaryen.getExpressionId(expr) !== binaryen.CallId || binaryen.Call.getTarget(expr) !== target) return;
-        const site = binaryen.Call.getOperandAt(expr, 0);
-        const id = binaryen.getExpressionId(site) === binaryen.ConstId ? (binaryen.Const.getValueI32(site) as number) : -1;
-        sites.set(id, (sites.get(id) ?? 0) + 1);
-      });
-    }
-    return sites;
-  } finally {
-    module.dispose();
-  }
-}
 
-/**
- * Binaryen's -O3 (optimizeLevel 3, shrinkLevel 0), the way wasm-opt -O3 runs it; level 4 (-O4) flattens
- * first and eliminates common subexpressions across the flattened locals (local-cse), which is what
- * merges a computation with its shadow when nothing keeps them apart.
- */
-function optimizeO3(binary: Uint8Array, level = 3): Uint8Array {
-  const module = binaryen.readBinary(binary);
-  const [optimize, shrink] = [binaryen.getOptimizeLevel(), binaryen.getShrinkLevel()];
-  try {
-    module.setFeatures(SUPPORTED_FEATURES);
-    binaryen.setOptimizeLevel(level);
-    binaryen.setShrinkLevel(0);
-    module.optimize();
-    if (!module.validate()) throw new Error('-O3 produced an invalid module');
-    return module.emitBinary();
-  } finally {
-    binaryen.setOptimizeLevel(optimize);
-    binaryen.setShrinkLevel(shrink);
-    module.dispose();
-  }
-}
 
-const referenceBytes = () => new Uint8Array(readFileSync(REFERENCE_FSW));
 
-/** Makes every shadow differ from its value: the opaque zeros are no longer zero. */
-function perturbZeros(exports: Record<string, unknown>): void {
-  (exports[OPAQUE_ZERO_GLOBAL] as WebAssembly.Global).value = 1;
-  (exports[OPAQUE_ZERO_I64_GLOBAL] as WebAssembly.Global).value = 1n;
-  (exports[OPAQUE_ZERO_F32_GLOBAL] as WebAssembly.Global).value = 1;
-  (exports[OPAQUE_ZERO_F64_GLOBAL] as WebAssembly.Global).value = 1;
-}
 
 describe('the checks survive the optimizers', () => {
   for (const mode of MODES) {
@@ -264,35 +169,6 @@ describe('the checks survive the optimizers', () => {
     });
   }
 
-  // Binaryen's -O3 then V8's TurboFan: with every shadow made to differ (the opaque zeros set non-zero), the
-  // optimized module fails the same check at the same point as the unoptimized one (or traps, or completes,
-  // the same way): optimization kept every check that can run. A check -O3 deletes is one in code it proved
-  // dead (after a call that always traps, say) or on a value it proved constant in both copies.
-  describe('with every function compiled by the optimizing compiler', () => {
-    beforeAll(() => v8.setFlagsFromString('--no-liftoff'));
-    afterAll(() => v8.setFlagsFromString('--liftoff'));
-    for (const mode of MODES) {
-      it(`${mode}: on generated programs, Binaryen -O3 leaves every check that runs, and V8 too`, () => {
-        let fired = 0;
-        fc.assert(
-          fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 6 }), (choices, inputs, depth) => {
-            const original = assemble(programText(choices, depth, { canonicalNaNs: true }));
-            const { binary } = hardenModule(original, { mode, families: [...CHECK_FAMILIES] });
-            const hardened = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
-            const optimized = new WebAssembly.Module(optimizeO3(binary) as Uint8Array<ArrayBuffer>);
-            const doubled = mode === 'eddi';
-            for (const input of inputs) {
-              const expected = observable(runProgram(hardened, input, { doubled, before: perturbZeros }));
-              expect(observable(runProgram(optimized, input, { doubled, before: perturbZeros }))).toEqual(expected);
-              if (expected.result.startsWith('check')) fired++;
-            }
-          }),
-          { numRuns: 200 },
-        );
-        expect(fired).toBeGreaterThan(200);
-      });
-    }
-  });
 });
 
 describe('the reference flight software hardened', () => {
@@ -375,5 +251,193 @@ describe('the reference flight software hardened', () => {
     );
     // Much of the state is overwritten before it is read again (a flip there changes nothing).
     expect(outcomes.detected).toBeGreaterThan(20);
+  });
+});
+
+/** The functions a binary defines, by Binaryen name (the index when the binary has no names). */
+function functionNames(bytes: Uint8Array): string[] {
+  const module = readModule(bytes, 'names');
+  try {
+    return definedFunctions(module).map((fn) => binaryen.getFunctionInfo(fn).name);
+  } finally {
+    module.dispose();
+  }
+}
+
+describe('options and report', () => {
+  it('reports what was duplicated and checked, by family and site, and the cost in bytes', () => {
+    const bytes = referenceBytes();
+    for (const mode of MODES) {
+      const { binary, report } = hardenModule(bytes, { mode });
+      expect(report.mode).toBe(mode);
+      expect(report.families).toEqual(DEFAULT_FAMILIES);
+      expect(report.functions.hardened).toEqual(functionNames(bytes));
+      expect(report.functions.leftAlone).toEqual([]);
+      expect(report.instructionsDuplicated).toBeGreaterThan(300);
+      expect(report.checks.total).toBe(report.sites.length);
+      expect(Object.values(report.checks.byFamily).reduce((a, b) => a + b, 0)).toBe(report.checks.total);
+      expect(report.checks.byFamily.stores).toBeGreaterThan(50);
+      expect(report.checks.byFamily.branches).toBeGreaterThan(20);
+      expect(report.checks.byFamily.loads).toBe(0);
+      expect(report.sites.map((site) => site.id)).toEqual(report.sites.map((_, i) => i));
+      expect(report.bytes).toEqual({ original: bytes.length, hardened: binary.length, ratio: binary.length / bytes.length });
+      expect(report.loadShadows).toBe(mode === 'eddi' ? 'shadow memory' : 'copied');
+      expect(report.memory).toEqual(mode === 'eddi' ? { originalPages: 1, hardenedPages: 2, programOffset: 65536 } : null);
+      expect(WebAssembly.Module.imports(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>))).toContainEqual({ module: CHECK_MODULE, name: CHECK_IMPORT, kind: 'function' });
+    }
+    expect(hardenModule(bytes, { mode: 'swift', reloads: true }).report.loadShadows).toBe('reloaded');
+  });
+
+  it('inserts only the check families asked for', () => {
+    for (const families of [[], ['stores'], ['branches', 'returns'], [...CHECK_FAMILIES]] as CheckFamily[][]) {
+      const { report } = hardenModule(referenceBytes(), { mode: 'swift', families });
+      expect(report.families).toEqual(CHECK_FAMILIES.filter((family) => families.includes(family)));
+      for (const family of CHECK_FAMILIES) if (!families.includes(family)) expect(report.checks.byFamily[family]).toBe(0);
+      if (families.length === 0) expect(report.checks.total).toBe(0);
+      else expect(report.checks.total).toBeGreaterThan(0);
+    }
+    // Most loads of the reference software are at constant addresses: nothing to compare there.
+    expect(hardenModule(referenceBytes(), { mode: 'swift', families: ['loads'] }).report.checks.byFamily.loads).toBeGreaterThan(10);
+  });
+
+  it('hardens only the functions asked for, by name or export name, or all but those left alone', () => {
+    const bytes = referenceBytes();
+    const names = functionNames(bytes);
+    const only = hardenModule(bytes, { mode: 'swift', functions: { include: ['step'] } }).report;
+    expect(only.functions.hardened).toHaveLength(1);
+    expect(only.functions.leftAlone).toHaveLength(names.length - 1);
+    expect(only.sites.every((site) => site.function === only.functions.hardened[0])).toBe(true);
+    const skip = hardenModule(bytes, { mode: 'eddi', functions: { exclude: ['step', names[0]] } }).report;
+    expect(skip.functions.leftAlone).toEqual(expect.arrayContaining([names[0], only.functions.hardened[0]]));
+    expect(skip.functions.hardened).toHaveLength(names.length - 2);
+  });
+
+  for (const mode of MODES) {
+    it(`${mode}: functions left alone keep the shadows coherent (global writes, and under EDDI stores), so no check fails spuriously`, () => {
+      fc.assert(
+        fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 5 }), fc.nat(), (choices, inputs, depth, pick) => {
+          const text = programText(choices, depth);
+          const names = functionNames(assemble(text));
+          // Any subset of the functions, by bits of `pick`.
+          const include = names.filter((_, i) => (pick >> i) & 1);
+          agreeOn(text, { mode, families: [...CHECK_FAMILIES], functions: { include } }, inputs);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it('the passes are registered by name and run with the default families', () => {
+    for (const mode of MODES) {
+      const { binary, reports } = transformBinary(referenceBytes(), [mode], 'adcs');
+      expect((reports.get(mode) as { checks: { total: number } }).checks.total).toBe(hardenModule(referenceBytes(), { mode }).report.checks.total);
+      expect(binary).toEqual(hardenModule(referenceBytes(), { mode }).binary);
+    }
+  });
+});
+
+describe('errors', () => {
+  it('refuses what is not a module, does not validate, or uses unsupported features, naming the source', () => {
+    expect(() => hardenModule(new TextEncoder().encode('(module)'), { mode: 'swift', source: 'text.wat' })).toThrow(/text\.wat: not a WebAssembly binary/);
+    expect(() => hardenModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5]), { mode: 'eddi', source: 'cut.wasm' })).toThrow(ModuleError);
+    const threads = binaryen.parseText('(module (memory 1 1 shared) (func (export "f") (result i32) (i32.atomic.load (i32.const 0))))');
+    threads.setFeatures(binaryen.Features.All);
+    const bytes = threads.emitBinary();
+    threads.dispose();
+    expect(() => hardenModule(bytes, { mode: 'swift', source: 'threads.wasm' })).toThrow(/threads\.wasm: uses WebAssembly features/);
+  });
+
+  it('names the function and the instruction it cannot harden', () => {
+    const module = binaryen.parseText('(module (memory 1 1 shared) (func $spin (param i32) (result i32) (i32.atomic.rmw.add (local.get 0) (i32.const 1))))');
+    module.setFeatures(binaryen.Features.All);
+    try {
+      expect(() => hardenInPlace(module, { mode: 'swift', families: new Set(DEFAULT_FAMILIES), hardens: () => true })).toThrow(
+        /function spin: the AtomicRMW instruction is not supported/,
+      );
+    } finally {
+      module.dispose();
+    }
+  });
+
+  it('refuses a module hardened already, EDDI on memory it cannot double, and bad options', () => {
+    const hardened = hardenModule(referenceBytes(), { mode: 'swift' }).binary;
+    expect(() => hardenModule(hardened, { mode: 'eddi', source: 'twice.wasm' })).toThrow(/twice\.wasm: the module is hardened already/);
+    expect(() => hardenModule(assemble('(module (import "env" "memory" (memory 1)) (func (export "f")))'), { mode: 'eddi', source: 'imported.wasm' })).toThrow(
+      /imported\.wasm: EDDI needs the module to define its memory/,
+    );
+    expect(() => hardenModule(assemble('(module (memory 40000) (func (export "f")))'), { mode: 'eddi', source: 'big.wasm' })).toThrow(/big\.wasm: EDDI doubles memory: 40000 pages/);
+    expect(hardenModule(assemble('(module (memory 40000) (func (export "f")))'), { mode: 'swift' }).report.memory).toBeNull();
+    const bad: Array<[HardenOptions, RegExp]> = [
+      [{ mode: 'tmr' as 'swift' }, /mode: "tmr" is not a hardening mode/],
+      [{ mode: 'swift', families: ['everything' as CheckFamily] }, /"everything" is not a check family/],
+      [{ mode: 'swift', functions: { include: ['step'], exclude: ['init'] } }, /not both/],
+      [{ mode: 'swift', functions: { include: ['navigate'] } }, /defines no function "navigate" \(functions: .*step/],
+      [{ mode: 'eddi', functions: { exclude: ['navigate'] } }, /functions\.exclude: .* "navigate"/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => hardenModule(referenceBytes(), options)).toThrow(HardenOptionsError);
+      expect(() => hardenModule(referenceBytes(), options)).toThrow(message);
+    }
+  });
+});
+
+describe('lockstep harden', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'lockstep-harden-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the command line in-process, capturing what it writes. */
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
+    ];
+    try {
+      const code = await main(args);
+      return { code, stdout: out.join(''), stderr: err.join('') };
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  }
+
+  it('--only, --skip, --checks, --reload-loads and --json reach the library, and the module is written', async () => {
+    const output = join(dir, 'only.wasm');
+    const json = join(dir, 'only.json');
+    const result = await cli(['harden', REFERENCE_FSW, '-o', output, '--mode', 'swift', '--only', 'step', '--checks', 'stores,branches', '--reload-loads', '--json', json]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\(swift, loads reloaded\)/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.functions.hardened).toHaveLength(1);
+    expect(report.families).toEqual(['stores', 'branches']);
+    expect(report.loadShadows).toBe('reloaded');
+    expect(new Uint8Array(readFileSync(output))).toEqual(
+      hardenModule(referenceBytes(), { mode: 'swift', functions: { include: ['step'] }, families: ['stores', 'branches'], reloads: true, source: REFERENCE_FSW }).binary,
+    );
+    const skip = await cli(['harden', REFERENCE_FSW, '-o', join(dir, 'skip.wasm'), '--mode', 'eddi', '--skip', 'init']);
+    expect(skip.code).toBe(0);
+    expect(skip.stdout).toMatch(/left alone: /);
+    expect(skip.stdout).toMatch(/memory\s+1 → 2 pages/);
+  });
+
+  it('answers bad options with the flag at fault, exit code 2 and no output file', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--only', 'step', '--skip', 'init'], /--only and --skip: give one of them/],
+      [['--only', 'navigate'], /--only: .* defines no function "navigate"/],
+      [['--skip', 'navigate'], /--skip: .* defines no function "navigate"/],
+      [['--checks', 'stores,everything'], /--checks: "everything" is not a check family/],
+    ];
+    for (const [extra, message] of cases) {
+      const output = join(dir, 'bad.wasm');
+      const result = await cli(['harden', REFERENCE_FSW, '-o', output, '--mode', 'swift', ...extra]);
+      expect(result.code, extra.join(' ')).toBe(EXIT.usage);
+      expect(result.stderr).toMatch(message);
+      expect(existsSync(output)).toBe(false);
+    }
+    const eddi = await cli(['harden', REFERENCE_FSW, '-o', join(dir, 'bad.wasm'), '--mode', 'eddi', '--reload-loads']);
+    expect(eddi.code).toBe(EXIT.usage);
+    expect(eddi.stderr).toMatch(/--reload-loads: .*SWIFT only/);
   });
 });

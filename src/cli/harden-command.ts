@@ -15,8 +15,18 @@ interface HardenCommandOptions {
   checks?: string[];
   only?: string[];
   skip?: string[];
+  reloadLoads?: boolean;
   json?: string;
 }
+
+/** The command-line flag of each library option. */
+const FLAGS: Record<HardenOptionsError['option'], string> = {
+  mode: '--mode',
+  families: '--checks',
+  functions: '--only and --skip',
+  include: '--only',
+  exclude: '--skip',
+};
 
 export function registerHarden(program: Command): void {
   program
@@ -28,12 +38,14 @@ export function registerHarden(program: Command): void {
     .option('--checks <list>', `check families: ${CHECK_FAMILIES.join(',')} (default: all but loads)`, listOption)
     .option('--only <functions>', 'harden only these functions (names or export names)', listOption)
     .option('--skip <functions>', 'leave these functions alone', listOption)
+    .option('--reload-loads', 'SWIFT: load the shadow of a loaded value again instead of copying it (catches faulty loads; costs a load)')
     .option('--json <file>', 'write what was added as JSON')
     .action((input: string, options: HardenCommandOptions) => hardenAction(input, options));
 }
 
 function hardenAction(input: string, options: HardenCommandOptions): void {
   if (options.only && options.skip) throw new UsageError('--only and --skip: give one of them');
+  if (options.reloadLoads && options.mode === 'eddi') throw new UsageError('--reload-loads: EDDI loads shadows from shadow memory already (SWIFT only)');
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(input);
@@ -47,9 +59,10 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
       families: options.checks as CheckFamily[] | undefined,
       functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined,
       source: input,
+      reloads: options.reloadLoads,
     });
   } catch (error) {
-    if (error instanceof HardenOptionsError) throw new UsageError(`--${error.message}`);
+    if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);
     throw error;
   }
   writeFileAtomic(options.output, result.binary);
@@ -61,12 +74,14 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
     .join(', ');
   process.stdout.write(
     [
-      `lockstep harden — ${input} → ${options.output} (${report.mode})`,
+      `lockstep harden — ${input} → ${options.output} (${report.mode}${options.reloadLoads ? ', loads reloaded' : ''})`,
       `  functions hardened    ${report.functions.hardened.length}${report.functions.leftAlone.length ? ` (left alone: ${report.functions.leftAlone.join(', ')})` : ''}`,
       `  instructions duplicated ${report.instructionsDuplicated}, values seeded into shadows ${report.valuesSeeded}, shadow globals ${report.shadowGlobals}`,
       `  checks                ${report.checks.total} (${families || 'none'})`,
       `  size                  ${report.bytes.original} → ${report.bytes.hardened} bytes (${report.bytes.ratio.toFixed(2)}×)`,
-      ...(report.memory ? [`  memory                ${report.memory.originalPages} → ${report.memory.hardenedPages} pages (shadow at ${report.memory.shadowOffset})`] : []),
+      ...(report.memory
+        ? [`  memory                ${report.memory.originalPages} → ${report.memory.hardenedPages} pages (shadow copy in the lower half; the program's data moved up by ${report.memory.programOffset === 'dynamic' ? 'its size, as it grows' : `${report.memory.programOffset} bytes`})`]
+        : []),
     ].join('\n') + '\n',
   );
 }

@@ -80,6 +80,11 @@ export interface HardeningOptions {
   readonly cleanup?: boolean;
   /** Seed shadows through the opaque zero (default); false is the control experiment of the tests. */
   readonly opaque?: boolean;
+  /**
+   * SWIFT: the shadow of a loaded value is loaded again through the shadow address instead of copied
+   * from the main one (default false: SWIFT's copy).
+   */
+  readonly reloads?: boolean;
 }
 
 export interface CheckSite {
@@ -102,8 +107,10 @@ export interface HardeningReport {
   readonly shadowGlobals: number;
   readonly checks: { readonly total: number; readonly byFamily: Record<CheckFamily, number> };
   readonly sites: CheckSite[];
-  /** EDDI: the memory before and after (pages), and where shadow memory starts (bytes, or 'dynamic' when the module grows memory). */
-  readonly memory: { readonly originalPages: number; readonly hardenedPages: number; readonly shadowOffset: number | 'dynamic' } | null;
+  /** Where a loaded value's shadow comes from: copied from it (SWIFT), loaded again (SWIFT, reloads), shadow memory (EDDI). */
+  readonly loadShadows: 'copied' | 'reloaded' | 'shadow memory';
+  /** EDDI: the memory before and after (pages), and where the program's memory starts (bytes, or 'dynamic' when the module grows memory; shadow memory is at 0). */
+  readonly memory: { readonly originalPages: number; readonly hardenedPages: number; readonly programOffset: number | 'dynamic' } | null;
 }
 
 /** A module the passes refuse, with the reason (the caller names the module). */
@@ -163,23 +170,28 @@ class Hardener {
     return this.options.mode === 'eddi' && this.memory !== null;
   }
 
-  zero(): ExpressionRef {
-    return this.module.global.get(OPAQUE_ZERO_GLOBAL, B.i32);
+  /** The opaque zero global of a type (integers: i32 and i64; floats: f32 and f64 zeros). */
+  static zeroGlobal(type: number): string {
+    if (type === B.i64) return OPAQUE_ZERO_I64_GLOBAL;
+    if (type === B.f32) return OPAQUE_ZERO_F32_GLOBAL;
+    if (type === B.f64) return OPAQUE_ZERO_F64_GLOBAL;
+    return OPAQUE_ZERO_GLOBAL;
   }
 
   /**
-   * `expr` through the opaque zero: integers xor it (bit for bit); floats subtract a float zero, which
-   * leaves every value, −0 included, bit for bit, and only quiets a signalling NaN — a NaN still, which
-   * the checks accept (see the header) — at one float instruction instead of three through the integers.
+   * `expr` through the opaque zero (`zero(type)` reads it: the global, or a local a function loaded it
+   * into on entry): integers xor it (bit for bit); floats subtract a float zero, which leaves every
+   * value, −0 included, bit for bit, and only quiets a signalling NaN — a NaN still, which the checks
+   * accept (see the header) — at one float instruction instead of three through the integers.
    */
-  opaqueScalar(type: number, expr: ExpressionRef): ExpressionRef {
+  opaqueScalar(type: number, expr: ExpressionRef, zero = (t: number) => this.module.global.get(Hardener.zeroGlobal(t), t)): ExpressionRef {
     const m = this.module;
     if (this.options.opaque === false) return expr;
-    if (type === B.i32) return m.i32.xor(expr, this.zero());
-    if (type === B.i64) return m.i64.xor(expr, m.global.get(OPAQUE_ZERO_I64_GLOBAL, B.i64));
-    if (type === B.f32) return m.f32.sub(expr, m.global.get(OPAQUE_ZERO_F32_GLOBAL, B.f32));
-    if (type === B.f64) return m.f64.sub(expr, m.global.get(OPAQUE_ZERO_F64_GLOBAL, B.f64));
-    if (type === B.v128) return m.v128.xor(expr, m.i32x4.splat(this.zero()));
+    if (type === B.i32) return m.i32.xor(expr, zero(B.i32));
+    if (type === B.i64) return m.i64.xor(expr, zero(B.i64));
+    if (type === B.f32) return m.f32.sub(expr, zero(B.f32));
+    if (type === B.f64) return m.f64.sub(expr, zero(B.f64));
+    if (type === B.v128) return m.v128.xor(expr, m.i32x4.splat(zero(B.i32)));
     throw new HardeningError(`values of type ${B.expandType(type).join(',')} cannot be duplicated`);
   }
 
@@ -298,15 +310,28 @@ class FunctionHardener {
     return local;
   }
 
+  /** Locals holding the opaque zeros, by type, loaded from their globals on entry (seedEntry). */
+  private readonly zeros = new Map<number, number>();
+
+  /** The opaque zero of `type`, from its local (one global read per call instead of one per use). */
+  private readonly zero = (type: number): ExpressionRef => {
+    let local = this.zeros.get(type);
+    if (local === undefined) {
+      local = addLocal(this.fn, type);
+      this.zeros.set(type, local);
+    }
+    return this.m.local.get(local, type);
+  };
+
   /** `expr` made opaque, for any value type (tuples element by element, through a scratch local). */
   opaque(type: number, expr: ExpressionRef): ExpressionRef {
-    if (!isTuple(type)) return this.h.opaqueScalar(type, expr);
+    if (!isTuple(type)) return this.h.opaqueScalar(type, expr, this.zero);
     const m = this.m;
     const elements = B.expandType(type) as number[];
     const temp = this.temp(type);
     return m.block(
       null,
-      [m.local.set(temp, expr), m.tuple.make(elements.map((element, i) => this.h.opaqueScalar(element, m.tuple.extract(m.local.get(temp, type), i))))],
+      [m.local.set(temp, expr), m.tuple.make(elements.map((element, i) => this.h.opaqueScalar(element, m.tuple.extract(m.local.get(temp, type), i), this.zero)))],
       type,
     );
   }
@@ -448,10 +473,30 @@ class FunctionHardener {
         return seeded();
       case B.LoadId:
       case B.SIMDLoadId: {
-        if (!this.h.eddi) return seeded();
+        if (this.h.eddi) {
+          const { copy } = this.mirrored(value);
+          this.h.instructionsDuplicated++;
+          return this.h.shadowAccess(copy);
+        }
+        if (!this.h.options.reloads) return seeded();
+        // SWIFT reloading: the shadow loads again, from the shadow address (the same memory), so that a
+        // fault in the main load's result or address shows. A constant address goes through the opaque
+        // zero, or both loads would be one to the optimizers.
         const { copy } = this.mirrored(value);
+        const ptr = childrenOf(copy, this.name)[0];
+        if (B.getExpressionId(ptr) === B.ConstId) {
+          // load offset=o (i32.const c) → load offset=o+c (zero): the same address, not the same load.
+          const accessor = id === B.LoadId ? B.Load : B.SIMDLoad;
+          const address = (accessor.getOffset(copy) as number) + ((B.getExpressionInfo(ptr) as unknown as { value: number }).value >>> 0);
+          if (address <= 0xffffffff) {
+            accessor.setOffset(copy, address);
+            accessor.setPtr(copy, this.zero(B.i32));
+          } else {
+            accessor.setPtr(copy, this.opaque(B.i32, m.copyExpression(ptr)));
+          }
+        }
         this.h.instructionsDuplicated++;
-        return this.h.shadowAccess(copy);
+        return copy;
       }
       case B.SIMDLoadStoreLaneId: {
         // A lane load merges memory into a vector: the shadow merges the same memory (SWIFT: the main
@@ -461,6 +506,9 @@ class FunctionHardener {
         if (this.h.eddi) {
           B.SIMDLoadStoreLane.setPtr(copy, this.shadowOperand(B.SIMDLoadStoreLane.getPtr(value)));
           this.h.shadowAccess(copy);
+        } else if (this.h.options.reloads) {
+          const ptr = B.SIMDLoadStoreLane.getPtr(value);
+          B.SIMDLoadStoreLane.setPtr(copy, B.getExpressionId(ptr) === B.ConstId ? this.opaque(B.i32, m.copyExpression(ptr)) : this.shadowOperand(ptr));
         }
         this.h.instructionsDuplicated++;
         return copy;
@@ -665,6 +713,9 @@ class FunctionHardener {
       seeds.push(m.local.set(this.shadow[i], this.opaque(type, m.local.get(i, type))));
       this.h.valuesSeeded++;
     }
+    // The zeros are read first (seeding the parameters may add the last of them).
+    const zeros = [...this.zeros].map(([type, local]) => m.local.set(local, m.global.get(Hardener.zeroGlobal(type), type)));
+    seeds.unshift(...zeros);
     if (seeds.length === 0) return;
     B.Function.setBody(this.fn, m.block(null, [...seeds, B.Function.getBody(this.fn)], B.auto));
   }
@@ -859,7 +910,7 @@ function relocateProgramAccesses(h: Hardener, fn: FunctionRef): void {
  * Binaryen passes that only move code and values between locals and expression trees (nothing in them
  * evaluates or rewrites arithmetic), run on each hardened function after instrumentation.
  */
-export const CLEANUP_PASSES = ['simplify-locals', 'vacuum', 'merge-blocks', 'coalesce-locals', 'reorder-locals', 'remove-unused-names', 'merge-blocks'];
+export const CLEANUP_PASSES = ['simplify-locals', 'vacuum', 'merge-blocks', 'coalesce-locals', 'reorder-locals', 'remove-unused-names', 'merge-blocks', 'vacuum'];
 
 function exportNamesByFunction(module: Module): Map<string, string[]> {
   const names = new Map<string, string[]>();
@@ -947,8 +998,9 @@ export function hardenInPlace(module: Module, options: HardeningOptions): Harden
     shadowGlobals: h.shadowGlobals.size,
     checks: { total: h.sites.length, byFamily },
     sites: h.sites,
+    loadShadows: h.eddi ? 'shadow memory' : options.reloads ? 'reloaded' : 'copied',
     memory: h.memory
-      ? { originalPages, hardenedPages: 2 * originalPages, shadowOffset: h.memory.constantBase ?? 'dynamic' }
+      ? { originalPages, hardenedPages: 2 * originalPages, programOffset: h.memory.constantBase ?? 'dynamic' }
       : null,
   };
 }
