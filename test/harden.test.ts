@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordInputFrames } from '../src/bench/bench.js';
+import { benchHardening, formatHardeningBench } from '../src/bench/hardening-bench.js';
 import { Core } from '../src/core/core.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { CHECK_IMPORT, CHECK_MODULE } from '../src/core/traps.js';
@@ -439,5 +440,16 @@ describe('lockstep harden', () => {
     const eddi = await cli(['harden', REFERENCE_FSW, '-o', join(dir, 'bad.wasm'), '--mode', 'eddi', '--reload-loads']);
     expect(eddi.code).toBe(EXIT.usage);
     expect(eddi.stderr).toMatch(/--reload-loads: .*SWIFT only/);
+  });
+});
+
+describe('benchHardening', () => {
+  it('times the plain, SWIFT (copying and reloading) and EDDI builds side by side and gives their ratios', () => {
+    const result = benchHardening(setupFor({}), { rounds: 3, cyclesPerRound: 20 });
+    for (const ns of Object.values(result.nsPerCycle)) expect(ns).toBeGreaterThan(0);
+    expect(result.ratios.swiftVsPlain).toBeCloseTo(result.nsPerCycle.swift / result.nsPerCycle.plain, 10);
+    expect(result.ratios.eddiVsPlain).toBeCloseTo(result.nsPerCycle.eddi / result.nsPerCycle.plain, 10);
+    expect(result.ratios.swiftReloadVsPlain).toBeCloseTo(result.nsPerCycle.swiftReload / result.nsPerCycle.plain, 10);
+    expect(formatHardeningBench(result)).toMatch(/SWIFT build .* plain \(goal ≤ 1\.6×\)/);
   });
 });

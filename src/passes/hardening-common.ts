@@ -1,8 +1,9 @@
 // The engine of the two software-hardening passes, SWIFT (swift.ts) and EDDI (eddi.ts): duplicate every
 // value computation of a function into shadow locals, and compare values with their shadows where an
 // error would escape — before a store, a global.set, a branch, a call, a return. They differ only in
-// memory: SWIFT assumes memory is protected by ECC and copies a loaded value into its shadow; EDDI keeps a
-// shadow copy of memory that the shadow computation loads from and that every store also writes.
+// memory: SWIFT assumes memory is protected by ECC and copies a loaded value into its shadow (or, with
+// `reloads`, loads it again through the shadow address); EDDI keeps a shadow copy of memory that the
+// shadow computation loads from and that every store also writes (layout: eddi.ts).
 //
 // How a function is hardened:
 //   1. Binaryen's `flatten` pass rewrites it into flat IR (ir/flat.h): every operand is a local.get or a
@@ -10,10 +11,14 @@
 //      alone as `local.set $x (op (local.get $a) (local.get $b))` or as a statement (store, global.set,
 //      call, br_if...), so that duplicating it is local: `local.set $x' (op (local.get $a') (local.get $b'))`
 //      right after it, and a check of its operands is a comparison of locals right before it, with no
-//      question of evaluation order, side effects or values flowing through blocks.
+//      question of evaluation order, side effects or values flowing through blocks. A shadow computation
+//      runs after its main one, so a main one that traps has the trap it had; a shadow one that traps
+//      (a division by a faulty zero) is a detection.
 //   2. Every local gets a shadow local. Parameters (and declared locals, whose zero is known) get theirs
 //      on entry; a value that cannot be recomputed — a call's result, a load under SWIFT, a global the
 //      pass does not duplicate, memory.size — is copied into its shadow after the instruction produced it.
+//      That copy is the one window duplication cannot close (a fault in the copied value reaches both);
+//      the checks at function boundaries (arguments, returns) keep it from opening at every call.
 //   3. Checks: `if (x != x') { call $lockstep.check_failed(site); unreachable }`, one site per checked
 //      instruction and family, comparing bit patterns (so −0 and +0 differ), except that two NaNs are
 //      equal: V8 folds float operations on constants at compile time and may quiet a signalling NaN
@@ -23,19 +28,24 @@
 //      domain the shadow takes the main copy's NaN: a reinterpretation as an integer, the sign operand
 //      of copysign, a float put into a vector (splat, replace_lane), and an EDDI shadow store of a float
 //      (the main copy when the store was just checked). The opaque seeding of floats relies on this too
-//      (see opaqueScalar: it quiets a signalling NaN).
+//      (see opaqueScalar: it quiets a signalling NaN). The price: a fault that leaves a NaN a NaN (its
+//      sign, its payload) is not seen. The checks of a value's operands are one branch (their
+//      differences OR-ed); the NaN test runs only once the bits differ.
 //   4. Binaryen's structural clean-up passes (no arithmetic is touched, so no NaN or trap can change) put
 //      the flat code back into expression trees.
 //
 // Why the shadows survive optimizers: a shadow computed from the same operands as its value is the same
 // expression, which Binaryen's optimizer and V8's TurboFan merge (CSE, GVN), after which `x != x'` folds
 // to false and the check disappears. Every copy into a shadow therefore goes through a mutable, exported
-// global that is always zero (`__lockstep_opaque_zero`): x' = x xor zero (through the bit pattern for
-// floats). No optimizer can prove an exported mutable global constant, so x and x' are different values
-// to it, and so is everything computed from them. Constants assigned to locals are seeded the same way;
-// shadow globals are exported for the same reason (a global the optimizer sees never written would be
-// folded to its initial value in both copies). The test suite runs Binaryen's -O3 on hardened modules and
-// checks that every check site is still there.
+// global that is always zero (`__lockstep_opaque_zero`, and its i64, f32 and f64 siblings, read into
+// locals once per call): x' = x xor zero for integers, x − 0.0 for floats. No optimizer can prove an
+// exported mutable global constant, so x and x' are different values to it, and so is everything
+// computed from them. Constants assigned to locals are seeded the same way; an operation whose operands
+// are all constants has its shadow result seeded; shadow globals are exported for the same reason (a
+// global the optimizer sees never written would be folded to its initial value in both copies). The
+// tests run Binaryen's -O3 and -O4 on the hardened reference software and find every check site still
+// there (without the opaque zero, -O4 merges shadows and deletes a third of them), and check under
+// TurboFan that a shadow made to differ is still caught after -O3.
 //
 // Functions left alone (options) are neither duplicated nor checked, but they keep the shadows coherent
 // for the code that is: they write every global.set to the shadow global too, and under EDDI every store
