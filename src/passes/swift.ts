@@ -15,7 +15,7 @@
 // check family is on) reaches value and shadow alike. `hardenModule(..., { reloads: true })` (the CLI's
 // --reload-loads) closes it by loading the shadow again through the shadow address — memory still not
 // duplicated. Measured on the reference flight software with single-bit flips of instruction results: SDC
-// 7.1% of flips with copies, 0.07% with reloads (EDDI: 0.13%), for 1.46× and 1.54× the plain build's time.
+// 7.1% of flips with copies, 0.07% with reloads (EDDI: 0.13%), for 1.49× and 1.60× the plain build's time.
 //
 // The engine (flattening, opaque shadows that survive optimizers, checks, functions left alone) is shared
 // with EDDI: hardening-common.ts. Registered with the default check families and copies; `hardenModule`
