@@ -132,6 +132,8 @@ export class CampaignContext {
 
   /** Runs experiment `index` in every build and gathers the outcomes of every configuration. */
   run(index: number): ExperimentRecord {
+    // The usual campaign has one build whose configurations are its base ones: its record is the result.
+    if (this.builds.length === 1 && this.builds[0].variant === 'plain') return this.builds[0].runner.run(this.experiment(index)) as ExperimentRecord;
     let record: ExperimentRecord | null = null;
     const outcomes: ExperimentRecord['outcomes'] = {};
     const variants: NonNullable<ExperimentRecord['variants']> = {};
