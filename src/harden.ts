@@ -1,6 +1,6 @@
 // hardenModule: SWIFT or EDDI (src/passes/swift.ts, eddi.ts) applied to any WebAssembly module, with the
 // options COAST and ASPIS give — which check families to insert and which functions to harden or leave
-// alone — and a report of what it did: instructions duplicated, checks by family (each check site with
+// alone, and for SWIFT whether loads are loaded again or copied — and a report of what it did: instructions duplicated, checks by family (each check site with
 // its id, the value `lockstep.check_failed` receives), and the cost in code size.
 import binaryen from './passes/binaryen.js';
 import { UnsupportedExpressionError, definedFunctions } from './passes/expressions.js';
@@ -9,15 +9,19 @@ import {
   DEFAULT_FAMILIES,
   HardeningError,
   hardenInPlace,
+  SWIFT_LOADS,
   type CheckFamily,
   type HardeningMode,
   type HardeningReport,
+  type SwiftLoads,
 } from './passes/hardening-common.js';
 import { ModuleError, readModule } from './passes/index.js';
 
-export { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily, type CheckSite, type HardeningMode } from './passes/hardening-common.js';
+export { CHECK_FAMILIES, DEFAULT_FAMILIES, SWIFT_LOADS, type CheckFamily, type CheckSite, type HardeningMode, type SwiftLoads } from './passes/hardening-common.js';
 
 export const HARDENING_MODES: readonly HardeningMode[] = ['swift', 'eddi'];
+export { HARDENINGS, HARDENING_NAMES, type HardeningName } from './hardenings.js';
+
 
 export interface HardenOptions {
   readonly mode: HardeningMode;
@@ -31,11 +35,12 @@ export interface HardenOptions {
   /** Names the module in error messages (default "module"). */
   readonly source?: string;
   /**
-   * SWIFT: load the shadow of a loaded value again, through the shadow address, rather than copy the
-   * main one (SWIFT's way, the default). Memory is still not duplicated; the second load catches a fault
-   * in the first one's result or address, at the cost of a load instead of a copy.
+   * SWIFT: 'reload' (the default) loads the shadow of a loaded value again, through the shadow address,
+   * which catches a fault in the load's result or address at the cost of a second load; 'copy' copies the
+   * loaded value into its shadow, as the SWIFT paper does (passes/swift.ts). Memory is not duplicated
+   * either way. EDDI loads shadows from shadow memory and takes no such option.
    */
-  readonly reloads?: boolean;
+  readonly swiftLoads?: SwiftLoads;
 }
 
 export interface HardenReport extends HardeningReport {
@@ -51,7 +56,7 @@ export interface HardenResult {
 export class HardenOptionsError extends Error {
   constructor(
     /** The option at fault: mode, families, functions (include and exclude both given), include, exclude. */
-    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude',
+    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads',
     /** What is wrong with it. */
     readonly detail: string,
   ) {
@@ -64,6 +69,12 @@ function checkOptions(options: HardenOptions): Set<CheckFamily> {
   const families = options.families ?? DEFAULT_FAMILIES;
   for (const family of families) {
     if (!(CHECK_FAMILIES as readonly string[]).includes(family)) throw new HardenOptionsError('families', `"${family}" is not a check family (${CHECK_FAMILIES.join(', ')})`);
+  }
+  if (options.swiftLoads !== undefined) {
+    if (!(SWIFT_LOADS as readonly string[]).includes(options.swiftLoads)) {
+      throw new HardenOptionsError('swiftLoads', `"${String(options.swiftLoads)}" is not a way of shadowing loads (${SWIFT_LOADS.join(', ')})`);
+    }
+    if (options.mode === 'eddi') throw new HardenOptionsError('swiftLoads', 'EDDI loads shadows from shadow memory (the option is SWIFT\'s)');
   }
   if (options.functions?.include && options.functions.exclude) {
     throw new HardenOptionsError('functions', 'give either the functions to harden (include) or those to leave alone (exclude), not both');
@@ -97,7 +108,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         mode: options.mode,
         families,
         hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
-        reloads: options.reloads,
+        swiftLoads: options.swiftLoads,
       });
     } catch (error) {
       if (error instanceof HardeningError || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);

@@ -34,7 +34,7 @@ async function loadFlightSoftware(): Promise<FlightSoftware> {
   const bus: Record<string, (value?: number) => number | void> = {};
   for (const name of INPUT_CHANNELS) bus[name] = () => input[IN[name]];
   for (const name of OUTPUT_CHANNELS) bus[name] = (value) => void (output[OUT[name]] = value as number);
-  const { instance } = await WebAssembly.instantiate(wasm, { [BUS_MODULE]: bus });
+  const instance = await WebAssembly.instantiate(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { [BUS_MODULE]: bus });
   const { init, step, memory } = instance.exports as unknown as Omit<FlightSoftware, 'input' | 'output'>;
   return { init, step, memory, input, output };
 }
@@ -85,7 +85,7 @@ function modes(flight: Flight): number[] {
 
 describe('reference flight software, build/adcs.wasm', () => {
   it('follows the ABI: imports only bus channels, exports init, step and memory', () => {
-    const module = new WebAssembly.Module(wasm);
+    const module = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
     const imports = WebAssembly.Module.imports(module);
     expect(imports.length).toBeGreaterThan(0);
     for (const { module: from, name, kind } of imports) {

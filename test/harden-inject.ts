@@ -5,10 +5,11 @@
 // of the two copies.
 //
 // Sites left out: the values a shadow is seeded from (a call's result, memory.size and memory.grow, a
-// global the passes do not duplicate, and under SWIFT a load, unless reloaded): the shadow is a copy of the flipped value,
-// and no duplication can see the flip — the window the SWIFT paper names. Everything else is a site.
+// global the passes do not duplicate, and a load under SWIFT copying its loads): the shadow is a copy of
+// the flipped value, and no duplication can see the flip — the window the SWIFT paper names. Everything
+// else is a site.
 import binaryen, { addLocal, type ExpressionRef, type Module } from '../src/passes/binaryen.js';
-import { SHADOW_GLOBAL_EXPORT_PREFIX, hardenInPlace, type CheckFamily, type HardeningMode, type HardeningReport } from '../src/passes/hardening-common.js';
+import { SHADOW_GLOBAL_EXPORT_PREFIX, hardenInPlace, type CheckFamily, type HardeningMode, type HardeningReport, type SwiftLoads } from '../src/passes/hardening-common.js';
 import { readModule } from '../src/passes/index.js';
 import { NO_PARENT, walkWithParents } from '../src/passes/rewrite.js';
 
@@ -33,11 +34,11 @@ export function hardenWithFlipHook(
   bytes: Uint8Array,
   mode: HardeningMode,
   families: readonly CheckFamily[],
-  { reloads = false } = {},
+  { swiftLoads }: { swiftLoads?: SwiftLoads } = {},
 ): { binary: Uint8Array; sites: number; report: HardeningReport } {
   const module = readModule(bytes, 'generated');
   try {
-    const report = hardenInPlace(module, { mode, families: new Set(families), hardens: () => true, cleanup: false, reloads });
+    const report = hardenInPlace(module, { mode, families: new Set(families), hardens: () => true, cleanup: false, swiftLoads });
     module.addGlobal(COUNTDOWN_GLOBAL, B.i32, true, module.i32.const(-1));
     module.addGlobalExport(COUNTDOWN_GLOBAL, COUNTDOWN_GLOBAL);
     module.addGlobal(MASK_GLOBAL, B.i64, true, i64Const(module, 1n));
@@ -61,7 +62,7 @@ export function hardenWithFlipHook(
         if (![B.i32, B.i64, B.f32, B.f64].includes(type)) return;
         const id = B.getExpressionId(value);
         if (SEED_SOURCES.has(id)) return;
-        if (mode === 'swift' && !reloads && (id === B.LoadId || id === B.SIMDLoadId || id === B.SIMDLoadStoreLaneId)) return;
+        if (mode === 'swift' && swiftLoads === 'copy' && (id === B.LoadId || id === B.SIMDLoadId || id === B.SIMDLoadStoreLaneId)) return;
         if (id === B.GlobalGetId) {
           const global = (B.getExpressionInfo(value) as unknown as { name: string }).name;
           if (!module.getExport(SHADOW_GLOBAL_EXPORT_PREFIX + global) && !global.endsWith('$shadow')) return;

@@ -25,8 +25,8 @@ describe('under the optimizing compiler', () => {
   for (const mode of MODES) {
     it(`${mode}: a hardened program computes what the original computes`, () => {
       fc.assert(
-        fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 6 }), fc.boolean(), (choices, inputs, depth, reloads) =>
-          agreeOn(programText(choices, depth, { canonicalNaNs: true }), { mode, families: [...CHECK_FAMILIES], reloads }, inputs),
+        fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 6 }), fc.boolean(), (choices, inputs, depth, copyLoads) =>
+          agreeOn(programText(choices, depth, { canonicalNaNs: true }), { mode, families: [...CHECK_FAMILIES], swiftLoads: mode === 'swift' && copyLoads ? 'copy' : undefined }, inputs),
         ),
         { numRuns: 300 },
       );
@@ -73,15 +73,15 @@ describe('under the optimizing compiler', () => {
     });
   }
 
-  for (const [mode, reloads] of [['swift', false], ['swift', true], ['eddi', false]] as const) {
-    it(`${mode}${reloads ? ' reloading loads' : ''}: a flipped value or shadow is caught by a check or a trap, or changes nothing`, () => {
+  for (const [mode, swiftLoads] of [['swift', 'copy'], ['swift', 'reload'], ['eddi', undefined]] as const) {
+    it(`${mode}${swiftLoads ? ` (loads: ${swiftLoads})` : ''}: a flipped value or shadow is caught by a check or a trap, or changes nothing`, () => {
       fc.assert(
         fc.property(
           choicesArbitrary,
           inputArbitrary,
           fc.array(fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), bit: fc.nat({ max: 63 }) }), { minLength: 1, maxLength: 6 }),
           (choices, input, flips) => {
-            const { binary, sites } = hardenWithFlipHook(assemble(programText(choices, 4, { canonicalNaNs: true })), mode, CHECK_FAMILIES, { reloads });
+            const { binary, sites } = hardenWithFlipHook(assemble(programText(choices, 4, { canonicalNaNs: true })), mode, CHECK_FAMILIES, { swiftLoads });
             fc.pre(sites > 0);
             const compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
             const doubled = mode === 'eddi';

@@ -12,6 +12,7 @@ import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
 import { CONFIG_PARTS, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
+import { HARDENINGS } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 
@@ -65,7 +66,7 @@ export class BuildUnderTest {
   constructor(spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, plainBytes: Uint8Array) {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
     const source = variant === 'plain' ? spec.fsw : `${spec.fsw} (${variant})`;
-    const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { mode: variant, source }).binary;
+    const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { ...HARDENINGS[variant], source }).binary;
     const module = FlightModule.fromBytes(bytes, source, options);
     this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
     // Instruction-level faults need the fault-hook build: its golden run counts the sites of each cycle.
@@ -153,7 +154,7 @@ export class CampaignContext {
   }
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'eddi'];
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'eddi'];
 
 /** The flight software a mission names, resolved to a path. */
 export function fswOf(mission: Mission): string {

@@ -4,17 +4,18 @@
 // what makes a sharded campaign merge into exactly the unsharded one.
 import { SeededRandom } from '../random.js';
 import type { TrapKind } from '../core/traps.js';
+import type { HardeningName } from '../hardenings.js';
 
 export const TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint'] as const;
 export type Target = (typeof TARGETS)[number];
 
-export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'eddi'] as const;
+export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'swift-copy', 'eddi'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
 /** The redundancy around the core: a lone core, a lock-step pair, or the pair with checkpoint and spare. */
 export type BaseConfig = 'single' | 'pair' | 'pair+spare';
-/** How the cores' module is built: as given, or hardened with SWIFT or EDDI (src/harden.ts). */
-export type BuildVariant = 'plain' | 'swift' | 'eddi';
+/** How the cores' module is built: as given, or hardened (src/harden.ts: SWIFT, the paper's SWIFT, EDDI). */
+export type BuildVariant = 'plain' | HardeningName;
 
 /** Each configuration is a redundancy around a build of the flight software. */
 export const CONFIG_PARTS: Readonly<Record<ConfigName, { readonly variant: BuildVariant; readonly base: BaseConfig }>> = {
@@ -24,6 +25,7 @@ export const CONFIG_PARTS: Readonly<Record<ConfigName, { readonly variant: Build
   swift: { variant: 'swift', base: 'single' },
   'pair+swift': { variant: 'swift', base: 'pair' },
   'pair+spare+swift': { variant: 'swift', base: 'pair+spare' },
+  'swift-copy': { variant: 'swift-copy', base: 'single' },
   eddi: { variant: 'eddi', base: 'single' },
 };
 

@@ -4,6 +4,7 @@
 // space of each target, what an upset rate per bit per day means in failures per mission.
 import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
 import { failuresPerMission, intervalHalfWidth, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
+import { HARDENING_NAMES, type HardeningName } from '../hardenings.js';
 
 export interface OutcomeTable {
   experiments: number;
@@ -161,12 +162,12 @@ export interface MwtfFigure {
  * failures the silent ones (sdc and pointing violations). Infinite when the hardened build had none: its
  * interval's lower end is then the figure to quote.
  */
-export function mwtfFigures(summary: CampaignSummary, runtimeRatios: Partial<Record<'swift' | 'eddi', number>>): Partial<Record<'swift' | 'eddi', MwtfFigure>> {
+export function mwtfFigures(summary: CampaignSummary, runtimeRatios: Partial<Record<HardeningName, number>>): Partial<Record<HardeningName, MwtfFigure>> {
   const plain = summary.configs.single;
   if (!plain || plain.experiments === 0) return {};
   const silent = (entry: ConfigSummary) => entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count;
-  const figures: Partial<Record<'swift' | 'eddi', MwtfFigure>> = {};
-  for (const variant of ['swift', 'eddi'] as const) {
+  const figures: Partial<Record<HardeningName, MwtfFigure>> = {};
+  for (const variant of HARDENING_NAMES) {
     const hardened = summary.configs[variant];
     const runtimeRatio = runtimeRatios[variant];
     if (!hardened || hardened.experiments === 0 || runtimeRatio === undefined) continue;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
 import { benchCampaign } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
-import { benchHardening, formatHardeningBench } from '../bench/hardening-bench.js';
+import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { writeJson } from '../reports/files.js';
@@ -36,8 +36,8 @@ export function registerBench(program: Command): void {
       process.stdout.write(`${formatBench(result)}\n`);
       const faultHooks = benchFaultHooks(setup, rounds);
       process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
-      const hardening = benchHardening(setup, rounds);
-      process.stdout.write(`${formatHardeningBench(hardening)}\n`);
+      const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
+      process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
       const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
       const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
       if (campaign) {

@@ -17,6 +17,7 @@ import { writeJson } from '../reports/files.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
 import { ProgressLine } from './progress.js';
+import type { HardeningName } from '../hardenings.js';
 
 interface CampaignOptions {
   config?: string;
@@ -255,11 +256,11 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
 }
 
 /** Each hardened build's modelled runtime over the plain build's: instructions per cycle of their golden runs. */
-function runtimeRatios(context: CampaignContext): Partial<Record<'swift' | 'eddi', number>> {
+function runtimeRatios(context: CampaignContext): Partial<Record<HardeningName, number>> {
   const mean = (instructions: Int32Array) => instructions.reduce((sum, count) => sum + count, 0) / instructions.length;
   const plain = context.builds.find((build) => build.variant === 'plain');
   if (!plain) return {};
-  const ratios: Partial<Record<'swift' | 'eddi', number>> = {};
+  const ratios: Partial<Record<HardeningName, number>> = {};
   for (const build of context.builds) if (build.variant !== 'plain') ratios[build.variant] = mean(build.golden.instructions) / mean(plain.golden.instructions);
   return ratios;
 }

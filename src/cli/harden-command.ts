@@ -15,7 +15,7 @@ interface HardenCommandOptions {
   checks?: string[];
   only?: string[];
   skip?: string[];
-  reloadLoads?: boolean;
+  copyLoads?: boolean;
   json?: string;
 }
 
@@ -26,6 +26,7 @@ const FLAGS: Record<HardenOptionsError['option'], string> = {
   functions: '--only and --skip',
   include: '--only',
   exclude: '--skip',
+  swiftLoads: '--copy-loads',
 };
 
 export function registerHarden(program: Command): void {
@@ -38,14 +39,13 @@ export function registerHarden(program: Command): void {
     .option('--checks <list>', `check families: ${CHECK_FAMILIES.join(',')} (default: all but loads)`, listOption)
     .option('--only <functions>', 'harden only these functions (names or export names)', listOption)
     .option('--skip <functions>', 'leave these functions alone', listOption)
-    .option('--reload-loads', 'SWIFT: load the shadow of a loaded value again instead of copying it (catches faulty loads; costs a load)')
+    .option('--copy-loads', 'SWIFT as published: copy a loaded value into its shadow instead of loading it again (cheaper; a faulty load goes unseen)')
     .option('--json <file>', 'write what was added as JSON')
     .action((input: string, options: HardenCommandOptions) => hardenAction(input, options));
 }
 
 function hardenAction(input: string, options: HardenCommandOptions): void {
   if (options.only && options.skip) throw new UsageError('--only and --skip: give one of them');
-  if (options.reloadLoads && options.mode === 'eddi') throw new UsageError('--reload-loads: EDDI loads shadows from shadow memory already (SWIFT only)');
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(input);
@@ -59,7 +59,7 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
       families: options.checks as CheckFamily[] | undefined,
       functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined,
       source: input,
-      reloads: options.reloadLoads,
+      swiftLoads: options.copyLoads ? 'copy' : undefined,
     });
   } catch (error) {
     if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);
@@ -74,7 +74,7 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
     .join(', ');
   process.stdout.write(
     [
-      `lockstep harden — ${input} → ${options.output} (${report.mode}${options.reloadLoads ? ', loads reloaded' : ''})`,
+      `lockstep harden — ${input} → ${options.output} (${report.mode}${report.mode === 'swift' ? `, loads ${report.loadShadows}` : ''})`,
       `  functions hardened    ${report.functions.hardened.length}${report.functions.leftAlone.length ? ` (left alone: ${report.functions.leftAlone.join(', ')})` : ''}`,
       `  instructions duplicated ${report.instructionsDuplicated}, values seeded into shadows ${report.valuesSeeded}, shadow globals ${report.shadowGlobals}`,
       `  checks                ${report.checks.total} (${families || 'none'})`,

@@ -17,6 +17,7 @@ import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
 import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
 import { ConfigError, scenarioOf, type Mission } from './config.js';
 import { hardenModule } from '../harden.js';
+import { HARDENINGS } from '../hardenings.js';
 import { ModuleError } from '../passes/index.js';
 
 export const REFERENCE_FSW = fileURLToPath(new URL('../../build/adcs.wasm', import.meta.url));
@@ -74,7 +75,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
 }
 
-/** The mission's flight software, hardened with SWIFT or EDDI when the mission says so. */
+/** The mission's flight software, hardened (SWIFT, the paper's SWIFT or EDDI) when the mission says so. */
 export function loadFlightSoftware(mission: Mission): FlightModule {
   const path = mission.fsw ?? REFERENCE_FSW;
   const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
@@ -86,7 +87,7 @@ export function loadFlightSoftware(mission: Mission): FlightModule {
     throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const source = `${path} (${mission.harden})`;
-  return FlightModule.fromBytes(hardenModule(bytes, { mode: mission.harden, source }).binary, source, options);
+  return FlightModule.fromBytes(hardenModule(bytes, { ...HARDENINGS[mission.harden], source }).binary, source, options);
 }
 
 function initialMemoryBytes(module: FlightModule): number {

@@ -1,9 +1,10 @@
 // The engine of the two software-hardening passes, SWIFT (swift.ts) and EDDI (eddi.ts): duplicate every
 // value computation of a function into shadow locals, and compare values with their shadows where an
 // error would escape — before a store, a global.set, a branch, a call, a return. They differ only in
-// memory: SWIFT assumes memory is protected by ECC and copies a loaded value into its shadow (or, with
-// `reloads`, loads it again through the shadow address); EDDI keeps a shadow copy of memory that the
-// shadow computation loads from and that every store also writes (layout: eddi.ts).
+// memory: SWIFT assumes memory is protected by ECC and loads a loaded value's shadow again through the
+// shadow address (or, with `swiftLoads: 'copy'`, copies it as the paper does: swift.ts says why not by
+// default); EDDI keeps a shadow copy of memory that the shadow computation loads from and that every
+// store also writes (layout: eddi.ts).
 //
 // How a function is hardened:
 //   1. Binaryen's `flatten` pass rewrites it into flat IR (ir/flat.h): every operand is a local.get or a
@@ -15,8 +16,9 @@
 //      runs after its main one, so a main one that traps has the trap it had; a shadow one that traps
 //      (a division by a faulty zero) is a detection.
 //   2. Every local gets a shadow local. Parameters (and declared locals, whose zero is known) get theirs
-//      on entry; a value that cannot be recomputed — a call's result, a load under SWIFT, a global the
-//      pass does not duplicate, memory.size — is copied into its shadow after the instruction produced it.
+//      on entry; a value that cannot be recomputed — a call's result, a load under copying SWIFT, a
+//      global the pass does not duplicate, memory.size — is copied into its shadow after the instruction
+//      produced it.
 //      That copy is the one window duplication cannot close (a fault in the copied value reaches both);
 //      the checks at function boundaries (arguments, returns) keep it from opening at every call.
 //   3. Checks: `if (x != x') { call $lockstep.check_failed(site); unreachable }`, one site per checked
@@ -80,6 +82,8 @@ export type CheckFamily = (typeof CHECK_FAMILIES)[number];
 export const DEFAULT_FAMILIES: readonly CheckFamily[] = ['stores', 'branches', 'globals', 'calls', 'returns'];
 
 export type HardeningMode = 'swift' | 'eddi';
+export const SWIFT_LOADS = ['reload', 'copy'] as const;
+export type SwiftLoads = (typeof SWIFT_LOADS)[number];
 
 export interface HardeningOptions {
   readonly mode: HardeningMode;
@@ -91,10 +95,11 @@ export interface HardeningOptions {
   /** Seed shadows through the opaque zero (default); false is the control experiment of the tests. */
   readonly opaque?: boolean;
   /**
-   * SWIFT: the shadow of a loaded value is loaded again through the shadow address instead of copied
-   * from the main one (default false: SWIFT's copy).
+   * SWIFT: where a loaded value's shadow comes from — loaded again through the shadow address ('reload',
+   * the default), or copied from the main one ('copy', as the SWIFT paper does: cheaper, but a fault in
+   * the load's result or address reaches both).
    */
-  readonly reloads?: boolean;
+  readonly swiftLoads?: SwiftLoads;
 }
 
 export interface CheckSite {
@@ -117,7 +122,7 @@ export interface HardeningReport {
   readonly shadowGlobals: number;
   readonly checks: { readonly total: number; readonly byFamily: Record<CheckFamily, number> };
   readonly sites: CheckSite[];
-  /** Where a loaded value's shadow comes from: copied from it (SWIFT), loaded again (SWIFT, reloads), shadow memory (EDDI). */
+  /** Where a loaded value's shadow comes from: loaded again (SWIFT), copied from it (SWIFT, swiftLoads 'copy'), shadow memory (EDDI). */
   readonly loadShadows: 'copied' | 'reloaded' | 'shadow memory';
   /** EDDI: the memory before and after (pages), and where the program's memory starts (bytes, or 'dynamic' when the module grows memory; shadow memory is at 0). */
   readonly memory: { readonly originalPages: number; readonly hardenedPages: number; readonly programOffset: number | 'dynamic' } | null;
@@ -488,7 +493,7 @@ class FunctionHardener {
           this.h.instructionsDuplicated++;
           return this.h.shadowAccess(copy);
         }
-        if (!this.h.options.reloads) return seeded();
+        if (this.h.options.swiftLoads === 'copy') return seeded();
         // SWIFT reloading: the shadow loads again, from the shadow address (the same memory), so that a
         // fault in the main load's result or address shows. A constant address goes through the opaque
         // zero, or both loads would be one to the optimizers.
@@ -516,7 +521,7 @@ class FunctionHardener {
         if (this.h.eddi) {
           B.SIMDLoadStoreLane.setPtr(copy, this.shadowOperand(B.SIMDLoadStoreLane.getPtr(value)));
           this.h.shadowAccess(copy);
-        } else if (this.h.options.reloads) {
+        } else if (this.h.options.swiftLoads !== 'copy') {
           const ptr = B.SIMDLoadStoreLane.getPtr(value);
           B.SIMDLoadStoreLane.setPtr(copy, B.getExpressionId(ptr) === B.ConstId ? this.opaque(B.i32, m.copyExpression(ptr)) : this.shadowOperand(ptr));
         }
@@ -1008,7 +1013,7 @@ export function hardenInPlace(module: Module, options: HardeningOptions): Harden
     shadowGlobals: h.shadowGlobals.size,
     checks: { total: h.sites.length, byFamily },
     sites: h.sites,
-    loadShadows: h.eddi ? 'shadow memory' : options.reloads ? 'reloaded' : 'copied',
+    loadShadows: h.eddi ? 'shadow memory' : options.swiftLoads === 'copy' ? 'copied' : 'reloaded',
     memory: h.memory
       ? { originalPages, hardenedPages: 2 * originalPages, programOffset: h.memory.constantBase ?? 'dynamic' }
       : null,
