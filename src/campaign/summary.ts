@@ -9,6 +9,11 @@ import { HARDENING_NAMES, type HardeningName } from '../hardenings.js';
 export interface OutcomeTable {
   experiments: number;
   outcomes: Record<OutcomeName, CountSummary>;
+  /**
+   * The silent failures: sdc and pointing violations (an sdc the closed loop turned into a pointing error),
+   * the figure a coverage goal ("silent data corruption at most 0.5%") and MWTF are about.
+   */
+  silent: CountSummary;
   causes: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
   /** Cycles from injection to detection, over the detected (and recovered, failover-failed) experiments. */
   detectionLatency: { mean: number; max: number } | null;
@@ -49,7 +54,9 @@ function table(records: readonly ExperimentRecord[], config: ConfigName): Outcom
   const outcomes = Object.fromEntries(
     OUTCOMES.map((outcome) => [outcome, trials > 0 ? summarizeCount(counts[outcome], trials) : { count: 0, rate: 0, ci95: [0, 1] as const }]),
   ) as Record<OutcomeName, CountSummary>;
-  return { experiments: trials, outcomes, causes, detectionLatency: latencyCount > 0 ? { mean: latencySum / latencyCount, max: latencyMax } : null };
+  const silentCount = counts.sdc + counts['pointing-violation'];
+  const silent = trials > 0 ? summarizeCount(silentCount, trials) : { count: 0, rate: 0, ci95: [0, 1] as const };
+  return { experiments: trials, outcomes, silent, causes, detectionLatency: latencyCount > 0 ? { mean: latencySum / latencyCount, max: latencyMax } : null };
 }
 
 export function summarize(records: readonly ExperimentRecord[], configs: readonly ConfigName[], targets: readonly Target[]): CampaignSummary {
@@ -122,9 +129,9 @@ export function missionFailures(entry: OutcomeTable, bits: number, upsetRatePerB
 const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;
 const bound = (rate: number) => (rate * 100).toFixed(rate > 0 && rate < 0.001 ? 3 : 2);
 
-function cell(entry: OutcomeTable | undefined, outcome: OutcomeName): string {
+function cell(entry: OutcomeTable | undefined, outcome: OutcomeName | 'silent'): string {
   if (!entry || entry.experiments === 0) return '—';
-  const { count, rate, ci95 } = entry.outcomes[outcome];
+  const { count, rate, ci95 } = outcome === 'silent' ? entry.silent : entry.outcomes[outcome];
   return `${String(count).padStart(6)} ${percent(rate).padStart(7)} [${bound(ci95[0])}, ${bound(ci95[1])}]`;
 }
 
@@ -139,6 +146,7 @@ export function formatSummary(summary: CampaignSummary): string {
     lines.push(`  ${title} (${sizes.map((n, i) => `${configs[i]} ${n}`).join(', ')} experiments)`);
     lines.push(`    ${'outcome'.padEnd(20)}${configs.map((config) => config.padStart(width)).join('')}`);
     for (const outcome of OUTCOMES) lines.push(`    ${outcome.padEnd(20)}${configs.map((config) => cell(entryOf(config), outcome).padStart(width)).join('')}`);
+    lines.push(`    ${'sdc + pointing'.padEnd(20)}${configs.map((config) => cell(entryOf(config), 'silent').padStart(width)).join('')}`);
     const latencies = configs.map((config) => entryOf(config)?.detectionLatency);
     if (latencies.some(Boolean)) {
       lines.push(`    ${'latency (cycles)'.padEnd(20)}${latencies.map((latency) => (latency ? `mean ${latency.mean.toFixed(1)}, max ${latency.max}` : '—').padStart(width)).join('')}`);
@@ -165,7 +173,7 @@ export interface MwtfFigure {
 export function mwtfFigures(summary: CampaignSummary, runtimeRatios: Partial<Record<HardeningName, number>>): Partial<Record<HardeningName, MwtfFigure>> {
   const plain = summary.configs.single;
   if (!plain || plain.experiments === 0) return {};
-  const silent = (entry: ConfigSummary) => entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count;
+  const silent = (entry: ConfigSummary) => entry.silent.count;
   const figures: Partial<Record<HardeningName, MwtfFigure>> = {};
   for (const variant of HARDENING_NAMES) {
     const hardened = summary.configs[variant];
