@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import binaryen from '../src/passes/binaryen.js';
 import { wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -111,9 +112,15 @@ describe('lockstep harden', () => {
     writeFileSync(join(dir, 'text.wasm'), 'not a module');
     const invalid = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 15, 1, 13, 0, 0x41, 1, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a, 0x1a, 0x0b]);
     writeFileSync(join(dir, 'invalid.wasm'), invalid);
+    const atomics = binaryen.parseText('(module (memory 1 1 shared) (func (export "spin") (param i32) (result i32) (i32.atomic.rmw.add (local.get 0) (i32.const 1))))');
+    atomics.setFeatures(binaryen.Features.All);
+    writeFileSync(join(dir, 'atomics.wasm'), atomics.emitBinary());
+    atomics.dispose();
     const cases: Array<[string[], number, RegExp]> = [
       [['harden', 'text.wasm', '-o', 'out1.wasm', '--mode', 'swift'], 4, /text\.wasm: not a WebAssembly binary/],
       [['harden', 'invalid.wasm', '-o', 'out2.wasm', '--mode', 'eddi'], 4, /invalid\.wasm: is not a valid WebAssembly module/],
+      [['harden', 'atomics.wasm', '-o', 'out5.wasm', '--mode', 'swift'], 4, /atomics\.wasm: .*(threads|atomic)/i],
+      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out6.wasm', '--mode', 'eddi', '--copy-loads'], 2, /--copy-loads: EDDI loads shadows from shadow memory/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out3.wasm', '--mode', 'tmr'], 2, /--mode: "tmr" is not a hardening mode/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out4.wasm', '--mode', 'swift', '--checks', 'everything'], 2, /"everything" is not a check family/],
     ];
