@@ -4,9 +4,26 @@
 import { describe, expect, it } from 'vitest';
 import { kernelPath, KERNELS } from '../src/bench/hardening-bench.js';
 import { CampaignContext, hashFile } from '../src/campaign/context.js';
+import type { ConfigName } from '../src/campaign/experiment.js';
 import { HARDENING_NAMES } from '../src/hardenings.js';
 import { parseMission } from '../src/mission/config.js';
 import { prepareFlight, REFERENCE_FSW, simulate } from '../src/mission/fly.js';
+
+/** A campaign of instruction-result flips in the primary's cores of a 60 s mission flying `fsw`. */
+function resultCampaign(fsw: string, { seed, configs, horizon }: { seed: number; configs: ConfigName[]; horizon: number }): CampaignContext {
+  return new CampaignContext({
+    mission: parseMission({ fsw, duration: 60, upsets: { count: 0 } }, 't'),
+    fsw,
+    fswSha256: hashFile(fsw),
+    seed,
+    targets: ['result'],
+    configs,
+    horizon,
+    width: 1,
+    snapshotInterval: 10,
+    cores: ['A', 'B'],
+  });
+}
 
 describe('fly --harden', () => {
   for (const mode of HARDENING_NAMES) {
@@ -23,19 +40,7 @@ describe('fly --harden', () => {
 
 describe('hardened configurations in a campaign', () => {
   it('judge each experiment in the hardened build too; a software check is a detection; nothing slips past pair+spare+swift', () => {
-    const mission = parseMission({ duration: 60, upsets: { count: 0 } }, 't');
-    const context = new CampaignContext({
-      mission,
-      fsw: REFERENCE_FSW,
-      fswSha256: hashFile(REFERENCE_FSW),
-      seed: 3,
-      targets: ['result'],
-      configs: ['single', 'swift', 'pair+spare+swift'],
-      horizon: 50,
-      width: 1,
-      snapshotInterval: 10,
-      cores: ['A', 'B'],
-    });
+    const context = resultCampaign(REFERENCE_FSW, { seed: 3, configs: ['single', 'swift', 'pair+spare+swift'], horizon: 50 });
     expect(context.builds.map((build) => build.variant)).toEqual(['plain', 'swift']);
     const causes = new Set<string>();
     let swiftSdc = 0;
@@ -60,18 +65,7 @@ describe('coverage of SWIFT in campaigns (single-bit flips of instruction result
   // software and each kernel. README quotes 5,000 experiments per module; here 400, from a fixed seed:
   // SWIFT reloading its loads lets at most one through (0.25%), the paper's SWIFT, copying them, several.
   it.each([['adcs', REFERENCE_FSW], ...KERNELS.map((kernel) => [kernel, kernelPath(kernel)])])('%s', (_name, fsw) => {
-    const context = new CampaignContext({
-      mission: parseMission({ fsw, duration: 60, upsets: { count: 0 } }, 't'),
-      fsw,
-      fswSha256: hashFile(fsw),
-      seed: 11,
-      targets: ['result'],
-      configs: ['single', 'swift', 'swift-copy'],
-      horizon: 20,
-      width: 1,
-      snapshotInterval: 10,
-      cores: ['A', 'B'],
-    });
+    const context = resultCampaign(fsw, { seed: 11, configs: ['single', 'swift', 'swift-copy'], horizon: 20 });
     const silent = { single: 0, swift: 0, 'swift-copy': 0 };
     for (let index = 0; index < 400; index++) {
       const record = context.run(index);
