@@ -1,9 +1,9 @@
 // Random small programs for the hardening properties (SWIFT, EDDI), and a runner that reports everything
 // a run can show: the result's bits or the trap, the whole memory, the globals' bits, and every call to
 // the host with its arguments' bits (which pins down the order of side effects). A program is drawn from
-// a list of choices, as test/random-module.ts does (fast-check shrinks the list, so a failing program
-// shrinks too; when the choices run out every decision takes its first option, a leaf, so generation
-// ends).
+// a list of choices, as test/random-module.ts's are, with the machinery both share in
+// test/program-generation.ts (fast-check shrinks the list, so a failing program shrinks too; when the
+// choices run out every decision takes its first option, a leaf, so generation ends).
 //
 // What the programs hold: i32/i64/f32/f64 arithmetic (trapping division and conversions, NaN and −0
 // constants, reinterpretations, min/max, floor, copysign), parameters and locals, mutable and immutable
@@ -13,20 +13,13 @@
 // recursion), call_indirect, calls to a host import, and early returns.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import binaryen from '../src/passes/binaryen.js';
-import { SUPPORTED_FEATURES } from '../src/passes/binaryen.js';
+import { Choices, choiceLists, ProgramGenerator, resultOf } from './program-generation.js';
+import { randomModuleGlobals, randomModuleHost } from './random-module.js';
+
+export { assemble } from './program-generation.js';
 
 type T = 'i32' | 'i64' | 'f32' | 'f64';
 const TYPES: readonly T[] = ['i32', 'i64', 'f32', 'f64'];
-
-class Choices {
-  private next = 0;
-  constructor(private readonly values: readonly number[]) {}
-  pick(options: number): number {
-    if (this.next >= this.values.length) return 0;
-    return this.values[this.next++] % options;
-  }
-}
 
 const CONSTS: Record<T, readonly string[]> = {
   i32: ['0', '1', '-1', '7', '0x7fffffff', '0x80000000', '255', '-100', '3', '65535', '16'],
@@ -35,40 +28,26 @@ const CONSTS: Record<T, readonly string[]> = {
   f64: ['0', '-0', '2.5', 'nan', 'nan:0x4000000000001', '-nan:0x8000000000001', '-inf', '1e300', '0x1p-1074', '-7.75', '9.2e18'],
 };
 
-interface Label {
-  readonly name: string;
-  readonly type: T | 'none';
-}
-
-class Generator {
-  private labels: Label[] = [];
-  private labelCount = 0;
-  private counters: string[] = [];
+class Generator extends ProgramGenerator<T> {
   private result: T = 'i32';
   private index = 0;
 
   constructor(
-    private readonly c: Choices,
+    c: Choices,
     private readonly results: readonly T[],
     private readonly canonical: boolean,
-  ) {}
+  ) {
+    super(c, { mostStatements: 3 });
+  }
 
   /** A float whose bits become observable: with `canonical`, any NaN becomes the canonical NaN. */
   leak(type: T, expr: string): string {
     return this.canonical ? canonicalized(type, expr) : expr;
   }
 
-  private one<R>(options: ReadonlyArray<() => R>): R {
-    return options[this.c.pick(options.length)]();
-  }
-
   private constant(type: T): string {
     const list = CONSTS[type];
     return `(${type}.const ${list[this.c.pick(list.length)]})`;
-  }
-
-  private label(prefix: string): string {
-    return `$${prefix}${this.labelCount++}`;
   }
 
   /** Mostly in bounds of the first page (the top bytes reach past it), now and then anywhere. */
@@ -201,36 +180,13 @@ class Generator {
     }
   }
 
-  private withLabel<R>(label: Label, body: () => R): R {
-    this.labels.push(label);
-    try {
-      return body();
-    } finally {
-      this.labels.pop();
-    }
-  }
-
   /** A block that br_if can leave early with a value. */
   private valueBlock(type: T, d: number): string {
     const name = this.label('v');
     return this.withLabel({ name, type }, () => `(block ${name} (result ${type})${this.statements(d)} (drop (br_if ${name} ${this.expr(type, d - 1)} ${this.expr('i32', d - 1)})) ${this.expr(type, d - 1)})`);
   }
 
-  private statements(d: number): string {
-    const count = this.c.pick(4);
-    let out = '';
-    for (let i = 0; i < count; i++) out += ` ${this.stmt(d - 1)}`;
-    return out;
-  }
-
-  private loop(d: number): string {
-    const name = this.label('loop');
-    const counter = `$c${this.counters.length}`;
-    this.counters.push(counter);
-    return `(block (local.set ${counter} (i32.const 0)) (loop ${name}${this.statements(d)} (br_if ${name} (i32.lt_u (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (i32.const 3)))))`;
-  }
-
-  private stmt(d: number): string {
+  protected stmt(d: number): string {
     if (d <= 0) return this.one([() => '(nop)', () => `(local.set $l0 ${this.leaf('i32')})`]);
     const e = (t: T) => this.expr(t, d - 1);
     const t = () => TYPES[this.c.pick(4)];
@@ -250,7 +206,7 @@ class Generator {
       () => `(f64.store ${this.address(d)} ${this.leak('f64', e('f64'))})`,
       () => `(f64.store ${this.address(d)} ${this.leak('f64', e('f64'))})`,
       () => `(if ${e('i32')} (then${this.statements(d)}) (else${this.statements(d)}))`,
-      () => this.loop(d),
+      () => this.loop('none', d),
       () => {
         const outer = this.label('b');
         const inner = this.label('b');
@@ -278,10 +234,9 @@ class Generator {
   func(index: number, d: number): string {
     this.index = index;
     this.result = this.results[index];
-    this.counters = [];
-    this.labels = [];
+    this.beginFunction();
     const body = `${this.statements(d + 1)} ${this.expr(this.result, d)}`;
-    const counters = this.counters.map((counter) => `(local ${counter} i32)`).join(' ');
+    const counters = this.counterLocals().join(' ');
     return `(func $f${index} (param $p0 i32) (param $p1 i64) (param $p2 f32) (param $p3 f64) (result ${this.result}) (local $l0 i32) (local $l1 i64) (local $l2 f32) (local $l3 f64) (local $t2 f32) (local $t3 f64) ${counters}${body})`;
   }
 }
@@ -346,18 +301,6 @@ export function programText(choices: readonly number[], depth = 4, { canonicalNa
   (func (export "g3") (result i64) ${locals} (i64.reinterpret_f64 ${generator.leak('f64', '(global.get $g3)')})))`;
 }
 
-/** Compiles WebAssembly text with lockstep's supported features. */
-export function assemble(text: string): Uint8Array {
-  const module = binaryen.parseText(text);
-  try {
-    module.setFeatures(SUPPORTED_FEATURES);
-    if (!module.validate()) throw new Error(`generated module does not validate:\n${text}`);
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
-}
-
 export interface ProgramInput {
   readonly a: number;
   readonly b: bigint;
@@ -375,7 +318,7 @@ export const inputArbitrary: fc.Arbitrary<ProgramInput> = fc.record({
   y: fc.oneof(fc.constantFrom(...F64_BITS), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
 });
 
-export const choicesArbitrary = fc.noBias(fc.array(fc.nat({ max: 1 << 20 }), { maxLength: 500, size: 'max' }));
+export const choicesArbitrary = choiceLists(500);
 
 export interface Outcome {
   /** `ok <bits>`, or `trap <message>`, or `check <site>` when a hardened check failed. */
@@ -389,6 +332,23 @@ export interface Outcome {
 export class CheckFailure extends Error {
   constructor(readonly site: number) {
     super(`check ${site} failed`);
+  }
+}
+
+/** The import through which a hardened module reports a failed check: it ends the run. */
+const checkHost = {
+  check_failed: (site: number) => {
+    throw new CheckFailure(site);
+  },
+};
+
+/** As resultOf, and `check <site>` when a hardened check ended the run. */
+function checkedResultOf(run: () => unknown): string {
+  try {
+    return resultOf(run);
+  } catch (error) {
+    if (error instanceof CheckFailure) return `check ${error.site}`;
+    throw error;
   }
 }
 
@@ -418,23 +378,12 @@ export function runProgram(
         return (calls.length * 7 + a) | 0;
       },
     },
-    lockstep: {
-      check_failed: (site: number) => {
-        throw new CheckFailure(site);
-      },
-    },
+    lockstep: checkHost,
   });
   const exports = instance.exports as Record<string, unknown>;
   options.before?.(exports);
-  let result: string;
-  try {
-    const value = (exports.run as (a: number, b: bigint, x: bigint, y: bigint) => bigint)(input.a, BigInt.asIntN(64, input.b), BigInt.asIntN(64, input.x), BigInt.asIntN(64, input.y));
-    result = `ok ${BigInt.asUintN(64, value).toString(16)}`;
-  } catch (error) {
-    if (error instanceof CheckFailure) result = `check ${error.site}`;
-    else if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) result = `trap ${error.message}`;
-    else throw error;
-  }
+  const run = exports.run as (a: number, b: bigint, x: bigint, y: bigint) => bigint;
+  const result = checkedResultOf(() => BigInt.asUintN(64, run(input.a, BigInt.asIntN(64, input.b), BigInt.asIntN(64, input.x), BigInt.asIntN(64, input.y))).toString(16));
   options.afterRun?.(exports);
   const whole = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
   const seen = options.doubled ? whole.subarray(whole.length / 2) : whole;
@@ -464,36 +413,16 @@ export function observable(outcome: Outcome): Outcome {
  */
 export function runEveryKindModule(compiled: WebAssembly.Module, options: RunOptions = {}): Outcome & { shadow: string | null } {
   const calls: number[] = [];
-  const instance = new WebAssembly.Instance(compiled, {
-    env: {
-      ext: (x: number) => {
-        calls.push(x);
-        return (Math.imul(x, 3) + 1) | 0;
-      },
-    },
-    lockstep: {
-      check_failed: (site: number) => {
-        throw new CheckFailure(site);
-      },
-    },
-  });
+  const instance = new WebAssembly.Instance(compiled, { env: randomModuleHost(calls), lockstep: checkHost });
   const exports = instance.exports as Record<string, unknown>;
-  let result: string;
-  try {
-    result = `ok ${(exports.run as () => number)()}`;
-  } catch (error) {
-    if (error instanceof CheckFailure) result = `check ${error.site}`;
-    else if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) result = `trap ${error.message}`;
-    else throw error;
-  }
+  const result = checkedResultOf(exports.run as () => number);
   const whole = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
   const seen = options.doubled ? whole.subarray(whole.length / 2) : whole;
-  const f64 = new Float64Array([(exports.gf as WebAssembly.Global).value as number]);
   return {
     result,
     memory: digest(seen),
     shadow: options.doubled ? digest(whole.subarray(0, whole.length / 2)) : null,
-    globals: `${(exports.g as WebAssembly.Global).value} ${(exports.g64 as WebAssembly.Global).value} ${Buffer.from(f64.buffer).toString('hex')}`,
+    globals: randomModuleGlobals(exports),
     calls: calls.join(','),
   };
 }

@@ -1,59 +1,38 @@
 // Random small WebAssembly modules for properties of the module passes, and a runner that reports
 // everything a run of one can show: its result or trap, its memory, its globals and the sequence of
 // calls it made to the host (which pins down the order of side effects). A module is drawn from a
-// list of choices (fast-check shrinks the list, so a failing module shrinks too); when the choices run
-// out every decision takes its first option, which is always a leaf, so generation ends.
+// list of choices, with the machinery shared with test/harden-programs.ts in test/program-generation.ts
+// (fast-check shrinks the list, so a failing module shrinks too); when the choices run out every
+// decision takes its first option, which is always a leaf, so generation ends.
 //
 // The generated code uses every expression kind of expressions.ts's table: blocks with typed labels,
 // br / br_if with values, br_table, if with and without else, bounded loops, return with and without a
 // value, direct, indirect and imported calls, a multi-value call and tuples, every numeric and v128
 // type, loads and stores of several widths, SIMD extract, replace, shuffle, ternary, shift, load, and
 // load/store lane, memory size, grow, init, copy, fill, data.drop, select, drop, nop and unreachable.
-import fc from 'fast-check';
-import binaryen, { SUPPORTED_FEATURES } from '../src/passes/binaryen.js';
+import { Choices, choiceLists, ProgramGenerator, resultOf } from './program-generation.js';
+
+export { assemble as watWithFeatures } from './program-generation.js';
 
 type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 type BlockType = ValueType | 'none';
-
-interface Label {
-  readonly name: string;
-  readonly type: BlockType;
-}
-
-class Choices {
-  private next = 0;
-  constructor(private readonly values: readonly number[]) {}
-  pick(options: number): number {
-    if (this.next >= this.values.length) return 0;
-    return this.values[this.next++] % options;
-  }
-}
 
 const I32_CONSTS = ['0', '1', '-1', '7', '0x7fffffff', '0x80000000', '255', '-100', '3', '1024'];
 const I64_CONSTS = ['0', '1', '-1', '0x7fffffffffffffff', '0x8000000000000000', '12345678901', '-3'];
 const F32_CONSTS = ['0', '-0', '1.5', 'nan', 'inf', '-3.25e-20', '0x1p-149', '100'];
 const F64_CONSTS = ['0', '-0', '2.5', 'nan:0x4000000000001', '-inf', '1e300', '0x1p-1074', '-7.75'];
 
-class Generator {
-  private labels: Label[] = [];
-  private labelCount = 0;
-  private counters: string[] = [];
+class Generator extends ProgramGenerator<ValueType> {
   /** Whether calls to $side may be generated (not inside $side itself). */
   private sideCalls = true;
   private result: BlockType = 'i32';
 
-  constructor(private readonly c: Choices) {}
-
-  private one<T>(options: ReadonlyArray<() => T>): T {
-    return options[this.c.pick(options.length)]();
+  constructor(c: Choices) {
+    super(c, { mostStatements: 4 });
   }
 
   private constant(list: readonly string[]): string {
     return list[this.c.pick(list.length)];
-  }
-
-  private label(prefix: string): string {
-    return `$${prefix}${this.labelCount++}`;
   }
 
   private address(d: number): string {
@@ -192,22 +171,6 @@ class Generator {
     }
   }
 
-  private withLabel<T>(label: Label, body: () => T): T {
-    this.labels.push(label);
-    try {
-      return body();
-    } finally {
-      this.labels.pop();
-    }
-  }
-
-  private statements(d: number): string {
-    const count = this.c.pick(5);
-    let out = '';
-    for (let i = 0; i < count; i++) out += ` ${this.stmt(d - 1)}`;
-    return out;
-  }
-
   private resultClause(type: BlockType): string {
     return type === 'none' ? '' : ` (result ${type})`;
   }
@@ -226,17 +189,6 @@ class Generator {
       if (type === 'none' && this.c.pick(2) === 0) return `(if ${name} ${condition} (then${then}))`;
       return `(if ${name}${this.resultClause(type)} ${condition} (then${then}) (else${arm()}))`;
     });
-  }
-
-  /** A loop that runs at most three times: only its own counter branches back to it. */
-  private loop(type: BlockType, d: number): string {
-    const name = this.label('loop');
-    const counter = `$c${this.counters.length}`;
-    this.counters.push(counter);
-    // Branches to a loop label are never generated (they could spin): the label is not pushed.
-    const body = `${this.statements(d)} (br_if ${name} (i32.lt_u (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (i32.const 3)))`;
-    if (type === 'none') return `(block (local.set ${counter} (i32.const 0)) (loop ${name}${body}))`;
-    return `(block (result ${type}) (local.set ${counter} (i32.const 0)) (loop ${name} (result ${type})${body} ${this.expr(type, d - 1)}))`;
   }
 
   /** br / br_table / return / unreachable: typed unreachable. */
@@ -259,7 +211,7 @@ class Generator {
     return this.one(options);
   }
 
-  stmt(d: number): string {
+  protected stmt(d: number): string {
     if (d <= 0) return this.one([() => '(nop)', () => `(local.set $i1 ${this.leaf('i32')})`]);
     const e = (t: ValueType) => this.expr(t, d - 1);
     const valueTypes: ValueType[] = ['i32', 'i64', 'f32', 'f64', 'v128'];
@@ -306,9 +258,9 @@ class Generator {
   func(name: string, signature: string, result: BlockType, d: number, sideCalls: boolean): string {
     this.result = result;
     this.sideCalls = sideCalls;
-    this.counters = [];
+    this.beginFunction();
     const body = `${this.statements(d + 1)} ${result === 'none' ? this.stmt(d) : this.expr(result, d)}`;
-    const locals = ['(local $i0 i32) (local $i1 i32) (local $j0 i64) (local $x0 f32) (local $y0 f64) (local $v0 v128)', ...this.counters.map((c) => `(local ${c} i32)`)].join(' ');
+    const locals = ['(local $i0 i32) (local $i1 i32) (local $j0 i64) (local $x0 f32) (local $y0 f64) (local $v0 v128)', ...this.counterLocals()].join(' ');
     return `(func ${name} ${signature} ${locals}${body})`;
   }
 }
@@ -336,7 +288,7 @@ export function randomModuleText(choices: readonly number[], depth = 4): string 
   ${run})`;
 }
 
-export const choicesArbitrary = fc.noBias(fc.array(fc.nat({ max: 1 << 20 }), { maxLength: 600, size: 'max' }));
+export const choicesArbitrary = choiceLists(600);
 
 export interface RunOutcome {
   readonly result: string;
@@ -351,46 +303,36 @@ export interface RunOutcome {
  */
 export function runModule(bytes: Uint8Array, before?: (exports: Record<string, unknown>) => void): RunOutcome & { exports: Record<string, unknown> } {
   const calls: number[] = [];
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {
-    env: {
-      ext: (x: number) => {
-        calls.push(x);
-        return (Math.imul(x, 3) + 1) | 0;
-      },
-    },
-  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: randomModuleHost(calls) });
   const exports = instance.exports as Record<string, unknown>;
   before?.(exports);
-  let result: string;
-  try {
-    result = `ok ${(exports.run as () => number)()}`;
-  } catch (error) {
-    if (!(error instanceof WebAssembly.RuntimeError) && !(error instanceof RangeError)) throw error;
-    result = `trap ${(error as Error).message}`;
-  }
+  const result = resultOf(exports.run as () => number);
   const memory = Buffer.from((exports.memory as WebAssembly.Memory).buffer);
-  const f64 = new Float64Array([(exports.gf as WebAssembly.Global).value as number]);
   return {
     exports,
     result,
     memory: `${memory.length}:${memory.toString('base64')}`,
-    globals: `${(exports.g as WebAssembly.Global).value} ${(exports.g64 as WebAssembly.Global).value} ${Buffer.from(f64.buffer).toString('hex')}`,
+    globals: randomModuleGlobals(exports),
     calls: calls.join(','),
   };
 }
 
-export function sameOutcome(a: RunOutcome, b: RunOutcome): boolean {
-  return a.result === b.result && a.memory === b.memory && a.globals === b.globals && a.calls === b.calls;
+/** The host's side of a random module (its import `env.ext`), recording every argument it is called with in `calls`. */
+export function randomModuleHost(calls: number[]): { ext: (x: number) => number } {
+  return {
+    ext: (x: number) => {
+      calls.push(x);
+      return (Math.imul(x, 3) + 1) | 0;
+    },
+  };
 }
 
-/** WebAssembly text to a binary, with every feature lockstep's passes accept (support.ts's `wat` validates as MVP). */
-export function watWithFeatures(text: string): Uint8Array {
-  const module = binaryen.parseText(text);
-  try {
-    module.setFeatures(SUPPORTED_FEATURES);
-    if (!module.validate()) throw new Error(`generated module does not validate:\n${text}`);
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
+/** The exported globals of a random module instance, the f64 by its bits (so a NaN's payload counts). */
+export function randomModuleGlobals(exports: Record<string, unknown>): string {
+  const f64 = new Float64Array([(exports.gf as WebAssembly.Global).value as number]);
+  return `${(exports.g as WebAssembly.Global).value} ${(exports.g64 as WebAssembly.Global).value} ${Buffer.from(f64.buffer).toString('hex')}`;
+}
+
+export function sameOutcome(a: RunOutcome, b: RunOutcome): boolean {
+  return a.result === b.result && a.memory === b.memory && a.globals === b.globals && a.calls === b.calls;
 }
