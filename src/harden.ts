@@ -41,6 +41,14 @@ export interface HardenOptions {
    * either way. EDDI loads shadows from shadow memory and takes no such option.
    */
   readonly swiftLoads?: SwiftLoads;
+  /**
+   * Imports that are pure — same arguments, same result, no effect — named `module.name` or `module.*`:
+   * a call to one is made again for the shadow instead of having its result copied into it, which
+   * closes the window a copied call result leaves (a fault in it reaches both). The flight ABI's bus
+   * inputs are latched for the cycle, so `bus.*` is pure for flight software (outputs return nothing
+   * and are never called twice).
+   */
+  readonly pureImports?: readonly string[];
 }
 
 export interface HardenReport extends HardeningReport {
@@ -56,7 +64,7 @@ export interface HardenResult {
 export class HardenOptionsError extends Error {
   constructor(
     /** The option at fault: mode, families, functions (include and exclude both given), include, exclude. */
-    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads',
+    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads' | 'pureImports',
     /** What is wrong with it. */
     readonly detail: string,
   ) {
@@ -76,10 +84,18 @@ function checkOptions(options: HardenOptions): Set<CheckFamily> {
     }
     if (options.mode === 'eddi') throw new HardenOptionsError('swiftLoads', 'EDDI loads shadows from shadow memory (the option is SWIFT\'s)');
   }
+  for (const pattern of options.pureImports ?? []) {
+    if (!/^[^.]+\.[^.]+$/.test(pattern)) throw new HardenOptionsError('pureImports', `"${pattern}" names no import (module.name, or module.* for all of a module's)`);
+  }
   if (options.functions?.include && options.functions.exclude) {
     throw new HardenOptionsError('functions', 'give either the functions to harden (include) or those to leave alone (exclude), not both');
   }
   return new Set(families);
+}
+
+/** `module.name` and `module.*` patterns as a predicate on an import. */
+function importMatcher(patterns: readonly string[]): (module: string, base: string) => boolean {
+  return (module, base) => patterns.some((pattern) => pattern === `${module}.${base}` || pattern === `${module}.*`);
 }
 
 /** Hardens a module with SWIFT or EDDI. Throws ModuleError for a module it cannot read or harden. */
@@ -109,6 +125,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         families,
         hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
         swiftLoads: options.swiftLoads,
+        pureImports: options.pureImports?.length ? importMatcher(options.pureImports) : undefined,
       });
     } catch (error) {
       if (error instanceof HardeningError || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);

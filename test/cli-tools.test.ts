@@ -121,6 +121,7 @@ describe('lockstep harden', () => {
       [['harden', 'invalid.wasm', '-o', 'out2.wasm', '--mode', 'eddi'], 4, /invalid\.wasm: is not a valid WebAssembly module/],
       [['harden', 'atomics.wasm', '-o', 'out5.wasm', '--mode', 'swift'], 4, /atomics\.wasm: .*(threads|atomic)/i],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out6.wasm', '--mode', 'eddi', '--copy-loads'], 2, /--copy-loads: EDDI loads shadows from shadow memory/],
+      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out7.wasm', '--mode', 'swift', '--pure-imports', 'bus'], 2, /--pure-imports: "bus" names no import/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out3.wasm', '--mode', 'tmr'], 2, /--mode: "tmr" is not a hardening mode/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out4.wasm', '--mode', 'swift', '--checks', 'everything'], 2, /"everything" is not a check family/],
     ];

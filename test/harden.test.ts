@@ -26,7 +26,7 @@ import { assemble, choicesArbitrary, inputArbitrary, observable, programText, ru
 import { COUNTDOWN_GLOBAL, MASK_GLOBAL, hardenWithFlipHook } from './harden-inject.js';
 import { choicesArbitrary as everyKindChoices, randomModuleText, watWithFeatures } from './random-module.js';
 import { agreeOn, checkSites, inputsArbitrary, MODES, optimizeO3, referenceBytes } from './harden-support.js';
-import { fly, outputBits, setupFor } from './support.js';
+import { fly, outputBits, setupFor, wat } from './support.js';
 
 describe('semantics: a hardened program computes what the original computes', () => {
   for (const mode of MODES) {
@@ -302,6 +302,44 @@ describe('options and report', () => {
     expect(hardenModule(bytes, { mode: 'swift', swiftLoads: 'reload' }).binary).toEqual(hardenModule(bytes, { mode: 'swift' }).binary);
   });
 
+  it('calls a pure import again for the shadow: a wrong first answer is caught, and the report counts the calls', () => {
+    const bytes = wat(`(module (import "bus" "gyro" (func $gyro (result f64))) (import "env" "clock" (func $clock (result f64)))
+      (memory (export "memory") 1)
+      (func (export "step") (f64.store (i32.const 8) (f64.add (call $gyro) (call $clock)))))`);
+    const run = (binary: Uint8Array, gyro: () => number) => {
+      const calls = { gyro: 0, clock: 0, checks: [] as number[] };
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), {
+        bus: { gyro: () => (calls.gyro++, gyro()) },
+        env: { clock: () => (calls.clock++, 2.5) },
+        [CHECK_MODULE]: { [CHECK_IMPORT]: (site: number) => void calls.checks.push(site) },
+      });
+      let trapped = false;
+      try {
+        (instance.exports.step as () => void)();
+      } catch {
+        trapped = true;
+      }
+      return { ...calls, trapped, stored: new Float64Array((instance.exports.memory as WebAssembly.Memory).buffer, 8, 1)[0] };
+    };
+    for (const mode of MODES) {
+      const { binary, report } = hardenModule(bytes, { mode, pureImports: ['bus.*'] });
+      expect(report.importCallsRepeated).toBe(1);
+      // Only the pure one is asked twice; the stored value is the plain build's.
+      expect(run(binary, () => 1.25)).toMatchObject({ gyro: 2, clock: 1, checks: [], trapped: false, stored: 3.75 });
+      // A first answer that differs from the second (a flipped result) is a detection before the store.
+      let answer = 0;
+      const flipped = run(binary, () => (answer++ === 0 ? 1.5 : 1.25));
+      expect(flipped.checks).toHaveLength(1);
+      expect(flipped).toMatchObject({ trapped: true, stored: 0 });
+      // Named one by one, or not at all: the result is copied and a wrong answer goes through.
+      expect(hardenModule(bytes, { mode, pureImports: ['bus.gyro'] }).report.importCallsRepeated).toBe(1);
+      const copied = hardenModule(bytes, { mode }).binary;
+      answer = 0;
+      expect(run(copied, () => (answer++ === 0 ? 1.5 : 1.25))).toMatchObject({ gyro: 1, checks: [], trapped: false, stored: 4 });
+    }
+    expect(() => hardenModule(bytes, { mode: 'swift', pureImports: ['bus'] })).toThrow(/pureImports: "bus" names no import/);
+  });
+
   it('inserts only the check families asked for', () => {
     for (const families of [[], ['stores'], ['branches', 'returns'], [...CHECK_FAMILIES]] as CheckFamily[][]) {
       const { report } = hardenModule(referenceBytes(), { mode: 'swift', families });
@@ -416,10 +454,10 @@ describe('lockstep harden', () => {
     }
   }
 
-  it('--only, --skip, --checks, --copy-loads and --json reach the library, and the module is written', async () => {
+  it('--only, --skip, --checks, --copy-loads, --pure-imports and --json reach the library, and the module is written', async () => {
     const output = join(dir, 'only.wasm');
     const json = join(dir, 'only.json');
-    const result = await cli(['harden', REFERENCE_FSW, '-o', output, '--mode', 'swift', '--only', 'step', '--checks', 'stores,branches', '--copy-loads', '--json', json]);
+    const result = await cli(['harden', REFERENCE_FSW, '-o', output, '--mode', 'swift', '--only', 'step', '--checks', 'stores,branches', '--copy-loads', '--pure-imports', 'bus.*', '--json', json]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\(swift, loads copied\)/);
@@ -427,8 +465,11 @@ describe('lockstep harden', () => {
     expect(report.functions.hardened).toHaveLength(1);
     expect(report.families).toEqual(['stores', 'branches']);
     expect(report.loadShadows).toBe('copied');
+    expect(report.importCallsRepeated).toBeGreaterThan(10);
+    expect(result.stdout).toMatch(/import calls made twice \d+/);
     expect(new Uint8Array(readFileSync(output))).toEqual(
-      hardenModule(referenceBytes(), { mode: 'swift', functions: { include: ['step'] }, families: ['stores', 'branches'], swiftLoads: 'copy', source: REFERENCE_FSW }).binary,
+      hardenModule(referenceBytes(), { mode: 'swift', functions: { include: ['step'] }, families: ['stores', 'branches'], swiftLoads: 'copy', pureImports: ['bus.*'], source: REFERENCE_FSW })
+        .binary,
     );
     const skip = await cli(['harden', REFERENCE_FSW, '-o', join(dir, 'skip.wasm'), '--mode', 'eddi', '--skip', 'init']);
     expect(skip.code).toBe(0);
@@ -461,10 +502,11 @@ describe('lockstep harden', () => {
 describe('benchHardening', () => {
   it('times the plain, SWIFT (reloading and copying loads) and EDDI builds side by side and gives their ratios', () => {
     const result = benchHardening(setupFor({}), { rounds: 3, cyclesPerRound: 20 });
-    expect(Object.keys(result.nsPerCycle).sort()).toEqual(['eddi', 'plain', 'swift', 'swiftCopy']);
+    expect(Object.keys(result.nsPerCycle).sort()).toEqual(['eddi', 'plain', 'swift', 'swiftBus', 'swiftCopy']);
     for (const ns of Object.values(result.nsPerCycle)) expect(ns).toBeGreaterThan(0);
     expect(result.ratios.swiftVsPlain).toBeCloseTo(result.nsPerCycle.swift / result.nsPerCycle.plain, 10);
     expect(result.ratios.swiftCopyVsPlain).toBeCloseTo(result.nsPerCycle.swiftCopy / result.nsPerCycle.plain, 10);
+    expect(result.ratios.swiftBusVsPlain).toBeCloseTo(result.nsPerCycle.swiftBus / result.nsPerCycle.plain, 10);
     expect(result.ratios.eddiVsPlain).toBeCloseTo(result.nsPerCycle.eddi / result.nsPerCycle.plain, 10);
     expect(formatHardeningBench(result)).toMatch(/SWIFT build .* plain \(goal ≤ 1\.6×\)/);
   });
@@ -473,6 +515,6 @@ describe('benchHardening', () => {
     const kernels = benchKernelHardening({ rounds: 2, cyclesPerRound: 5 });
     expect(Object.keys(kernels)).toEqual(['matmul', 'crc32', 'quicksort', 'sha256']);
     for (const figures of Object.values(kernels)) expect(figures.ratios.swiftVsPlain).toBeGreaterThan(0);
-    expect(formatHardeningBench(kernels.matmul!, kernels)).toMatch(/sha256 +plain .* SWIFT .*×, SWIFT copying loads .*×, EDDI .*×/);
+    expect(formatHardeningBench(kernels.matmul!, kernels)).toMatch(/sha256 +plain .* SWIFT .*×, SWIFT copying loads .*×, SWIFT reading inputs twice .*×, EDDI .*×/);
   });
 });

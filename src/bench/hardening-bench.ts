@@ -1,5 +1,6 @@
 // The runtime cost of software hardening, measured side by side in one run: one core of the plain build
-// and one of each named hardening (src/hardenings.ts: SWIFT, the paper's SWIFT copying its loads, EDDI),
+// and one of each named hardening (src/hardenings.ts: SWIFT, the paper's SWIFT copying its loads, SWIFT
+// reading bus inputs twice, EDDI),
 // each prepared with the core passes as the flight computer's cores are, replaying the same recorded
 // frames interleaved (bench/interleaved.ts). The goals: SWIFT at most 1.6× the plain build, EDDI at most
 // 2.0×. The flight software is the bench's; the four kernels (build/kernels/) are timed the same way, so
@@ -21,11 +22,11 @@ export const kernelPath = (kernel: Kernel) => fileURLToPath(new URL(`../../build
 
 type Build = 'plain' | HardeningName;
 /** The bench's names: the JSON keys are camel case (swiftCopy, ratios.swiftCopyVsPlain). */
-const KEY: Record<Build, 'plain' | 'swift' | 'swiftCopy' | 'eddi'> = { plain: 'plain', swift: 'swift', 'swift-copy': 'swiftCopy', eddi: 'eddi' };
+const KEY: Record<Build, 'plain' | 'swift' | 'swiftCopy' | 'swiftBus' | 'eddi'> = { plain: 'plain', swift: 'swift', 'swift-copy': 'swiftCopy', 'swift-bus': 'swiftBus', eddi: 'eddi' };
 
 export interface HardeningBenchResult {
-  nsPerCycle: { plain: number; swift: number; swiftCopy: number; eddi: number };
-  ratios: { swiftVsPlain: number; swiftCopyVsPlain: number; eddiVsPlain: number };
+  nsPerCycle: { plain: number; swift: number; swiftCopy: number; swiftBus: number; eddi: number };
+  ratios: { swiftVsPlain: number; swiftCopyVsPlain: number; swiftBusVsPlain: number; eddiVsPlain: number };
 }
 
 export function benchHardening(setup: FlightSetup, options: BenchOptions): HardeningBenchResult {
@@ -55,7 +56,7 @@ export function benchHardening(setup: FlightSetup, options: BenchOptions): Harde
   }
   return {
     nsPerCycle: ns,
-    ratios: { swiftVsPlain: ns.swift / ns.plain, swiftCopyVsPlain: ns.swiftCopy / ns.plain, eddiVsPlain: ns.eddi / ns.plain },
+    ratios: { swiftVsPlain: ns.swift / ns.plain, swiftCopyVsPlain: ns.swiftCopy / ns.plain, swiftBusVsPlain: ns.swiftBus / ns.plain, eddiVsPlain: ns.eddi / ns.plain },
   };
 }
 
@@ -74,13 +75,14 @@ export function formatHardeningBench(result: HardeningBenchResult, kernels: Part
   const us = (ns: number) => `${(ns / 1000).toFixed(2)} µs/cycle`;
   const kernelLines = Object.entries(kernels).map(
     ([kernel, figures]) =>
-      `  ${kernel.padEnd(10)} plain ${us(figures.nsPerCycle.plain)}; SWIFT ${figures.ratios.swiftVsPlain.toFixed(2)}×, SWIFT copying loads ${figures.ratios.swiftCopyVsPlain.toFixed(2)}×, EDDI ${figures.ratios.eddiVsPlain.toFixed(2)}×`,
+      `  ${kernel.padEnd(10)} plain ${us(figures.nsPerCycle.plain)}; SWIFT ${figures.ratios.swiftVsPlain.toFixed(2)}×, SWIFT copying loads ${figures.ratios.swiftCopyVsPlain.toFixed(2)}×, SWIFT reading inputs twice ${figures.ratios.swiftBusVsPlain.toFixed(2)}×, EDDI ${figures.ratios.eddiVsPlain.toFixed(2)}×`,
   );
   return [
     `hardening — one core, side by side`,
     `  plain build                     ${us(result.nsPerCycle.plain)}`,
     `  SWIFT build                     ${us(result.nsPerCycle.swift)}   ${result.ratios.swiftVsPlain.toFixed(2)}× plain (goal ≤ 1.6×)`,
     `  SWIFT copying loads (paper's)   ${us(result.nsPerCycle.swiftCopy)}   ${result.ratios.swiftCopyVsPlain.toFixed(2)}× plain`,
+    `  SWIFT reading inputs twice      ${us(result.nsPerCycle.swiftBus)}   ${result.ratios.swiftBusVsPlain.toFixed(2)}× plain`,
     `  EDDI build                      ${us(result.nsPerCycle.eddi)}   ${result.ratios.eddiVsPlain.toFixed(2)}× plain (goal ≤ 2.0×)`,
     ...(kernelLines.length > 0 ? ['  kernels:', ...kernelLines] : []),
   ].join('\n');

@@ -154,7 +154,7 @@ export class CampaignContext {
   }
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'eddi'];
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'swift-bus', 'eddi'];
 
 /** The flight software a mission names, resolved to a path. */
 export function fswOf(mission: Mission): string {

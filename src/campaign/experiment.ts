@@ -9,7 +9,7 @@ import type { HardeningName } from '../hardenings.js';
 export const TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint'] as const;
 export type Target = (typeof TARGETS)[number];
 
-export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'swift-copy', 'eddi'] as const;
+export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'swift-copy', 'swift-bus', 'eddi'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
 /** The redundancy around the core: a lone core, a lock-step pair, or the pair with checkpoint and spare. */
@@ -26,6 +26,7 @@ export const CONFIG_PARTS: Readonly<Record<ConfigName, { readonly variant: Build
   'pair+swift': { variant: 'swift', base: 'pair' },
   'pair+spare+swift': { variant: 'swift', base: 'pair+spare' },
   'swift-copy': { variant: 'swift-copy', base: 'single' },
+  'swift-bus': { variant: 'swift-bus', base: 'single' },
   eddi: { variant: 'eddi', base: 'single' },
 };
 

@@ -39,7 +39,7 @@ export function registerFly(program: Command): void {
     .option('--duration <seconds>', 'mission length, s', numberOption('--duration'))
     .option('--seed <n>', 'seed of every random stream', integerOption('--seed'))
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--harden <name>', 'fly the flight software hardened: swift | swift-copy | eddi')
+    .option('--harden <name>', 'fly the flight software hardened: swift | swift-copy | swift-bus | eddi')
     .option('--spare <mode>', 'hot | cold | none')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))

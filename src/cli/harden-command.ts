@@ -16,6 +16,7 @@ interface HardenCommandOptions {
   only?: string[];
   skip?: string[];
   copyLoads?: boolean;
+  pureImports?: string[];
   json?: string;
 }
 
@@ -27,6 +28,7 @@ const FLAGS: Record<HardenOptionsError['option'], string> = {
   include: '--only',
   exclude: '--skip',
   swiftLoads: '--copy-loads',
+  pureImports: '--pure-imports',
 };
 
 export function registerHarden(program: Command): void {
@@ -40,6 +42,7 @@ export function registerHarden(program: Command): void {
     .option('--only <functions>', 'harden only these functions (names or export names)', listOption)
     .option('--skip <functions>', 'leave these functions alone', listOption)
     .option('--copy-loads', 'SWIFT as published: copy a loaded value into its shadow instead of loading it again (cheaper; a faulty load goes unseen)')
+    .option('--pure-imports <list>', 'imports to call again for the shadow instead of copying their result: module.name or module.* (bus.* for flight software: its inputs are latched)', listOption)
     .option('--json <file>', 'write what was added as JSON')
     .action((input: string, options: HardenCommandOptions) => hardenAction(input, options));
 }
@@ -60,6 +63,7 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
       functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined,
       source: input,
       swiftLoads: options.copyLoads ? 'copy' : undefined,
+      pureImports: options.pureImports,
     });
   } catch (error) {
     if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);
@@ -76,7 +80,7 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
     [
       `lockstep harden — ${input} → ${options.output} (${report.mode}${report.mode === 'swift' ? `, loads ${report.loadShadows}` : ''})`,
       `  functions hardened    ${report.functions.hardened.length}${report.functions.leftAlone.length ? ` (left alone: ${report.functions.leftAlone.join(', ')})` : ''}`,
-      `  instructions duplicated ${report.instructionsDuplicated}, values seeded into shadows ${report.valuesSeeded}, shadow globals ${report.shadowGlobals}`,
+      `  instructions duplicated ${report.instructionsDuplicated}, values seeded into shadows ${report.valuesSeeded}, shadow globals ${report.shadowGlobals}${report.importCallsRepeated ? `, import calls made twice ${report.importCallsRepeated}` : ''}`,
       `  checks                ${report.checks.total} (${families || 'none'})`,
       `  size                  ${report.bytes.original} → ${report.bytes.hardened} bytes (${report.bytes.ratio.toFixed(2)}×)`,
       ...(report.memory

@@ -81,7 +81,7 @@ export const missionSchema = z
     harden: z
       .enum(HARDENING_NAMES)
       .optional()
-      .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied) or eddi (duplicated instructions and checks, src/harden.ts)'),
+      .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied), swift-bus (swift reading bus inputs twice) or eddi (duplicated instructions and checks, src/harden.ts)'),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),

@@ -20,7 +20,8 @@
 //      global the pass does not duplicate, memory.size — is copied into its shadow after the instruction
 //      produced it.
 //      That copy is the one window duplication cannot close (a fault in the copied value reaches both);
-//      the checks at function boundaries (arguments, returns) keep it from opening at every call.
+//      the checks at function boundaries (arguments, returns) keep it from opening at every call. An
+//      import the options name pure (a latched bus input) is called again for the shadow instead.
 //   3. Checks: `if (x != x') { call $lockstep.check_failed(site); unreachable }`, one site per checked
 //      instruction and family, comparing bit patterns (so −0 and +0 differ), except that two NaNs are
 //      equal: V8 folds float operations on constants at compile time and may quiet a signalling NaN
@@ -100,6 +101,12 @@ export interface HardeningOptions {
    * the load's result or address reaches both).
    */
   readonly swiftLoads?: SwiftLoads;
+  /**
+   * Imports (module, name) that are pure — the same arguments give the same result within a cycle, and
+   * calling them has no effect, as the flight ABI's latched bus inputs: a call to one is made again for
+   * the shadow instead of having its result copied, so that a fault in the result shows.
+   */
+  readonly pureImports?: (module: string, base: string) => boolean;
 }
 
 export interface CheckSite {
@@ -119,6 +126,8 @@ export interface HardeningReport {
   readonly instructionsDuplicated: number;
   /** Values copied into their shadow through the opaque zero (call results, SWIFT loads, parameters, constants). */
   readonly valuesSeeded: number;
+  /** Calls to pure imports made a second time for the shadow (options.pureImports). */
+  readonly importCallsRepeated: number;
   readonly shadowGlobals: number;
   readonly checks: { readonly total: number; readonly byFamily: Record<CheckFamily, number> };
   readonly sites: CheckSite[];
@@ -172,6 +181,7 @@ class Hardener {
   readonly sites: CheckSite[] = [];
   instructionsDuplicated = 0;
   valuesSeeded = 0;
+  importCallsRepeated = 0;
   /** Global name → its shadow global's name, for the globals duplicated. */
   readonly shadowGlobals = new Map<string, string>();
   memory: Memory | null = null;
@@ -462,6 +472,14 @@ class FunctionHardener {
     return this.m.select(ops.ne(shadow(), shadow()), main, shadow());
   }
 
+  /** Whether `call` calls an import the options name pure. */
+  private callsPureImport(call: ExpressionRef): boolean {
+    const isPure = this.h.options.pureImports;
+    if (!isPure) return false;
+    const callee = B.getFunctionInfo(this.m.getFunction(B.Call.getTarget(call)));
+    return !!callee.module && isPure(callee.module, callee.base ?? '');
+  }
+
   /** The shadow of `value` (flat), evaluated right after `local.set $target value`; null: none needed. */
   private shadowValue(value: ExpressionRef, target: number): ExpressionRef | null {
     const m = this.m;
@@ -481,7 +499,14 @@ class FunctionHardener {
         const shadowGlobal = this.h.shadowGlobals.get(globalName(value));
         return shadowGlobal ? m.global.get(shadowGlobal, type) : seeded();
       }
-      case B.CallId:
+      case B.CallId: {
+        if (!this.callsPureImport(value)) return seeded();
+        // A pure import is asked again with the shadow arguments: the shadow does not share the result.
+        const { copy } = this.mirrored(value);
+        this.h.instructionsDuplicated++;
+        this.h.importCallsRepeated++;
+        return copy;
+      }
       case B.CallIndirectId:
       case B.MemorySizeId:
       case B.MemoryGrowId:
@@ -1010,6 +1035,7 @@ export function hardenInPlace(module: Module, options: HardeningOptions): Harden
     functions: { hardened: hardened.map((fn) => B.getFunctionInfo(fn).name), leftAlone: leftAlone.map((fn) => B.getFunctionInfo(fn).name) },
     instructionsDuplicated: h.instructionsDuplicated,
     valuesSeeded: h.valuesSeeded,
+    importCallsRepeated: h.importCallsRepeated,
     shadowGlobals: h.shadowGlobals.size,
     checks: { total: h.sites.length, byFamily },
     sites: h.sites,
