@@ -16,9 +16,10 @@
 // a program computes. So by default the shadow is loaded again through the shadow address — memory still
 // not duplicated, one more load instead of a copy; `swiftLoads: 'copy'` (the CLI's --copy-loads, the
 // campaign configuration `swift-copy`) is the paper's SWIFT. Measured with single-bit flips of
-// instruction results (2,000 per module, a lone core): silent corruption 0.05% on the reference flight
-// software and none on the four kernels when reloading, 3.4–14% when copying; 1.60× and 1.50× the plain
-// build's time (README, "Software hardening").
+// instruction results (5,000 per module, a lone core): silent corruption 0.10% on the reference flight
+// software and at most 0.02% on the four kernels when reloading, 6–26% when copying; 1.58–1.61× and
+// 1.49× the plain build's time (README, "Software hardening"). What remains are call results, copied:
+// an import named pure (`pureImports`, the latched bus inputs) is called again instead.
 //
 // The engine (flattening, opaque shadows that survive optimizers, checks, functions left alone) is shared
 // with EDDI: hardening-common.ts. Registered with the default check families and reloaded loads;
