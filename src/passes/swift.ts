@@ -12,8 +12,8 @@
 // it would otherwise release.
 //
 // Loads: the paper copies a loaded value into its shadow. That leaves a window as wide as the loads: a
-// fault in a load's result (or address) reaches value and shadow alike, and loads are a quarter of what
-// a program computes. So by default the shadow is loaded again through the shadow address — memory still
+// fault in a load's result (or address) reaches value and shadow alike, and loads are a large share of
+// what a program computes. So by default the shadow is loaded again through the shadow address — memory still
 // not duplicated, one more load instead of a copy; `swiftLoads: 'copy'` (the CLI's --copy-loads, the
 // campaign configuration `swift-copy`) is the paper's SWIFT. Measured with single-bit flips of
 // instruction results (5,000 per module, a lone core): silent corruption 0.10% on the reference flight
