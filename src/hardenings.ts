@@ -1,7 +1,7 @@
 // The hardenings lockstep flies and compares, by name: `harden` in a mission file and `fly --harden`,
 // the campaign's build variants (configurations swift, pair+swift, pair+spare+swift, swift-copy,
-// swift-bus, eddi) and the bench all mean the same build by the same name. Kept apart from harden.ts, which loads
-// Binaryen, so that mission parsing and campaign statistics can name a hardening without it.
+// swift-bus, eddi) and the bench all mean the same build by the same name. Kept apart from harden.ts,
+// which loads Binaryen, so that mission parsing and campaign statistics can name a hardening without it.
 import type { HardeningMode, SwiftLoads } from './passes/hardening-common.js';
 
 /**

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../src/abi/channels.js';
+import { KERNELS, kernelPath, type Kernel } from '../src/bench/hardening-bench.js';
 import { Core } from '../src/core/core.js';
 import { FlightModule } from '../src/core/flight-module.js';
 
@@ -21,10 +22,7 @@ const DT = 0.1;
 const CYCLES = [0, 1, 2, 3, 7, 100, 4321, 65_536, 1_000_003];
 
 type Words = [number, number, number, number];
-type Kernel = 'matmul' | 'crc32' | 'quicksort' | 'sha256';
-const KERNELS: readonly Kernel[] = ['matmul', 'crc32', 'quicksort', 'sha256'];
 
-const wasmPath = (name: Kernel) => join(ROOT, 'build', 'kernels', `${name}.wasm`);
 
 // The data generator of kernels/common.ts, in JavaScript.
 
@@ -127,7 +125,7 @@ interface Booted {
 
 function boot(name: Kernel): Booted {
   const inputs = new Float64Array(INPUT_CHANNELS.length);
-  const core = new Core(FlightModule.fromFile(wasmPath(name)), 'k', inputs);
+  const core = new Core(FlightModule.fromFile(kernelPath(name)), 'k', inputs);
   expect(core.boot(BUDGET).status).toBe('ok');
   return { core, inputs };
 }
@@ -165,7 +163,7 @@ describe.each(KERNELS)('kernel %s', (name) => {
   });
 
   it('follows the ABI: imports only time, dt and the four outputs from the bus, exports init, step, memory', () => {
-    const compiled = new WebAssembly.Module(readFileSync(wasmPath(name)));
+    const compiled = new WebAssembly.Module(readFileSync(kernelPath(name)));
     const imports = WebAssembly.Module.imports(compiled);
     for (const { module, kind } of imports) {
       expect(module).toBe(BUS_MODULE);
@@ -173,7 +171,7 @@ describe.each(KERNELS)('kernel %s', (name) => {
     }
     expect(imports.map(({ name: field }) => field).sort()).toEqual(['dt', 'mode', 'time', 'torque_x', 'torque_y', 'torque_z']);
     expect(WebAssembly.Module.exports(compiled).map(({ name: field }) => field).sort()).toEqual(['init', 'memory', 'step']);
-    const module = FlightModule.fromFile(wasmPath(name));
+    const module = FlightModule.fromFile(kernelPath(name));
     expect(module.stateGlobals).toEqual([]);
   });
 

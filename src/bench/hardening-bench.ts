@@ -1,9 +1,8 @@
 // The runtime cost of software hardening, measured side by side in one run: one core of the plain build
 // and one of each named hardening (src/hardenings.ts: SWIFT, the paper's SWIFT copying its loads, SWIFT
-// reading bus inputs twice, EDDI),
-// each prepared with the core passes as the flight computer's cores are, replaying the same recorded
-// frames interleaved (bench/interleaved.ts). The goals: SWIFT at most 1.6× the plain build, EDDI at most
-// 2.0×. The flight software is the bench's; the four kernels (build/kernels/) are timed the same way, so
+// reading bus inputs twice, EDDI), each prepared with the core passes as the flight computer's cores
+// are, replaying the same recorded frames interleaved (bench/interleaved.ts). The goals: SWIFT at most
+// 1.6× the plain build, EDDI at most 2.0×. The flight software is the bench's; the four kernels (build/kernels/) are timed the same way, so
 // that the figures compare with COAST's per-benchmark ones.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -14,7 +14,7 @@ export type ConfigName = (typeof CONFIGS)[number];
 
 /** The redundancy around the core: a lone core, a lock-step pair, or the pair with checkpoint and spare. */
 export type BaseConfig = 'single' | 'pair' | 'pair+spare';
-/** How the cores' module is built: as given, or hardened (src/harden.ts: SWIFT, the paper's SWIFT, EDDI). */
+/** How the cores' module is built: as given, or with one of the named hardenings (src/hardenings.ts). */
 export type BuildVariant = 'plain' | HardeningName;
 
 /** Each configuration is a redundancy around a build of the flight software. */

@@ -54,8 +54,7 @@ function table(records: readonly ExperimentRecord[], config: ConfigName): Outcom
   const outcomes = Object.fromEntries(
     OUTCOMES.map((outcome) => [outcome, trials > 0 ? summarizeCount(counts[outcome], trials) : { count: 0, rate: 0, ci95: [0, 1] as const }]),
   ) as Record<OutcomeName, CountSummary>;
-  const silentCount = counts.sdc + counts['pointing-violation'];
-  const silent = trials > 0 ? summarizeCount(silentCount, trials) : { count: 0, rate: 0, ci95: [0, 1] as const };
+  const silent = trials > 0 ? summarizeCount(counts.sdc + counts['pointing-violation'], trials) : { count: 0, rate: 0, ci95: [0, 1] as const };
   return { experiments: trials, outcomes, silent, causes, detectionLatency: latencyCount > 0 ? { mean: latencySum / latencyCount, max: latencyMax } : null };
 }
 
@@ -122,7 +121,7 @@ export function absoluteRates(summary: CampaignSummary, bits: TargetBits, upsetR
 
 /** Failures a mission should expect from one target: upsets it receives × the rate of harmful outcomes. */
 export function missionFailures(entry: OutcomeTable, bits: number, upsetRatePerBitPerDay: number, missionSeconds: number) {
-  const harmful = entry.outcomes.sdc.count + entry.outcomes['pointing-violation'].count + entry.outcomes['failover-failed'].count;
+  const harmful = entry.silent.count + entry.outcomes['failover-failed'].count;
   return failuresPerMission({ outcome: summarizeCount(harmful, entry.experiments), bits, upsetRatePerBitPerDay, missionSeconds });
 }
 
@@ -173,21 +172,20 @@ export interface MwtfFigure {
 export function mwtfFigures(summary: CampaignSummary, runtimeRatios: Partial<Record<HardeningName, number>>): Partial<Record<HardeningName, MwtfFigure>> {
   const plain = summary.configs.single;
   if (!plain || plain.experiments === 0) return {};
-  const silent = (entry: ConfigSummary) => entry.silent.count;
   const figures: Partial<Record<HardeningName, MwtfFigure>> = {};
   for (const variant of HARDENING_NAMES) {
     const hardened = summary.configs[variant];
     const runtimeRatio = runtimeRatios[variant];
     if (!hardened || hardened.experiments === 0 || runtimeRatio === undefined) continue;
-    const unprotectedRate = silent(plain) / plain.experiments;
-    const protectedRate = silent(hardened) / hardened.experiments;
+    const unprotectedRate = plain.silent.count / plain.experiments;
+    const protectedRate = hardened.silent.count / hardened.experiments;
     figures[variant] = {
       runtimeRatio,
       value: protectedRate === 0 ? (unprotectedRate === 0 ? Number.NaN : Number.POSITIVE_INFINITY) : mwtf({ runtimeRatio, unprotectedSdcRate: unprotectedRate, protectedSdcRate: protectedRate }),
       ci95: mwtfInterval({
         runtimeRatio,
-        unprotected: { count: silent(plain), trials: plain.experiments },
-        protected: { count: silent(hardened), trials: hardened.experiments },
+        unprotected: { count: plain.silent.count, trials: plain.experiments },
+        protected: { count: hardened.silent.count, trials: hardened.experiments },
       }),
     };
   }

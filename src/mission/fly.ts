@@ -75,7 +75,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
 }
 
-/** The mission's flight software, hardened (SWIFT, the paper's SWIFT or EDDI) when the mission says so. */
+/** The mission's flight software, hardened as the mission names it (src/hardenings.ts), if it does. */
 export function loadFlightSoftware(mission: Mission): FlightModule {
   const path = mission.fsw ?? REFERENCE_FSW;
   const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };

@@ -2,22 +2,21 @@
 // documented in README) and the human text printed at the end of a run. The summary puts the faulty
 // run beside the fault-free run of the same seed: matching command digests are the proof that upsets
 // cost the spacecraft nothing.
-import type { FlightEvent, FlightSetup, RunResult } from '../mission/fly.js';
+import type { FlightSetup, RunResult } from '../mission/fly.js';
 
-export interface FlySummary {
+/** The run's counters as the run reports them; the rest is put in the summary's own terms. */
+type RunCounters = Pick<
+  RunResult,
+  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'events'
+>;
+
+export interface FlySummary extends RunCounters {
   seed: number;
   scenario: string;
   fsw: string;
   spare: string;
   compareState: boolean;
-  cycles: number;
-  upsetsInjected: number;
-  failovers: number;
-  missedDeadlines: number;
-  detections: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
-  mismatchKinds: Record<'outputs' | 'state', number>;
-  undetectedDivergences: number;
-  undetectedDivergentCycles: number;
+  mismatchKinds: RunResult['detectionsByMismatch'];
   pointing: {
     requirementDeg: number;
     settleTimeS: number;
@@ -26,7 +25,6 @@ export interface FlySummary {
     finalErrorDeg: number;
     met: boolean;
   };
-  commandDigest: string;
   faultFreeCommandDigest: string;
   matchesFaultFree: boolean;
   timing: {
@@ -37,7 +35,6 @@ export interface FlySummary {
     meanCycleMs: number;
     maxRecoveryMs: number;
   };
-  events: FlightEvent[];
 }
 
 export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult): FlySummary {
