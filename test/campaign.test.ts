@@ -31,6 +31,7 @@ function specFor(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
     width: 1,
     snapshotInterval: 10,
     cores: ['A', 'B'],
+    memoryRange: 'used',
     ...overrides,
   };
 }

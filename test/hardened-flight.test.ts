@@ -30,6 +30,7 @@ function resultCampaign(fsw: string, { seed, configs, horizon }: { seed: number;
     width: 1,
     snapshotInterval: 10,
     cores: ['A', 'B'],
+    memoryRange: 'used',
   });
 }
 

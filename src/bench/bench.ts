@@ -6,7 +6,8 @@
 // All replay the same recorded input frames (a fault-free closed-loop flight), interleaved round by
 // round; each figure is the median over rounds of nanoseconds per cycle. The plant is not timed.
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
-import { FlightComputer, scrubBlocks } from '../computer/flight-computer.js';
+import { EpochSchedule } from '../computer/epochs.js';
+import { FlightComputer } from '../computer/flight-computer.js';
 import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { BARE_CORE_PASSES } from '../passes/index.js';
@@ -67,6 +68,7 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
   untracked.boot(setup.computer.bootInstructions);
   const pair = new Processor(setup.flightModule, 'pair');
   pair.boot(setup.computer.bootInstructions);
+  const pairEpochs = EpochSchedule.beforeBoot(interval);
   const computer = new FlightComputer(setup.flightModule, { ...setup.computer, spare: 'hot' });
   computer.boot();
 
@@ -81,8 +83,9 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
     },
     pair: (frame, cycle) => {
       // The pair alone compares outputs every cycle and its state once per epoch, as in the flight computer.
-      const endOfEpoch = (cycle + 1) % interval === 0;
-      if (pair.runCycle(frame, budget, setup.computer.compareState, endOfEpoch, endOfEpoch ? scrubBlocks(Math.floor(cycle / interval)) : 0).verdict !== 'agreed') {
+      const epoch = pairEpochs.moveToUndisturbed(cycle);
+      const endOfEpoch = epoch.endsAt(cycle);
+      if (pair.runCycle(frame, budget, setup.computer.compareState, endOfEpoch, endOfEpoch ? epoch.scrub() : 0).verdict !== 'agreed') {
         throw new Error('bench: the pair disagreed without faults');
       }
       if (endOfEpoch) for (const core of pair.cores) core.clearDirtyBlocks();

@@ -29,6 +29,7 @@ export async function benchCampaign(setup: FlightSetup, experiments: number): Pr
     width: 1,
     snapshotInterval: 10,
     cores: ['A', 'B'],
+    memoryRange: 'used',
   };
   const context = new CampaignContext(spec);
   const indices = [...Array(experiments).keys()];

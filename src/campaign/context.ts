@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FlightModule } from '../core/flight-module.js';
-import { BITS_OF_TYPE } from '../core/global-slots.js';
 import { parseMission, type Mission } from '../mission/config.js';
 import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
-import { CONFIG_PARTS, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
+import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-space.js';
+import { memoryRanges, RANGES } from '../core/state.js';
+import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
@@ -30,9 +31,14 @@ export interface CampaignSpec {
   readonly snapshotInterval: number;
   /** Which cores memory, global, result and branch faults strike. */
   readonly cores: readonly FaultyCore[];
+  /** Memory faults strike the blocks the golden run reads or writes (used), or all of memory. */
+  readonly memoryRange: MemoryRange;
 }
 
-export const SPEC_VERSION = 1;
+export const MEMORY_RANGES = ['used', 'all'] as const;
+export type MemoryRange = (typeof MEMORY_RANGES)[number];
+
+export const SPEC_VERSION = 2;
 
 export function fingerprintOf(spec: CampaignSpec): string {
   const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
@@ -57,7 +63,10 @@ export class BuildUnderTest {
   readonly setup: FlightSetup;
   readonly golden: GoldenRun;
   readonly runner: ExperimentRunner;
-  readonly space: FaultSpace;
+  /** Where each target's faults can strike in this build. */
+  readonly domains: Partial<Record<Target, FaultDomain[]>>;
+  /** The bytes of memory the campaign's memory faults strike (all of memory, or the used blocks). */
+  readonly memoryRanges: readonly ByteRange[];
   /** The fault-hook sites (what a result or branch experiment struck), when the campaign has such targets. */
   readonly faultSites: readonly FaultSite[];
   /** The base configurations this build is judged under, and the campaign configuration each stands for. */
@@ -83,13 +92,21 @@ export class BuildUnderTest {
       configs: this.configs.map((entry) => entry.base),
       hookedModule: hooked?.flightModule,
     });
-    this.space = {
-      cycles: this.golden.cycles,
-      memoryBytes: this.golden.snapshots[0].memory.length,
-      globalBits: module.stateGlobals.map((global) => BITS_OF_TYPE[global.type]),
-      resultCounts: this.golden.resultCounts ?? undefined,
-      branchCounts: this.golden.branchCounts ?? undefined,
+    const memoryBytes = this.golden.snapshots[0].memory.length;
+    this.memoryRanges = spec.memoryRange === 'all' ? [[0, memoryBytes]] : usedMemory(this.runner, this.golden.everWritten | this.golden.everRead, memoryBytes);
+    const shape = {
+      memoryBytes,
+      memoryRanges: this.memoryRanges,
+      globalTypes: module.stateGlobals.map((global) => global.type),
+      resultSites: this.golden.resultCounts ?? undefined,
+      branchSites: this.golden.branchCounts ?? undefined,
     };
+    const cores = coreRefsOf(spec.cores);
+    this.domains = Object.fromEntries(spec.targets.map((target) => [target, faultDomains(shape, [target], cores)]));
+  }
+
+  get cycles(): number {
+    return this.golden.cycles;
   }
 }
 
@@ -118,8 +135,8 @@ export class CampaignContext {
     return this.builds[0].runner;
   }
 
-  get space(): FaultSpace {
-    return this.builds[0].space;
+  get domains(): Partial<Record<Target, FaultDomain[]>> {
+    return this.builds[0].domains;
   }
 
   get faultSites(): readonly FaultSite[] {
@@ -128,7 +145,7 @@ export class CampaignContext {
 
   /** Experiment `index` as it lands in `build` (the first build by default). */
   experiment(index: number, build: BuildUnderTest = this.builds[0]): Experiment {
-    return drawExperiment(this.spec.seed, index, this.spec.targets, build.space, this.spec.width, this.spec.cores);
+    return drawExperiment(this.spec.seed, index, this.spec.targets, build.domains, build.cycles, this.spec.width);
   }
 
   /** Runs experiment `index` in every build and gathers the outcomes of every configuration. */
@@ -148,13 +165,24 @@ export class CampaignContext {
         if (outcome) outcomes[config] = outcome;
       }
       if (record === null) record = { ...experiment, outcomes, simulated: 0 };
-      else if (build.variant !== 'plain') variants[build.variant] = { position: experiment.position, bit: experiment.bit, width: experiment.width };
+      else if (build.variant !== 'plain') variants[build.variant] = { location: experiment.location, bit: experiment.bit, width: experiment.width };
     }
     return { ...record!, outcomes, simulated, ...(Object.keys(variants).length > 0 ? { variants } : {}) };
   }
 }
 
 const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'swift-bus', 'eddi'];
+
+/**
+ * The byte ranges of the blocks in `blocks` (as comparisons and commits extend them), and memory beyond
+ * the tracked range, which has no bits of its own and counts as used.
+ */
+function usedMemory(runner: ExperimentRunner, blocks: number, memoryBytes: number): ByteRange[] {
+  const end = memoryRanges(runner.twinCore, blocks, memoryBytes);
+  const ranges: ByteRange[] = [];
+  for (let i = 0; i < end; i += 2) ranges.push([RANGES[i], RANGES[i + 1]]);
+  return ranges;
+}
 
 /** The flight software a mission names, resolved to a path. */
 export function fswOf(mission: Mission): string {

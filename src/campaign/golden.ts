@@ -34,6 +34,8 @@ export interface GoldenRun {
   readonly readBlocks: Int32Array;
   /** Every block the golden run ever writes: where its snapshots can differ from one another. */
   readonly everWritten: number;
+  /** Every block the golden run ever reads. */
+  readonly everRead: number;
   /** Value-producing instructions and branch decisions executed in each cycle (with a fault-hook build). */
   readonly resultCounts: Int32Array | null;
   readonly branchCounts: Int32Array | null;
@@ -141,6 +143,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     writtenBlocks,
     readBlocks,
     everWritten: writtenBlocks.reduce((mask, blocks) => mask | blocks, 0),
+    everRead: readBlocks.reduce((mask, blocks) => mask | blocks, 0),
     resultCounts,
     branchCounts,
     spacecraft: spacecraftSnapshots,

@@ -9,22 +9,30 @@
 //   pair+spare  the same detection, then the spare replays the epoch from the checkpoint — the golden
 //               state, since commits happen only after agreement — so it is recovered if detection,
 //               restore and replay fit in the control period, and a failover that failed otherwise.
+// The rules are the flight computer's own (src/computer/): the same epoch schedule and scrub, the same
+// comparator and decision time, the same controller table and modelled clock; a differential test flies
+// experiments through the flight computer and checks that both reach the same outcome.
 // An experiment stops early as masked as soon as F's whole state equals G's at a cycle boundary.
-// Checkpoint upsets need no simulation: the checkpoint is read only at a failover, so an upset there is
+// Checkpoint faults need no simulation: the checkpoint is read only at a failover, so a fault there is
 // masked when a commit or the scrub rewrites its bytes, and latent until then.
-import { OUTPUT_CHANNELS } from '../abi/channels.js';
-import { checkpointScrubBlocks, scrubBlocks } from '../computer/flight-computer.js';
-import { Core, type CycleResult } from '../core/core.js';
+import { EpochSchedule } from '../computer/epochs.js';
+import { describeDetection } from '../computer/flight-computer.js';
+import { strikeCore } from '../computer/strike.js';
+import { missesDeadline, periodSeconds } from '../computer/timing.js';
+import { Core } from '../core/core.js';
+import { disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
-import { GlobalSlots } from '../core/global-slots.js';
-import { ALL_BLOCKS, memoryRanges, RANGES, statesEqual, globalsEqual } from '../core/state.js';
+import { ALL_BLOCKS, globalsEqual, memoryRanges, RANGES } from '../core/state.js';
+import { describeFault } from '../faults/describe.js';
+import { isInstructionFault } from '../faults/fault.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
+import { breaksPointing } from '../plant/scenario.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
-import { flipBits } from '../upsets/upset.js';
-import { armBranchFlip, armResultFlip, disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
+import { compareCores, decisionInstructions } from '../processor/comparator.js';
+import { detectionReleasesSpareOutputs } from '../spare/controller.js';
 import { configsFor, type BaseConfig, type Experiment, type Outcome } from './experiment.js';
-import { outputsMatchGolden, restoreCore, type GoldenRun } from './golden.js';
+import { restoreCore, type GoldenRun } from './golden.js';
 
 export interface RunnerOptions {
   readonly horizon: number;
@@ -52,6 +60,10 @@ export interface RunRecord extends Experiment {
 /** Explains an experiment as it runs, for `lockstep replay`: (cycle, what happened). */
 export type Tracer = (cycle: number, event: string) => void;
 
+/** The spare each base configuration has: what the controller does with a detection. */
+const SPARE_OF = { pair: 'none', 'pair+spare': 'hot' } as const;
+const COMPARED: ReadonlyArray<'pair' | 'pair+spare'> = ['pair', 'pair+spare'];
+
 export class ExperimentRunner {
   /** Set by `lockstep replay`; left undefined while a campaign runs. */
   tracer: Tracer | undefined;
@@ -65,9 +77,10 @@ export class ExperimentRunner {
   private readonly twin: Core;
   private readonly spacecraft: Spacecraft;
   private readonly frame: Float64Array;
-  private readonly applied = new Float64Array(OUTPUT_CHANNELS.length);
-  private readonly slots: GlobalSlots;
+  private readonly applied: Float64Array;
   private readonly blockShift: number;
+  /** The checkpoint epochs as the flight computer keeps them, moved to each experiment's start. */
+  private readonly epochs: EpochSchedule;
 
   constructor(
     readonly setup: FlightSetup,
@@ -82,19 +95,30 @@ export class ExperimentRunner {
     this.twin = new Core(module, 'G', golden.frames[0], limit);
     this.spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
     this.frame = new Float64Array(golden.frames[0].length);
-    this.slots = new GlobalSlots(module.stateGlobals.map((global) => global.type));
+    this.applied = new Float64Array(this.twin.outputs.values.length);
     if (!module.dirtyTracking) throw new Error('campaigns need the dirty-memory tracking of the core passes');
     this.blockShift = module.dirtyTracking.blockShift;
+    this.epochs = EpochSchedule.beforeBoot(setup.computer.checkpointInterval);
+  }
+
+  /** The fault-free twin: a core of the build, for rules that need one (memory ranges of blocks). */
+  get twinCore(): Core {
+    return this.twin;
+  }
+
+  /** The golden core state's memory size: what a failover restores. */
+  private get memoryBytes(): number {
+    return this.golden.snapshots[0].memory.length;
   }
 
   run(experiment: Experiment): RunRecord {
-    const configs = configsFor(experiment.target, this.options.configs, experiment.core);
+    const configs = configsFor(experiment, this.options.configs);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
-    if ((experiment.target === 'result' || experiment.target === 'branch') && experiment.position < 0) {
+    if (isInstructionFault(experiment) && experiment.location < 0) {
       this.tracer?.(experiment.cycle, `the cycle executes no ${experiment.target === 'result' ? 'value-producing instruction' : 'branch'}: nothing to strike`);
       return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
     }
-    if (experiment.core === 'spare') {
+    if (experiment.processor === 'spare') {
       // The spare runs only after a failover, and a failover first reloads it from the checkpoint.
       this.tracer?.(experiment.cycle, 'the spare runs only after a failover, which first reloads its state from the checkpoint: the upset is overwritten unread');
       return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
@@ -102,54 +126,56 @@ export class ExperimentRunner {
     return this.simulate(experiment, configs);
   }
 
-  /** A checkpoint upset is masked when a commit or the checkpoint scrub rewrites it, latent until then. */
+  /**
+   * A checkpoint fault is masked once commits or the checkpoint scrub have rewritten every struck byte,
+   * latent until then. Every commit rewrites all globals, and the memory the epoch wrote (before the
+   * fault too: a commit copies what changed since the last one); the scrub repairs one block per epoch.
+   */
   private checkpointOutcome(experiment: Experiment, configs: readonly BaseConfig[]): Verdicts {
     this.tracer?.(experiment.cycle, 'the checkpoint is read only at a failover, and this experiment has none: no core runs differently');
-    const { golden } = this;
-    const interval = this.setup.computer.checkpointInterval;
+    const { golden, epochs } = this;
     const end = Math.min(golden.cycles, experiment.cycle + this.options.horizon);
-    const memoryBytes = golden.snapshots[0].memory.length;
-    const inGlobals = experiment.position >= memoryBytes;
+    const inGlobals = experiment.region === 'global';
+    let remaining = inGlobals ? 0 : struckBytes(experiment);
+    epochs.moveToUndisturbed(experiment.cycle);
     let written = 0;
+    for (let cycle = epochs.start; cycle < experiment.cycle; cycle++) written |= golden.writtenBlocks[cycle];
     for (let cycle = experiment.cycle; cycle < end; cycle++) {
       written |= golden.writtenBlocks[cycle];
-      if ((cycle + 1) % interval !== 0) continue;
-      const epoch = Math.floor(cycle / interval) + 1;
-      // Every commit rewrites all globals; memory where the epoch wrote, or where the scrub found a difference.
-      if (inGlobals || this.covers(written | checkpointScrubBlocks(epoch), experiment.position, experiment.bit, experiment.width, memoryBytes)) {
-        this.tracer?.(cycle, `epoch end: the commit ${inGlobals ? 'rewrites every global of' : 'or the checkpoint scrub rewrites the struck bytes of'} the checkpoint before any failover needed it`);
+      if (!epochs.endsAt(cycle)) continue;
+      if (!inGlobals) remaining = this.uncovered(remaining, written | epochs.checkpointScrub(), experiment.location);
+      if (inGlobals || remaining === 0) {
+        this.tracer?.(cycle, `epoch end: the commit ${inGlobals ? 'rewrites every global of' : 'or the checkpoint scrub has rewritten the struck bytes of'} the checkpoint before any failover needed it`);
         return verdictsFor(configs, { outcome: 'masked', latency: cycle + 1 - experiment.cycle });
       }
+      epochs.begin(cycle + 1);
       written = 0;
     }
     this.tracer?.(end, 'the struck checkpoint bytes are neither committed over nor scrubbed before the horizon: a failover now would load them');
     return verdictsFor(configs, { outcome: 'latent' });
   }
 
+  /** Of the struck bytes still to rewrite (bit i: byte address + i), those outside the ranges of `mask`. */
+  private uncovered(remaining: number, mask: number, address: number): number {
+    const end = memoryRanges(this.twin, mask, this.memoryBytes);
+    for (let i = 0; i < end; i += 2) {
+      for (let byte = 0; byte < 32; byte++) {
+        if ((remaining >>> byte) & 1 && address + byte >= RANGES[i] && address + byte < RANGES[i + 1]) remaining &= ~(1 << byte);
+      }
+    }
+    return remaining;
+  }
+
   /** Whether the byte ranges of a block mask (as comparisons extend them) include any flipped byte. */
-  private touches(mask: number, address: number, bit: number, width: number, length: number): boolean {
-    const last = address + ((bit + width - 1) >> 3);
-    const end = memoryRanges(this.twin, mask, length);
-    for (let i = 0; i < end; i += 2) if (address < RANGES[i + 1] && last >= RANGES[i]) return true;
+  private touches(mask: number, experiment: Experiment): boolean {
+    const last = experiment.location + ((experiment.bit + experiment.width - 1) >> 3);
+    const end = memoryRanges(this.twin, mask, this.memoryBytes);
+    for (let i = 0; i < end; i += 2) if (experiment.location < RANGES[i + 1] && last >= RANGES[i]) return true;
     return false;
   }
 
-  /** Whether the byte ranges of a block mask (as commits and comparisons extend them) cover every flipped bit. */
-  private covers(mask: number, address: number, bit: number, width: number, length: number): boolean {
-    const first = address;
-    const last = address + ((bit + width - 1) >> 3);
-    const end = memoryRanges(this.twin, mask, length);
-    for (let b = first; b <= last; b++) {
-      let inside = false;
-      for (let i = 0; i < end; i += 2) if (b >= RANGES[i] && b < RANGES[i + 1]) inside = true;
-      if (!inside) return false;
-    }
-    return true;
-  }
-
   private simulate(experiment: Experiment, configs: readonly BaseConfig[]): RunRecord {
-    const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
-    const slot = instructionFault ? this.hookedSlot : this.plainSlot;
+    const slot = isInstructionFault(experiment) ? this.hookedSlot : this.plainSlot;
     if (!slot) throw new Error(`the ${experiment.target} target needs the fault-hook build of the module`);
     this.faulty = slot.core;
     this.touchedF = slot.touched;
@@ -162,10 +188,9 @@ export class ExperimentRunner {
   }
 
   private simulateOn(experiment: Experiment, configs: readonly BaseConfig[]): RunRecord {
-    const { golden, faulty, twin } = this;
-    const instructionFault = experiment.target === 'result' || experiment.target === 'branch';
+    const { golden, faulty, twin, epochs } = this;
+    const instructionFault = isInstructionFault(experiment);
     const computer = this.setup.computer;
-    const interval = computer.checkpointInterval;
     const budget = computer.watchdogInstructions;
     const verdicts: Verdicts = {};
     const open = new Set<BaseConfig>(configs);
@@ -174,31 +199,29 @@ export class ExperimentRunner {
     // An upset in memory the golden run neither reads nor writes changes nothing until it does: skip to
     // that cycle, deciding on the way what the scrub at each epoch's end would find.
     let strike = experiment.cycle;
-    let differing = 0;
-    if (experiment.target === 'memory') {
-      differing = this.blocksOf(experiment.position, experiment.bit, experiment.width);
-    }
+    let differing = experiment.target === 'memory' ? this.blocksOf(experiment.location, experiment.bit, experiment.width) : 0;
     if (experiment.target === 'memory' && this.options.skipUntouched !== false) {
       // An access marks the block it starts in and may reach MAX_STORE_BYTES into the next one.
-      const reach = differing | this.blocksOf(Math.max(0, experiment.position - MAX_STORE_BYTES), 0, 8 * MAX_STORE_BYTES);
-      const memoryBytes = this.twin.memoryBytes().length;
-      let epochWritten = 0;
-      for (let cycle = Math.floor(strike / interval) * interval; cycle < strike; cycle++) epochWritten |= golden.writtenBlocks[cycle];
-      while (strike < end && ((golden.readBlocks[strike] | golden.writtenBlocks[strike]) & reach) === 0) {
-        if ((strike + 1) % interval === 0) {
-          const compared = epochWritten | scrubBlocks(Math.floor(strike / interval) + 1);
-          if (computer.compareState && this.touches(compared, experiment.position, experiment.bit, experiment.width, memoryBytes)) {
-            const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: 'state', latency: strike - experiment.cycle };
-            this.tracer?.(strike, 'epoch end: the comparator\'s scrub reads the struck block and finds the cores differ (state mismatch)');
-            for (const config of ['pair', 'pair+spare'] as const) {
-              if (open.has(config)) this.decideOne(config, open, verdicts, detection, strike, golden.instructions[strike]);
-            }
+      const reach = differing | this.blocksOf(Math.max(0, experiment.location - MAX_STORE_BYTES), 0, 8 * MAX_STORE_BYTES);
+      while (strike < end && ((golden.readBlocks[strike] | golden.writtenBlocks[strike]) & reach) === 0) strike++;
+      if (strike > experiment.cycle) this.tracer?.(experiment.cycle, `the golden run neither reads nor writes the struck block until ${strike < end ? `cycle ${strike}` : 'the horizon'}: cycles ${experiment.cycle}–${strike - 1} need no simulation`);
+      if (computer.compareState) {
+        // The epochs ending meanwhile compare what was written since they began, and their scrub blocks.
+        epochs.moveToUndisturbed(experiment.cycle);
+        let epochWritten = 0;
+        for (let cycle = epochs.start; cycle < strike; cycle++) {
+          epochWritten |= golden.writtenBlocks[cycle];
+          if (!epochs.endsAt(cycle)) continue;
+          if (cycle >= experiment.cycle && this.touches(epochWritten | epochs.scrub(), experiment)) {
+            this.tracer?.(cycle, 'epoch end: the comparator\'s scrub reads the struck block and finds the cores differ (state mismatch)');
+            const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: 'state', latency: cycle - experiment.cycle };
+            for (const config of COMPARED) if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, golden.instructions[cycle]);
+            break;
           }
+          epochs.begin(cycle + 1);
           epochWritten = 0;
         }
-        strike++;
       }
-      if (strike > experiment.cycle) this.tracer?.(experiment.cycle, `the golden run neither reads nor writes the struck block until cycle ${strike}: cycles ${experiment.cycle}–${strike - 1} need no simulation`);
       if (strike >= end || open.size === 0) {
         this.tracer?.(end, strike >= end ? 'the struck block is not touched before the horizon' : 'every configuration decided without simulation');
         for (const config of open) verdicts[config] = { outcome: 'latent' };
@@ -222,8 +245,9 @@ export class ExperimentRunner {
     this.touchedG = 0;
     let simulated = 0;
     // Blocks written since the epoch began, by either core: what the epoch's end compares.
+    epochs.moveToUndisturbed(start);
     let epochWritten = 0;
-    for (let cycle = Math.floor(start / interval) * interval; cycle < start; cycle++) epochWritten |= golden.writtenBlocks[cycle];
+    for (let cycle = epochs.start; cycle < start; cycle++) epochWritten |= golden.writtenBlocks[cycle];
     for (let cycle = start; cycle < strike; cycle++) {
       faulty.inputs = golden.frames[cycle];
       twin.inputs = golden.frames[cycle];
@@ -236,34 +260,26 @@ export class ExperimentRunner {
       this.touchedG |= written;
       faulty.clearDirtyBlocks();
       twin.clearDirtyBlocks();
-      if ((cycle + 1) % interval === 0) epochWritten = 0;
+      if (epochs.endsAt(cycle)) {
+        epochs.begin(cycle + 1);
+        epochWritten = 0;
+      }
     }
 
-    this.tracer?.(strike, `strike F: ${describeStrike(experiment, this.module)}`);
-    if (experiment.target === 'memory') {
-      flipBits(faulty.memoryBytes(), experiment.position, experiment.bit, experiment.width);
-      this.touchedF |= differing;
-    } else if (experiment.target === 'global') {
-      this.slots.store(experiment.position, faulty.globals[experiment.position].value as number | bigint);
-      this.slots.flip(experiment.position, experiment.bit, experiment.width);
-      faulty.globals[experiment.position].value = this.slots.load(experiment.position);
-    } else if (experiment.target === 'result') {
-      const bits = Math.min(experiment.width, 64 - experiment.bit);
-      armResultFlip(faulty, experiment.position, ((1n << BigInt(bits)) - 1n) << BigInt(experiment.bit));
-    } else {
-      armBranchFlip(faulty, experiment.position, experiment.bit % 32);
-    }
+    this.tracer?.(strike, `strike F: ${describeFault(experiment, this.module.stateGlobals.map((global) => global.name))}`);
+    strikeCore(faulty, experiment);
+    if (experiment.target === 'memory') this.touchedF |= differing;
     if (instructionFault) resetFaultCounters(faulty);
 
     for (let cycle = strike; cycle < end && open.size > 0; cycle++) {
       faulty.inputs = golden.frames[cycle];
       twin.inputs = golden.frames[cycle];
-      const resultF = copyResult(faulty.step(budget));
+      const resultF = faulty.step(budget);
       const resultG = twin.step(budget);
       if (instructionFault && cycle === strike) {
         const fired = readFaultCounters(faulty).fired;
         disarm(faulty);
-        if (fired === null && resultF.status === 'ok') throw new Error(`experiment ${experiment.index}: the ${experiment.target} flip at n = ${experiment.position} did not fire (golden count ${experiment.target === 'result' ? golden.resultCounts?.[strike] : golden.branchCounts?.[strike]})`);
+        if (fired === null && resultF.status === 'ok') throw new Error(`experiment ${experiment.index}: the ${experiment.target} flip at n = ${experiment.location} did not fire (golden count ${experiment.target === 'result' ? golden.resultCounts?.[strike] : golden.branchCounts?.[strike]})`);
         if (fired !== null) this.tracer?.(cycle, `the flip fired at fault site #${fired}${this.describeSite ? ` (${this.describeSite(fired)})` : ''}`);
       }
       simulated += 2;
@@ -275,45 +291,43 @@ export class ExperimentRunner {
       epochWritten |= writtenF | writtenG;
       this.touchedF |= writtenF;
       this.touchedG |= writtenG;
+      const epochEnds = epochs.endsAt(cycle);
 
-      if (resultF.status !== 'ok') {
-        const cause = resultF.status;
-        this.tracer?.(cycle, `F ${cause === 'trap' ? `trapped (${resultF.trap})` : 'was stopped by the watchdog'} after ${resultF.instructions} instructions`);
-        const detection: Outcome = { outcome: 'detected', cause, trap: resultF.trap ?? undefined, latency };
-        const decisionInstructions = cause === 'watchdog' ? budget : resultF.instructions;
-        // A core whose own check fired stopped itself: a lone hardened core has detected the fault too.
-        this.decide(open, verdicts, detection, cycle, decisionInstructions);
-        break;
-      }
-      if (!outputsMatchGolden(faulty, golden, cycle)) {
-        this.tracer?.(cycle, 'F\'s outputs differ from G\'s: the comparator flags a mismatch; alone, F would command the wheels wrongly');
-        const decisionInstructions = Math.max(resultF.instructions, resultG.instructions);
-        this.decide(open, verdicts, { outcome: 'detected', cause: 'mismatch', mismatch: 'outputs', latency }, cycle, decisionInstructions);
-        if (open.has('single')) {
-          simulated += this.flyWrongCommands(cycle, end);
-          verdicts.single = { outcome: this.pointingBroke ? 'pointing-violation' : 'sdc', latency };
-          open.delete('single');
-        }
-        break;
-      }
-      if ((cycle + 1) % interval === 0) {
-        const epoch = Math.floor(cycle / interval) + 1;
-        if (this.setup.computer.compareState && (open.has('pair') || open.has('pair+spare'))) {
-          if (!statesEqual(faulty, twin, epochWritten | scrubBlocks(epoch))) {
-            this.tracer?.(cycle, 'epoch end: F\'s state differs from G\'s in the blocks compared (state mismatch)');
-            const decisionInstructions = Math.max(resultF.instructions, resultG.instructions);
-            const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: 'state', latency };
-            for (const config of ['pair', 'pair+spare'] as const) {
-              if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decisionInstructions);
-            }
+      // The comparator of the pair configurations; a lone core is judged by the same verdict, less the comparison.
+      const compareState = computer.compareState && epochEnds && (open.has('pair') || open.has('pair+spare'));
+      const { verdict, mismatch } = compareCores(faulty, twin, resultF, resultG, compareState, epochWritten | epochs.scrub());
+      if (verdict !== 'agreed') {
+        const decision = decisionInstructions(verdict, resultF, resultG);
+        if (verdict === 'mismatch') {
+          this.tracer?.(cycle, mismatch === 'outputs' ? 'F\'s outputs differ from G\'s: the comparator flags a mismatch; alone, F would command the wheels wrongly' : 'epoch end: F\'s state differs from G\'s in the blocks compared (state mismatch)');
+          const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: mismatch!, latency };
+          for (const config of COMPARED) if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decision);
+          if (mismatch === 'outputs' && open.has('single')) {
+            simulated += this.flyWrongCommands(cycle, end);
+            verdicts.single = { outcome: this.pointingBroke ? 'pointing-violation' : 'sdc', latency };
+            open.delete('single');
           }
+          if (mismatch === 'outputs') break;
+        } else {
+          const detection: Outcome = { outcome: 'detected', cause: verdict, trap: resultF.trap ?? undefined, latency };
+          this.tracer?.(cycle, `F stopped after ${resultF.instructions} instructions: ${describeDetection({ cause: verdict, trap: resultF.trap })}`);
+          for (const config of COMPARED) if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decision);
+          // Without a comparator a core that stops is still seen: the processor presents no outputs.
+          if (open.has('single')) {
+            verdicts.single = detection;
+            open.delete('single');
+          }
+          break;
         }
+      }
+      if (epochEnds) {
+        epochs.begin(cycle + 1);
         epochWritten = 0;
       }
       // Masked as soon as F's whole state equals G's: only blocks either wrote, or where F differed, can differ.
       differing = this.stillDiffering(differing | writtenF | writtenG);
       this.tracer?.(cycle, `outputs agree; F differs from G in ${differing === 0 ? 'no memory block' : `memory blocks ${blockList(differing)}`}${globalsEqual(faulty, twin) ? '' : ' and globals'}`);
-      if (differing === 0 && globalsEqual(faulty, twin)) {
+      if (open.size > 0 && differing === 0 && globalsEqual(faulty, twin)) {
         for (const config of open) verdicts[config] = { outcome: 'masked', latency: latency + 1 };
         open.clear();
       }
@@ -330,7 +344,8 @@ export class ExperimentRunner {
   /**
    * Single configuration: F's wrong commands reach the spacecraft. Flies F closed-loop from the cycle of
    * the first wrong commands to the horizon with the spacecraft restored to its golden state there, and
-   * notes whether the pointing requirement broke. Returns the cycles simulated.
+   * notes whether the pointing requirement broke before F stopped (which the processor would see).
+   * Returns the cycles simulated.
    */
   private flyWrongCommands(firstWrong: number, end: number): number {
     const { golden, faulty, spacecraft, applied, frame } = this;
@@ -339,16 +354,19 @@ export class ExperimentRunner {
     this.pointingBroke = false;
     spacecraft.restore(golden.spacecraft[firstWrong]);
     spacecraft.sense(firstWrong * scenario.controlPeriod, frame); // the same noise draws as the golden cycle
-    const snapshot = golden.spacecraft[firstWrong];
     applied.fill(0);
-    applied.set(snapshot.commanded, 0);
+    applied.set(golden.spacecraft[firstWrong].commanded, 0);
     let simulated = 0;
+    let worst = 0;
     for (let cycle = firstWrong; cycle < end; cycle++) {
       if (cycle > firstWrong) {
         spacecraft.sense(cycle * scenario.controlPeriod, frame);
         faulty.inputs = frame;
         simulated++;
-        if (faulty.step(budget).status !== 'ok') break;
+        if (faulty.step(budget).status !== 'ok') {
+          this.tracer?.(cycle, 'F stops: the lone processor detects it, and the pointing watch ends');
+          break;
+        }
       }
       const outputs = faulty.outputs;
       for (let channel = 0; channel < applied.length; channel++) {
@@ -356,40 +374,37 @@ export class ExperimentRunner {
       }
       spacecraft.actuate(applied);
       spacecraft.advance();
-      if ((cycle + 1) * scenario.controlPeriod >= scenario.settleTime && spacecraft.pointingErrorDeg() > scenario.pointingRequirementDeg) {
+      const error = spacecraft.pointingErrorDeg();
+      worst = Math.max(worst, error);
+      if (breaksPointing(cycle, error, scenario)) {
+        this.tracer?.(cycle, `single: the wrong commands turn the pointing error to ${error.toPrecision(3)}°, beyond the ${scenario.pointingRequirementDeg}° requirement`);
         this.pointingBroke = true;
         break;
       }
     }
+    if (!this.pointingBroke) this.tracer?.(end, `single: the wrong commands keep the pointing error within ${worst.toPrecision(3)}° (requirement ${scenario.pointingRequirementDeg}° once settled)`);
     this.touchedF |= faulty.dirtyBlocks();
     return simulated;
   }
 
-  /** A detection in `cycle` decides every configuration with a comparator still open. */
-  private decide(open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
-    for (const config of ['pair', 'pair+spare'] as const) {
-      if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decisionInstructions);
-    }
-    // Without a comparator a crash or a hang is still seen: the processor stopped.
-    if (open.has('single') && detection.cause !== 'mismatch') {
-      verdicts.single = detection;
-      open.delete('single');
-    }
-  }
-
-  private decideOne(config: 'pair' | 'pair+spare', open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decisionInstructions: number): void {
+  /**
+   * A detection in `cycle` decides a comparing configuration as the controller table does: without a
+   * spare the cycle's commands are held (detected); with one, the spare restores the checkpoint and
+   * replays the epoch, recovered if detection, restore and replay fit in the period.
+   */
+  private decideOne(config: 'pair' | 'pair+spare', open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decision: number): void {
     open.delete(config);
-    if (config === 'pair') {
-      verdicts.pair = detection;
+    if (!detectionReleasesSpareOutputs(SPARE_OF[config])) {
+      verdicts[config] = detection;
       return;
     }
     const computer = this.setup.computer;
-    const epochStart = cycle - (cycle % computer.checkpointInterval);
+    const epochStart = this.epochs.start;
     let replay = 0;
     for (let c = epochStart; c <= cycle; c++) replay += this.golden.instructions[c];
-    const seconds = (decisionInstructions + replay) / computer.clockHz + this.golden.snapshots[0].memory.length / computer.checkpointBytesPerSecond;
-    this.tracer?.(cycle, `pair+spare: detection, restore and replay of cycles ${epochStart}–${cycle} take ${(seconds * 1000).toFixed(3)} ms of the ${computer.controlPeriod * 1000} ms period`);
-    verdicts['pair+spare'] = { ...detection, outcome: seconds <= computer.controlPeriod ? 'recovered' : 'failover-failed' };
+    const seconds = periodSeconds(computer, decision + replay, this.memoryBytes);
+    this.tracer?.(cycle, `${config}: detection, restore and replay of cycles ${epochStart}–${cycle} take ${(seconds * 1000).toFixed(3)} ms of the ${computer.controlPeriod * 1000} ms period`);
+    verdicts[config] = { ...detection, outcome: missesDeadline(computer, seconds) ? 'failover-failed' : 'recovered' };
   }
 
   /** The blocks, among `candidates`, where F's memory still differs from G's. */
@@ -417,18 +432,10 @@ export class ExperimentRunner {
   }
 }
 
-function describeStrike(experiment: Experiment, module: FlightModule): string {
-  const bits = experiment.width > 1 ? `bits ${experiment.bit}..${experiment.bit + experiment.width - 1}` : `bit ${experiment.bit}`;
-  switch (experiment.target) {
-    case 'global':
-      return `global #${experiment.position} (${module.stateGlobals[experiment.position]?.name ?? '?'}), ${bits}`;
-    case 'result':
-      return `arm a flip of ${bits} of the result of value-producing instruction #${experiment.position} of this cycle`;
-    case 'branch':
-      return `arm an inversion of branch decision #${experiment.position} of this cycle`;
-    default:
-      return `memory address 0x${experiment.position.toString(16)}, ${bits}`;
-  }
+/** The bytes a storage fault flips, as bits of a mask (bit i: byte location + i). */
+function struckBytes(fault: Experiment): number {
+  const bytes = ((fault.bit + fault.width - 1) >> 3) + 1;
+  return bytes >= 32 ? -1 : (1 << bytes) - 1;
 }
 
 function blockList(mask: number): string {
@@ -437,11 +444,6 @@ function blockList(mask: number): string {
   return blocks.join(', ');
 }
 
-function copyResult(result: CycleResult): CycleResult {
-  return { status: result.status, instructions: result.instructions, trap: result.trap };
-}
-
 function verdictsFor(configs: readonly BaseConfig[], outcome: Outcome): Verdicts {
   return Object.fromEntries(configs.map((config) => [config, outcome]));
 }
-

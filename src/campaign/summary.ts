@@ -84,12 +84,8 @@ export function marginMet(summary: CampaignSummary, margin: number): boolean {
   return true;
 }
 
-/** Bits an upset can strike in each target, over the campaign's configurations (the fault space per cycle). */
-export interface TargetBits {
-  readonly memory: number;
-  readonly global: number;
-  readonly checkpoint: number;
-}
+/** Bits an upset can strike in each storage target, over the campaign's cores (the fault space per cycle). */
+export type TargetBits = Readonly<Partial<Record<Target, number>>>;
 
 export interface AbsoluteRates {
   readonly upsetRatePerBitPerDay: number;
@@ -107,8 +103,9 @@ export function absoluteRates(summary: CampaignSummary, bits: TargetBits, upsetR
     let lo = 0;
     let hi = 0;
     for (const [target, table] of Object.entries(entry.targets) as Array<[Target, OutcomeTable]>) {
-      if (!(target in bits) || table.experiments === 0) continue;
-      const part = missionFailures(table, bits[target as keyof TargetBits], upsetRatePerBitPerDay, missionSeconds);
+      const targetBits = bits[target];
+      if (targetBits === undefined || table.experiments === 0) continue;
+      const part = missionFailures(table, targetBits, upsetRatePerBitPerDay, missionSeconds);
       expectedUpsets += part.expectedUpsets;
       expectedFailures += part.expectedFailures;
       lo += part.ci95[0];

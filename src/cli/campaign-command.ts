@@ -5,13 +5,14 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { CampaignContext, fswOf, hashFile, type CampaignSpec } from '../campaign/context.js';
+import { CampaignContext, fswOf, hashFile, MEMORY_RANGES, type CampaignSpec } from '../campaign/context.js';
 import { CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
 import { executeExperiments } from '../campaign/execute.js';
 import { readResults, ResultsWriter } from '../campaign/results-file.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
 import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
+import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
 import { writeJson } from '../reports/files.js';
 import { UsageError } from './errors.js';
@@ -32,6 +33,7 @@ interface CampaignOptions {
   targets?: string[];
   configs: string[];
   cores: string[];
+  memoryRange: string;
   horizon: number;
   width: number;
   jobs?: number;
@@ -65,6 +67,7 @@ export function registerCampaign(program: Command): void {
     .option('--targets <list>', `where faults strike: ${TARGETS.join(',')} (default: memory, global if the module has state globals, checkpoint)`, listOption)
     .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, ['single', 'pair', 'pair+spare'])
     .option('--cores <list>', 'which cores faults strike: A,B (the primary\'s) and spare', listOption, ['A', 'B'])
+    .option('--memory-range <range>', 'memory faults strike the blocks the golden run reads or writes (used), or all of memory', 'used')
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
     .option('--jobs <n>', 'threads computing (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
@@ -144,6 +147,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     width: options.width,
     snapshotInterval: SNAPSHOT_INTERVAL,
     cores,
+    memoryRange: parseList([options.memoryRange], MEMORY_RANGES, '--memory-range')[0],
   };
 
   const progress = new ProgressLine(!options.quiet);
@@ -153,7 +157,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   let planned = options.experiments ?? DEFAULT_EXPERIMENTS;
   if (options.margin !== undefined && options.experiments === undefined) {
     // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
-    const population = context.space.cycles * context.space.memoryBytes * 8;
+    const population = context.builds[0].cycles * rangeBytes(context.builds[0].memoryRanges) * 8;
     planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
   }
 
@@ -215,12 +219,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   records.sort((a, b) => a.index - b.index);
   const summary = summarize(records, configs, targets);
-  const memoryBits = context.space.memoryBytes * 8;
-  const globalBits = context.space.globalBits.reduce((sum, bits) => sum + bits, 0);
-  // Both cores of the primary for memory and globals; the checkpoint once.
-  const bits = { memory: 2 * memoryBits, global: 2 * globalBits, checkpoint: memoryBits + globalBits };
-  const missionSeconds = options.missionDays !== undefined ? options.missionDays * 86_400 : context.space.cycles * context.setup.scenario.controlPeriod;
-  const faultSpace = Object.fromEntries(targets.filter((target) => target in bits).map((target) => [target, { bits: bits[target as keyof typeof bits], bitCycles: bits[target as keyof typeof bits] * context.space.cycles }]));
+  const build = context.builds[0];
+  const bits = storageBitsByTarget(Object.values(build.domains).flat());
+  const missionSeconds = options.missionDays !== undefined ? options.missionDays * 86_400 : build.cycles * context.setup.scenario.controlPeriod;
+  const faultSpace = {
+    memoryRange: spec.memoryRange,
+    memoryBitsPerCore: rangeBytes(build.memoryRanges) * 8,
+    ...Object.fromEntries(Object.entries(bits).map(([target, count]) => [target, { bits: count, bitCycles: count * build.cycles }])),
+  };
   const report = {
     experiments: records.length,
     experimentsPerSecond: ran > 0 ? ran / seconds : 0,

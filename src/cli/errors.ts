@@ -6,8 +6,8 @@ import { ConfigError } from '../mission/config.js';
 import { FlightSoftwareError } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
 import { OutputError } from '../reports/files.js';
-import { UpsetFileError } from '../upsets/schedule.js';
-import { UpsetError } from '../upsets/upset.js';
+import { FaultError } from '../faults/fault.js';
+import { UpsetFileError } from '../faults/upset-file.js';
 
 export const EXIT = {
   ok: 0,
@@ -27,7 +27,7 @@ export function exitCodeFor(error: unknown): number | null {
   if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof ConfigError) return EXIT.config;
   if (error instanceof ModuleError) return EXIT.module;
-  if (error instanceof UpsetFileError || error instanceof UpsetError) return EXIT.upsets;
+  if (error instanceof UpsetFileError || error instanceof FaultError) return EXIT.upsets;
   if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
   if (error instanceof OutputError) return EXIT.output;
   if (error instanceof ResultsFileError) return EXIT.results;

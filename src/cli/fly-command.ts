@@ -1,6 +1,7 @@
 // `lockstep fly`: options → mission (validated by the mission schema) → the faulty run and its
 // fault-free reference → a live progress line, the human summary, and --json / --telemetry files.
 import type { Command } from 'commander';
+import { STORAGE_TARGETS } from '../faults/fault.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
 import { writeFileAtomic, writeJson } from '../reports/files.js';
@@ -18,6 +19,7 @@ interface FlyOptions {
   spare?: string;
   harden?: string;
   stateCompare?: boolean;
+  lockstep?: boolean;
   clockHz?: number;
   checkpointInterval?: number;
   upsets?: number;
@@ -41,13 +43,14 @@ export function registerFly(program: Command): void {
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
     .option('--harden <name>', 'fly the flight software hardened: swift | swift-copy | swift-bus | eddi')
     .option('--spare <mode>', 'hot | cold | none')
+    .option('--no-lockstep', 'one core per processor, no comparator: see what upsets do unprotected')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
     .option('--upsets <n>', 'random upsets spread uniformly over the mission (default 20)', integerOption('--upsets'))
     .option('--upset-rate <r>', 'random upsets as a Poisson process, per bit per day', numberOption('--upset-rate'))
     .option('--upset-file <file>', 'scripted upsets (JSON)')
-    .option('--upset-targets <list>', 'where random upsets strike: memory,global,checkpoint', listOption)
+    .option('--upset-targets <list>', `where random upsets strike: ${STORAGE_TARGETS.join(',')}`, listOption)
     .option('--upset-width <bits>', 'adjacent bits flipped per random upset', integerOption('--upset-width'))
     .option('--json <file>', 'write the summary as JSON')
     .option('--telemetry <file.csv>', 'write one row per cycle')
@@ -67,6 +70,7 @@ function missionFromOptions(options: FlyOptions): MissionInput {
   set('spare', options.spare);
   set('harden', options.harden);
   if (options.stateCompare === false) base.compareState = false;
+  if (options.lockstep === false) base.lockstep = false;
   set('clockHz', options.clockHz);
   set('checkpointInterval', options.checkpointInterval);
   const upsetChoice =

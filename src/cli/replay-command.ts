@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import { CampaignContext, fingerprintOf } from '../campaign/context.js';
 import { readResults, ResultsFileError } from '../campaign/results-file.js';
+import { describeDetection } from '../computer/flight-computer.js';
+import { describeFault, describeFaultTime } from '../faults/describe.js';
 import { UsageError } from './errors.js';
 import { integerOption } from './options.js';
 
@@ -38,24 +40,15 @@ function replayAction(file: string, options: ReplayOptions): void {
   const record = context.run(options.index);
   for (const build of context.builds) build.runner.tracer = undefined;
   const stored = contents.records.find((candidate) => candidate.index === options.index);
-  const where =
-    experiment.target === 'global'
-      ? `global #${experiment.position} (${context.runner.module.stateGlobals[experiment.position]?.name ?? '?'})`
-      : experiment.target === 'checkpoint'
-        ? `checkpoint byte 0x${experiment.position.toString(16)}`
-        : experiment.target === 'result'
-          ? `the result of value-producing instruction #${experiment.position} of the cycle`
-          : experiment.target === 'branch'
-            ? `branch decision #${experiment.position} of the cycle`
-            : `address 0x${experiment.position.toString(16)}`;
+  const names = context.runner.module.stateGlobals.map((global) => global.name);
   const out = [
     `lockstep replay — experiment ${options.index} of ${file}`,
-    `  fault         ${experiment.target}${experiment.core ? ` of core ${experiment.core === 'spare' ? 'A of the spare' : `${experiment.core} of the primary`}` : ''}, ${where}${experiment.target === 'branch' ? ' (inverted)' : `, bit${experiment.width > 1 ? `s ${experiment.bit}..${experiment.bit + experiment.width - 1}` : ` ${experiment.bit}`}`}, ${experiment.target === 'result' || experiment.target === 'branch' ? 'during' : 'at the start of'} cycle ${experiment.cycle}`,
+    `  fault         ${describeFault(experiment, names)}, ${describeFaultTime(experiment)}`,
     ...lines,
     '  outcomes',
     ...Object.entries(record.outcomes).map(
       ([config, outcome]) =>
-        `    ${config.padEnd(11)} ${outcome.outcome}${outcome.cause ? ` by ${outcome.cause}${outcome.mismatch ? ` (${outcome.mismatch})` : ''}${outcome.trap ? ` (${outcome.trap})` : ''}` : ''}${outcome.latency !== undefined ? `, after ${outcome.latency} cycle(s)` : ''}`,
+        `    ${config.padEnd(11)} ${outcome.outcome}${outcome.cause ? ` by ${describeDetection({ cause: outcome.cause, mismatch: outcome.mismatch, trap: outcome.trap })}` : ''}${outcome.latency !== undefined ? `, after ${outcome.latency} cycle(s)` : ''}`,
     ),
     stored
       ? JSON.stringify(stored) === JSON.stringify(record)

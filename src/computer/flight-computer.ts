@@ -2,38 +2,41 @@
 // controller that decides each control period which outputs — if any — reach the spacecraft. It also
 // keeps the modelled clock: how long each cycle took on a CPU of the configured speed, including
 // detection, restore and re-execution after a failure, and whether the commands met their deadline.
-import type { OutputCapture } from '../core/core.js';
+import type { Core, OutputCapture } from '../core/core.js';
+import { disarm } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
 import type { TrapKind } from '../core/traps.js';
 import type { MismatchKind, Verdict } from '../processor/comparator.js';
 import { ALL_BLOCKS } from '../core/state.js';
+import { FaultError, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
 import {
+  initialControllerState,
   RESTING_STATES,
   transition,
   type ControllerAction,
   type ControllerEvent,
   type ControllerState,
+  type SpareMode,
 } from '../spare/controller.js';
+import { EpochSchedule } from './epochs.js';
+import { strikeCheckpoint, strikeCore } from './strike.js';
+import { missesDeadline, periodSeconds, type ClockConfig } from './timing.js';
 
-export type SpareMode = 'hot' | 'cold' | 'none';
+export type { SpareMode } from '../spare/controller.js';
 
-export interface FlightComputerConfig {
+export interface FlightComputerConfig extends ClockConfig {
   spare: SpareMode;
-  /** Compare the cores' whole state at the end of each cycle, not only their outputs. */
+  /** Two cores in lock-step behind a comparator per processor; false: one core, no comparator. */
+  lockstep: boolean;
+  /** Compare the cores' whole state at the end of each epoch, not only their outputs. */
   compareState: boolean;
   /** Instructions a cycle may execute before the watchdog stops it. */
   watchdogInstructions: number;
   /** Instructions `init` may execute. */
   bootInstructions: number;
-  /** Modelled CPU speed, instructions per second. */
-  clockHz: number;
-  /** Control period, s: the deadline of every cycle's commands. */
-  controlPeriod: number;
-  /** Modelled speed of copying a checkpoint into a processor, bytes per second. */
-  checkpointBytesPerSecond: number;
   /** Largest linear memory a core may have, bytes (also the checkpoint's capacity). */
   memoryLimitBytes: number;
   /** How long a cold spare takes to boot before it can run a cycle, s. */
@@ -52,6 +55,20 @@ export interface Detection {
   readonly cause: DetectionCause;
   readonly mismatch: MismatchKind | null;
   readonly trap: TrapKind | null;
+}
+
+/** A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)". */
+export function describeDetection(detection: { readonly cause: DetectionCause; readonly mismatch?: MismatchKind | null; readonly trap?: TrapKind | null }): string {
+  switch (detection.cause) {
+    case 'mismatch':
+      return `${detection.mismatch ?? 'output'} mismatch`;
+    case 'trap':
+      return `trap (${detection.trap ?? 'unknown'})`;
+    case 'watchdog':
+      return 'watchdog';
+    case 'check':
+      return 'software check failed';
+  }
 }
 
 /** What a control period came to. The flight computer updates one record in place: read it before the next cycle. */
@@ -86,7 +103,7 @@ class CycleWork {
   released: OutputCapture | null = null;
   instructions = 0;
   recoveryInstructions = 0;
-  recoveryCopySeconds = 0;
+  restoredBytes = 0;
   failover = false;
   stateReset = false;
   /** Blocks written since the last commit, by the processor whose state would be committed. */
@@ -102,7 +119,7 @@ class CycleWork {
     this.released = null;
     this.instructions = 0;
     this.recoveryInstructions = 0;
-    this.recoveryCopySeconds = 0;
+    this.restoredBytes = 0;
     this.failover = false;
     this.stateReset = false;
     this.written = 0;
@@ -128,9 +145,8 @@ class CycleWork {
   };
 
   report(config: FlightComputerConfig): CycleReport {
-    const clock = config.clockHz;
-    const modelledSeconds = (this.instructions + this.recoveryInstructions) / clock + this.recoveryCopySeconds;
-    const missedDeadline = this.released === null || modelledSeconds > config.controlPeriod;
+    const modelledSeconds = periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes);
+    const missedDeadline = missesDeadline(config, this.released === null ? null : modelledSeconds);
     const record = this.record;
     record.cycle = this.cycle;
     record.released = !missedDeadline;
@@ -158,14 +174,14 @@ export class FlightComputer {
    * replays from the checkpoint to reach the failed cycle.
    */
   private readonly inputLog: Float64Array[];
-  /** First cycle of the current epoch: the checkpoint holds the state at its start. */
-  private epochStart = 0;
-  /** Epochs begun since boot: what the scrub rotates by. */
-  private epochCount = 0;
+  /** The checkpoint epochs: the checkpoint holds the state at the start of the current one. */
+  readonly epochs: EpochSchedule;
   private cycleIndex = -1;
   private bootCount = 0;
   /** Control periods a booting cold spare still needs. */
   private bootCyclesLeft = 0;
+  /** Cores whose fault hooks are armed for the cycle about to run: disarmed after it. */
+  private readonly armed: Core[] = [];
   /** What the cycle in progress has done so far, reused from cycle to cycle. */
   private readonly work = new CycleWork();
 
@@ -173,13 +189,8 @@ export class FlightComputer {
     readonly flightModule: FlightModule,
     readonly config: FlightComputerConfig,
   ) {
-    if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
-      throw new RangeError(`checkpointInterval must be a whole number of cycles ≥ 1, not ${config.checkpointInterval}`);
-    }
-    this.processors = [
-      new Processor(flightModule, 'P1', config.memoryLimitBytes),
-      new Processor(flightModule, 'P2', config.memoryLimitBytes),
-    ];
+    this.epochs = EpochSchedule.beforeBoot(config.checkpointInterval);
+    this.processors = [this.newProcessor('P1'), this.newProcessor('P2')];
     const initialBytes = this.processors[0].cores[0].memoryBytes().length;
     if (initialBytes > config.memoryLimitBytes) {
       throw new ModuleError(
@@ -193,7 +204,11 @@ export class FlightComputer {
     );
     const frameLength = this.processors[0].inputs.length;
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
-    this.state = config.spare === 'none' ? 'simplex' : 'duplex';
+    this.state = initialControllerState(config.spare);
+  }
+
+  private newProcessor(name: string): Processor {
+    return new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
   }
 
   get primary(): Processor {
@@ -210,7 +225,7 @@ export class FlightComputer {
 
   /** The cycle whose start state the checkpoint holds. */
   get checkpointEpochStart(): number {
-    return this.epochStart;
+    return this.epochs.start;
   }
 
   /** Boots the primary and commits its boot state (a hot spare loads it). Returns the boot verdict. */
@@ -224,19 +239,34 @@ export class FlightComputer {
     return result;
   }
 
+  /**
+   * Strikes a fault before the next cycle runs: a storage fault flips its bits now, an instruction fault
+   * arms the struck core for that cycle. The processor and core are taken by role at this moment.
+   */
+  strike(fault: Fault): void {
+    if (fault.target === 'checkpoint') {
+      strikeCheckpoint(this.checkpoint, fault);
+      return;
+    }
+    const processor = fault.processor === 'spare' ? this.spare : this.primary;
+    const index = fault.core === 'B' ? 1 : 0;
+    if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
+    const core = processor.cores[index];
+    if (strikeCore(core, fault)) this.armed.push(core);
+  }
+
   runCycle(cycle: number, inputs: Float64Array): CycleReport {
     this.cycleIndex = cycle;
     const config = this.config;
+    const epochs = this.epochs;
     // While a cold spare boots nothing runs and nothing is logged: it will fly from its initial image.
-    if (this.state === 'spare-booting') this.epochStart = cycle;
-    const epochCycles = cycle - this.epochStart + 1;
-    if (epochCycles > config.checkpointInterval || epochCycles < 1) {
-      throw new Error(`flight computer: cycle ${cycle} outside the epoch that began at cycle ${this.epochStart}`);
-    }
+    if (this.state === 'spare-booting') epochs.holdAt(cycle);
+    epochs.check(cycle);
+    const epochCycles = epochs.cyclesThrough(cycle);
     const frame = this.inputLog[epochCycles - 1];
     frame.set(inputs);
     const work = this.work;
-    work.reset(cycle, epochCycles, epochCycles === config.checkpointInterval);
+    work.reset(cycle, epochCycles, epochs.endsAt(cycle));
 
     let event: ControllerEvent;
     if (this.state === 'spare-booting') {
@@ -244,9 +274,9 @@ export class FlightComputer {
       event = --this.bootCyclesLeft > 0 ? 'booting' : 'boot-done';
     } else {
       // The state is compared, and the checkpoint committed, at the end of each epoch.
-      const scrub = work.epochEnds ? scrubBlocks(this.epochCount) : 0;
+      const scrub = work.epochEnds ? epochs.scrub() : 0;
       const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
-      work.noteRun(primaryCycle, checkpointScrubBlocks(this.epochCount));
+      work.noteRun(primaryCycle, epochs.checkpointScrub());
       work.instructions += primaryCycle.decisionInstructions;
       if (primaryCycle.verdict === 'agreed') event = 'agreed';
       else {
@@ -254,7 +284,6 @@ export class FlightComputer {
         event = 'detected';
       }
     }
-
     for (let step = 0; ; step++) {
       if (step >= MAX_TRANSITIONS_PER_CYCLE) throw new Error('hot-swap controller did not settle within one period');
       const previous = this.state;
@@ -266,6 +295,8 @@ export class FlightComputer {
       event = followUp;
     }
     if (!RESTING_STATES.has(this.state)) throw new Error(`hot-swap controller ended a period in state ${this.state}`);
+    // An armed fault that has not fired by the end of its period never will.
+    while (this.armed.length > 0) disarm(this.armed.pop()!);
     return work.report(config);
   }
 
@@ -302,12 +333,12 @@ export class FlightComputer {
         work.stateReset = true;
         this.resync(this.primary);
         this.resync(this.spare);
-        this.restartEpochAfter(work.cycle);
+        this.epochs.begin(work.cycle + 1);
         return null;
       case 'roll-back-primary':
         work.stateReset = true;
         this.resync(this.primary);
-        this.restartEpochAfter(work.cycle);
+        this.epochs.begin(work.cycle + 1);
         return 'rolled-back';
     }
   }
@@ -337,11 +368,11 @@ export class FlightComputer {
       work.stateReset = true;
     } else {
       this.resync(spare);
-      work.recoveryCopySeconds += this.checkpoint.memoryLength / config.checkpointBytesPerSecond;
+      work.restoredBytes += this.checkpoint.memoryLength;
       spareCycle = this.replayEpoch(spare, work.epochCycles);
       work.recoveryInstructions += spareCycle.decisionInstructions;
     }
-    work.noteRun(spareCycle, checkpointScrubBlocks(this.epochCount));
+    work.noteRun(spareCycle, this.epochs.checkpointScrub());
     if (spareCycle.verdict === 'agreed') return 'spare-agreed';
     work.detections = [...work.detections, detectionOf(spareCycle, this.spare)];
     return 'spare-detected';
@@ -357,7 +388,7 @@ export class FlightComputer {
     let replayed = 0;
     for (let i = 0; i < epochCycles; i++) {
       const last = i === epochCycles - 1;
-      const result = processor.runCycle(this.inputLog[i], config.watchdogInstructions, config.compareState, last, last ? scrubBlocks(this.epochCount) : 0);
+      const result = processor.runCycle(this.inputLog[i], config.watchdogInstructions, config.compareState, last, last ? this.epochs.scrub() : 0);
       replayed += result.decisionInstructions;
       if (result.verdict !== 'agreed' || last) {
         result.decisionInstructions = replayed;
@@ -372,15 +403,8 @@ export class FlightComputer {
     this.startEpoch(cycle + 1);
   }
 
-  /** After a rollback the state is the checkpoint's again: the next cycle begins an epoch from it. */
-  private restartEpochAfter(cycle: number): void {
-    this.epochStart = cycle + 1;
-    this.epochCount++;
-  }
-
   private startEpoch(firstCycle: number): void {
-    this.epochStart = firstCycle;
-    this.epochCount++;
+    this.epochs.begin(firstCycle);
     for (const core of this.primary.cores) core.clearDirtyBlocks();
   }
 
@@ -394,7 +418,7 @@ export class FlightComputer {
   /** A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image. */
   private coldBoot(processor: Processor): { processor: Processor; boot: ProcessorCycle } {
     const index = this.processors.indexOf(processor);
-    const fresh = new Processor(this.flightModule, processor.name, this.config.memoryLimitBytes);
+    const fresh = this.newProcessor(processor.name);
     this.processors[index] = fresh;
     this.bootCount++;
     return { processor: fresh, boot: fresh.boot(this.config.bootInstructions, this.config.compareState) };
@@ -408,26 +432,6 @@ export class FlightComputer {
   get currentCycle(): number {
     return this.cycleIndex;
   }
-}
-
-/**
- * The scrub: blocks compared at an epoch's end although nobody wrote them, so that latent upsets are
- * found. Between the two cores of the primary, an eighth of memory (four of the 32 blocks) per epoch:
- * all of memory every SCRUB_EPOCHS epochs. Between the primary and the checkpoint (repairing the
- * checkpoint on a difference), one block per epoch: the whole checkpoint every CHECKPOINT_SCRUB_EPOCHS
- * epochs — reading shared memory costs about four times as much as reading a core's, and an upset in
- * the checkpoint matters only if a failover comes before the repair.
- */
-export const SCRUB_EPOCHS = 8;
-export const CHECKPOINT_SCRUB_EPOCHS = 32;
-const SCRUB_BLOCKS = 32 / SCRUB_EPOCHS;
-
-export function scrubBlocks(epoch: number): number {
-  return (((1 << SCRUB_BLOCKS) - 1) << (SCRUB_BLOCKS * (epoch % SCRUB_EPOCHS))) | 0;
-}
-
-export function checkpointScrubBlocks(epoch: number): number {
-  return 1 << (epoch % CHECKPOINT_SCRUB_EPOCHS);
 }
 
 function detectionOf(result: ProcessorCycle, processor: Processor): Detection {

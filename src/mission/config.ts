@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { HARDENING_NAMES } from '../hardenings.js';
+import { STORAGE_TARGETS } from '../faults/fault.js';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -83,6 +84,7 @@ export const missionSchema = z
       .optional()
       .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied), swift-bus (swift reading bus inputs twice) or eddi (duplicated instructions and checks, src/harden.ts)'),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
+    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
@@ -95,7 +97,7 @@ export const missionSchema = z
         count: z.number().int().min(0).max(1_000_000).optional().describe('random upsets spread uniformly over the mission'),
         ratePerBitPerDay: z.number().min(0).max(1).finite().optional().describe('random upsets as a Poisson process, per bit per day (RAD750 in GEO: 1e-11; COTS SRAM in LEO: 1e-9–1e-7)'),
         file: z.string().min(1).optional().describe('scripted upsets (JSON: { "upsets": [...] })'),
-        targets: z.array(z.enum(['memory', 'global', 'checkpoint'])).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike'),
+        targets: z.array(z.enum(STORAGE_TARGETS)).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike'),
         width: z.number().int().min(1).max(64).default(1).describe('adjacent bits per random upset (1: single-bit upsets)'),
       })
       .strict()
@@ -205,6 +207,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     seed: defaults.seed,
     channels: {},
     spare: defaults.spare,
+    lockstep: defaults.lockstep,
     compareState: defaults.compareState,
     clockHz: defaults.clockHz,
     checkpointInterval: defaults.checkpointInterval,

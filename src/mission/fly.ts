@@ -7,14 +7,18 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
-import { FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
+import { describeDetection, FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
 import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
+import { prepareFaultModule } from '../core/fault-core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { copyState } from '../core/state.js';
+import { describeFault } from '../faults/describe.js';
+import { randomFaults } from '../faults/draw.js';
+import { FaultError, isInstructionFault, type Fault } from '../faults/fault.js';
+import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
+import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
-import type { Scenario } from '../plant/scenario.js';
-import { randomUpsets, readUpsetFile } from '../upsets/schedule.js';
-import { applyUpset, describeUpset, UpsetError, type Upset } from '../upsets/upset.js';
+import { settledAfter, type Scenario } from '../plant/scenario.js';
 import { ConfigError, scenarioOf, type Mission } from './config.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
@@ -29,7 +33,7 @@ export interface FlightSetup {
   readonly flightModule: FlightModule;
   readonly cycles: number;
   readonly computer: FlightComputerConfig;
-  readonly upsets: readonly Upset[];
+  readonly upsets: readonly Fault[];
 }
 
 export class FlightSoftwareError extends Error {}
@@ -39,7 +43,9 @@ const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
 export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
   const scenario = scenarioOf(mission);
   const cycles = Math.round(scenario.duration / scenario.controlPeriod);
-  const module = flightModule ?? loadFlightSoftware(mission);
+  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file) : null;
+  // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
+  const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
   const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
   if (watchdogInstructions > MAX_BUDGET) {
     throw new ConfigError(
@@ -48,6 +54,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   }
   const computer: FlightComputerConfig = {
     spare: mission.spare,
+    lockstep: mission.lockstep,
     compareState: mission.compareState,
     clockHz: mission.clockHz,
     controlPeriod: scenario.controlPeriod,
@@ -58,36 +65,44 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
   };
-  const upsets = mission.upsets.file
-    ? readUpsetFile(mission.upsets.file)
-    : randomUpsets(
-        { memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) },
-        {
-          seed: mission.seed,
-          cycles,
-          controlPeriod: scenario.controlPeriod,
-          targets: mission.upsets.targets,
-          count: mission.upsets.count,
-          ratePerBitPerDay: mission.upsets.ratePerBitPerDay,
-          width: mission.upsets.width,
-        },
-      );
+  const upsets =
+    scripted ??
+    randomFaults(
+      faultDomains({ memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) }, mission.upsets.targets, coresOf(computer)),
+      {
+        seed: mission.seed,
+        cycles,
+        controlPeriod: scenario.controlPeriod,
+        count: mission.upsets.count,
+        ratePerBitPerDay: mission.upsets.ratePerBitPerDay,
+        width: mission.upsets.width,
+      },
+    );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
 }
 
-/** The mission's flight software, hardened as the mission names it (src/hardenings.ts), if it does. */
-export function loadFlightSoftware(mission: Mission): FlightModule {
+/** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
+function coresOf(computer: FlightComputerConfig) {
+  return ALL_CORES.filter((ref) => computer.lockstep || ref.core === 'A');
+}
+
+/**
+ * The mission's flight software, hardened as the mission names it (src/hardenings.ts), if it does; built
+ * with the fault hooks when instruction faults are to strike it.
+ */
+export function loadFlightSoftware(mission: Mission, { faultHooks = false } = {}): FlightModule {
   const path = mission.fsw ?? REFERENCE_FSW;
   const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
-  if (!mission.harden) return FlightModule.fromFile(path, options);
+  if (!mission.harden && !faultHooks) return FlightModule.fromFile(path, options);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     throw new ModuleError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const source = `${path} (${mission.harden})`;
-  return FlightModule.fromBytes(hardenModule(bytes, { ...HARDENINGS[mission.harden], source }).binary, source, options);
+  const source = mission.harden ? `${path} (${mission.harden})` : path;
+  if (mission.harden) bytes = hardenModule(bytes, { ...HARDENINGS[mission.harden], source }).binary;
+  return faultHooks ? prepareFaultModule(bytes, source, options).flightModule : FlightModule.fromBytes(bytes, source, options);
 }
 
 function initialMemoryBytes(module: FlightModule): number {
@@ -131,7 +146,7 @@ export interface RunResult {
 }
 
 export interface SimulateOptions {
-  readonly upsets: readonly Upset[];
+  readonly upsets: readonly Fault[];
   /** Fly a fault-free oracle core beside the computer, to count undetected divergences. */
   readonly oracle: boolean;
   readonly onProgress?: (cycle: number, cycles: number) => void;
@@ -183,7 +198,6 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
   let sumSquares = 0;
   let settledSamples = 0;
   let totalModelledSeconds = 0;
-  const settleCycle = Math.ceil(scenario.settleTime / scenario.controlPeriod);
 
   for (let cycle = 0; cycle < cycles; cycle++) {
     const time = cycle * scenario.controlPeriod;
@@ -192,14 +206,14 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
       const upset = upsets[nextUpset];
       if (upset.cycle === cycle) {
         try {
-          applyUpset(computer, upset);
+          computer.strike(upset);
         } catch (error) {
-          if (error instanceof UpsetError) throw new UpsetError(`upset ${nextUpset} (${describeUpset(upset, globalNames)}): ${error.message}`);
+          if (error instanceof FaultError) throw new FaultError(`upset ${nextUpset} (cycle ${upset.cycle}: ${describeFault(upset, globalNames)}): ${error.message}`);
           throw error;
         }
         result.upsetsInjected++;
         lastUpset = nextUpset;
-        note({ cycle, kind: 'upset', detail: describeUpset(upset, globalNames) });
+        note({ cycle, kind: 'upset', detail: describeFault(upset, globalNames) });
       }
       nextUpset++;
     }
@@ -228,7 +242,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
         if (lastUpset !== divergentUpset) {
           divergentUpset = lastUpset;
           result.undetectedDivergences++;
-          note({ cycle, kind: 'undetected-divergence', detail: lastUpset >= 0 ? `after upset ${describeUpset(upsets[lastUpset], globalNames)}` : 'with no upset' });
+          note({ cycle, kind: 'undetected-divergence', detail: lastUpset >= 0 ? `after the upset of cycle ${upsets[lastUpset].cycle}: ${describeFault(upsets[lastUpset], globalNames)}` : 'with no upset' });
         }
       }
     }
@@ -237,7 +251,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     spacecraft.advance();
 
     const error = spacecraft.pointingErrorDeg();
-    if (cycle + 1 >= settleCycle) {
+    if (settledAfter(cycle, scenario)) {
       result.pointingErrorsAfterSettle.max = Math.max(result.pointingErrorsAfterSettle.max, error);
       sumSquares += error * error;
       settledSamples++;
@@ -268,8 +282,7 @@ function recordReport(report: CycleReport, result: RunResult, note: (event: Flig
   for (const detection of report.detections) {
     result.detections[detection.cause]++;
     if (detection.mismatch) result.detectionsByMismatch[detection.mismatch]++;
-    const detail = detection.cause === 'mismatch' ? `${detection.processor}: ${detection.mismatch} mismatch` : detection.cause === 'trap' ? `${detection.processor}: trap (${detection.trap})` : `${detection.processor}: watchdog`;
-    note({ cycle: report.cycle, kind: 'detection', detail });
+    note({ cycle: report.cycle, kind: 'detection', detail: `${detection.processor}: ${describeDetection(detection)}` });
   }
   if (report.failover) {
     result.failovers++;

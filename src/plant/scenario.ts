@@ -81,3 +81,13 @@ export function largeScenario(): Scenario {
     duration: 900,
   };
 }
+
+/** Whether the pointing requirement applies after `cycle` (the spacecraft's state at its end). */
+export function settledAfter(cycle: number, scenario: Pick<Scenario, 'settleTime' | 'controlPeriod'>): boolean {
+  return cycle + 1 >= Math.ceil(scenario.settleTime / scenario.controlPeriod);
+}
+
+/** Whether the pointing error after `cycle` breaks the requirement (before settling nothing does). */
+export function breaksPointing(cycle: number, errorDeg: number, scenario: Pick<Scenario, 'settleTime' | 'controlPeriod' | 'pointingRequirementDeg'>): boolean {
+  return settledAfter(cycle, scenario) && errorDeg > scenario.pointingRequirementDeg;
+}

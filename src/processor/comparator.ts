@@ -3,6 +3,8 @@
 // not numeric equality) and — unless switched off — ended in the same state. Switching the state check
 // off shows which upsets the outputs alone reveal, and how late: a divergent state can hide for many
 // cycles before it reaches an output, and a checkpoint committed meanwhile carries the corruption.
+// A processor without lock-step (one core) has no comparator, but a core that stops — a trap, the
+// watchdog, a failed software check — is seen all the same: it presents no outputs.
 import type { Core, CycleResult } from '../core/core.js';
 import { statesEqual } from '../core/state.js';
 
@@ -14,10 +16,6 @@ export interface Comparison {
   readonly mismatch: MismatchKind | null;
 }
 
-/**
- * @param blocks memory blocks to compare when `compareState` (what either core wrote, plus the scrub
- *   block); memory outside them is equal in both cores unless an upset struck it since its last check.
- */
 const AGREED: Comparison = { verdict: 'agreed', mismatch: null };
 const TRAP: Comparison = { verdict: 'trap', mismatch: null };
 const WATCHDOG: Comparison = { verdict: 'watchdog', mismatch: null };
@@ -25,6 +23,24 @@ const CHECK: Comparison = { verdict: 'check', mismatch: null };
 const OUTPUTS_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'outputs' };
 const STATES_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'state' };
 
+/** How a lone core's cycle ended, as the processor sees it: stopped (and how), or completed. */
+export function judgeLoneCore(result: CycleResult): Comparison {
+  switch (result.status) {
+    case 'trap':
+      return TRAP;
+    case 'watchdog':
+      return WATCHDOG;
+    case 'check':
+      return CHECK;
+    default:
+      return AGREED;
+  }
+}
+
+/**
+ * @param blocks memory blocks to compare when `compareState` (what either core wrote, plus the scrub
+ *   blocks); memory outside them is equal in both cores unless an upset struck it since its last check.
+ */
 export function compareCores(
   a: Core,
   b: Core,
@@ -41,4 +57,19 @@ export function compareCores(
   if (!a.outputs.sameAs(b.outputs)) return OUTPUTS_DIFFER;
   if (compareState && !statesEqual(a, b, blocks)) return STATES_DIFFER;
   return AGREED;
+}
+
+/**
+ * Modelled instructions from the start of a cycle until the verdict: a core that stops by itself (a trap,
+ * a failed check) raises the alarm when it stops, the first such core deciding; otherwise the comparator
+ * waits for the slower core (the watchdog fires at the budget).
+ */
+export function decisionInstructions(verdict: Verdict, a: CycleResult, b: CycleResult = a): number {
+  if (verdict === 'trap' || verdict === 'check') {
+    const aStopped = a.status === verdict;
+    const bStopped = b.status === verdict;
+    if (aStopped && bStopped) return Math.min(a.instructions, b.instructions);
+    return aStopped ? a.instructions : b.instructions;
+  }
+  return Math.max(a.instructions, b.instructions);
 }

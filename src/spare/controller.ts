@@ -7,6 +7,9 @@
 // processor rolls back to its checkpoint and the cycle's commands are lost. A cold spare must boot
 // first: when its boot outlasts the period, the controller waits in `spare-booting`, releasing nothing,
 // and the fresh spare takes over at the first cycle after its boot.
+/** hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: no spare. */
+export type SpareMode = 'hot' | 'cold' | 'none';
+
 export type ControllerState = 'duplex' | 'simplex' | 'failover' | 'rollback' | 'spare-booting';
 export type ControllerEvent =
   | 'agreed'
@@ -68,4 +71,20 @@ export function transition(state: ControllerState, event: ControllerEvent): Tran
   const next = TRANSITIONS[state][event];
   if (!next) throw new Error(`hot-swap controller: event "${event}" is not defined in state "${state}"`);
   return next;
+}
+
+/** The state the controller starts in: with a spare, or alone. */
+export function initialControllerState(spare: SpareMode): ControllerState {
+  return spare === 'none' ? 'simplex' : 'duplex';
+}
+
+/**
+ * Whether a detection in the primary ends with commands released in the same period, when the spare is
+ * ready and fault-free (as in a single-fault experiment): the table's answer, for the campaign runner,
+ * which judges a failover without running the controller.
+ */
+export function detectionReleasesSpareOutputs(spare: SpareMode): boolean {
+  const first = transition(initialControllerState(spare), 'detected');
+  if (!first.actions.includes('take-over-with-spare')) return false;
+  return transition(first.next, 'spare-agreed').actions.includes('release-spare');
 }

@@ -1,0 +1,68 @@
+// How a fault lands. Storage faults flip bits in a core's memory or globals, or in the checkpoint, at
+// once; instruction faults arm the fault hooks of a core built with them, to flip the n-th result or
+// invert the n-th branch decision of the cycle about to run. The flight computer strikes through
+// `strikeComputer`; the campaign runner strikes its faulty core through `strikeCore` — the same code.
+import type { Core } from '../core/core.js';
+import { armBranchFlip, armResultFlip, hasFaultHooks } from '../core/fault-core.js';
+import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';
+import type { Checkpoint } from '../spare/checkpoint.js';
+import { FaultError, flipBits, resultMask, type Fault } from '../faults/fault.js';
+
+const scratchCache = new WeakMap<Core, GlobalSlots>();
+
+/** Checks that bits `bit`..`bit + width - 1` of global `index` exist; the slots' own check is a RangeError. */
+function checkGlobalBits(slots: GlobalSlots, index: number, bit: number, width: number): void {
+  const count = slots.types.length;
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new FaultError(`global index ${index} outside the ${count} state globals of the module`);
+  }
+  const bits = BITS_OF_TYPE[slots.types[index]];
+  if (bit < 0 || width < 1 || bit + width > bits) {
+    throw new FaultError(`bits ${bit}..${bit + width - 1} outside global ${index}, a ${slots.types[index]} of ${bits} bits`);
+  }
+}
+
+function flipCoreGlobal(core: Core, index: number, bit: number, width: number): void {
+  let scratch = scratchCache.get(core);
+  if (!scratch) {
+    scratch = new GlobalSlots(core.flightModule.stateGlobals.map((global) => global.type));
+    scratchCache.set(core, scratch);
+  }
+  checkGlobalBits(scratch, index, bit, width);
+  scratch.store(index, core.globals[index].value as number | bigint);
+  scratch.flip(index, bit, width);
+  core.globals[index].value = scratch.load(index);
+}
+
+/**
+ * Strikes one core: flips its memory or a global now, or arms its fault hooks for the cycle it runs
+ * next (a location of -1, a cycle that executes no such instruction, arms nothing). Returns whether
+ * hooks were armed: the caller disarms them after the cycle.
+ */
+export function strikeCore(core: Core, fault: Fault): boolean {
+  switch (fault.target) {
+    case 'memory':
+      flipBits(core.memoryBytes(), fault.location, fault.bit, fault.width);
+      return false;
+    case 'global':
+      flipCoreGlobal(core, fault.location, fault.bit, fault.width);
+      return false;
+    case 'result':
+    case 'branch':
+      if (!hasFaultHooks(core)) throw new FaultError(`a ${fault.target} fault needs the fault-hook build of the flight software`);
+      if (fault.location < 0) return false;
+      if (fault.target === 'result') armResultFlip(core, fault.location, resultMask(fault));
+      else armBranchFlip(core, fault.location, fault.bit % 32);
+      return true;
+    case 'checkpoint':
+      throw new FaultError('a checkpoint fault strikes the checkpoint, not a core');
+  }
+}
+
+/** Flips bits of the checkpoint's memory image or global slots. */
+export function strikeCheckpoint(checkpoint: Checkpoint, fault: Fault): void {
+  if (fault.region === 'global') {
+    checkGlobalBits(checkpoint.globals, fault.location, fault.bit, fault.width);
+    checkpoint.globals.flip(fault.location, fault.bit, fault.width);
+  } else flipBits(checkpoint.memory.subarray(0, checkpoint.memoryLength), fault.location, fault.bit, fault.width);
+}

@@ -1,0 +1,25 @@
+// The modelled clock: how long a control period takes on a CPU of the configured speed, and whether its
+// commands met the deadline. The flight computer charges every cycle with it, and the campaign runner
+// judges a failover with it, so that "recovered within the period" means the same to both.
+
+export interface ClockConfig {
+  /** Modelled CPU speed, instructions per second. */
+  readonly clockHz: number;
+  /** Control period, s: the deadline of every cycle's commands. */
+  readonly controlPeriod: number;
+  /** Modelled speed of copying a checkpoint into a processor, bytes per second. */
+  readonly checkpointBytesPerSecond: number;
+}
+
+/**
+ * Modelled seconds from the start of a period until its commands are ready: the instructions run until
+ * the verdict, plus any recovery's (a replay, a cold boot), plus the checkpoint bytes restored.
+ */
+export function periodSeconds(config: ClockConfig, instructions: number, restoredBytes: number): number {
+  return instructions / config.clockHz + restoredBytes / config.checkpointBytesPerSecond;
+}
+
+/** Whether commands ready after `seconds` (or never: null) miss the period's deadline. */
+export function missesDeadline(config: ClockConfig, seconds: number | null): boolean {
+  return seconds === null || seconds > config.controlPeriod;
+}

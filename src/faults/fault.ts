@@ -1,0 +1,66 @@
+// What a fault is: `width` adjacent bits flipped in one place at one cycle. The one vocabulary of faults,
+// whether scripted in an upset file, drawn by `fly` or drawn by a campaign. Storage faults (memory,
+// globals, the checkpoint) strike at the start of their cycle, before the cores run — the same as at the
+// end of the previous one: between cycles is where state lives. Instruction faults (the result of the
+// n-th value-producing instruction, the n-th branch decision) strike during their cycle, and need the
+// fault-hook build of the flight software.
+
+export const FAULT_TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint'] as const;
+export type FaultTarget = (typeof FAULT_TARGETS)[number];
+/** Targets that are bits of storage: what a rate per bit per day can strike. */
+export const STORAGE_TARGETS = ['memory', 'global', 'checkpoint'] as const satisfies readonly FaultTarget[];
+export type StorageTarget = (typeof STORAGE_TARGETS)[number];
+
+export type ProcessorRole = 'primary' | 'spare';
+export type CoreName = 'A' | 'B';
+export type CheckpointRegion = 'memory' | 'global';
+
+export interface Fault {
+  /** The cycle at whose start (storage) or during which (result, branch) the bits flip. */
+  readonly cycle: number;
+  readonly target: FaultTarget;
+  /** memory, global, result, branch: which processor, by its role at the time of the fault. */
+  readonly processor?: ProcessorRole;
+  /** memory, global, result, branch: which core of that processor. */
+  readonly core?: CoreName;
+  /** checkpoint: its memory image or its global slots. */
+  readonly region?: CheckpointRegion;
+  /**
+   * memory (and checkpoint memory): byte address; global (and checkpoint global): index into the module's
+   * state globals; result, branch: the n-th (0-based) value-producing instruction or branch decision the
+   * core executes in the cycle (-1: the cycle executes none, so there is nothing to strike).
+   */
+  readonly location: number;
+  /** First flipped bit: within the byte (may run into the following bytes), the global or the result. */
+  readonly bit: number;
+  /** Adjacent bits flipped, 1 for a single-bit upset. */
+  readonly width: number;
+}
+
+export class FaultError extends Error {}
+
+/** Whether a fault strikes during its cycle through the fault hooks rather than in storage. */
+export function isInstructionFault(fault: Pick<Fault, 'target'>): boolean {
+  return fault.target === 'result' || fault.target === 'branch';
+}
+
+/** Whether a fault strikes a global (of a core, or the checkpoint's slots) rather than bytes. */
+export function strikesGlobal(fault: Pick<Fault, 'target' | 'region'>): boolean {
+  return fault.target === 'global' || (fault.target === 'checkpoint' && fault.region === 'global');
+}
+
+/** Flips `width` bits starting at bit `bit` of byte `address` (bits may run into following bytes). */
+export function flipBits(bytes: Uint8Array, address: number, bit: number, width: number): void {
+  const first = address * 8 + bit;
+  const end = first + width;
+  if (address < 0 || end > bytes.length * 8) {
+    throw new FaultError(`bits ${first}..${end - 1} lie outside the ${bytes.length} bytes of the target`);
+  }
+  for (let b = first; b < end; b++) bytes[b >> 3] ^= 1 << (b & 7);
+}
+
+/** The XOR mask a result fault applies to a 64-bit result: `width` bits from `bit`, cut at bit 63. */
+export function resultMask(fault: Pick<Fault, 'bit' | 'width'>): bigint {
+  const bits = Math.min(fault.width, 64 - fault.bit);
+  return ((1n << BigInt(bits)) - 1n) << BigInt(fault.bit);
+}

@@ -1,0 +1,77 @@
+// Scripted upsets: a JSON file listing faults by cycle, for a user reproducing one event or writing a
+// test scenario. `{ "upsets": [ { "cycle": 120, "target": "memory", "address": 1024, "bit": 3 } ] }`;
+// the location is named by what it is: `address` (memory), `global` (an index of the state globals),
+// `instruction` (result and branch: the n-th executed in the cycle).
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describeZodIssue } from '../input-errors.js';
+import { FAULT_TARGETS, type Fault } from './fault.js';
+
+const upsetSchema = z
+  .object({
+    cycle: z.number().int().min(0),
+    target: z.enum(FAULT_TARGETS),
+    processor: z.enum(['primary', 'spare']).default('primary'),
+    core: z.enum(['A', 'B']).default('A'),
+    region: z.enum(['memory', 'global']).default('memory'),
+    address: z.number().int().min(0).optional(),
+    global: z.number().int().min(0).optional(),
+    instruction: z.number().int().min(0).optional(),
+    bit: z.number().int().min(0).max(63).optional(),
+    width: z.number().int().min(1).max(64).default(1),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    if (value.bit === undefined && value.target !== 'branch') context.addIssue({ code: 'custom', path: ['bit'], message: 'required: the first flipped bit' });
+    const field = locationField(value);
+    for (const name of ['address', 'global', 'instruction'] as const) {
+      if (name === field && value[name] === undefined) context.addIssue({ code: 'custom', path: [name], message: `required for an upset in ${LOCATION_MEANING[name]}` });
+      if (name !== field && value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.target} upset${value.target === 'checkpoint' ? ` in the checkpoint's ${value.region}` : ''} (give ${field})` });
+    }
+  });
+
+const LOCATION_MEANING = {
+  address: 'memory (a byte address)',
+  global: 'a global (the index of the state global)',
+  instruction: 'an instruction (the n-th executed in the cycle, from 0)',
+} as const;
+
+function locationField(value: { target: Fault['target']; region: 'memory' | 'global' }): keyof typeof LOCATION_MEANING {
+  if (value.target === 'result' || value.target === 'branch') return 'instruction';
+  return value.target === 'global' || (value.target === 'checkpoint' && value.region === 'global') ? 'global' : 'address';
+}
+
+export const upsetFileSchema = z.object({ upsets: z.array(upsetSchema) }).strict();
+
+export class UpsetFileError extends Error {}
+
+/** Reads a scripted upset file into faults, sorted by cycle. */
+export function readUpsetFile(path: string): Fault[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UpsetFileError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UpsetFileError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = upsetFileSchema.safeParse(json);
+  if (!parsed.success) throw new UpsetFileError(describeZodIssue(path, parsed.error.issues[0]));
+  return parsed.data.upsets
+    .map((entry): Fault => {
+      const inCheckpoint = entry.target === 'checkpoint';
+      return {
+        cycle: entry.cycle,
+        target: entry.target,
+        ...(inCheckpoint ? { region: entry.region } : { processor: entry.processor, core: entry.core }),
+        location: entry[locationField(entry)]!,
+        bit: entry.bit ?? 0,
+        width: entry.width,
+      };
+    })
+    .sort((a, b) => a.cycle - b.cycle);
+}
