@@ -14,7 +14,7 @@ import { inspectModule } from '../src/abi/contract.js';
 import { BITS_OF_TYPE } from '../src/core/global-slots.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import type { FlightSetup, RunResult } from '../src/mission/fly.js';
-import type { Upset } from '../src/upsets/upset.js';
+import type { Fault as Upset } from '../src/faults/fault.js';
 import { fly, memoryUpset, newCore, outputSensitiveAddresses, probeFlight, setupFor, usedMemoryRange } from './support.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/c-adcs/', import.meta.url));

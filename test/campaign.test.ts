@@ -48,7 +48,7 @@ function usedBlocks(): number {
   return mask;
 }
 
-const memoryFault = (cycle: number, position: number, bit: number, core: 'A' | 'B' = 'A'): Experiment => ({ index: 0, target: 'memory', core, cycle, position, bit, width: 1 });
+const memoryFault = (cycle: number, location: number, bit: number, core: 'A' | 'B' = 'A'): Experiment => ({ index: 0, target: 'memory', processor: 'primary', core, cycle, location, bit, width: 1 });
 
 describe('experiments with known outcomes', () => {
   it('a flip in memory the software never touches stays latent alone, and is caught by the pair\'s scrub', () => {
@@ -84,7 +84,7 @@ describe('experiments with known outcomes', () => {
   });
 
   it('an upset in the spare is masked: a failover reloads the spare from the checkpoint before it runs', () => {
-    const record = context.runner.run({ ...memoryFault(400, 1100, 2), core: 'spare' });
+    const record = context.runner.run({ ...memoryFault(400, 1100, 2), processor: 'spare' });
     expect(record.outcomes).toEqual({ 'pair+spare': { outcome: 'masked', latency: 0 } });
   });
 
@@ -92,9 +92,9 @@ describe('experiments with known outcomes', () => {
     const written = context.golden.writtenBlocks[30];
     const block = [...Array(32).keys()].find((b) => (written >>> b) & 1)!;
     const blockBytes = 2 ** context.runner.module.dirtyTracking!.blockShift;
-    const hit = context.runner.run({ index: 0, target: 'checkpoint', cycle: 20, position: block * blockBytes + 1200, bit: 1, width: 1 });
+    const hit = context.runner.run({ index: 0, target: 'checkpoint', region: 'memory', cycle: 20, location: block * blockBytes + 1200, bit: 1, width: 1 });
     expect(hit.outcomes).toEqual({ 'pair+spare': { outcome: 'masked', latency: 12 } });
-    const far = context.runner.run({ index: 0, target: 'checkpoint', cycle: 20, position: 31 * blockBytes + 5, bit: 1, width: 1 });
+    const far = context.runner.run({ index: 0, target: 'checkpoint', region: 'memory', cycle: 20, location: 31 * blockBytes + 5, bit: 1, width: 1 });
     expect(far.outcomes['pair+spare']?.outcome).toBe('latent');
   });
 });
@@ -251,7 +251,7 @@ describe('MWTF in the campaign summary', () => {
   it('is the SDC reduction over the runtime ratio, infinite with an interval when the hardened build had no SDC', async () => {
     const { summarize, mwtfFigures } = await import('../src/campaign/summary.js');
     const record = (index: number, single: string, swift: string) =>
-      ({ index, target: 'result', cycle: 0, position: 0, bit: 0, width: 1, simulated: 0, outcomes: { single: { outcome: single }, swift: { outcome: swift } } }) as never;
+      ({ index, target: 'result', cycle: 0, location: 0, bit: 0, width: 1, simulated: 0, outcomes: { single: { outcome: single }, swift: { outcome: swift } } }) as never;
     const records = [...Array(1000).keys()].map((i) => record(i, i < 300 ? 'sdc' : 'masked', i < 30 ? 'sdc' : 'detected'));
     const figures = mwtfFigures(summarize(records, ['single', 'swift'], ['result']), { swift: 2 });
     expect(figures.swift!.value).toBeCloseTo((1 / 2) * (0.3 / 0.03), 10);

@@ -3,11 +3,14 @@
 // restore, latent upsets without state comparison, cold and absent spares, and traps and hangs of a core.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_SCRUB_EPOCHS, FlightComputer, SCRUB_EPOCHS } from '../src/computer/flight-computer.js';
+import { CHECKPOINT_SCRUB_EPOCHS, SCRUB_EPOCHS } from '../src/computer/epochs.js';
+import { FlightComputer } from '../src/computer/flight-computer.js';
 import { BITS_OF_TYPE } from '../src/core/global-slots.js';
 import type { FlightSetup, RunResult, TelemetryRow } from '../src/mission/fly.js';
 import { Processor } from '../src/processor/processor.js';
-import { applyUpset, type Upset } from '../src/upsets/upset.js';
+import type { Fault as Upset } from '../src/faults/fault.js';
+
+const applyUpset = (computer: FlightComputer, upset: Upset) => computer.strike(upset);
 import {
   ClosedLoop,
   faultyModule,

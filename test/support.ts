@@ -9,7 +9,7 @@ import { parseMission, type MissionInput } from '../src/mission/config.js';
 import { prepareFlight, REFERENCE_FSW, simulate, type FlightSetup, type RunResult, type TelemetryRow } from '../src/mission/fly.js';
 import { createSpacecraft, type Spacecraft } from '../src/plant/spacecraft.js';
 import type { Scenario } from '../src/plant/scenario.js';
-import type { Upset } from '../src/upsets/upset.js';
+import type { Fault as Upset } from '../src/faults/fault.js';
 
 /** Compiles WebAssembly text to a binary. `names` keeps the name section (global and memory names). */
 export function wat(text: string, { names = false } = {}): Uint8Array {

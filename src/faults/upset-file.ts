@@ -24,8 +24,8 @@ const upsetSchema = z
   .superRefine((value, context) => {
     if (value.bit === undefined && value.target !== 'branch') context.addIssue({ code: 'custom', path: ['bit'], message: 'required: the first flipped bit' });
     const field = locationField(value);
+    if (value[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: `required for an upset in ${LOCATION_MEANING[field]}` });
     for (const name of ['address', 'global', 'instruction'] as const) {
-      if (name === field && value[name] === undefined) context.addIssue({ code: 'custom', path: [name], message: `required for an upset in ${LOCATION_MEANING[name]}` });
       if (name !== field && value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.target} upset${value.target === 'checkpoint' ? ` in the checkpoint's ${value.region}` : ''} (give ${field})` });
     }
   });

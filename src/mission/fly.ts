@@ -151,6 +151,18 @@ export interface SimulateOptions {
   readonly oracle: boolean;
   readonly onProgress?: (cycle: number, cycles: number) => void;
   readonly onTelemetry?: (row: TelemetryRow) => void;
+  /** Sees the machine after each cycle (its report, the computer, the oracle): for tests that judge a run. */
+  readonly onCycle?: (observation: CycleObservation) => void;
+}
+
+export interface CycleObservation {
+  readonly cycle: number;
+  readonly report: CycleReport;
+  readonly computer: FlightComputer;
+  /** The fault-free oracle core, when the run has one. */
+  readonly oracle: Core | null;
+  /** Pointing error after the cycle, degrees. */
+  readonly pointingErrorDeg: number;
 }
 
 /** Events kept in a summary; counts stay exact beyond it. */
@@ -257,6 +269,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
       settledSamples++;
     }
     result.finalPointingErrorDeg = error;
+    options.onCycle?.({ cycle, report, computer, oracle, pointingErrorDeg: error });
     options.onTelemetry?.({
       cycle,
       time,

@@ -1,6 +1,6 @@
-// Upsets: bit flips land exactly where asked, random schedules are reproducible and spread over the bits
-// of the chosen targets only, scripted upset files are validated field by field, and globals have their
-// bits flipped according to their real type.
+// Faults: bit flips land exactly where asked, random schedules are reproducible and spread over the bits
+// of the chosen targets only (and of the chosen memory ranges), scripted upset files are validated field
+// by field, and globals have their bits flipped according to their real type.
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,11 @@ import { FlightComputer } from '../src/computer/flight-computer.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../src/core/global-slots.js';
 import type { ValueTypeName } from '../src/passes/export-state.js';
-import { MAX_UPSETS, randomUpsets, readUpsetFile, SECONDS_PER_DAY, UpsetFileError, type RandomUpsetPlan } from '../src/upsets/schedule.js';
-import { applyUpset, flipBits, UpsetError, type Upset, type UpsetTarget } from '../src/upsets/upset.js';
+import { drawFault, MAX_UPSETS, randomFaults, SECONDS_PER_DAY, type RandomFaultPlan } from '../src/faults/draw.js';
+import { FaultError, flipBits, type Fault, type FaultTarget } from '../src/faults/fault.js';
+import { faultDomains, type FaultSpaceShape } from '../src/faults/fault-space.js';
+import { readUpsetFile, UpsetFileError } from '../src/faults/upset-file.js';
+import { SeededRandom } from '../src/random.js';
 import { setupFor, wat } from './support.js';
 
 const TYPES: readonly ValueTypeName[] = ['i32', 'i64', 'f32', 'f64'];
@@ -77,8 +80,8 @@ describe('flipBits', () => {
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), (bytes, width, beyond) => {
         const before = Uint8Array.from(bytes);
         const first = bytes.length * 8 - width + beyond; // runs past the end by `beyond` bits
-        expect(() => flipBits(bytes, first >> 3, first & 7, width)).toThrow(UpsetError);
-        expect(() => flipBits(bytes, -1, 0, 1)).toThrow(UpsetError);
+        expect(() => flipBits(bytes, first >> 3, first & 7, width)).toThrow(FaultError);
+        expect(() => flipBits(bytes, -1, 0, 1)).toThrow(FaultError);
         expect(bytes).toEqual(before);
       }),
     );
@@ -86,7 +89,12 @@ describe('flipBits', () => {
   });
 });
 
-describe('randomUpsets', () => {
+type RandomUpsetPlan = RandomFaultPlan & { readonly targets: readonly FaultTarget[] };
+/** fly's random upsets: drawn over the domains of the targets, on every core. */
+const randomUpsets = (shape: FaultSpaceShape, p: RandomUpsetPlan) => randomFaults(faultDomains(shape, p.targets), p);
+const applyUpset = (computer: FlightComputer, fault: Fault) => computer.strike(fault);
+
+describe('randomFaults', () => {
   const shape = { memoryBytes: 256, globalTypes: ['i32', 'f64', 'i64', 'f32'] as ValueTypeName[] };
   const plan = (overrides: Partial<RandomUpsetPlan> = {}): RandomUpsetPlan => ({
     seed: 1,
@@ -98,7 +106,7 @@ describe('randomUpsets', () => {
     ...overrides,
   });
 
-  function expectValid(upsets: readonly Upset[], p: RandomUpsetPlan, s = shape): void {
+  function expectValid(upsets: readonly Fault[], p: RandomUpsetPlan, s = shape): void {
     for (const upset of upsets) {
       expect(p.targets).toContain(upset.target);
       const inGlobalDomain = upset.target === 'global' || (upset.target === 'checkpoint' && upset.region === 'global');
@@ -139,7 +147,7 @@ describe('randomUpsets', () => {
   });
 
   it('strikes only the chosen targets, each of them, and stays inside them', () => {
-    const subsets: UpsetTarget[][] = [['memory'], ['global'], ['checkpoint'], ['memory', 'global'], ['global', 'checkpoint'], ['memory', 'checkpoint'], ['memory', 'global', 'checkpoint']];
+    const subsets: FaultTarget[][] = [['memory'], ['global'], ['checkpoint'], ['memory', 'global'], ['global', 'checkpoint'], ['memory', 'checkpoint'], ['memory', 'global', 'checkpoint']];
     for (const targets of subsets) {
       const p = plan({ targets, seed: 9 });
       const upsets = randomUpsets(shape, p);
@@ -251,10 +259,10 @@ describe('readUpsetFile', () => {
       ],
     });
     expect(readUpsetFile(path)).toEqual([
-      { cycle: 120, target: 'memory', processor: 'primary', core: 'A', region: 'memory', location: 1024, bit: 3, width: 1 },
-      { cycle: 150, target: 'checkpoint', processor: 'primary', core: 'A', region: 'memory', location: 77, bit: 0, width: 1 },
-      { cycle: 200, target: 'checkpoint', processor: 'primary', core: 'A', region: 'global', location: 1, bit: 63, width: 1 },
-      { cycle: 300, target: 'global', processor: 'spare', core: 'B', region: 'memory', location: 2, bit: 17, width: 3 },
+      { cycle: 120, target: 'memory', processor: 'primary', core: 'A', location: 1024, bit: 3, width: 1 },
+      { cycle: 150, target: 'checkpoint', region: 'memory', location: 77, bit: 0, width: 1 },
+      { cycle: 200, target: 'checkpoint', region: 'global', location: 1, bit: 63, width: 1 },
+      { cycle: 300, target: 'global', processor: 'spare', core: 'B', location: 2, bit: 17, width: 3 },
     ]);
     expect(readUpsetFile(file({ upsets: [] }))).toEqual([]);
   });
@@ -275,6 +283,22 @@ describe('readUpsetFile', () => {
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'global', bit: 0 }] }))).toMatch(/: upsets\[0\]\.global: required/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'checkpoint', region: 'global', address: 4, bit: 0 }] }))).toMatch(/: upsets\[0\]\.global: required/);
     expect(errorOf(file({ upsets: [{ cycle: 1, bit: 0, address: 3 }] }))).toMatch(/: upsets\[0\]\.target: /);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'result', bit: 0, address: 3 }] }))).toMatch(/: upsets\[0\]\.instruction: required/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', bit: 0, address: 3, global: 1 }] }))).toMatch(/: upsets\[0\]\.global: not a field of a memory upset \(give address\)/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', address: 3 }] }))).toMatch(/: upsets\[0\]\.bit: required/);
+  });
+
+  it('reads instruction faults: the n-th result or branch decision of the cycle, of any core', () => {
+    const path = file({
+      upsets: [
+        { cycle: 7, target: 'branch', core: 'B', instruction: 12 },
+        { cycle: 5, target: 'result', processor: 'spare', instruction: 40, bit: 62, width: 2 },
+      ],
+    });
+    expect(readUpsetFile(path)).toEqual([
+      { cycle: 5, target: 'result', processor: 'spare', core: 'A', location: 40, bit: 62, width: 2 },
+      { cycle: 7, target: 'branch', processor: 'primary', core: 'B', location: 12, bit: 0, width: 1 },
+    ]);
   });
 
   it('names the file and the problem for unreadable, non-JSON and mis-shaped files', () => {
@@ -283,6 +307,44 @@ describe('readUpsetFile', () => {
     expect(errorOf(file({ upsets: [], extra: true }))).toMatch(/extra/);
     expect(errorOf(file([]))).toMatch(/\(top level\)/);
     expect(errorOf(file({ upsets: {} }))).toMatch(/: upsets: /);
+  });
+});
+
+describe('drawFault', () => {
+  it('strikes only the given memory ranges, uniformly over their bits', () => {
+    const ranges = [[64, 128], [1024, 1040], [4000, 4096]] as const;
+    const domains = faultDomains({ memoryBytes: 8192, memoryRanges: ranges, globalTypes: [] }, ['memory'], [{ processor: 'primary', core: 'A' }]);
+    expect(domains).toHaveLength(1);
+    expect(domains[0].bits).toBe((64 + 16 + 96) * 8);
+    const random = new SeededRandom(11, 'ranges');
+    const perRange = [0, 0, 0];
+    for (let i = 0; i < 6000; i++) {
+      const fault = drawFault(random, domains, 3, 1);
+      const index = ranges.findIndex(([start, end]) => fault.location >= start && fault.location < end);
+      expect(index).toBeGreaterThanOrEqual(0);
+      perRange[index]++;
+    }
+    // In proportion to the ranges' sizes (64 : 16 : 96 bytes).
+    expect(Math.abs(perRange[0] / 6000 - 64 / 176)).toBeLessThan(0.03);
+    expect(Math.abs(perRange[1] / 6000 - 16 / 176)).toBeLessThan(0.03);
+    expect(Math.abs(perRange[2] / 6000 - 96 / 176)).toBeLessThan(0.03);
+  });
+
+  it('places an instruction fault among the sites the cycle executes, or nowhere when it executes none', () => {
+    const sites = Int32Array.from([5, 0, 1000]);
+    const domains = faultDomains({ memoryBytes: 0, globalTypes: [], resultSites: sites, branchSites: sites }, ['result'], [{ processor: 'primary', core: 'A' }, { processor: 'primary', core: 'B' }]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 ** 31 }), (cycle, seed) => {
+        const fault = drawFault(new SeededRandom(seed, 'x'), domains, cycle, 1);
+        expect(fault.target).toBe('result');
+        expect(fault.cycle).toBe(cycle);
+        if (sites[cycle] === 0) expect(fault.location).toBe(-1);
+        else expect(fault.location).toBeLessThan(sites[cycle]);
+        expect(fault.location).toBeGreaterThanOrEqual(-1);
+        expect(fault.bit).toBeLessThan(64);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -358,7 +420,7 @@ describe('GlobalSlots', () => {
     const other = computer.primary.cores[0];
     const initial = core.globals.map((global) => global.value);
     expect(initial).toEqual([123456789, -9876543210123n, 3.25, -1.0e-3]);
-    const upset = (location: number, bit: number, width = 1): Upset => ({ cycle: 0, target: 'global', processor: 'primary', core: 'B', location, bit, width });
+    const upset = (location: number, bit: number, width = 1): Fault => ({ cycle: 0, target: 'global', processor: 'primary', core: 'B', location, bit, width });
     applyUpset(computer, upset(0, 4));
     expect(core.globals[0].value).toBe(123456789 ^ 16);
     applyUpset(computer, upset(1, 40, 2));
@@ -370,7 +432,7 @@ describe('GlobalSlots', () => {
     for (const [location, bit, width] of [[0, 4, 1], [1, 40, 2], [2, 23, 1], [3, 63, 1]]) applyUpset(computer, upset(location, bit, width));
     expect(core.globals.map((global) => global.value)).toEqual(initial);
     expect(other.globals.map((global) => global.value)).toEqual(initial);
-    expect(() => applyUpset(computer, upset(4, 0))).toThrow(UpsetError);
+    expect(() => applyUpset(computer, upset(4, 0))).toThrow(FaultError);
   });
 
   it('upsets in the checkpoint\'s global slots and memory land in the checkpoint only', () => {
@@ -384,16 +446,16 @@ describe('GlobalSlots', () => {
     applyUpset(computer, { cycle: 0, target: 'checkpoint', region: 'memory', location: 100, bit: 7, width: 1 });
     expect(checkpoint.memory[100]).toBe(byte ^ 0x80);
     expect(computer.primary.cores[0].memoryBytes()[100]).toBe(byte);
-    expect(() => applyUpset(computer, { cycle: 0, target: 'checkpoint', region: 'memory', location: checkpoint.memoryLength, bit: 0, width: 1 })).toThrow(UpsetError);
+    expect(() => applyUpset(computer, { cycle: 0, target: 'checkpoint', region: 'memory', location: checkpoint.memoryLength, bit: 0, width: 1 })).toThrow(FaultError);
   });
 
-  it('a scripted upset beyond the bits of a core\'s global is refused as an UpsetError', () => {
+  it('a scripted upset beyond the bits of a core\'s global is refused as an FaultError', () => {
     const computer = globalsComputer();
-    expect(() => applyUpset(computer, { cycle: 0, target: 'global', processor: 'primary', core: 'A', location: 0, bit: 40, width: 1 })).toThrow(UpsetError);
+    expect(() => applyUpset(computer, { cycle: 0, target: 'global', processor: 'primary', core: 'A', location: 0, bit: 40, width: 1 })).toThrow(FaultError);
   });
 
-  it('a checkpoint upset in a global that does not exist is refused as an UpsetError', () => {
+  it('a checkpoint upset in a global that does not exist is refused as an FaultError', () => {
     const computer = globalsComputer();
-    expect(() => applyUpset(computer, { cycle: 0, target: 'checkpoint', region: 'global', location: 4, bit: 0, width: 1 })).toThrow(UpsetError);
+    expect(() => applyUpset(computer, { cycle: 0, target: 'checkpoint', region: 'global', location: 4, bit: 0, width: 1 })).toThrow(FaultError);
   });
 });

@@ -1,0 +1,230 @@
+// The differential test of the two ways lockstep judges a fault, in the spirit of TigerBeetle's simulator:
+// for random single faults of every target, the campaign runner's outcome (one faulty core beside its
+// golden twin, the flight computer's rules applied analytically) must equal what flying that one fault
+// through `fly`'s machinery — the whole flight computer in closed loop — shows, for `single` (one core,
+// no comparator, no spare), `pair` (lock-step, no spare) and `pair+spare` (lock-step, hot spare): the
+// outcome class, the detection cause (mismatch kind, trap kind) and the latency.
+// FC_SEED=random explores other experiments; FC_RUNS sets how many (CI runs the fixed seed).
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { CampaignContext, hashFile, type CampaignSpec } from '../src/campaign/context.js';
+import type { BaseConfig, Experiment, Outcome } from '../src/campaign/experiment.js';
+import { FlightModule } from '../src/core/flight-module.js';
+import { prepareFaultModule } from '../src/core/fault-core.js';
+import { statesEqual } from '../src/core/state.js';
+import { isInstructionFault, type Fault } from '../src/faults/fault.js';
+import { parseMission, type Mission } from '../src/mission/config.js';
+import { prepareFlight, REFERENCE_FSW, simulate, type CycleObservation } from '../src/mission/fly.js';
+import { breaksPointing } from '../src/plant/scenario.js';
+import { readFileSync } from 'node:fs';
+
+/**
+ * A short mission holding attitude (no slew) with a tight pointing requirement from 5 s on, so that wrong
+ * commands of a lone core end both as silent data corruption and as pointing violations.
+ */
+const REFERENCE = JSON.parse(readFileSync(new URL('../missions/reference.json', import.meta.url), 'utf8')) as { spacecraft: { initialAttitude: number[] } };
+const MISSION_INPUT = {
+  duration: 40,
+  seed: 5,
+  spacecraft: { initialRate: [0, 0, 0] },
+  targetAttitude: REFERENCE.spacecraft.initialAttitude,
+  pointing: { requirementDeg: 0.002, settleTime: 5 },
+  upsets: { count: 0 },
+};
+
+const HORIZON = 100;
+const CONFIGS: readonly BaseConfig[] = ['single', 'pair', 'pair+spare'];
+const RUNS = Number(process.env.FC_RUNS ?? 600);
+
+/** How each configuration flies: one core alone, or the pair without or with a hot spare. */
+const FLOWN: Record<BaseConfig, { lockstep: boolean; spare: 'none' | 'hot' }> = {
+  single: { lockstep: false, spare: 'none' },
+  pair: { lockstep: true, spare: 'none' },
+  'pair+spare': { lockstep: true, spare: 'hot' },
+};
+
+/** The experiment as the flight computer of `config` receives it: a lone processor has only core A. */
+function faultFor(experiment: Experiment, config: BaseConfig): Fault {
+  const { index: _index, ...fault } = experiment;
+  return config === 'single' && fault.core ? { ...fault, core: 'A' } : fault;
+}
+
+interface Subject {
+  readonly name: string;
+  readonly fsw: string;
+  readonly runs: number;
+  readonly memoryRange: 'used' | 'all';
+  /** Outcomes the property must have seen at least once (else it proves less than it says). */
+  readonly mustSee: readonly string[];
+}
+
+const SUBJECTS: readonly Subject[] = [
+  {
+    name: 'the reference flight software',
+    fsw: REFERENCE_FSW,
+    runs: RUNS,
+    memoryRange: 'used',
+    mustSee: ['single sdc', 'single pointing-violation', 'single masked', 'single detected', 'single latent', 'pair detected', 'pair masked', 'pair+spare recovered', 'pair+spare masked'],
+  },
+  {
+    // All of memory: most faults land where the software never looks, latent alone and found by the scrub.
+    name: 'the reference flight software, all of memory',
+    fsw: REFERENCE_FSW,
+    runs: Math.ceil(RUNS / 3),
+    memoryRange: 'all',
+    mustSee: ['single latent', 'pair detected', 'pair+spare recovered', 'pair latent', 'pair+spare latent'],
+  },
+  {
+    name: 'the C flight software',
+    fsw: fileURLToPath(new URL('../examples/c-adcs/adcs.wasm', import.meta.url)),
+    runs: Math.ceil(RUNS / 3),
+    memoryRange: 'used',
+    mustSee: ['single masked', 'pair detected', 'pair+spare recovered'],
+  },
+];
+
+for (const subject of SUBJECTS) {
+  describe(`differential: the campaign runner against the flight computer, on ${subject.name}`, () => {
+    let context: CampaignContext;
+    let mission: Mission;
+    let plain: FlightModule;
+    let hooked: FlightModule;
+    /** A fault in the primary that its comparator catches: forces the failover a spare fault waits for. */
+    let forcing: (cycle: number) => Fault;
+
+    beforeAll(() => {
+      mission = parseMission({ ...MISSION_INPUT, fsw: subject.fsw }, 'differential test');
+      plain = FlightModule.fromFile(subject.fsw);
+      hooked = prepareFaultModule(readFileSync(subject.fsw), subject.fsw).flightModule;
+      const hasGlobals = plain.stateGlobals.length > 0;
+      const spec: CampaignSpec = {
+        mission: { ...mission, fsw: undefined },
+        fsw: subject.fsw,
+        fswSha256: hashFile(subject.fsw),
+        seed: mission.seed,
+        targets: hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] : ['memory', 'result', 'branch', 'checkpoint'],
+        configs: [...CONFIGS],
+        horizon: HORIZON,
+        width: 1,
+        snapshotInterval: 10,
+        cores: ['A', 'B', 'spare'],
+        memoryRange: subject.memoryRange,
+      };
+      context = new CampaignContext(spec);
+      // A global's flip is compared at every epoch end; without globals, the sign bit of the reference
+      // software's estimated attitude w, read every cycle.
+      forcing = (cycle) =>
+        hasGlobals
+          ? { cycle, target: 'global', processor: 'primary', core: 'B', location: 0, bit: 20, width: 1 }
+          : { cycle, target: 'memory', processor: 'primary', core: 'A', location: 1024 + 31, bit: 7, width: 1 };
+    });
+
+    /**
+     * Flies the experiment's fault through `simulate` and judges the run by what the machine shows: the
+     * first detection (and what the controller made of it), released commands that differ from the
+     * oracle's (then whether pointing broke before the next detection), or the struck state found equal
+     * to the fault-free one (the oracle core, or the committed core for a checkpoint fault) — else latent.
+     */
+    function flyOutcome(experiment: Experiment, config: BaseConfig): Outcome {
+      const end = Math.min(context.golden.cycles, experiment.cycle + HORIZON);
+      const scenario = context.setup.scenario;
+      const interval = context.setup.computer.checkpointInterval;
+      const fault = faultFor(experiment, config);
+      if (isInstructionFault(fault) && fault.location < 0) return { outcome: 'masked', latency: 0 };
+      const spareFault = fault.processor === 'spare';
+      // A spare fault flies on past the window, to the failover that the forcing fault brings.
+      const cycles = spareFault ? end + 2 * interval : end;
+      const setup = prepareFlight({ ...mission, ...FLOWN[config], duration: cycles * scenario.controlPeriod }, isInstructionFault(fault) ? hooked : plain);
+      let outcome: Outcome | null = null;
+      let wrong: { latency: number } | null = null;
+      const onCycle = ({ cycle, report, computer, oracle, pointingErrorDeg }: CycleObservation) => {
+        if (cycle < fault.cycle) {
+          expect(report.detections).toEqual([]);
+          return;
+        }
+        if (outcome !== null || spareFault) return;
+        const latency = cycle - fault.cycle;
+        const detection = report.detections[0];
+        if (detection) {
+          // A lone core's wrong commands end their watch at the next detection: the processor stopped.
+          if (wrong) {
+            outcome = { outcome: 'sdc', latency: wrong.latency };
+            return;
+          }
+          const caught = { cause: detection.cause, ...(detection.mismatch ? { mismatch: detection.mismatch } : {}), ...(detection.trap ? { trap: detection.trap } : {}), latency };
+          if (config === 'pair+spare') {
+            expect(report.failover).toBe(true);
+            outcome = { ...caught, outcome: report.missedDeadline ? 'failover-failed' : 'recovered' };
+          } else outcome = { ...caught, outcome: 'detected' };
+          return;
+        }
+        if (wrong) {
+          if (breaksPointing(cycle, pointingErrorDeg, scenario)) outcome = { outcome: 'pointing-violation', latency: wrong.latency };
+          return;
+        }
+        if (report.outputs && oracle && !report.outputs.sameAs(oracle.outputs)) {
+          wrong = { latency };
+          if (breaksPointing(cycle, pointingErrorDeg, scenario)) outcome = { outcome: 'pointing-violation', latency };
+          return;
+        }
+        if (fault.target === 'checkpoint') {
+          const checkpoint = computer.checkpoint;
+          const core = computer.primary.cores[0];
+          const sameMemory = Buffer.compare(Buffer.from(checkpoint.memory.buffer, checkpoint.memory.byteOffset, checkpoint.memoryLength), core.memoryBytes()) === 0;
+          const sameGlobals = core.globals.every((global, i) => Object.is(checkpoint.globals.load(i), global.value));
+          if (checkpoint.cycle === cycle && sameMemory && sameGlobals) outcome = { outcome: 'masked', latency: latency + 1 };
+          return;
+        }
+        const struck = computer.primary.cores[fault.core === 'B' ? 1 : 0];
+        if (oracle && statesEqual(struck, oracle)) outcome = { outcome: 'masked', latency: latency + 1 };
+      };
+      const upsets: Fault[] = spareFault ? [fault, forcing(end - 1)] : [fault];
+      const run = simulate(setup, { upsets, oracle: true, onCycle });
+      if (spareFault) {
+        // Masked: once the spare takes over it flies exactly the commands it would have fault-free.
+        const faultFree = simulate(setup, { upsets: [upsets[1]], oracle: false });
+        expect(run.failovers).toBe(1);
+        return run.commandDigest === faultFree.commandDigest ? { outcome: 'masked', latency: 0 } : { outcome: 'sdc' };
+      }
+      if (outcome !== null) return outcome;
+      return wrong ? { outcome: 'sdc', latency: (wrong as { latency: number }).latency } : { outcome: 'latent' };
+    }
+
+    it('the golden run is the flight computer\'s fault-free flight', () => {
+      const setup = prepareFlight({ ...mission, ...FLOWN.pair }, plain);
+      let cycle = 0;
+      simulate(setup, {
+        upsets: [],
+        oracle: false,
+        onCycle: ({ report }) => {
+          expect(report.detections).toEqual([]);
+          const bits = report.outputs!.bits;
+          expect(Array.from(bits)).toEqual(Array.from(context.golden.outputBits.subarray(cycle * bits.length, (cycle + 1) * bits.length)));
+          cycle++;
+        },
+      });
+      expect(cycle).toBe(context.golden.cycles);
+    });
+
+    it(`property: for random single faults of every target, both judge every configuration alike (${subject.runs} experiments)`, () => {
+      const seen = new Map<string, number>();
+      fc.assert(
+        fc.property(fc.nat(10_000_000), (index) => {
+          const experiment = context.experiment(index);
+          const record = context.run(index);
+          for (const config of CONFIGS) {
+            const expected = record.outcomes[config];
+            if (!expected) continue;
+            const flown = flyOutcome(experiment, config);
+            expect({ config, ...flown }, `experiment ${index}: ${JSON.stringify(experiment)}`).toEqual({ config, ...expected });
+            const key = `${config} ${expected.outcome}`;
+            seen.set(key, (seen.get(key) ?? 0) + 1);
+          }
+        }),
+        { numRuns: subject.runs },
+      );
+      for (const key of subject.mustSee) expect(seen.get(key) ?? 0, `${key} among ${JSON.stringify(Object.fromEntries(seen))}`).toBeGreaterThan(0);
+    });
+  });
+}
