@@ -55,6 +55,8 @@ interface Subject {
   readonly fsw: string;
   readonly runs: number;
   readonly memoryRange: 'used' | 'all';
+  /** Mission fields the subject changes. */
+  readonly mission?: Record<string, unknown>;
   /** Outcomes the property must have seen at least once (else it proves less than it says). */
   readonly mustSee: readonly string[];
 }
@@ -76,6 +78,16 @@ const SUBJECTS: readonly Subject[] = [
     mustSee: ['single latent', 'pair detected', 'pair+spare recovered', 'pair latent', 'pair+spare latent'],
   },
   {
+    // A clock so slow that replaying more than a few cycles of an epoch misses the deadline: both
+    // judgements of a failover's time must agree to the instruction.
+    name: 'the reference flight software on a slow clock',
+    fsw: REFERENCE_FSW,
+    runs: Math.ceil(RUNS / 3),
+    memoryRange: 'used',
+    mission: { clockHz: 3e6 },
+    mustSee: ['pair+spare recovered', 'pair+spare failover-failed'],
+  },
+  {
     name: 'the C flight software',
     fsw: fileURLToPath(new URL('../examples/c-adcs/adcs.wasm', import.meta.url)),
     runs: Math.ceil(RUNS / 3),
@@ -94,7 +106,7 @@ for (const subject of SUBJECTS) {
     let forcing: (cycle: number) => Fault;
 
     beforeAll(() => {
-      mission = parseMission({ ...MISSION_INPUT, fsw: subject.fsw }, 'differential test');
+      mission = parseMission({ ...MISSION_INPUT, ...subject.mission, fsw: subject.fsw }, 'differential test');
       plain = FlightModule.fromFile(subject.fsw);
       hooked = prepareFaultModule(readFileSync(subject.fsw), subject.fsw).flightModule;
       const hasGlobals = plain.stateGlobals.length > 0;
