@@ -1,7 +1,8 @@
 // Campaign statistics: the intervals, quantiles and sample sizes reproduce published values, the numerical
 // building blocks (log-gamma, the incomplete beta function and its inverse) agree with closed forms and with
 // each other, and the properties a report relies on hold: intervals contain the rate, stay in [0, 1], shrink
-// with more runs, and the exact interval covers the true rate at least as often as it claims.
+// with more runs, and the reported (exact) interval covers the true rate at least as often as it claims,
+// computed exactly over n up to 100,000 and rates down to 1e-6, where Wilson's does not.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -37,9 +38,13 @@ function expectRelative(actual: number, expected: number, relative: number): voi
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected));
 }
 
-/** P(Bin(n, p) = k), through logs. */
+/**
+ * P(Bin(n, p) = k), through logs. The binomial coefficient is 1 / ((n + 1)·B(k + 1, n − k + 1)), taken from
+ * logBeta rather than as a difference of three log-gammas: at n = 100,000 those are about 10⁶ each, and their
+ * rounding would cost the pmf nine digits.
+ */
 function binomialPmf(k: number, n: number, p: number): number {
-  return Math.exp(logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p));
+  return Math.exp(-Math.log(n + 1) - logBeta(k + 1, n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p));
 }
 
 /** The Beta(a, b) density, for the tolerance of the round trip. */
@@ -273,6 +278,120 @@ describe('Clopper–Pearson interval', () => {
   });
 });
 
+type Method = (successes: number, trials: number) => Interval;
+
+/** The interval campaigns reported before: Wilson, Clopper–Pearson at 0 and at all. */
+function wilsonExactAtEnds(successes: number, trials: number): Interval {
+  return successes === 0 || successes === trials ? clopperPearsonInterval(successes, trials) : wilsonInterval(successes, trials);
+}
+
+/** The campaign sizes the coverage is computed for: from a quick look to a long campaign. */
+const COVERAGE_TRIALS = [10, 20, 50, 100, 200, 500, 1000, 2000, 10_000, 100_000];
+
+/** Rates 10^(−6 + j/8) up to ½ (eight a decade, so 1e-4 and 1e-3 are on the grid), ½, and their mirrors 1 − p. */
+function gridRates(): number[] {
+  const rates: number[] = [];
+  for (let j = 0; j <= 45; j++) rates.push(10 ** (-6 + j / 8));
+  rates.push(0.5);
+  return [...rates, ...rates.map((p) => 1 - p)];
+}
+
+/**
+ * Rates a hair outside either end of the intervals for the counts 0…5 and n − 5…n. Coverage drops as p leaves
+ * an interval, so its lowest values near 0 and 1 lie just there, between the grid's points.
+ */
+function edgeRates(intervalOf: (k: number) => Interval, n: number): number[] {
+  const rates: number[] = [];
+  const counts = [...Array(Math.min(n, 5) + 1).keys()].flatMap((k) => [k, n - k]);
+  for (const k of counts) {
+    const [lo, hi] = intervalOf(k);
+    if (lo > 0) rates.push(lo - 1e-9 * Math.min(lo, 1 - lo));
+    if (hi < 1) rates.push(hi + 1e-9 * Math.min(hi, 1 - hi));
+  }
+  return rates;
+}
+
+/** method(k, n) for a fixed n, memoized by k: the grid asks for the same counts at many rates. */
+function intervalsFor(method: Method, n: number): (k: number) => Interval {
+  const memo = new Map<number, Interval>();
+  return (k) => {
+    let found = memo.get(k);
+    if (found === undefined) {
+      found = method(k, n);
+      memo.set(k, found);
+    }
+    return found;
+  };
+}
+
+/**
+ * The counts that carry Bin(n, p)'s mass: np ± (8 standard deviations + 8), inside [0, n]. Outside, the mass is
+ * of order 1e-15 (the + 8 is for small np, where the tail is Poisson); `coverageAt` returns the mass it summed,
+ * so the tests check that instead of trusting this.
+ */
+function massWindow(n: number, p: number): [from: number, to: number] {
+  const reach = 8 * Math.sqrt(n * p * (1 - p)) + 8;
+  return [Math.max(0, Math.floor(n * p - reach)), Math.min(n, Math.ceil(n * p + reach))];
+}
+
+/** Exact coverage at rate p: the sum of P(Bin(n, p) = k) over the counts whose interval contains p. */
+function coverageAt(intervalOf: (k: number) => Interval, n: number, p: number): { coverage: number; mass: number } {
+  const [from, to] = massWindow(n, p);
+  let coverage = 0;
+  let mass = 0;
+  for (let k = from; k <= to; k++) {
+    const pmf = binomialPmf(k, n, p);
+    const [lo, hi] = intervalOf(k);
+    mass += pmf;
+    if (lo <= p && p <= hi) coverage += pmf;
+  }
+  return { coverage, mass };
+}
+
+/** The lowest exact coverage of `method` over the grid and edge rates for each n, and where it is. */
+function lowestCoverage(method: Method, trials: readonly number[]): { coverage: number; n: number; p: number } {
+  let lowest = { coverage: Infinity, n: 0, p: 0 };
+  for (const n of trials) {
+    const intervalOf = intervalsFor(method, n);
+    for (const p of [...gridRates(), ...edgeRates(intervalOf, n)]) {
+      const { coverage, mass } = coverageAt(intervalOf, n, p);
+      expect(Math.abs(mass - 1)).toBeLessThan(1e-9);
+      if (coverage < lowest.coverage) lowest = { coverage, n, p };
+    }
+  }
+  return lowest;
+}
+
+describe('coverage, computed exactly', () => {
+  it('sums the binomial probabilities as an independent calculation does', () => {
+    // scipy.stats: sum of binom.pmf(k, n, p) over the k whose interval (beta.ppf, and Wilson by its formula)
+    // contains p: 0.9047921471 and 0.9048328936 for Wilson, 0.9953619316 for the exact interval.
+    expect(coverageAt(intervalsFor(wilsonExactAtEnds, 100), 100, 0.001).coverage).toBeCloseTo(0.9047921471, 9);
+    expect(coverageAt(intervalsFor(wilsonExactAtEnds, 1000), 1000, 1e-4).coverage).toBeCloseTo(0.9048328936, 9);
+    expect(coverageAt(intervalsFor(interval, 100), 100, 0.001).coverage).toBeCloseTo(0.9953619316, 9);
+  });
+
+  it('the reported interval covers the true rate at least 95% of the time, for n up to 100,000 and rates from 1e-6 to 1 − 1e-6', () => {
+    // Clopper and Pearson's guarantee; the 1e-9 is the rounding of sums of up to a few thousand probabilities.
+    const lowest = lowestCoverage(interval, COVERAGE_TRIALS);
+    expect(lowest.coverage, `at n = ${lowest.n}, p = ${lowest.p}`).toBeGreaterThanOrEqual(0.95 - 1e-9);
+  });
+
+  it('so does it at 97.5%, the level mwtfInterval takes each rate at', () => {
+    const lowest = lowestCoverage((k, n) => interval(k, n, 0.975), [20, 100, 1000, 100_000]);
+    expect(lowest.coverage, `at n = ${lowest.n}, p = ${lowest.p}`).toBeGreaterThanOrEqual(0.975 - 1e-9);
+  });
+
+  it('the same calculation fails the interval reported before (Wilson, exact at 0 and at all) near a count of 1', () => {
+    // Wilson's lower end at 1 failure is about 0.18/n, above rates that often give 1 failure: for np just
+    // below it the coverage is only P(no failure) ≈ e^(−0.18) = 0.84 (0.835 at n = 10, 0.838 from n = 100).
+    const lowest = lowestCoverage(wilsonExactAtEnds, COVERAGE_TRIALS);
+    expect(lowest.coverage).toBeLessThan(0.94);
+    expect(lowest.coverage).toBeCloseTo(0.835, 3);
+    expect(coverageAt(intervalsFor(wilsonExactAtEnds, 100), 100, 0.001).coverage).toBeLessThan(0.94);
+  });
+});
+
 describe('intervals: properties', () => {
   const methods = { wilson: wilsonInterval, clopperPearson: clopperPearsonInterval, reported: interval };
 
@@ -316,19 +435,25 @@ describe('intervals: properties', () => {
     expect(wilsonInterval(46, 46)[0]).toBeLessThan(clopperPearsonInterval(46, 46)[0]);
   });
 
-  it('the reported interval is exact at 0 and at all, and Wilson between', () => {
+  it('the reported interval is Clopper–Pearson at every count', () => {
     expect(interval(0, 3000)).toEqual(clopperPearsonInterval(0, 3000));
     expect(interval(3000, 3000)).toEqual(clopperPearsonInterval(3000, 3000));
-    expect(interval(1, 3000)).toEqual(wilsonInterval(1, 3000));
-    expect(interval(81, 263, 0.99)).toEqual(wilsonInterval(81, 263, 0.99));
+    expect(interval(81, 263, 0.99)).toEqual(clopperPearsonInterval(81, 263, 0.99));
     expect(interval(0, 0)).toEqual([0, 1]);
+    // 1 in 3,000, where Wilson's lower end (5.9e-5) was too high to cover rates just below it: the exact one is
+    // 8.4392e-6 to 1.8558e-3 (scipy.stats.beta.ppf(0.025, 1, 3000) and beta.isf(0.025, 2, 2999)).
+    expectRelative(interval(1, 3000)[0], 8.439233717563411e-6, 1e-9);
+    expectRelative(interval(1, 3000)[1], 1.855799994491922e-3, 1e-9);
+    expect(wilsonInterval(1, 3000)[0]).toBeGreaterThan(5.8e-5);
   });
 });
 
 describe('summaries and the margin reached', () => {
   it('summarizes a count with its rate and 95% interval', () => {
     expect(summarizeCount(0, 3000)).toEqual({ count: 0, rate: 0, ci95: clopperPearsonInterval(0, 3000) });
-    expect(summarizeCount(81, 263)).toEqual({ count: 81, rate: 81 / 263, ci95: wilsonInterval(81, 263) });
+    expect(summarizeCount(81, 263)).toEqual({ count: 81, rate: 81 / 263, ci95: clopperPearsonInterval(81, 263) });
+    // Newcombe (1998), Table II, method 5.
+    expectInterval(summarizeCount(81, 263).ci95, [0.2527, 0.3676], 4);
     expect(rate(3, 4)).toBe(0.75);
     expect(() => rate(0, 0)).toThrow(RangeError);
     expect(() => summarizeCount(0, 0)).toThrow(RangeError);
@@ -343,22 +468,25 @@ describe('summaries and the margin reached', () => {
   });
 
   it('is reached only when every class is within the margin', () => {
-    // ±1% at 95% with p = ½ needs 9,604 runs: a half-and-half split over 9,604 runs is inside, 9,000 is not.
+    // ±1% at 95% with p = ½: Leveugle's normal approximation says 9,604 runs; the exact interval reaches
+    // 1.00506% there (scipy: beta.isf(0.025, 4803, 4802) − ½) and is within 1% from 9,702 runs (1.000499% at 9,700).
     const at = (trials: number) => [summarizeCount(Math.floor(trials / 2), trials), summarizeCount(0, trials)];
-    expect(marginReached(at(9604), 0.01)).toBe(true);
-    expect(marginReached(at(9000), 0.01)).toBe(false);
+    expect(intervalHalfWidth(summarizeCount(4802, 9604))).toBeCloseTo(0.0100506, 7);
+    expect(marginReached(at(9702), 0.01)).toBe(true);
+    expect(marginReached(at(9700), 0.01)).toBe(false);
+    expect(marginReached(at(9604), 0.01)).toBe(false);
     expect(marginReached([summarizeCount(0, 100), summarizeCount(50, 100_000)], 0.01)).toBe(false);
     expect(() => marginReached([], 0.01)).toThrow(RangeError);
     expect(() => marginReached(at(100), 0)).toThrow(RangeError);
   });
 
-  it('agrees with the sample size: Leveugle’s n for ±e leaves every Wilson interval within about e', () => {
+  it('agrees with the sample size: Leveugle’s n for ±e leaves every reported interval within e + 1/(2n)', () => {
     fc.assert(
       fc.property(fc.constantFrom(0.005, 0.01, 0.02, 0.05), fc.double({ min: 0, max: 1, noNaN: true }), (margin, share) => {
         const n = leveugleSampleSize({ population: Infinity, margin });
         const k = Math.round(share * n);
-        // Wilson pulls towards ½, so its wider side can exceed the normal approximation's e by a little.
-        expect(intervalHalfWidth(summarizeCount(k, n))).toBeLessThanOrEqual(margin * 1.01);
+        // The exact interval is the normal approximation widened by about a continuity correction, half a run.
+        expect(intervalHalfWidth(summarizeCount(k, n))).toBeLessThanOrEqual(margin + 0.5 / n);
       }),
     );
   });
@@ -416,10 +544,11 @@ describe('mean work to failure', () => {
   it('bounds MWTF from the counts, with a finite lower end when protection showed no SDC', () => {
     const [lo, hi] = mwtfInterval({ runtimeRatio: 2, unprotected: { count: 300, trials: 3000 }, protected: { count: 0, trials: 3000 } });
     expect(hi).toBe(Infinity);
-    // Each rate at 97.5%: unprotected lower Wilson bound over protected exact upper bound 1 − 0.0125^(1/3000).
-    const [uLo] = wilsonInterval(300, 3000, 0.975);
+    // Each rate at 97.5%: unprotected exact lower bound over protected exact upper bound 1 − 0.0125^(1/3000).
+    // scipy: beta.ppf(0.0125, 300, 2701) / (1 − 0.0125^(1/3000)) / 2 = 0.08805705114 / 0.00145960928 / 2.
+    const [uLo] = clopperPearsonInterval(300, 3000, 0.975);
     expect(lo).toBeCloseTo(uLo / -Math.expm1(Math.log(0.0125) / 3000) / 2, 10);
-    expect(lo).toBeGreaterThan(30);
+    expectRelative(lo, 30.164596955278416, 1e-9);
     fc.assert(
       fc.property(counts, counts, fc.double({ min: 0.5, max: 5, noNaN: true }), ([uk, un], [pk, pn], runtimeRatio) => {
         const [mLo, mHi] = mwtfInterval({ runtimeRatio, unprotected: { count: uk, trials: un }, protected: { count: pk, trials: pn } });

@@ -1,6 +1,6 @@
 // The campaign table: for each configuration, and for each target within it, how many experiments ended
-// in each outcome, the rate and its 95% interval (Wilson; Clopper–Pearson at zero or all, so that
-// "0 SDC in 100,000" is a real upper bound), the detection causes and latencies; and, from the fault
+// in each outcome, the rate and its 95% interval (Clopper–Pearson: at least 95% coverage at every rate, and
+// "0 SDC in 100,000" a real upper bound), the detection causes and latencies; and, from the fault
 // space of each target, what an upset rate per bit per day means in failures per mission.
 import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
 import { failuresPerMission, intervalHalfWidth, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
