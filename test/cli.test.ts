@@ -163,7 +163,7 @@ describe('user mistakes', () => {
   });
   it('flight software whose init traps', () => {
     const fsw = write('boot-trap.wasm', wat('(module (memory (export "memory") 1) (func (export "init") (unreachable)) (func (export "step")))'));
-    expectRefused(['--fsw', fsw], EXIT.flightSoftware, /boot-trap\.wasm: init did not complete.*unreachable/);
+    expectRefused(['--fsw', fsw], EXIT.flightSoftware, /boot-trap\.wasm: fails with no upset: init traps \(unreachable\)$/);
   });
   it('two upset sources at once', () => expectRefused(['--upsets', '3', '--upset-rate', '1e-9'], EXIT.usage, /only one of --upsets, --upset-rate and --upset-file/));
   it('an unknown option (commander may add a suggestion line)', () => {

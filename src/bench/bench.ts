@@ -5,14 +5,13 @@
 // without the dirty-memory tracking, which exists only to serve the comparator and the checkpoint.
 // All replay the same recorded input frames (a fault-free closed-loop flight), interleaved round by
 // round; each figure is the median over rounds of nanoseconds per cycle. The plant is not timed.
-import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { EpochSchedule } from '../computer/epochs.js';
 import { FlightComputer } from '../computer/flight-computer.js';
 import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { BARE_CORE_PASSES } from '../passes/index.js';
 import { Processor } from '../processor/processor.js';
-import { createSpacecraft } from '../plant/spacecraft.js';
+import { flightSoftwareFails, flyOneCore } from '../mission/fault-free.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { timeInterleaved, type Runner } from './interleaved.js';
 
@@ -31,24 +30,11 @@ export interface BenchResult {
   node: string;
 }
 
-/** Records the input frames of a fault-free closed-loop flight with one core. */
+/** Records the input frames of a fault-free closed-loop flight with one core; flight software that fails with no upset is refused. */
 export function recordInputFrames(setup: FlightSetup, cycles: number): Float64Array[] {
-  const inputs = new Float64Array(INPUT_CHANNELS.length);
-  const core = new Core(setup.flightModule, 'recorder', inputs);
-  core.boot(setup.computer.bootInstructions);
-  const spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
-  const applied = new Float64Array(OUTPUT_CHANNELS.length);
   const frames: Float64Array[] = [];
-  for (let cycle = 0; cycle < cycles; cycle++) {
-    spacecraft.sense(cycle * setup.scenario.controlPeriod, inputs);
-    frames.push(inputs.slice());
-    core.step(setup.computer.watchdogInstructions);
-    for (let channel = 0; channel < applied.length; channel++) {
-      if (core.outputs.writtenMask & (1 << channel)) applied[channel] = core.outputs.values[channel];
-    }
-    spacecraft.actuate(applied);
-    spacecraft.advance();
-  }
+  const failure = flyOneCore(setup, cycles, (_cycle, inputs) => frames.push(inputs.slice()));
+  if (failure) throw flightSoftwareFails(setup.flightModule.source, failure);
   return frames;
 }
 

@@ -8,6 +8,7 @@ import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { Core } from '../core/core.js';
 import { ALL_BLOCKS, memoryRanges, RANGES } from '../core/state.js';
 import type { FlightModule } from '../core/flight-module.js';
+import { assertCoreCompleted } from '../mission/fault-free.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
 import { hasFaultHooks, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
@@ -99,7 +100,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   const resultCounts = hooked ? new Int32Array(cycles) : null;
   const branchCounts = hooked ? new Int32Array(cycles) : null;
   const boot = core.boot(computer.bootInstructions);
-  if (boot.status !== 'ok') throw new Error(`${module.source}: init did not complete in the golden run (${boot.status})`);
+  assertCoreCompleted(module.source, boot, null, computer.bootInstructions);
   const spacecraft = createSpacecraft(scenario, setup.mission.seed);
   const applied = new Float64Array(outputsLength);
 
@@ -117,7 +118,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
       resultCounts![cycle] = counters.results;
       branchCounts![cycle] = counters.branches;
     }
-    if (result.status !== 'ok') throw new Error(`${module.source}: cycle ${cycle} of the golden run ended in ${result.status}${result.trap ? ` (${result.trap})` : ''}`);
+    assertCoreCompleted(module.source, result, cycle, computer.watchdogInstructions);
     instructions[cycle] = result.instructions;
     writtenBlocks[cycle] = core.dirtyBlocks();
     readBlocks[cycle] = reads.value as number;

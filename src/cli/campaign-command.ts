@@ -152,7 +152,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
 
   const progress = new ProgressLine(!options.quiet);
   progress.update('golden run…');
-  const context = new CampaignContext(spec);
+  let context: CampaignContext;
+  try {
+    // Flight software that fails with no upset is refused here (FlightSoftwareError), before any file is written.
+    context = new CampaignContext(spec);
+  } catch (error) {
+    progress.done();
+    throw error;
+  }
 
   let planned = options.experiments ?? DEFAULT_EXPERIMENTS;
   if (options.margin !== undefined && options.experiments === undefined) {

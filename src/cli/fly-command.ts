@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
+import { simulateFaultFree } from '../mission/fault-free.js';
 import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
 import { writeFileAtomic, writeJson } from '../reports/files.js';
 import { formatFlightSummary, summarizeFlight } from '../reports/flight-summary.js';
@@ -97,14 +98,19 @@ function flyAction(options: FlyOptions): void {
   const setup = prepareFlight(mission, undefined, options.config ?? 'command line');
   const progress = new ProgressLine(!options.quiet);
   const rows: TelemetryRow[] = [];
-  const faultFree = simulate(setup, { upsets: [], oracle: false, onProgress: (cycle, cycles) => progress.update(`fault-free reference ${cycle}/${cycles}`) });
-  const run = simulate(setup, {
-    upsets: setup.upsets,
-    oracle: true,
-    onProgress: (cycle, cycles) => progress.update(`flying ${cycle}/${cycles} cycles`),
-    onTelemetry: options.telemetry ? (row) => rows.push(row) : undefined,
-  });
-  progress.done();
+  let faultFree, run;
+  try {
+    // Flight software that fails with no upset is refused here, before the faulty run and any output.
+    faultFree = simulateFaultFree(setup, (cycle, cycles) => progress.update(`fault-free reference ${cycle}/${cycles}`));
+    run = simulate(setup, {
+      upsets: setup.upsets,
+      oracle: true,
+      onProgress: (cycle, cycles) => progress.update(`flying ${cycle}/${cycles} cycles`),
+      onTelemetry: options.telemetry ? (row) => rows.push(row) : undefined,
+    });
+  } finally {
+    progress.done();
+  }
   const summary = summarizeFlight(setup, run, faultFree);
   if (options.json) writeJson(options.json, summary);
   if (options.telemetry) writeFileAtomic(options.telemetry, telemetryCsv(rows));

@@ -1,14 +1,14 @@
 // `lockstep inspect FILE.wasm`: checks a module against the flight-software ABI and prints what it found
 // — exports, imports wired to bus channels, memory, globals, functions and their instruction counts, the
 // measured cost of a cycle on the reference mission, and the fault space each upset target offers.
-// A module that breaks the contract gets every problem listed and exit code 4.
+// A module that breaks the contract gets every problem listed and exit code 4; so does one that conforms
+// but fails with no upset (init, or one of the fault-free cycles flown, traps or overruns its budget).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { inspectModule, type ModuleReport } from '../abi/contract.js';
-import { recordInputFrames } from '../bench/bench.js';
-import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
+import { describeFaultFreeFailure, faultFreeFailureText, flyOneCore } from '../mission/fault-free.js';
 import { prepareFlight } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
 import { writeJson } from '../reports/files.js';
@@ -37,7 +37,7 @@ export function registerInspect(program: Command): void {
     .description('check a flight-software module against the ABI and print what it exports, imports and costs')
     .argument('<file.wasm>', 'the module')
     .option('--config <file>', 'mission file whose channel map and memory limit apply')
-    .option('--cycles <n>', 'cycles of the mission to fly to measure the cost of a cycle (0: none)', integerOption('--cycles'), 100)
+    .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles'), 100)
     .option('--json <file>', 'write the report as JSON')
     .action((file: string, options: InspectOptions) => inspectAction(file, options));
 }
@@ -51,32 +51,33 @@ function inspectAction(file: string, options: InspectOptions): void {
     throw new ModuleError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const report = inspectModule(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
-  const conforms = report.problems.length === 0;
+  const problems = [...report.problems];
   let cycleCost: CycleCost | null = null;
-  if (conforms && options.cycles > 0) {
+  let failureText: string | null = null;
+  if (problems.length === 0) {
     const module = FlightModule.fromBytes(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
-    cycleCost = measureCycleCost(prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0 } }, module), module, options.cycles);
+    const setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0 } }, module);
+    // Instructions per cycle of one core flying the mission's first cycles in closed loop.
+    let flown = 0;
+    let total = 0;
+    let max = 0;
+    const failure = flyOneCore(setup, options.cycles, (_cycle, _inputs, result) => {
+      flown++;
+      total += result.instructions;
+      max = Math.max(max, result.instructions);
+    });
+    if (flown > 0) cycleCost = { cycles: flown, meanInstructions: Math.round(total / flown), maxInstructions: max };
+    if (failure) {
+      problems.push(describeFaultFreeFailure(failure));
+      failureText = faultFreeFailureText(failure);
+    }
   }
-  const result: InspectResult = { ...report, conforms, cycleCost };
+  const conforms = problems.length === 0;
+  const result: InspectResult = { ...report, problems, conforms, cycleCost };
   if (options.json) writeJson(options.json, result);
   process.stdout.write(`${formatInspection(result)}\n`);
-  if (!conforms) throw new ModuleError(file, `breaks the flight-software ABI in ${report.problems.length} way${report.problems.length === 1 ? '' : 's'} (listed above)`);
-}
-
-/** Instructions per cycle of one core flying the mission's first cycles in closed loop. */
-function measureCycleCost(setup: ReturnType<typeof prepareFlight>, module: FlightModule, cycles: number): CycleCost {
-  const frames = recordInputFrames(setup, cycles);
-  const core = new Core(module, 'inspect', frames[0]);
-  core.boot(setup.computer.bootInstructions);
-  let total = 0;
-  let max = 0;
-  for (const frame of frames) {
-    core.inputs = frame;
-    const result = core.step(setup.computer.watchdogInstructions);
-    total += result.instructions;
-    max = Math.max(max, result.instructions);
-  }
-  return { cycles, meanInstructions: Math.round(total / cycles), maxInstructions: max };
+  if (failureText) throw new ModuleError(file, failureText);
+  if (!conforms) throw new ModuleError(file, `breaks the flight-software ABI in ${problems.length} way${problems.length === 1 ? '' : 's'} (listed above)`);
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
