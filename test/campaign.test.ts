@@ -99,6 +99,31 @@ describe('experiments with known outcomes', () => {
   });
 });
 
+describe('memory range', () => {
+  it('used (the default): memory faults strike only the blocks the golden run reads or writes, where far fewer stay latent than over all of memory', () => {
+    const used = new CampaignContext(specFor({ targets: ['memory'] }));
+    const all = new CampaignContext(specFor({ targets: ['memory'], memoryRange: 'all' }));
+    const blockBytes = 2 ** used.runner.module.dirtyTracking!.blockShift;
+    const usedBytes = used.builds[0].memoryRanges.reduce((sum, [start, end]) => sum + end - start, 0);
+    expect(all.builds[0].memoryRanges).toEqual([[0, 65536]]);
+    expect(usedBytes).toBeLessThan(65536 / 2);
+    const latent = (campaign: CampaignContext) => {
+      let count = 0;
+      for (let index = 0; index < 400; index++) {
+        const record = campaign.run(index);
+        if (campaign === used) expect((usedBlocks() >>> Math.floor(record.location / blockBytes)) & 1 || record.location % blockBytes < 16).toBeTruthy();
+        if (record.outcomes.single?.outcome === 'latent') count++;
+      }
+      return count / 400;
+    };
+    const latentUsed = latent(used);
+    const latentAll = latent(all);
+    expect(latentAll).toBeGreaterThan(0.8);
+    // Blocks are coarse (a 32nd of memory): many bytes of a used block are still never touched.
+    expect(latentUsed).toBeLessThan(latentAll * 0.85);
+  });
+});
+
 describe('properties', () => {
   it('no single-bit upset in one core of the full flight computer ends in silent corruption or a failed failover', () => {
     fc.assert(

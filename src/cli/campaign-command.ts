@@ -281,9 +281,14 @@ function runtimeRatios(context: CampaignContext): Partial<Record<HardeningName, 
   return ratios;
 }
 
-function formatCampaign(report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null }, summary: CampaignSummary): string {
+function formatCampaign(
+  report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null; faultSpace: { memoryRange: string; memoryBitsPerCore: number } },
+  summary: CampaignSummary,
+): string {
+  const memory = report.faultSpace.memoryRange === 'used' ? 'the memory the golden run reads or writes' : 'all of memory';
   return [
     `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`,
+    `  memory faults strike ${memory}: ${report.faultSpace.memoryBitsPerCore} bits per core (--memory-range ${report.faultSpace.memoryRange})`,
     formatSummary(summary),
   ].join('\n');
 }
