@@ -158,9 +158,13 @@ export class ExperimentRunner {
   /** Of the struck bytes still to rewrite (bit i: byte address + i), those outside the ranges of `mask`. */
   private uncovered(remaining: number, mask: number, address: number): number {
     const end = memoryRanges(this.twin, mask, this.memoryBytes);
-    for (let i = 0; i < end; i += 2) {
-      for (let byte = 0; byte < 32; byte++) {
-        if ((remaining >>> byte) & 1 && address + byte >= RANGES[i] && address + byte < RANGES[i + 1]) remaining &= ~(1 << byte);
+    for (let byte = 0; remaining >>> byte !== 0 && byte < 32; byte++) {
+      if (((remaining >>> byte) & 1) === 0) continue;
+      for (let i = 0; i < end; i += 2) {
+        if (address + byte >= RANGES[i] && address + byte < RANGES[i + 1]) {
+          remaining &= ~(1 << byte);
+          break;
+        }
       }
     }
     return remaining;
