@@ -162,7 +162,7 @@ export interface MwtfFigure {
 
 /**
  * Mean work to failure of each hardened single-core configuration against the plain lone core
- * (shared/anchors.md): (1 / runtime ratio) × (unprotected SDC rate / protected SDC rate), counting as
+ * (COAST: Chielle et al., IEEE Trans. Nuclear Science 2019): (1 / runtime ratio) × (unprotected SDC rate / protected SDC rate), counting as
  * failures the silent ones (sdc and pointing violations). Infinite when the hardened build had none: its
  * interval's lower end is then the figure to quote.
  */

@@ -1,5 +1,5 @@
-// The `lockstep` command line: one subcommand per job (fly, bench), user mistakes answered with one
-// clear line and a distinct exit code (errors.ts).
+// The `lockstep` command line: one subcommand per job (fly, campaign, merge, replay, harden, inspect,
+// init, bench), user mistakes answered with one clear line and a distinct exit code (errors.ts).
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCampaign } from './campaign-command.js';
