@@ -3,7 +3,7 @@
 // partial last line, which --resume cuts off before appending; --resume and merge refuse a file whose
 // fingerprint is another campaign's, and leave it untouched.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import { OutputError } from '../reports/files.js';
+import { OutputError } from '../output/files.js';
 import { CONFIGS, OUTCOMES, TARGETS, type ExperimentRecord } from './experiment.js';
 import { fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
 

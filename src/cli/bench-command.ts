@@ -6,7 +6,7 @@ import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-ben
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
-import { writeJson } from '../reports/files.js';
+import { writeJson } from '../output/files.js';
 import { integerOption } from './options.js';
 
 interface BenchOptions {

@@ -14,7 +14,7 @@ import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type C
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
-import { writeJson } from '../reports/files.js';
+import { writeJson } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
 import { ProgressLine } from './progress.js';

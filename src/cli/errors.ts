@@ -5,7 +5,7 @@ import { ResultsFileError } from '../campaign/results-file.js';
 import { ConfigError } from '../mission/config.js';
 import { FlightSoftwareError } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
-import { OutputError } from '../reports/files.js';
+import { OutputError } from '../output/files.js';
 import { FaultError } from '../faults/fault.js';
 import { UpsetFileError } from '../faults/upset-file.js';
 

@@ -5,7 +5,7 @@ import { STORAGE_TARGETS } from '../faults/fault.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { simulateFaultFree } from '../mission/fault-free.js';
 import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
-import { writeFileAtomic, writeJson } from '../reports/files.js';
+import { writeFileAtomic, writeJson } from '../output/files.js';
 import { formatFlightSummary, summarizeFlight } from '../reports/flight-summary.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';

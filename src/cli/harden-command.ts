@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CHECK_FAMILIES, HARDENING_MODES, hardenModule, HardenOptionsError, type CheckFamily, type HardeningMode } from '../harden.js';
 import { ModuleError } from '../passes/index.js';
-import { writeFileAtomic, writeJson } from '../reports/files.js';
+import { writeFileAtomic, writeJson } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { listOption } from './options.js';
 

@@ -11,7 +11,7 @@ import { parseMission, readMissionFile } from '../mission/config.js';
 import { describeFaultFreeFailure, faultFreeFailureText, flyOneCore } from '../mission/fault-free.js';
 import { prepareFlight } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
-import { writeJson } from '../reports/files.js';
+import { writeJson } from '../output/files.js';
 import { integerOption } from './options.js';
 
 interface InspectOptions {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ExperimentRecord } from '../campaign/experiment.js';
 import { readResults, ResultsFileError, ResultsWriter } from '../campaign/results-file.js';
 import { formatSummary, summarize } from '../campaign/summary.js';
-import { writeJson } from '../reports/files.js';
+import { writeJson } from '../output/files.js';
 
 interface MergeOptions {
   out?: string;
