@@ -6,8 +6,8 @@
 import binaryen from '../passes/binaryen.js';
 import { walkPostOrder, definedFunctions, isStructural } from '../passes/expressions.js';
 import { ModuleError, readModule } from '../passes/index.js';
-import { BITS_OF_TYPE } from '../core/global-slots.js';
-import { CHECK_IMPORT, CHECK_MODULE } from '../core/traps.js';
+import { CHECK_IMPORT, CHECK_MODULE } from '../passes/checks.js';
+import { BITS_OF_TYPE } from '../passes/export-state.js';
 import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from './channels.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'other';

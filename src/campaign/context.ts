@@ -12,7 +12,7 @@ import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
 import { CONFIG_PARTS, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultSpace, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
-import { HARDENINGS } from '../hardenings.js';
+import { HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 
@@ -154,7 +154,7 @@ export class CampaignContext {
   }
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'swift-bus', 'eddi'];
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', ...HARDENING_NAMES];
 
 /** The flight software a mission names, resolved to a path. */
 export function fswOf(mission: Mission): string {

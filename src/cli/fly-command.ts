@@ -1,6 +1,7 @@
 // `lockstep fly`: options → mission (validated by the mission schema) → the faulty run and its
 // fault-free reference → a live progress line, the human summary, and --json / --telemetry files.
 import type { Command } from 'commander';
+import { HARDENING_NAMES } from '../hardenings.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
 import { writeFileAtomic, writeJson } from '../reports/files.js';
@@ -39,7 +40,7 @@ export function registerFly(program: Command): void {
     .option('--duration <seconds>', 'mission length, s', numberOption('--duration'))
     .option('--seed <n>', 'seed of every random stream', integerOption('--seed'))
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--harden <name>', 'fly the flight software hardened: swift | swift-copy | swift-bus | eddi')
+    .option('--harden <name>', `fly the flight software hardened: ${HARDENING_NAMES.join(' | ')}`)
     .option('--spare <mode>', 'hot | cold | none')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))

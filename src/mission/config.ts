@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { HARDENING_NAMES } from '../hardenings.js';
+import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -81,7 +81,7 @@ export const missionSchema = z
     harden: z
       .enum(HARDENING_NAMES)
       .optional()
-      .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied), swift-bus (swift reading bus inputs twice) or eddi (duplicated instructions and checks, src/harden.ts)'),
+      .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
