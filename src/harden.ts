@@ -18,9 +18,12 @@ export { HARDENING_MODES, type HardeningMode, type HardeningReport } from './pas
 export { SWIFT_LOADS, type SwiftLoads } from './passes/swift.js';
 export { HARDENINGS, HARDENING_NAMES, type HardeningName } from './hardenings.js';
 
+type InPlaceOptions = DuplicationOptions & { readonly mode: HardeningMode; readonly swiftLoads?: SwiftLoads };
+const HARDEN_IN_PLACE: Record<HardeningMode, (module: Module, options: InPlaceOptions) => HardeningReport> = { swift: hardenSwift, eddi: hardenEddi };
+
 /** SWIFT or EDDI on a module read into Binaryen, in place: the passes with every option (hardenModule checks them). */
-export function hardenInPlace(module: Module, options: DuplicationOptions & { readonly mode: HardeningMode; readonly swiftLoads?: SwiftLoads }): HardeningReport {
-  return options.mode === 'eddi' ? hardenEddi(module, options) : hardenSwift(module, options);
+export function hardenInPlace(module: Module, options: InPlaceOptions): HardeningReport {
+  return HARDEN_IN_PLACE[options.mode](module, options);
 }
 
 export interface HardenOptions {

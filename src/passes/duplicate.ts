@@ -408,6 +408,13 @@ class FunctionHardener implements Shadows {
     this.surround(expr, parent, index, check ? [check] : [], after);
   }
 
+  /** Puts the check of `operand` (absent: a br without condition, a return without value) before `expr`. */
+  private checkBefore(family: CheckFamily, expr: ExpressionRef, parent: ExpressionRef, index: number, operand: ExpressionRef): void {
+    if (!operand) return;
+    const check = this.check(family, expr, [operand]);
+    if (check) this.surround(expr, parent, index, [check], []);
+  }
+
   /** Hardens the (flattened) body. */
   instrument(): void {
     const m = this.module;
@@ -465,30 +472,18 @@ class FunctionHardener implements Shadows {
           this.surround(expr, parent, index, check ? [check] : [], after);
           return;
         }
-        case B.IfId: {
-          const check = this.check('branches', expr, [B.If.getCondition(expr)]);
-          if (check) this.surround(expr, parent, index, [check], []);
+        case B.IfId:
+          this.checkBefore('branches', expr, parent, index, B.If.getCondition(expr));
           return;
-        }
-        case B.BreakId: {
-          const condition = B.Break.getCondition(expr);
-          if (!condition) return;
-          const check = this.check('branches', expr, [condition]);
-          if (check) this.surround(expr, parent, index, [check], []);
+        case B.BreakId:
+          this.checkBefore('branches', expr, parent, index, B.Break.getCondition(expr));
           return;
-        }
-        case B.SwitchId: {
-          const check = this.check('branches', expr, [B.Switch.getCondition(expr)]);
-          if (check) this.surround(expr, parent, index, [check], []);
+        case B.SwitchId:
+          this.checkBefore('branches', expr, parent, index, B.Switch.getCondition(expr));
           return;
-        }
-        case B.ReturnId: {
-          const value = B.Return.getValue(expr);
-          if (!value) return;
-          const check = this.check('returns', expr, [value]);
-          if (check) this.surround(expr, parent, index, [check], []);
+        case B.ReturnId:
+          this.checkBefore('returns', expr, parent, index, B.Return.getValue(expr));
           return;
-        }
         default:
           return;
       }

@@ -49,9 +49,9 @@
 //     shadows and checks run on the core and are struck by faults like the rest.
 //
 // Why two copies of every function: hooking every site costs a counter update and a countdown test per
-// instruction, several times the flight software's own work (a cycle of the reference software run all
-// hooked costs about 5× a plain one: src/bench/fault-hooks-bench.ts). But the countdown can only be armed by the
-// host, between runs, and a site only matters while it is armed. So every function F is split in two:
+// instruction, several times the flight software's own work (src/bench/fault-hooks-bench.ts measures it;
+// the README has the figures). But the countdown can only be armed by the host, between runs, and a site
+// only matters while it is armed. So every function F is split in two:
 //   - F_hooked (`__lockstep_hooked:F`, not exported): every site counted and checked, exactly as above.
 //   - F itself: on entry, if either countdown is positive, it returns F_hooked(its arguments) — tail-
 //     calling the hooked twin, so that an armed run executes hooked code from its first instruction to
@@ -67,8 +67,8 @@
 //     is exact — the hooked twin counts site by site, and the tests check the two agree on random modules.
 //   The calls F makes go to the functions themselves (they dispatch on entry), so once a flip has fired
 //   and disarmed the countdown, execution returns to the unhooked code at the next call. A function with
-//   no site gets no twin and no dispatch. Unarmed, the hooked build of the reference software costs about
-//   1.1× the plain one per cycle (the bench), almost all of it the segment counting.
+//   no site gets no twin and no dispatch. Unarmed, what the hooked build costs over the plain one is
+//   almost all the segment counting.
 // Exactness holds for runs that complete (the golden run's): a run that traps or is stopped by the
 // watchdog leaves the counts short (functions add their counts when they return) or over (a segment
 // charged before the trap), which does not matter because its outcome is the trap. A hooked entry adds one
