@@ -280,6 +280,11 @@ class FunctionHardener implements Shadows {
     return this.module.select(ops.ne(shadow(), shadow()), main, shadow());
   }
 
+  /** A float operand (flat) of a shadow copy, when it is a local, takes the main copy's NaN: `set` puts it in the copy. */
+  private lendNaN(type: number, operand: ExpressionRef, set: (shadow: ExpressionRef) => void): void {
+    if (B.getExpressionId(operand) === B.LocalGetId) set(this.canonicalNaN(type, this.module.copyExpression(operand), () => this.shadowOperand(operand)));
+  }
+
   /** Whether `call` calls an import the options name pure. */
   private callsPureImport(call: ExpressionRef): boolean {
     const isPure = this.h.options.pureImports;
@@ -342,29 +347,22 @@ class FunctionHardener implements Shadows {
         // All-constant operands: the optimizer would fold both copies to one constant.
         if (!hasLocal) return this.opaque(type, copy);
         if (id === B.BinaryId) {
+          // The sign of a NaN is no more certain than its payload: a shadow NaN lends the main one's.
           const op = B.Binary.getOp(value);
-          const sign = B.Binary.getRight(value);
-          if ((op === B.CopySignFloat32 || op === B.CopySignFloat64) && B.getExpressionId(sign) === B.LocalGetId) {
-            // The sign of a NaN is no more certain than its payload: a shadow NaN lends the main one's.
-            const signType = op === B.CopySignFloat32 ? B.f32 : B.f64;
-            B.Binary.setRight(copy, this.canonicalNaN(signType, m.copyExpression(sign), () => this.shadowOperand(sign)));
+          if (op === B.CopySignFloat32 || op === B.CopySignFloat64) {
+            this.lendNaN(op === B.CopySignFloat32 ? B.f32 : B.f64, B.Binary.getRight(value), (shadow) => B.Binary.setRight(copy, shadow));
           }
         }
         if (id === B.SIMDReplaceId) {
           const op = B.SIMDReplace.getOp(value);
-          const lane = B.SIMDReplace.getValue(value);
-          if ((op === B.ReplaceLaneVecF32x4 || op === B.ReplaceLaneVecF64x2) && B.getExpressionId(lane) === B.LocalGetId) {
-            const laneType = op === B.ReplaceLaneVecF32x4 ? B.f32 : B.f64;
-            B.SIMDReplace.setValue(copy, this.canonicalNaN(laneType, m.copyExpression(lane), () => this.shadowOperand(lane)));
+          if (op === B.ReplaceLaneVecF32x4 || op === B.ReplaceLaneVecF64x2) {
+            this.lendNaN(op === B.ReplaceLaneVecF32x4 ? B.f32 : B.f64, B.SIMDReplace.getValue(value), (shadow) => B.SIMDReplace.setValue(copy, shadow));
           }
         }
         if (id === B.UnaryId) {
           const op = B.Unary.getOp(value);
           if (op === B.SplatVecF32x4 || op === B.SplatVecF64x2) {
-            const operand = B.Unary.getValue(value);
-            if (B.getExpressionId(operand) === B.LocalGetId) {
-              B.Unary.setValue(copy, this.canonicalNaN(op === B.SplatVecF32x4 ? B.f32 : B.f64, m.copyExpression(operand), () => this.shadowOperand(operand)));
-            }
+            this.lendNaN(op === B.SplatVecF32x4 ? B.f32 : B.f64, B.Unary.getValue(value), (shadow) => B.Unary.setValue(copy, shadow));
           }
           if (op === B.ReinterpretFloat32 || op === B.ReinterpretFloat64) {
             // A shadow NaN reinterpreted takes the main copy's bits (see the header).
