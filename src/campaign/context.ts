@@ -13,7 +13,7 @@ import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
-import { HARDENINGS } from '../hardenings.js';
+import { HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 
@@ -171,7 +171,7 @@ export class CampaignContext {
   }
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'swift-bus', 'eddi'];
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', ...HARDENING_NAMES];
 
 /**
  * The byte ranges of the blocks in `blocks` (as comparisons and commits extend them), and memory beyond

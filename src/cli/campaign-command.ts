@@ -18,7 +18,7 @@ import { writeJson } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
 import { ProgressLine } from './progress.js';
-import type { HardeningName } from '../hardenings.js';
+import { BASE_CONFIGS, type HardeningName } from '../hardenings.js';
 
 interface CampaignOptions {
   config?: string;
@@ -65,7 +65,7 @@ export function registerCampaign(program: Command): void {
     .option('--confidence <c>', 'confidence of --margin and --until-margin', numberOption('--confidence'), 0.95)
     .option('--until-margin <e>', 'run until every 95% interval is at most ±e (up to --experiments)', numberOption('--until-margin'))
     .option('--targets <list>', `where faults strike: ${TARGETS.join(',')} (default: memory, global if the module has state globals, checkpoint)`, listOption)
-    .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, ['single', 'pair', 'pair+spare'])
+    .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, [...BASE_CONFIGS])
     .option('--cores <list>', 'which cores faults strike: A,B (the primary\'s) and spare', listOption, ['A', 'B'])
     .option('--memory-range <range>', 'memory faults strike the blocks the golden run reads or writes (used), or all of memory', 'used')
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
@@ -232,7 +232,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const faultSpace = {
     memoryRange: spec.memoryRange,
     memoryBitsPerCore: rangeBytes(build.memoryRanges) * 8,
-    ...Object.fromEntries(Object.entries(bits).map(([target, count]) => [target, { bits: count, bitCycles: count * build.cycles }])),
+    ...Object.fromEntries(Object.entries(bits).map(([target, count]) => [target, { bits: count ?? 0, bitCycles: (count ?? 0) * build.cycles }])),
   };
   const report = {
     experiments: records.length,

@@ -2,6 +2,7 @@
 // fault-free reference → a live progress line, the human summary, and --json / --telemetry files.
 import type { Command } from 'commander';
 import { STORAGE_TARGETS } from '../faults/fault.js';
+import { HARDENING_NAMES } from '../hardenings.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { simulateFaultFree } from '../mission/fault-free.js';
 import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
@@ -42,7 +43,7 @@ export function registerFly(program: Command): void {
     .option('--duration <seconds>', 'mission length, s', numberOption('--duration'))
     .option('--seed <n>', 'seed of every random stream', integerOption('--seed'))
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--harden <name>', 'fly the flight software hardened: swift | swift-copy | swift-bus | eddi')
+    .option('--harden <name>', `fly the flight software hardened: ${HARDENING_NAMES.join(' | ')}`)
     .option('--spare <mode>', 'hot | cold | none')
     .option('--no-lockstep', 'one core per processor, no comparator: see what upsets do unprotected')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { HARDENING_NAMES } from '../hardenings.js';
+import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
@@ -82,7 +82,7 @@ export const missionSchema = z
     harden: z
       .enum(HARDENING_NAMES)
       .optional()
-      .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied), swift-bus (swift reading bus inputs twice) or eddi (duplicated instructions and checks, src/harden.ts)'),
+      .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
     lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
