@@ -25,8 +25,8 @@ export function registerReplay(program: Command): void {
 function replayAction(file: string, options: ReplayOptions): void {
   if (options.index < 0) throw new UsageError('--index: must be 0 or more');
   const contents = readResults(file);
-  const context = new CampaignContext(contents.spec);
-  if (fingerprintOf(context.spec) !== contents.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
+  const context = new CampaignContext(contents.header.spec);
+  if (fingerprintOf(context.spec) !== contents.header.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
   const experiment = context.experiment(options.index);
   const lines: string[] = [];
   for (const build of context.builds) {
