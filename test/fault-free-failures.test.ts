@@ -13,7 +13,7 @@ import { describeFaultFreeFailure, flyOneCore, simulateFaultFree } from '../src/
 import { faultyModule, setupFor, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const EXIT = { ok: 0, module: 4, flightSoftware: 6 } as const;
+const EXIT = { ok: 0, module: 4, flightSoftware: 6, results: 8 } as const;
 
 const HEAD = `(module
   (import "bus" "gyro_x" (func $gyro_x (result f64)))

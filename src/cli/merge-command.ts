@@ -63,7 +63,8 @@ function merge(files: string[], options: MergeOptions, outputs: OutputSet): void
   const shards = uniqueShards(contents.map((content) => content.header.plan.shard));
   const plan: CampaignPlan = { experiments: Math.max(...contents.map((content) => content.header.plan.experiments)), shard: { index: 0, count: 1 } };
   const header: ResultsHeader = { ...first.header, plan };
-  const { report, summary } = campaignReport(header, records, { shards: coversAll(shards) ? [plan.shard] : shards });
+  // Complete means every experiment of the plan: shards the files do not cover count as missing.
+  const { report, summary } = campaignReport(header, records);
   const incomplete = !report.complete && !coversAll(shards) ? ` (the files are shards ${shards.map((shard) => `${shard.index}/${shard.count}`).join(', ')}; others are missing)` : '';
   if (!report.complete && !options.allowIncomplete) {
     const ranges = report.missing.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
