@@ -1,6 +1,6 @@
 // The `lockstep` command as a user meets it: bin/lockstep.js spawned in a child process (dist/ is built
 // by the global setup). A good run exits 0 and writes the documented JSON and CSV; every user mistake
-// gets one line on stderr, a non-zero exit code by kind (README), no stack trace and no output file.
+// gets one line on stderr, a non-zero exit code by kind (docs/cli.md), no stack trace and no output file.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -286,6 +286,8 @@ describe('readUpsetFile', () => {
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'result', bit: 0, address: 3 }] }))).toMatch(/: upsets\[0\]\.instruction: required/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', bit: 0, address: 3, global: 1 }] }))).toMatch(/: upsets\[0\]\.global: not a field of a memory upset \(give address\)/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', address: 3 }] }))).toMatch(/: upsets\[0\]\.bit: required/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'checkpoint', processor: 'spare', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.processor: not a field of a checkpoint upset/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', region: 'global', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.region: not a field of a memory upset/);
   });
 
   it('reads instruction faults: the n-th result or branch decision of the cycle, of any core', () => {

@@ -14,7 +14,7 @@ import { describeWriteError, OutputError, OutputFile, writeFully } from '../outp
 import { FileLock } from '../output/lock.js';
 import type { HardeningName } from '../hardenings.js';
 import { CONFIGS, OUTCOMES, TARGETS, type ExperimentRecord } from './experiment.js';
-import { fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
+import { CAMPAIGN_IDENTITY, fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
 
 export class ResultsFileError extends Error {}
 
@@ -222,7 +222,7 @@ export class ResultsFile {
     }
     const old = existing.header;
     if (old.fingerprint !== header.fingerprint) {
-      throw new ResultsFileError(`${this.path}: holds another campaign (different flight software, mission, seed, targets, configurations, horizon, width or memory range); not resumed, left untouched`);
+      throw new ResultsFileError(`${this.path}: holds another campaign (different ${CAMPAIGN_IDENTITY}); not resumed, left untouched`);
     }
     if (old.plan.shard.index !== header.plan.shard.index || old.plan.shard.count !== header.plan.shard.count) {
       throw new ResultsFileError(`${this.path}: holds shard ${old.plan.shard.index}/${old.plan.shard.count}, not ${header.plan.shard.index}/${header.plan.shard.count}; not resumed, left untouched`);

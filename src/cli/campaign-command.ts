@@ -185,6 +185,8 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
 
     const started = process.hrtime.bigint();
     let ran = 0;
+    /** The most threads any round of this run computed on: what the report says it ran on. */
+    let jobsUsed = 1;
     const shardIndices = (from: number, to: number) => {
       const indices: number[] = [];
       for (let index = from; index < to; index++) if (index % shard.count === shard.index && !collector.has(index)) indices.push(index);
@@ -193,12 +195,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     const run = async (indices: number[]) => {
       const total = indices.length;
       let finished = 0;
+      // By default threads are used only for enough work: each must first build the golden run.
+      const roundJobs = options.jobs !== undefined || total >= 20_000 ? jobs : 1;
+      if (total > 0) jobsUsed = Math.max(jobsUsed, roundJobs);
       await executeExperiments({
         spec,
         context,
         indices,
-        // By default threads are used only for enough work: each must first build the golden run.
-        jobs: options.jobs !== undefined || total >= 20_000 ? jobs : 1,
+        jobs: roundJobs,
         batchSize: options.jobs !== undefined && total < 20_000 ? 256 : 2048,
         onBatch: (batch) => {
           results?.append(batch);
@@ -234,7 +238,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       upsetRatePerBitPerDay: options.upsetRate,
       missionSeconds,
     });
-    const report = { ...body, experimentsPerSecond: ran > 0 ? ran / seconds : 0, jobs };
+    const report = { ...body, experimentsPerSecond: ran > 0 ? ran / seconds : 0, jobs: jobsUsed };
     if (json) {
       json.write(jsonText(report));
       json.commit();

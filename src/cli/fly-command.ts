@@ -46,7 +46,7 @@ export function registerFly(program: Command): void {
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
     .option('--harden <name>', `fly the flight software hardened: ${HARDENING_NAMES.join(' | ')}`)
     .option('--spare <mode>', 'hot | cold | none')
-    .option('--no-lockstep', 'one core per processor, no comparator: see what upsets do unprotected')
+    .option('--no-lockstep', 'one core per processor, no comparator: with --spare none, what a campaign\'s single configuration flies')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))

@@ -4,6 +4,7 @@
 // would, saying which experiments of the plan are missing. An incomplete merge is refused unless
 // --allow-incomplete says the partial table is wanted.
 import type { Command } from 'commander';
+import { CAMPAIGN_IDENTITY } from '../campaign/context.js';
 import { campaignReport, formatCampaignReport } from '../campaign/report.js';
 import { IncompleteResultsError, readResults, RecordCollector, ResultsFileError, resultsText, type CampaignPlan, type ResultsHeader } from '../campaign/results-file.js';
 import { existsSync } from 'node:fs';
@@ -53,7 +54,7 @@ function merge(files: string[], options: MergeOptions, outputs: OutputSet): void
   const first = contents[0];
   for (const other of contents.slice(1)) {
     if (other.header.fingerprint !== first.header.fingerprint) {
-      throw new ResultsFileError(`${other.file}: holds another campaign than ${first.file} (different flight software, mission, seed, targets, configurations, horizon, width or memory range)`);
+      throw new ResultsFileError(`${other.file}: holds another campaign than ${first.file} (different ${CAMPAIGN_IDENTITY})`);
     }
   }
   const collector = new RecordCollector();

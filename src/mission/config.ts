@@ -84,7 +84,7 @@ export const missionSchema = z
       .optional()
       .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
-    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (what a campaign\'s single configuration flies)'),
+    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (with spare none, what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
