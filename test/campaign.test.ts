@@ -15,6 +15,7 @@ import type { Experiment } from '../src/campaign/experiment.js';
 import { ExperimentRunner } from '../src/campaign/runner.js';
 import { parseMission } from '../src/mission/config.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
+import { wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -285,5 +286,102 @@ describe('MWTF in the campaign summary', () => {
     const none = mwtfFigures(summarize(records.map((r, i) => record(i, (r as { outcomes: { single: { outcome: string } } }).outcomes.single.outcome, 'detected')), ['single', 'swift'], ['result']), { swift: 2 });
     expect(none.swift!.value).toBe(Number.POSITIVE_INFINITY);
     expect(none.swift!.ci95[0]).toBeGreaterThan(10);
+  });
+});
+
+describe('lockstep replay explains', () => {
+  // Settled from 170 s (the golden run stays within 0.0177°, below the 0.02° asked), flown to 300 s: the
+  // single configuration's wrong commands after settling can break the requirement (pointing-violation).
+  const mission = { duration: 300, pointing: { settleTime: 170, requirementDeg: 0.02 } };
+  let dir: string;
+  let recordsOf: (file: string) => Array<{ index: number; target: string; simulated: number; outcomes: Record<string, { outcome: string }> }>;
+  const run = (args: readonly string[]) => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin/lockstep.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    if (result.error) throw result.error;
+    return result;
+  };
+  /** The cycle column of a replay's tracer lines, in the order printed. */
+  const cyclesOf = (stdout: string) => [...stdout.matchAll(/^ {2}cycle +(\d+) {2}/gm)].map((match) => Number(match[1]));
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lockstep-replay-'));
+    writeFileSync(join(dir, 'mission.json'), JSON.stringify(mission));
+    // Memory faults over all of memory: most strike blocks the golden run leaves alone for a while.
+    for (const [file, args] of [
+      ['run.jsonl', ['--config', 'mission.json', '--experiments', '600', '--width', '32']],
+      ['all.jsonl', ['--duration', '60', '--experiments', '400', '--memory-range', 'all']],
+    ] as const) {
+      const result = run(['campaign', ...args, '--seed', '11', '--quiet', '--out', file]);
+      expect(result.stderr, file).toBe('');
+      expect(result.status, file).toBe(0);
+    }
+    recordsOf = (file) => readFileSync(join(dir, file), 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the cycles of a memory experiment whose first cycles need no simulation in order', async () => {
+    // Every memory experiment's trace, as the replay prints it, in cycle order; the skipped ones among them.
+    const { readResults } = await import('../src/campaign/results-file.js');
+    const replayContext = new CampaignContext(readResults(join(dir, 'all.jsonl')).spec);
+    const skipped: number[] = [];
+    for (const record of recordsOf('all.jsonl').filter((candidate) => candidate.target === 'memory')) {
+      const trace: Array<[number, string]> = [];
+      replayContext.runner.tracer = (cycle, event) => trace.push([cycle, event]);
+      replayContext.run(record.index);
+      const cycles = trace.map(([cycle]) => cycle);
+      expect(cycles, `experiment ${record.index}:\n${trace.map(([cycle, event]) => `${cycle} ${event}`).join('\n')}`).toEqual([...cycles].sort((a, b) => a - b));
+      if (trace.some(([, event]) => event.includes('need no simulation'))) skipped.push(record.index);
+    }
+    replayContext.runner.tracer = undefined;
+    expect(skipped.length).toBeGreaterThan(0);
+    const replay = run(['replay', 'all.jsonl', '--index', String(skipped[0])]);
+    expect(replay.stderr).toBe('');
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/need no simulation/);
+    expect(replay.stdout).toMatch(/the stored record is reproduced exactly/);
+    const cycles = cyclesOf(replay.stdout);
+    expect(cycles.length).toBeGreaterThan(2);
+    expect(cycles, replay.stdout).toEqual([...cycles].sort((a, b) => a - b));
+  });
+
+  it('keeps the cycle order when a skip ends inside a snapshot interval', () => {
+    // A counter in block 19 (address 40000) that the software reads and writes only every 50th cycle: a flip
+    // there in cycle 47 needs no simulation until cycle 49, which is simulated from the snapshot of cycle 40.
+    const fsw = join(dir, 'rare.wasm');
+    writeFileSync(
+      fsw,
+      wat(`(module
+        (import "bus" "gyro_x" (func $gyro_x (result f64)))
+        (import "bus" "torque_x" (func $torque_x (param f64)))
+        (memory (export "memory") 1)
+        (global $count (mut i32) (i32.const 0))
+        (func (export "init") (global.set $count (i32.const 0)))
+        (func (export "step")
+          (global.set $count (i32.add (global.get $count) (i32.const 1)))
+          (if (i32.eqz (i32.rem_u (global.get $count) (i32.const 50)))
+            (then (i32.store (i32.const 40000) (i32.add (i32.load (i32.const 40000)) (i32.const 1)))))
+          (call $torque_x (f64.mul (f64.const -2) (call $gyro_x)))))`),
+    );
+    const rare = new CampaignContext(specFor({ mission: parseMission({ duration: 20, upsets: { count: 0 } }, 'test'), fsw, fswSha256: hashFile(fsw), targets: ['memory'] }));
+    const trace: Array<[number, string]> = [];
+    rare.runner.tracer = (cycle, event) => trace.push([cycle, event]);
+    rare.runner.run(memoryFault(47, 40000, 0));
+    const shown = trace.slice(0, 6).map(([cycle, event]) => `${cycle} ${event}`).join('\n');
+    expect(shown).toMatch(/^47 .*cycles 47–48 need no simulation/m);
+    expect(shown).toMatch(/strike F/);
+    const cycles = trace.map(([cycle]) => cycle);
+    expect(cycles, shown).toEqual([...cycles].sort((a, b) => a - b));
+  });
+
+  it('shows the pointing error and the requirement of a pointing violation', () => {
+    const violation = recordsOf('run.jsonl').find((record) => record.outcomes.single?.outcome === 'pointing-violation');
+    expect(violation).toBeDefined();
+    const replay = run(['replay', 'run.jsonl', '--index', String(violation!.index)]);
+    expect(replay.stderr).toBe('');
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/single +pointing-violation/);
+    expect(replay.stdout).toMatch(/pointing error to \d+(\.\d+)?(e[-+]?\d+)?°, beyond the 0\.02° requirement/);
+    const cycles = cyclesOf(replay.stdout);
+    expect(cycles, replay.stdout).toEqual([...cycles].sort((a, b) => a - b));
   });
 });
