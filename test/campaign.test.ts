@@ -4,7 +4,7 @@
 // table whatever the workers or the sharding, a killed run resumed to the same result, and bad input
 // refused with the result file untouched.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import type { Experiment } from '../src/campaign/experiment.js';
 import { ExperimentRunner } from '../src/campaign/runner.js';
 import { parseMission } from '../src/mission/config.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
-import { wat } from './support.js';
+import { counterModuleText, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -258,7 +258,11 @@ describe('lockstep campaign, merge and replay', () => {
       [['campaign', ...common, '--seed', '12', '--out', 'one.jsonl', '--resume'], 8, /one\.jsonl: holds another campaign .*not resumed, left untouched/],
       [['campaign', ...common, '--out', 'one.jsonl'], 7, /one\.jsonl: exists already/],
       [['merge', 'one.jsonl', 'other.jsonl'], 8, /other\.jsonl: cannot be read/],
+      // merge has no --resume: its hint names only what it has.
+      [['merge', 'one.jsonl', '--out', 'one.jsonl'], 7, /one\.jsonl: exists already \(--force replaces it\)$/m],
+      [['campaign', ...common, '--out', 'results'], 7, /results: is a directory/],
     ];
+    mkdirSync(join(dir, 'results'), { recursive: true });
     run(['campaign', '--duration', '60', '--experiments', '50', '--seed', '12', '--quiet', '--out', 'seed12.jsonl']);
     refusals.push([['merge', 'one.jsonl', 'seed12.jsonl'], 8, /seed12\.jsonl: holds another campaign than one\.jsonl/]);
     writeFileSync(join(dir, 'notes.jsonl'), 'hello\n');
@@ -350,17 +354,7 @@ describe('lockstep replay explains', () => {
     const fsw = join(dir, 'rare.wasm');
     writeFileSync(
       fsw,
-      wat(`(module
-        (import "bus" "gyro_x" (func $gyro_x (result f64)))
-        (import "bus" "torque_x" (func $torque_x (param f64)))
-        (memory (export "memory") 1)
-        (global $count (mut i32) (i32.const 0))
-        (func (export "init") (global.set $count (i32.const 0)))
-        (func (export "step")
-          (global.set $count (i32.add (global.get $count) (i32.const 1)))
-          (if (i32.eqz (i32.rem_u (global.get $count) (i32.const 50)))
-            (then (i32.store (i32.const 40000) (i32.add (i32.load (i32.const 40000)) (i32.const 1)))))
-          (call $torque_x (f64.mul (f64.const -2) (call $gyro_x)))))`),
+      wat(counterModuleText('(if (i32.eqz (i32.rem_u (global.get $count) (i32.const 50))) (then (i32.store (i32.const 40000) (i32.add (i32.load (i32.const 40000)) (i32.const 1)))))')),
     );
     const rare = new CampaignContext(specFor({ mission: parseMission({ duration: 20, upsets: { count: 0 } }, 'test'), fsw, fswSha256: hashFile(fsw), targets: ['memory'] }));
     const trace: Array<[number, string]> = [];

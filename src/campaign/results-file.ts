@@ -2,7 +2,8 @@
 // one record per experiment, appended and flushed as results come. A killed run leaves at most one
 // partial last line, which --resume cuts off before appending; --resume and merge refuse a file whose
 // fingerprint is another campaign's, and leave it untouched.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { OutputError } from '../output/files.js';
 import { CONFIGS, OUTCOMES, TARGETS, type ExperimentRecord } from './experiment.js';
 import { fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
@@ -78,9 +79,13 @@ export class ResultsWriter {
     this.fd = fd;
   }
 
-  /** Starts a new file (refusing to replace an existing one unless `force`). */
-  static create(path: string, spec: CampaignSpec, force: boolean): ResultsWriter {
-    if (existsSync(path) && !force) throw new OutputError(`${path}: exists already (--resume continues it, --force replaces it)`);
+  /**
+   * Starts a new file (refusing to replace an existing one unless `force`, and a directory). `hint` names
+   * what the calling command offers for an existing file: only flags it has.
+   */
+  static create(path: string, spec: CampaignSpec, force: boolean, hint = '--resume continues it, --force replaces it'): ResultsWriter {
+    if (existsSync(path) && statSync(path).isDirectory()) throw new OutputError(`${path}: is a directory; name the result file to write (e.g. ${join(path, 'campaign.jsonl')})`);
+    if (existsSync(path) && !force) throw new OutputError(`${path}: exists already (${hint})`);
     let fd: number;
     try {
       fd = openSync(path, 'w');

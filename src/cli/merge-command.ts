@@ -48,7 +48,7 @@ function mergeAction(files: string[], options: MergeOptions): void {
   const spec = first.spec;
   if (options.out) {
     // The merged file is a result file of the same campaign: it names the same flight software.
-    const writer = ResultsWriter.create(options.out, spec, Boolean(options.force));
+    const writer = ResultsWriter.create(options.out, spec, Boolean(options.force), '--force replaces it');
     writer.append(records);
     writer.close();
   }
