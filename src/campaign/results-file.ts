@@ -10,6 +10,7 @@
 //   or configuration it does not have) refuses the file, naming the line; a row repeated is counted once,
 //   through the same collector that merges shards, and a row repeated with another result refuses it.
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWriteError, OutputError, OutputFile, writeFully } from '../output/files.js';
 import { FileLock } from '../output/lock.js';
 import type { HardeningName } from '../hardenings.js';
@@ -157,7 +158,7 @@ export function readResults(path: string): ResultsContents {
 /** Whether a path holds a file (not a directory); refuses a directory. */
 function existingFile(path: string): boolean {
   try {
-    if (statSync(path).isDirectory()) throw new OutputError(`${path}: is a directory; --out takes a file name`);
+    if (statSync(path).isDirectory()) throw new OutputError(`${path}: is a directory; name the result file to write (e.g. ${join(path, 'campaign.jsonl')})`);
     return true;
   } catch (error) {
     if (error instanceof OutputError) throw error;

@@ -61,7 +61,7 @@ export function registerCampaign(program: Command): void {
     .option('--scenario <name>', 'reference | large')
     .option('--duration <seconds>', 'mission length the experiments are drawn from, s', numberOption('--duration'))
     .option('--seed <n>', 'campaign seed: draws the experiments and the mission\'s noise', integerOption('--seed'))
-    .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments'))
+    .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments', 1))
     .option('--margin <e>', 'plan the number of experiments for this margin per target (Leveugle et al.)', numberOption('--margin'))
     .option('--confidence <c>', 'confidence of --margin and --until-margin', numberOption('--confidence'), 0.95)
     .option('--until-margin <e>', 'run until every 95% interval is at most ±e (up to --experiments)', numberOption('--until-margin'))

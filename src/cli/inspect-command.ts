@@ -37,7 +37,7 @@ export function registerInspect(program: Command): void {
     .description('check a flight-software module against the ABI and print what it exports, imports and costs')
     .argument('<file.wasm>', 'the module')
     .option('--config <file>', 'mission file whose channel map and memory limit apply')
-    .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles'), 100)
+    .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles', 0), 100)
     .option('--json <file>', 'write the report as JSON')
     .action((file: string, options: InspectOptions) => inspectAction(file, options));
 }

@@ -50,8 +50,11 @@ export const upsetFileSchema = z.object({ upsets: z.array(upsetSchema) }).strict
 
 export class UpsetFileError extends Error {}
 
-/** Reads a scripted upset file into faults, sorted by cycle. */
-export function readUpsetFile(path: string): Fault[] {
+/**
+ * Reads a scripted upset file into faults, sorted by cycle. With the mission's `cycles`, an upset after its
+ * last cycle is refused, named by its place in the file: it would never strike.
+ */
+export function readUpsetFile(path: string, cycles = Number.POSITIVE_INFINITY): Fault[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -66,6 +69,10 @@ export function readUpsetFile(path: string): Fault[] {
   }
   const parsed = upsetFileSchema.safeParse(json);
   if (!parsed.success) throw new UpsetFileError(describeZodIssue(path, parsed.error.issues[0]));
+  const late = parsed.data.upsets.findIndex((entry) => entry.cycle >= cycles);
+  if (late >= 0) {
+    throw new UpsetFileError(`${path}: upsets[${late}].cycle: ${parsed.data.upsets[late].cycle} is after the mission's last cycle, ${cycles - 1} (${cycles} cycles: duration / controlPeriod)`);
+  }
   return parsed.data.upsets
     .map((entry): Fault => {
       const inCheckpoint = entry.target === 'checkpoint';
