@@ -32,6 +32,7 @@ interface FlyOptions {
   upsetWidth?: number;
   json?: string;
   telemetry?: string;
+  realtime?: boolean | number;
   quiet?: boolean;
 }
 
@@ -55,10 +56,17 @@ export function registerFly(program: Command): void {
     .option('--upset-file <file>', 'scripted upsets (JSON)')
     .option('--upset-targets <list>', `where random upsets strike: ${STORAGE_TARGETS.join(',')}`, listOption)
     .option('--upset-width <bits>', 'adjacent bits flipped per random upset', integerOption('--upset-width'))
+    .option('--realtime [factor]', 'start each cycle on its wall-clock period boundary (factor: simulated seconds per second, default 1) and report latency, jitter and overruns', realTimeFactor)
     .option('--json <file>', 'write the summary as JSON')
     .option('--telemetry <file.csv>', 'write one row per cycle')
     .option('--quiet', 'no progress line and no summary on stdout')
     .action((options: FlyOptions) => flyAction(options));
+}
+
+function realTimeFactor(value: string): number {
+  const factor = Number(value);
+  if (!(factor > 0 && factor <= 1000)) throw new UsageError(`--realtime: "${value}" is not a speed-up factor between 0 and 1000 (1: real time)`);
+  return factor;
 }
 
 function missionFromOptions(options: FlyOptions): MissionInput {
@@ -114,6 +122,7 @@ function flyAction(options: FlyOptions): void {
         oracle: true,
         onProgress: (cycle, cycles) => progress.update(`flying ${cycle}/${cycles} cycles`),
         onTelemetry: telemetry ? (row) => telemetry.add(row) : undefined,
+        realTimeFactor: options.realtime === undefined || options.realtime === false ? undefined : options.realtime === true ? 1 : options.realtime,
       });
     } finally {
       progress.done();

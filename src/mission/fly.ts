@@ -20,6 +20,7 @@ import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
 import { missionTiming, scenarioOf, type Mission } from './config.js';
+import { RealTimePacer, type RealTimeSummary } from './realtime.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
 import { ModuleError } from '../passes/index.js';
@@ -137,6 +138,8 @@ export interface RunResult {
   pointingErrorsAfterSettle: { max: number; rms: number; samples: number };
   finalPointingErrorDeg: number;
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
+  /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
+  realtime?: RealTimeSummary;
   events: FlightEvent[];
 }
 
@@ -148,6 +151,8 @@ export interface SimulateOptions {
   readonly onTelemetry?: (row: TelemetryRow) => void;
   /** Sees the machine after each cycle (its report, the computer, the oracle): for tests that judge a run. */
   readonly onCycle?: (observation: CycleObservation) => void;
+  /** Fly in real time: each cycle starts on its wall-clock boundary, at this many simulated seconds per second. */
+  readonly realTimeFactor?: number;
 }
 
 export interface CycleObservation {
@@ -206,8 +211,10 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
   let settledSamples = 0;
   let totalModelledSeconds = 0;
 
+  const pacer = options.realTimeFactor !== undefined ? new RealTimePacer(scenario.controlPeriod, options.realTimeFactor, cycles) : null;
   for (let cycle = 0; cycle < cycles; cycle++) {
     const time = cycle * scenario.controlPeriod;
+    pacer?.awaitBoundary(cycle);
     spacecraft.sense(time, inputs);
     while (nextUpset < upsets.length && upsets[nextUpset].cycle <= cycle) {
       const upset = upsets[nextUpset];
@@ -235,6 +242,8 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
         if (outputs.writtenMask & (1 << channel)) applied[channel] = outputs.values[channel];
       }
     }
+    // The commands have left the flight computer; the oracle and the plant are the rig's, not its time.
+    pacer?.commandsOut(cycle);
     if (oracle) {
       oracleInputs.set(inputs);
       oracle.step(config.watchdogInstructions);
@@ -283,6 +292,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
   result.pointingErrorsAfterSettle.samples = settledSamples;
   result.timing.meanCycleMs = cycles > 0 ? (totalModelledSeconds / cycles) * 1000 : 0;
   result.commandDigest = digest.digest('hex');
+  if (pacer) result.realtime = pacer.summary();
   return result;
 }
 

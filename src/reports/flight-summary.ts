@@ -3,6 +3,7 @@
 // run beside the fault-free run of the same seed: matching command digests are the proof that upsets
 // cost the spacecraft nothing.
 import type { FlightSetup, RunResult } from '../mission/fly.js';
+import type { RealTimeSummary } from '../mission/realtime.js';
 
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
@@ -37,6 +38,8 @@ export interface FlySummary extends RunCounters {
     meanCycleMs: number;
     maxRecoveryMs: number;
   };
+  /** With --realtime: wall-clock latency, jitter and overruns of the cycles (src/mission/realtime.ts). */
+  realtime?: RealTimeSummary;
 }
 
 export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult): FlySummary {
@@ -75,6 +78,7 @@ export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: R
       watchdogInstructions: computer.watchdogInstructions,
       ...run.timing,
     },
+    ...(run.realtime ? { realtime: run.realtime } : {}),
     events: run.events,
   };
 }
@@ -94,6 +98,11 @@ export function formatFlightSummary(summary: FlySummary): string {
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
     `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : summary.cycles * summary.timing.controlPeriodMs / 1000 <= p.settleTimeS ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
+    ...(summary.realtime
+      ? [
+          `  real time            ${summary.realtime.factor}× (period ${summary.realtime.periodMs} ms): latency p50 ${summary.realtime.latencyP50Ms.toFixed(3)} ms, p99 ${summary.realtime.latencyP99Ms.toFixed(3)} ms, max ${summary.realtime.latencyMaxMs.toFixed(3)} ms; start jitter p99 ${summary.realtime.jitterP99Ms.toFixed(3)} ms; ${summary.realtime.overruns} overrun${summary.realtime.overruns === 1 ? '' : 's'}`,
+        ]
+      : []),
     `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
   ];
   return lines.join('\n');
