@@ -6,7 +6,7 @@
 // `lockstep bench` reports memory.goldenRun.)
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CampaignContext, hashFile, type CampaignSpec } from '../src/campaign/context.js';
+import { CampaignContext, campaignSpecOf, type CampaignSpec } from '../src/campaign/context.js';
 import type { ExperimentRecord, Target } from '../src/campaign/experiment.js';
 import { goldenRunBytes } from '../src/campaign/golden.js';
 import { Core } from '../src/core/core.js';
@@ -16,20 +16,7 @@ import { REFERENCE_FSW } from '../src/mission/fly.js';
 const C_FSW = fileURLToPath(new URL('../examples/c-adcs/adcs.wasm', import.meta.url));
 
 function specFor(fsw: string, targets: Target[]): CampaignSpec {
-  const mission = parseMission({ fsw, duration: 150, upsets: { count: 0 } }, 'test');
-  return {
-    mission: { ...mission, fsw: undefined },
-    fsw,
-    fswSha256: hashFile(fsw),
-    seed: 23,
-    targets,
-    configs: ['single', 'pair', 'pair+spare'],
-    horizon: 100,
-    width: 1,
-    snapshotInterval: 10,
-    cores: ['A', 'B'],
-    memoryRange: 'used',
-  };
+  return campaignSpecOf(parseMission({ fsw, duration: 150, seed: 23, upsets: { count: 0 } }, 'test'), { targets });
 }
 
 const TIGHT = 48 * 1024; // a dozen snapshots of the used blocks: the interval doubles several times

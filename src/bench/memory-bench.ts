@@ -5,7 +5,8 @@
 // projection to a one-day mission against the golden-run budget of a thread (memory-plan.ts).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CampaignContext, fswOf, hashFile, type CampaignSpec } from '../campaign/context.js';
+import { CampaignContext, campaignSpecOf, fswOf } from '../campaign/context.js';
+import type { Target } from '../campaign/experiment.js';
 import { goldenRunBytes } from '../campaign/golden.js';
 import { GOLDEN_BUDGET_BYTES, THREAD_BUDGET_BYTES } from '../campaign/memory-plan.js';
 import type { FlightSetup } from '../mission/fly.js';
@@ -45,19 +46,9 @@ function heldBytes(gc: () => void): number {
 
 export function benchGoldenMemory(setup: FlightSetup, seconds: readonly [number, number] = [600, 3_600]): GoldenMemoryBenchResult {
   const fsw = fswOf(setup.mission);
-  const specFor = (duration: number): CampaignSpec => ({
-    mission: { ...setup.mission, duration, fsw: undefined },
-    fsw,
-    fswSha256: hashFile(fsw),
-    seed: setup.mission.seed,
-    targets: setup.flightModule.stateGlobals.length > 0 ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint'],
-    configs: ['single', 'pair', 'pair+spare'],
-    horizon: 100,
-    width: 1,
-    snapshotInterval: 10,
-    cores: ['A', 'B'],
-    memoryRange: 'used',
-  });
+  // The campaign's defaults: memory faults in the used blocks, global faults when the module has globals.
+  const targets: Target[] = setup.flightModule.stateGlobals.length > 0 ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint'];
+  const specFor = (duration: number) => campaignSpecOf({ ...setup.mission, duration }, { targets });
   const gc = collector();
   // Each context is released before the next is measured: only the figures are kept.
   const measure = (duration: number) => {

@@ -13,7 +13,7 @@ import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
-import { HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
+import { BASE_CONFIGS, HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
 import { snapshotBudget, type GoldenShape } from './memory-plan.js';
@@ -198,6 +198,29 @@ function usedMemory(runner: ExperimentRunner, blocks: number, memoryBytes: numbe
   const ranges: ByteRange[] = [];
   for (let i = 0; i < end; i += 2) ranges.push([RANGES[i], RANGES[i + 1]]);
   return ranges;
+}
+
+/**
+ * A campaign spec for a mission with the command line's defaults (the base configurations, memory and
+ * checkpoint targets, horizon 100, one bit, a snapshot every 10 cycles, the primary's cores, used
+ * memory), for benchmarks and tests.
+ */
+export function campaignSpecOf(mission: Mission, overrides: Partial<CampaignSpec> = {}): CampaignSpec {
+  const fsw = fswOf(mission);
+  return {
+    mission: { ...mission, fsw: undefined },
+    fsw,
+    fswSha256: hashFile(fsw),
+    seed: mission.seed,
+    targets: ['memory', 'checkpoint'],
+    configs: [...BASE_CONFIGS],
+    horizon: 100,
+    width: 1,
+    snapshotInterval: 10,
+    cores: ['A', 'B'],
+    memoryRange: 'used',
+    ...overrides,
+  };
 }
 
 /** The flight software a mission names, resolved to a path. */
