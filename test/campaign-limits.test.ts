@@ -47,8 +47,8 @@ describe('lockstep campaign plans its memory before it starts', () => {
     const refusals: Array<[string[], RegExp]> = [
       [['--experiments', '9007199254740991'], new RegExp(`--experiments 9007199254740991: at most ${MAX_EXPERIMENTS} per campaign process`)],
       [['--experiments', String(MAX_EXPERIMENTS + 1)], new RegExp(`--experiments ${MAX_EXPERIMENTS + 1}: .*at most ${MAX_EXPERIMENTS}`)],
-      [['--experiments', '0'], /--experiments 0: must be at least 1/],
-      [['--experiments=-5'], /--experiments -5: must be at least 1/],
+      [['--experiments', '0'], /--experiments takes a whole number of at least 1, not "0"/],
+      [['--experiments=-5'], /--experiments takes a whole number of at least 1, not "-5"/],
       [['--margin', '0.0005'], new RegExp(`--margin 0.0005: needs \\d+ experiments, .*at most ${MAX_EXPERIMENTS}`)],
     ];
     for (const [args, message] of refusals) {

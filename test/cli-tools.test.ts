@@ -55,6 +55,36 @@ describe('lockstep inspect', () => {
   });
 });
 
+describe('whole-number options out of range', () => {
+  it('are refused by the option, with its value, before any work (exit 2)', () => {
+    writeFileSync(join(dir, 'none.jsonl'), '');
+    for (const args of [
+      ['inspect', join(ROOT, 'build/adcs.wasm'), '--cycles', '-1'],
+      ['campaign', '--experiments', '0'],
+      ['campaign', '--experiments', '-1'],
+      ['bench', '--rounds', '0'],
+      ['bench', '--cycles', '-3'],
+      ['bench', '--experiments', '-1'],
+      ['replay', 'none.jsonl', '--index', '-1'],
+    ]) {
+      const [option, value] = args.slice(-2);
+      const result = run(args);
+      const label = `${args.join(' ')}\n${result.stderr}`;
+      expect(result.status, label).toBe(2);
+      expect(result.stdout, label).toBe('');
+      expect(result.stderr.trimEnd().split('\n'), label).toHaveLength(1);
+      expect(result.stderr, label).toContain(`${option} takes a whole number`);
+      expect(result.stderr, label).toContain(`not "${value}"`);
+    }
+    // Checked by the campaign itself (before its golden run), by name.
+    for (const [option, value] of [['--horizon', '-5'], ['--width', '65'], ['--jobs', '0'], ['--shards', '0']]) {
+      const result = run(['campaign', option, value]);
+      expect(result.status, option).toBe(2);
+      expect(result.stderr, option).toMatch(new RegExp(`^lockstep: ${option}: must be`));
+    }
+  });
+});
+
 describe('lockstep init', () => {
   it('writes a mission that names its schema and flies as written', () => {
     const result = run(['init', 'mission.json', '--scenario', 'large']);

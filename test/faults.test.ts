@@ -286,6 +286,21 @@ describe('readUpsetFile', () => {
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'result', bit: 0, address: 3 }] }))).toMatch(/: upsets\[0\]\.instruction: required/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', bit: 0, address: 3, global: 1 }] }))).toMatch(/: upsets\[0\]\.global: not a field of a memory upset \(give address\)/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', address: 3 }] }))).toMatch(/: upsets\[0\]\.bit: required/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'checkpoint', processor: 'spare', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.processor: not a field of a checkpoint upset/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', region: 'global', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.region: not a field of a memory upset/);
+  });
+
+  it('refuses an upset after the mission\'s last cycle, naming its place in the file', () => {
+    const ok = { cycle: 1, target: 'memory', address: 8, bit: 0 };
+    const path = file({ upsets: [{ ...ok, cycle: 99 }, { ...ok, cycle: 100 }, ok] });
+    expect(readUpsetFile(path, 101)).toHaveLength(3);
+    try {
+      readUpsetFile(path, 100);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UpsetFileError);
+      expect((error as Error).message).toBe(`${path}: upsets[1].cycle: 100 is after the mission's last cycle, 99 (100 cycles: duration / controlPeriod)`);
+    }
   });
 
   it('reads instruction faults: the n-th result or branch decision of the cycle, of any core', () => {

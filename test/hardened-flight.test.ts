@@ -72,10 +72,10 @@ describe('hardened configurations in a campaign', () => {
 
 describe('coverage of SWIFT in campaigns (single-bit flips of instruction results, a lone core)', () => {
   // The goal (issue 4): silent corruption at most 0.5% of injected for a swift core, on the flight
-  // software and each kernel. README quotes 5,000 experiments per module; here 400, from a fixed seed:
+  // software and each kernel. docs/performance.md quotes 5,000 experiments per module; here 400, from a fixed seed:
   // SWIFT reloading its loads lets at most one through (0.25%), the paper's SWIFT, copying them, several.
   // The C flight program reads its bus inputs in a larger share of its instructions: there SWIFT lets
-  // about 1% through (the inputs' copied results; README), and SWIFT reading them twice meets the goal.
+  // about 1% through (the inputs' copied results; docs/hardening.md), and SWIFT reading them twice meets the goal.
   const CONFIGS = ['single', 'swift', 'swift-copy', 'swift-bus'] as const;
   const modules: Array<[string, string]> = [['adcs', REFERENCE_FSW], ...KERNELS.map((kernel): [string, string] => [kernel, kernelPath(kernel)]), ['c-adcs', C_ADCS]];
   it.each(modules)('%s', (name, fsw) => {
@@ -107,7 +107,7 @@ describe('protection that survives the optimizers, in a campaign', () => {
         const key = outcome.cause ? `${outcome.outcome}:${outcome.cause}` : outcome.outcome;
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       }
-      // The plain build's lone core lets about a third through silently (README); this one at most one.
+      // The plain build's lone core lets about a third through silently (docs/performance.md); this one at most one.
       expect((outcomes.get('sdc') ?? 0) + (outcomes.get('pointing-violation') ?? 0)).toBeLessThanOrEqual(1);
       // Most are caught by the checks the optimizer left in place (measured: 156 by checks, 56 by traps).
       expect(outcomes.get('detected:check')).toBeGreaterThan(100);

@@ -1,6 +1,5 @@
-// The flight-software ABI as a contract a module can be checked against (README, "The flight-software
-// ABI"): what it exports and imports, with which signatures, how its imports map onto bus channels, its
-// memory, globals and functions, and the size of the fault space each upset target offers. `lockstep
+// The flight-software ABI as a contract a module can be checked against (docs/abi.md): what it exports
+// and imports, with which signatures, how its imports map onto bus channels, its memory, globals and functions, and the size of the fault space each upset target offers. `lockstep
 // inspect` prints this report; every core is loaded only after its module passed it, so a module that
 // breaks the contract is refused with one message naming the export or import at fault.
 import binaryen from '../passes/binaryen.js';

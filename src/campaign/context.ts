@@ -41,6 +41,9 @@ export type MemoryRange = (typeof MEMORY_RANGES)[number];
 
 export const SPEC_VERSION = 2;
 
+/** What the fingerprint covers, for messages about a file of another campaign. */
+export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, memory range or snapshot interval';
+
 export function fingerprintOf(spec: CampaignSpec): string {
   const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
   return createHash('sha256').update(JSON.stringify({ version: SPEC_VERSION, ...identity })).digest('hex');

@@ -245,7 +245,8 @@ export class ExperimentRunner {
     const snapshots = golden.snapshots;
     const snapshotIndex = snapshots.indexFor(strike);
     const start = snapshots.cycleOf(snapshotIndex);
-    this.tracer?.(start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
+    // After a skip, at the cycle it ends: the cycles printed before it (from the fault's on) stay in order.
+    this.tracer?.(strike > experiment.cycle ? strike : start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
     // A fault may have grown F's memory: such a core is replaced, not restored.
     if (faulty.memoryBytes().length !== snapshots.memoryLength(snapshotIndex)) {
       this.faulty = new Core(faulty.flightModule, 'F', this.input, computer.memoryLimitBytes);

@@ -24,15 +24,15 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure the cost per cycle of a bare core, the lock-step pair, and the pair with checkpoint and spare')
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 200)
-    .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 250)
+    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds', 1), 200)
+    .option('--cycles <n>', 'cycles per round', integerOption('--cycles', 1), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
-    .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments'), 100_000)
+    .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments', 0), 100_000)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
       const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
       const setup = prepareFlight(mission);
-      const rounds = { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) };
+      const rounds = { rounds: options.rounds, cyclesPerRound: options.cycles };
       const result = runBench(setup, rounds);
       process.stdout.write(`${formatBench(result)}\n`);
       const faultHooks = benchFaultHooks(setup, rounds);

@@ -1,7 +1,7 @@
 // User mistakes and how the CLI answers them: one line naming the file, field or export at fault, and a
 // distinct exit code per kind of mistake, never a stack trace. Anything else is a bug of lockstep and is
 // reported as such (with its stack, exit code 1).
-import { ResultsFileError } from '../campaign/results-file.js';
+import { IncompleteResultsError, ResultsFileError } from '../campaign/results-file.js';
 import { ConfigError } from '../mission/config.js';
 import { FlightSoftwareError } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
@@ -19,6 +19,7 @@ export const EXIT = {
   flightSoftware: 6,
   output: 7,
   results: 8,
+  incomplete: 9,
 } as const;
 
 export class UsageError extends Error {}
@@ -31,5 +32,6 @@ export function exitCodeFor(error: unknown): number | null {
   if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
   if (error instanceof OutputError) return EXIT.output;
   if (error instanceof ResultsFileError) return EXIT.results;
+  if (error instanceof IncompleteResultsError) return EXIT.incomplete;
   return null;
 }

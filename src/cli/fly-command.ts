@@ -5,8 +5,9 @@ import { STORAGE_TARGETS } from '../faults/fault.js';
 import { HARDENING_NAMES } from '../hardenings.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { simulateFaultFree } from '../mission/fault-free.js';
-import { prepareFlight, simulate, type TelemetryRow } from '../mission/fly.js';
-import { writeFileAtomic, writeJson } from '../output/files.js';
+import { prepareFlight, simulate } from '../mission/fly.js';
+import { jsonText, OutputSet } from '../output/files.js';
+import { TelemetryCsv } from '../reports/telemetry.js';
 import { formatFlightSummary, summarizeFlight } from '../reports/flight-summary.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
@@ -45,7 +46,7 @@ export function registerFly(program: Command): void {
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
     .option('--harden <name>', `fly the flight software hardened: ${HARDENING_NAMES.join(' | ')}`)
     .option('--spare <mode>', 'hot | cold | none')
-    .option('--no-lockstep', 'one core per processor, no comparator: see what upsets do unprotected')
+    .option('--no-lockstep', 'one core per processor, no comparator: with --spare none, what a campaign\'s single configuration flies')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
@@ -97,31 +98,30 @@ function flyAction(options: FlyOptions): void {
   if (given > 1) throw new UsageError('give only one of --upsets, --upset-rate and --upset-file');
   const mission = parseMission(missionFromOptions(options), options.config ?? 'command line');
   const setup = prepareFlight(mission, undefined, options.config ?? 'command line');
-  const progress = new ProgressLine(!options.quiet);
-  const rows: TelemetryRow[] = [];
-  let faultFree, run;
-  try {
-    // Flight software that fails with no upset is refused here, before the faulty run and any output.
-    faultFree = simulateFaultFree(setup, (cycle, cycles) => progress.update(`fault-free reference ${cycle}/${cycles}`));
-    run = simulate(setup, {
-      upsets: setup.upsets,
-      oracle: true,
-      onProgress: (cycle, cycles) => progress.update(`flying ${cycle}/${cycles} cycles`),
-      onTelemetry: options.telemetry ? (row) => rows.push(row) : undefined,
-    });
-  } finally {
-    progress.done();
-  }
-  const summary = summarizeFlight(setup, run, faultFree);
-  if (options.json) writeJson(options.json, summary);
-  if (options.telemetry) writeFileAtomic(options.telemetry, telemetryCsv(rows));
-  if (!options.quiet) process.stdout.write(`${formatFlightSummary(summary)}\n`);
-}
-
-function telemetryCsv(rows: readonly TelemetryRow[]): string {
-  const header = 'cycle,time_s,pointing_error_deg,torque_x,torque_y,torque_z,mode,released,detection,failover,missed_deadline,modelled_ms';
-  const lines = rows.map((row) =>
-    [row.cycle, row.time, row.pointingErrorDeg, ...row.torque, row.mode, row.released ? 1 : 0, row.detection, row.failover ? 1 : 0, row.missedDeadline ? 1 : 0, row.modelledMs].join(','),
-  );
-  return `${header}\n${lines.join('\n')}\n`;
+  // Every output is opened before the first cycle: a path that cannot be written is refused now.
+  const outputs = new OutputSet([options.json ? { option: '--json', path: options.json } : null, options.telemetry ? { option: '--telemetry', path: options.telemetry } : null]);
+  const text = outputs.usesStandardOutput ? process.stderr : process.stdout;
+  const summary = outputs.produce(() => {
+    const progress = new ProgressLine(!options.quiet);
+    const telemetryFile = outputs.get('--telemetry');
+    const telemetry = telemetryFile ? new TelemetryCsv(telemetryFile) : null;
+    let faultFree, run;
+    try {
+      // Flight software that fails with no upset is refused here, before the faulty run.
+      faultFree = simulateFaultFree(setup, (cycle, cycles) => progress.update(`fault-free reference ${cycle}/${cycles}`));
+      run = simulate(setup, {
+        upsets: setup.upsets,
+        oracle: true,
+        onProgress: (cycle, cycles) => progress.update(`flying ${cycle}/${cycles} cycles`),
+        onTelemetry: telemetry ? (row) => telemetry.add(row) : undefined,
+      });
+    } finally {
+      progress.done();
+    }
+    telemetry?.flush();
+    const flight = summarizeFlight(setup, run, faultFree);
+    outputs.get('--json')?.write(jsonText(flight));
+    return flight;
+  });
+  if (!options.quiet) text.write(`${formatFlightSummary(summary)}\n`);
 }

@@ -84,7 +84,7 @@ export const missionSchema = z
       .optional()
       .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
-    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (what a campaign\'s single configuration flies)'),
+    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (with spare none, what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
@@ -119,7 +119,43 @@ export function parseMission(input: unknown, source: string): Mission {
   const upsets = mission.upsets;
   const sources = [upsets.count !== undefined, upsets.ratePerBitPerDay !== undefined, upsets.file !== undefined].filter(Boolean).length;
   if (sources > 1) throw new ConfigError(`${source}: upsets: give one of count, ratePerBitPerDay or file`);
+  missionTiming(mission, source);
   return mission;
+}
+
+/**
+ * The most cycles a mission may have: generous for real use — a day of a 1 kHz control loop is 8.64e7
+ * cycles, and the longest duration allowed (1e7 s) at the default 10 Hz is 1e8 — yet bounded. `fly` flies
+ * a mission twice (its fault-free reference, then the faulty run) at some 10^5 cycles per second, so 1e8
+ * cycles already take an hour or more; beyond it lies a control period mistyped by orders of magnitude
+ * (1e-9 s asks for 1e10 cycles), which would run for days instead of being refused.
+ */
+export const MAX_MISSION_CYCLES = 1e8;
+
+export interface MissionTiming {
+  /** Control cycles of the mission: duration / controlPeriod, rounded. */
+  readonly cycles: number;
+  /** The watchdog's instruction budget per cycle: watchdogFraction × controlPeriod × clockHz. */
+  readonly watchdogInstructions: number;
+}
+
+/**
+ * The mission's cycles and the watchdog's budget per cycle, refusing (ConfigError, naming the fields)
+ * a mission of no cycle, of more than MAX_MISSION_CYCLES, or whose budget is below one instruction or
+ * above `maxInstructions` (what the cores can count).
+ */
+export function missionTiming(mission: Mission, source: string, maxInstructions = Number.POSITIVE_INFINITY): MissionTiming {
+  const { duration, controlPeriod } = scenarioOf(mission);
+  const cycles = Math.round(duration / controlPeriod);
+  if (cycles < 1) throw new ConfigError(`${source}: duration: ${duration} s is less than half a controlPeriod (${controlPeriod} s): a mission must have at least one cycle`);
+  if (cycles > MAX_MISSION_CYCLES) {
+    throw new ConfigError(`${source}: duration / controlPeriod: ${duration} s / ${controlPeriod} s is ${cycles} cycles; at most ${MAX_MISSION_CYCLES} are flown (a day at 1 kHz is 86400000)`);
+  }
+  const watchdogInstructions = Math.floor(mission.watchdogFraction * controlPeriod * mission.clockHz);
+  const budget = `${source}: clockHz: ${mission.clockHz} Hz × watchdogFraction ${mission.watchdogFraction} × controlPeriod ${controlPeriod} s gives a cycle budget of ${watchdogInstructions} instructions`;
+  if (watchdogInstructions < 1) throw new ConfigError(`${budget}; at least 1 is needed`);
+  if (watchdogInstructions > maxInstructions) throw new ConfigError(`${budget}; at most ${maxInstructions} are counted`);
+  return { cycles, watchdogInstructions };
 }
 
 /** The scenario a mission flies: its base scenario with the mission's overrides applied. */

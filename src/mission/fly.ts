@@ -19,7 +19,7 @@ import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
 import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
-import { ConfigError, scenarioOf, type Mission } from './config.js';
+import { missionTiming, scenarioOf, type Mission } from './config.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
 import { ModuleError } from '../passes/index.js';
@@ -42,16 +42,11 @@ const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
 
 export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
   const scenario = scenarioOf(mission);
-  const cycles = Math.round(scenario.duration / scenario.controlPeriod);
-  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file) : null;
+  const { cycles, watchdogInstructions } = missionTiming(mission, source, MAX_BUDGET);
+  // An upset after the last cycle would never strike: the file is refused, naming it.
+  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles) : null;
   // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
   const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
-  const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
-  if (watchdogInstructions > MAX_BUDGET) {
-    throw new ConfigError(
-      `${source}: clockHz: ${mission.clockHz} Hz gives a cycle budget of ${watchdogInstructions} instructions (watchdogFraction × period × clockHz); at most ${MAX_BUDGET} are counted`,
-    );
-  }
   const computer: FlightComputerConfig = {
     spare: mission.spare,
     lockstep: mission.lockstep,

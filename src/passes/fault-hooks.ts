@@ -50,7 +50,7 @@
 //
 // Why two copies of every function: hooking every site costs a counter update and a countdown test per
 // instruction, several times the flight software's own work (src/bench/fault-hooks-bench.ts measures it;
-// the README has the figures). But the countdown can only be armed by the host, between runs, and a site
+// docs/performance.md has the figures). But the countdown can only be armed by the host, between runs, and a site
 // only matters while it is armed. So every function F is split in two:
 //   - F_hooked (`__lockstep_hooked:F`, not exported): every site counted and checked, exactly as above.
 //   - F itself: on entry, if either countdown is positive, it returns F_hooked(its arguments) — tail-

@@ -17,7 +17,7 @@
 // what a program computes. So by default the shadow is loaded again through the shadow address — memory
 // still not duplicated, one more load instead of a copy; `swiftLoads: 'copy'` (the CLI's --copy-loads,
 // the named hardening `swift-copy`) is the paper's SWIFT. The coverage and cost of both are measured in
-// the README ("Software hardening"). What remains are call results, copied: an import named pure
+// docs/hardening.md. What remains are call results, copied: an import named pure
 // (`pureImports`, the latched bus inputs) is called again instead.
 //
 // Registered with the default check families and reloaded loads; `hardenModule` (src/harden.ts) takes

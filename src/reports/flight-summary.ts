@@ -1,5 +1,5 @@
 // The summary of a `lockstep fly` run: the machine-readable object written by --json (its fields are
-// documented in README) and the human text printed at the end of a run. The summary puts the faulty
+// documented in docs/cli.md) and the human text printed at the end of a run. The summary puts the faulty
 // run beside the fault-free run of the same seed: matching command digests are the proof that upsets
 // cost the spacecraft nothing.
 import type { FlightSetup, RunResult } from '../mission/fly.js';
@@ -15,6 +15,8 @@ export interface FlySummary extends RunCounters {
   scenario: string;
   fsw: string;
   spare: string;
+  /** Two cores in lock-step per processor, or one (no comparator). */
+  lockstep: boolean;
   compareState: boolean;
   mismatchKinds: RunResult['detectionsByMismatch'];
   pointing: {
@@ -45,6 +47,7 @@ export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: R
     scenario: scenario.name,
     fsw: setup.flightModule.source,
     spare: mission.spare,
+    lockstep: mission.lockstep,
     compareState: mission.compareState,
     cycles: run.cycles,
     upsetsInjected: run.upsetsInjected,
@@ -82,7 +85,7 @@ export function formatFlightSummary(summary: FlySummary): string {
   const p = summary.pointing;
   const d = summary.detections;
   const lines = [
-    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.compareState ? '' : ', outputs-only comparison'}`,
+    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
     `  cycles               ${summary.cycles} (${((summary.cycles * summary.timing.controlPeriodMs) / 1000).toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
     `  upsets injected      ${summary.upsetsInjected}`,
     `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog${d.check ? `, ${d.check} software check` : ''}`,
