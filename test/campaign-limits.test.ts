@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_EXPERIMENTS, maxGoldenCycles } from '../src/campaign/memory-plan.js';
+import { GOLDEN_BUDGET_BYTES, maxExperiments, maxGoldenCycles, plannedGoldenBytes } from '../src/campaign/memory-plan.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -43,13 +43,21 @@ describe('lockstep campaign plans its memory before it starts', () => {
     expect(JSON.parse(readFileSync(join(dir, 'quiet.json'), 'utf8')).jobs).toBe(cores);
   });
 
+  /** The most experiments the small campaign accepts, as its refusal names it. */
+  let most = 0;
+
   it('refuses an experiment count it cannot hold, zero or negative, before any file exists', () => {
+    const huge = run([...small, '--experiments', '9007199254740991', '--out', 'huge.jsonl']);
+    expect(huge.status).toBe(2);
+    most = Number(/--experiments 9007199254740991: at most (\d+) experiments in this process/.exec(huge.stderr)?.[1]);
+    // A short mission's golden run is small: most of the thread's budget is left for the bookkeeping.
+    expect(most).toBeGreaterThan(400_000);
     const refusals: Array<[string[], RegExp]> = [
-      [['--experiments', '9007199254740991'], new RegExp(`--experiments 9007199254740991: at most ${MAX_EXPERIMENTS} per campaign process`)],
-      [['--experiments', String(MAX_EXPERIMENTS + 1)], new RegExp(`--experiments ${MAX_EXPERIMENTS + 1}: .*at most ${MAX_EXPERIMENTS}`)],
+      [['--experiments', '9007199254740991'], new RegExp(`--experiments 9007199254740991: at most ${most} experiments in this process`)],
+      [['--experiments', String(most + 1)], new RegExp(`--experiments ${most + 1}: at most ${most} experiments`)],
       [['--experiments', '0'], /--experiments takes a whole number of at least 1, not "0"/],
       [['--experiments=-5'], /--experiments takes a whole number of at least 1, not "-5"/],
-      [['--margin', '0.0005'], new RegExp(`--margin 0.0005: needs \\d+ experiments, .*at most ${MAX_EXPERIMENTS}`)],
+      [['--margin', '0.0005'], new RegExp(`--margin 0.0005: needs \\d+ experiments, at most ${most} experiments`)],
     ];
     for (const [args, message] of refusals) {
       const out = `refused-${refusals.findIndex(([other]) => other === args)}.jsonl`;
@@ -64,10 +72,20 @@ describe('lockstep campaign plans its memory before it starts', () => {
   });
 
   it('a shard is planned by its own share of the experiments', () => {
-    const result = run([...small, '--experiments', String(2 * MAX_EXPERIMENTS + 2), '--shard', '0/2', '--out', 'shard.jsonl']);
+    expect(most).toBeGreaterThan(0);
+    const result = run([...small, '--experiments', String(2 * most + 2), '--shard', '0/2', '--out', 'shard.jsonl']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`--experiments ${2 * MAX_EXPERIMENTS + 2}: shard 0/2 would run ${MAX_EXPERIMENTS + 1} experiments, at most ${MAX_EXPERIMENTS}`));
+    expect(result.stderr).toMatch(new RegExp(`--experiments ${2 * most + 2}: shard 0/2 would run ${most + 1} experiments, at most ${most}`));
     expect(existsSync(join(dir, 'shard.jsonl'))).toBe(false);
+  });
+
+  it('the longer the mission, the fewer experiments: the golden run and the bookkeeping share a thread', () => {
+    const shape = { snapshotInterval: 10, builds: 1, hooked: false, globals: 0, memoryBytes: 65_536 };
+    const short = maxExperiments(plannedGoldenBytes({ ...shape, cycles: 200 }));
+    const day = maxExperiments(plannedGoldenBytes({ ...shape, cycles: 864_000 }));
+    expect(plannedGoldenBytes({ ...shape, cycles: 864_000 })).toBeLessThanOrEqual(GOLDEN_BUDGET_BYTES + 65_536);
+    expect(day).toBeLessThan(short);
+    expect(day).toBeGreaterThan(100_000);
   });
 
   it('refuses a mission too long for the golden run\'s memory, before flying it', () => {

@@ -1,12 +1,14 @@
 // What a campaign may hold in memory, planned before it starts. Every thread computing (the main thread
-// and each worker) keeps the golden run of every build it flies; the golden runs of one thread get
-// GOLDEN_BUDGET_BYTES of a THREAD_BUDGET_BYTES whose rest is the engine, the compiled cores and the
-// campaign's bookkeeping. Per-cycle data is a fixed cost (golden.ts); the snapshots get what is left, and
-// space themselves out to fit (golden-snapshots.ts). A mission too long for the per-cycle data to leave
-// the snapshots MIN_SNAPSHOT_BUDGET_BYTES is refused before anything runs; so is an experiment count
-// whose bookkeeping would not fit. `lockstep bench` reports what a golden run costs (memory.goldenRun).
+// and each worker) keeps the golden run of every build it flies; the golden runs of one thread get at
+// most GOLDEN_BUDGET_BYTES of a THREAD_BUDGET_BYTES whose rest is the engine (ENGINE_BYTES: compiled
+// cores, module passes) and, in the main thread, the campaign's bookkeeping. Per-cycle data is a fixed
+// cost (golden.ts); the snapshots get what is left, and space themselves out to fit (golden-snapshots.ts).
+// A mission too long for the per-cycle data to leave the snapshots MIN_SNAPSHOT_BUDGET_BYTES is refused
+// before anything runs; so is an experiment count whose bookkeeping would not fit beside the golden run
+// planned. `lockstep bench` reports what a golden run costs (memory.goldenRun).
 import { scenarioOf, type Mission } from '../mission/config.js';
 import { goldenBytesPerCycle } from './golden.js';
+import { SNAPSHOT_OVERHEAD_BYTES } from './golden-snapshots.js';
 
 const MiB = 1024 * 1024;
 
@@ -61,13 +63,28 @@ export function missionCycles(mission: Mission): number {
 }
 
 /**
- * The main thread's bookkeeping per experiment, rounded up from what was measured: the record kept for
- * the summary as a worker hands it over (about 510 B with its entry in the set of those done), its index
- * in the lists of experiments to run (16 B), or, resuming, its line of the results file read whole and
- * parsed (about 590 B while reading).
+ * The golden runs' bytes a campaign plans for one thread, at most: the fixed bytes and base image of each
+ * build, and snapshots of its whole memory (`memoryBytes`, the plain build's at launch) every interval, or
+ * the snapshot budget if less. Snapshots keep only the blocks written, so they usually take much less.
  */
-export const BOOKKEEPING_BYTES_PER_EXPERIMENT = 640;
-/** What the main thread's bookkeeping may hold: the thread's budget less its golden runs and the engine (about 200 MiB). */
-export const BOOKKEEPING_BUDGET_BYTES = 192 * MiB;
-/** The most experiments one campaign process runs (a shard: its share): what its bookkeeping budget holds. */
-export const MAX_EXPERIMENTS = Math.floor(BOOKKEEPING_BUDGET_BYTES / BOOKKEEPING_BYTES_PER_EXPERIMENT);
+export function plannedGoldenBytes(shape: GoldenShape & { readonly memoryBytes: number }): number {
+  const slots = Math.ceil(shape.cycles / shape.snapshotInterval);
+  const snapshots = Math.min(snapshotBudget(shape), slots * (shape.memoryBytes + SNAPSHOT_OVERHEAD_BYTES));
+  return shape.builds * (goldenFixedBytes(shape) + snapshots + shape.memoryBytes);
+}
+
+/** A thread's engine: the runtime, the compiled cores and the module passes, whatever the mission (about 240 MB measured). */
+export const ENGINE_BYTES = 256 * MiB;
+
+/**
+ * The main thread's bookkeeping per experiment, rounded up from the growth of a campaign's peak resident
+ * memory between 10,000 and 300,000 experiments (20 s mission): 1,470 B on one thread, 1,580 B on two
+ * (the records a worker hands over), 1,310 B resuming (the results file read whole and parsed). Records
+ * kept for the summary, the set of those done, the lists of experiments to run, and the collector's slack.
+ */
+export const BOOKKEEPING_BYTES_PER_EXPERIMENT = 1_600;
+
+/** The most experiments the main thread (a shard: its share) keeps account of beside golden runs of `goldenBytes`. */
+export function maxExperiments(goldenBytes: number): number {
+  return Math.max(0, Math.floor((THREAD_BUDGET_BYTES - ENGINE_BYTES - goldenBytes) / BOOKKEEPING_BYTES_PER_EXPERIMENT));
+}

@@ -11,7 +11,9 @@ import { executeExperiments } from '../campaign/execute.js';
 import { RecordCollector, ResultsFile, type ResultsHeader } from '../campaign/results-file.js';
 import { campaignReport, faultSpaceOf, formatCampaignReport, runtimeRatiosOf } from '../campaign/report.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
-import { BOOKKEEPING_BUDGET_BYTES, BOOKKEEPING_BYTES_PER_EXPERIMENT, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, MAX_EXPERIMENTS, maxGoldenCycles, missionCycles } from '../campaign/memory-plan.js';
+import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from '../campaign/memory-plan.js';
+import { INPUT_CHANNELS } from '../abi/channels.js';
+import { Core } from '../core/core.js';
 import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
@@ -125,7 +127,6 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.untilMargin !== undefined && !(options.untilMargin > 0 && options.untilMargin < 1)) throw new UsageError('--until-margin: must be between 0 and 1');
   if (options.resume && !options.out) throw new UsageError('--resume: give the result file to continue with --out');
   const shard = parseShard(options.shard, options.shards, process.env);
-  if (options.experiments !== undefined) planExperiments(`--experiments ${options.experiments}`, options.experiments, shard);
   const jobs = jobsFor(options.jobs);
 
   const base: Record<string, unknown> = options.config ? { ...(readMissionFile(options.config) as object) } : {};
@@ -135,11 +136,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.seed !== undefined) base.seed = options.seed;
   const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
   const fsw = fswOf(mission);
-  const globals = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages }).stateGlobals.length;
-  const hasGlobals = globals > 0;
+  const module = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+  const hasGlobals = module.stateGlobals.length > 0;
   if (requestedTargets?.includes('global') && !hasGlobals) throw new UsageError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
   const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
-  planGoldenRun(mission, options, targets, configs, globals);
+  // The memory plan, before any file: the golden run must fit, and the experiments' bookkeeping beside it.
+  const goldenBytes = planGoldenRun(mission, options, targets, configs, module);
+  const mostExperiments = maxExperiments(goldenBytes);
+  if (options.experiments !== undefined) planExperiments(`--experiments ${options.experiments}`, options.experiments, shard, mostExperiments, goldenBytes);
   const spec: CampaignSpec = {
     mission: { ...mission, fsw: undefined },
     fsw,
@@ -171,7 +175,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
       const population = context.builds[0].cycles * rangeBytes(context.builds[0].memoryRanges) * 8;
       planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
-      planExperiments(`--margin ${options.margin}`, planned, shard, `needs ${planned} experiments, `);
+      planExperiments(`--margin ${options.margin}`, planned, shard, mostExperiments, goldenBytes, `needs ${planned} experiments, `);
     }
     const header: ResultsHeader = {
       lockstep: 'campaign',
@@ -272,30 +276,34 @@ function jobsFor(requested: number | undefined): number {
 }
 
 /**
- * Refuses a campaign whose experiments this process (a shard: its share) cannot keep account of within
- * its bookkeeping budget (memory-plan.ts), or that has none. `what` names the value at fault.
+ * Refuses a campaign whose experiments this process (a shard: its share) cannot keep account of: at most
+ * `most`, what the thread's budget holds beside the engine and golden runs of `goldenBytes` (memory-plan.ts).
+ * `what` names the value at fault.
  */
-function planExperiments(what: string, planned: number, shard: { index: number; count: number }, needs = ''): void {
+function planExperiments(what: string, planned: number, shard: { index: number; count: number }, most: number, goldenBytes: number, needs = ''): void {
   if (planned < 1) throw new UsageError(`${what}: must be at least 1`);
   const share = planned > shard.index ? Math.ceil((planned - shard.index) / shard.count) : 0;
-  if (share <= MAX_EXPERIMENTS) return;
+  if (share <= most) return;
   const runs = shard.count > 1 ? `shard ${shard.index}/${shard.count} would run ${share} experiments, ` : '';
   throw new UsageError(
-    `${what}: ${needs}${runs}at most ${MAX_EXPERIMENTS} per campaign process (about ${BOOKKEEPING_BYTES_PER_EXPERIMENT} B of bookkeeping each, within ${BOOKKEEPING_BUDGET_BYTES / MiB} MiB); --shard i/N runs a share of a larger campaign`,
+    `${what}: ${needs}${runs}at most ${most} experiments in this process (about ${BOOKKEEPING_BYTES_PER_EXPERIMENT} B of bookkeeping each, in the ${THREAD_BUDGET_BYTES / MiB} MiB of a thread ` +
+      `less ${ENGINE_BYTES / MiB} MiB for the engine and ${Math.ceil(goldenBytes / MiB)} MiB planned for the golden run); --shard i/N runs a share of a larger campaign`,
   );
 }
 
 /**
  * Refuses a mission whose golden run would not fit the golden-run budget of a thread (memory-plan.ts)
  * before flying it: its per-cycle data grows with the mission and must leave the snapshots some room.
+ * Returns the bytes the golden runs of a thread are planned to take at most.
  */
-function planGoldenRun(mission: Mission, options: CampaignOptions, targets: readonly Target[], configs: readonly ConfigName[], globals: number): void {
+function planGoldenRun(mission: Mission, options: CampaignOptions, targets: readonly Target[], configs: readonly ConfigName[], module: FlightModule): number {
   const hooked = targets.includes('result') || targets.includes('branch');
   const builds = new Set(configs.map((config) => CONFIG_PARTS[config].variant)).size;
-  const shape = { snapshotInterval: SNAPSHOT_INTERVAL, builds, hooked, globals };
+  const shape = { snapshotInterval: SNAPSHOT_INTERVAL, builds, hooked, globals: module.stateGlobals.length };
   const longest = maxGoldenCycles(shape);
   const cycles = missionCycles(mission);
-  if (cycles <= longest) return;
+  const memoryBytes = new Core(module, 'probe', new Float64Array(INPUT_CHANNELS.length)).memoryBytes().length;
+  if (cycles <= longest) return plannedGoldenBytes({ ...shape, cycles, memoryBytes });
   const scenario = scenarioOf(mission);
   const fromFile = options.duration === undefined && options.config !== undefined;
   const message =
