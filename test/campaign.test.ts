@@ -10,31 +10,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignContext, fingerprintOf, hashFile, type CampaignSpec } from '../src/campaign/context.js';
+import { CampaignContext, campaignSpecOf, fingerprintOf, hashFile, type CampaignSpec } from '../src/campaign/context.js';
 import type { Experiment } from '../src/campaign/experiment.js';
 import { ExperimentRunner } from '../src/campaign/runner.js';
 import { parseMission } from '../src/mission/config.js';
-import { REFERENCE_FSW } from '../src/mission/fly.js';
 import { counterModuleText, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 function specFor(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
-  const mission = parseMission({ duration: 120, upsets: { count: 0 } }, 'test');
-  return {
-    mission,
-    fsw: REFERENCE_FSW,
-    fswSha256: hashFile(REFERENCE_FSW),
-    seed: 5,
-    targets: ['memory', 'checkpoint'],
-    configs: ['single', 'pair', 'pair+spare'],
-    horizon: 100,
-    width: 1,
-    snapshotInterval: 10,
-    cores: ['A', 'B'],
-    memoryRange: 'used',
-    ...overrides,
-  };
+  return campaignSpecOf(parseMission({ duration: 120, upsets: { count: 0 } }, 'test'), { seed: 5, ...overrides });
 }
 
 let context: CampaignContext;

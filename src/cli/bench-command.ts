@@ -4,6 +4,7 @@ import { formatBench, runBench } from '../bench/bench.js';
 import { benchCampaign } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
+import { benchGoldenMemory, formatGoldenMemoryBench } from '../bench/memory-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { writeJson } from '../output/files.js';
@@ -38,6 +39,8 @@ export function registerBench(program: Command): void {
       process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
       const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
       process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
+      const memory = { goldenRun: benchGoldenMemory(setup) };
+      process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n`);
       const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
       const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
       if (campaign) {
@@ -52,6 +55,7 @@ export function registerBench(program: Command): void {
           faultHooks,
           hardening,
           campaign,
+          memory,
           ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
         });
       }

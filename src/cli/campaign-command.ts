@@ -6,15 +6,18 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec } from '../campaign/context.js';
-import { CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
+import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
 import { executeExperiments } from '../campaign/execute.js';
 import { RecordCollector, ResultsFile, type ResultsHeader } from '../campaign/results-file.js';
 import { campaignReport, faultSpaceOf, formatCampaignReport, runtimeRatiosOf } from '../campaign/report.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
+import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from '../campaign/memory-plan.js';
+import { INPUT_CHANNELS } from '../abi/channels.js';
+import { Core } from '../core/core.js';
 import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
-import { parseMission, readMissionFile } from '../mission/config.js';
+import { ConfigError, parseMission, readMissionFile, scenarioOf, type Mission } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
@@ -71,7 +74,7 @@ export function registerCampaign(program: Command): void {
     .option('--memory-range <range>', 'memory faults strike the blocks the golden run reads or writes (used), or all of memory', 'used')
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
-    .option('--jobs <n>', 'threads computing (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
+    .option('--jobs <n>', 'threads computing, at most every core (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
     .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
     .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
     .option('--out <file.jsonl>', 'stream the experiment records to this file')
@@ -124,8 +127,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.untilMargin !== undefined && !(options.untilMargin > 0 && options.untilMargin < 1)) throw new UsageError('--until-margin: must be between 0 and 1');
   if (options.resume && !options.out) throw new UsageError('--resume: give the result file to continue with --out');
   const shard = parseShard(options.shard, options.shards, process.env);
-  const jobs = options.jobs ?? availableParallelism();
-  if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
+  const jobs = jobsFor(options.jobs);
 
   const base: Record<string, unknown> = options.config ? { ...(readMissionFile(options.config) as object) } : {};
   if (options.fsw !== undefined) base.fsw = options.fsw;
@@ -134,9 +136,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.seed !== undefined) base.seed = options.seed;
   const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
   const fsw = fswOf(mission);
-  const hasGlobals = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages }).stateGlobals.length > 0;
+  const module = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+  const hasGlobals = module.stateGlobals.length > 0;
   if (requestedTargets?.includes('global') && !hasGlobals) throw new UsageError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
   const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
+  // The memory plan, before any file: the golden run must fit, and the experiments' bookkeeping beside it.
+  const goldenBytes = planGoldenRun(mission, options, targets, configs, module);
+  const mostExperiments = maxExperiments(goldenBytes);
+  if (options.experiments !== undefined) planExperiments(`--experiments ${options.experiments}`, options.experiments, shard, mostExperiments, goldenBytes);
   const spec: CampaignSpec = {
     mission: { ...mission, fsw: undefined },
     fsw,
@@ -168,6 +175,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
       const population = context.builds[0].cycles * rangeBytes(context.builds[0].memoryRanges) * 8;
       planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
+      planExperiments(`--margin ${options.margin}`, planned, shard, mostExperiments, goldenBytes, `needs ${planned} experiments, `);
     }
     const header: ResultsHeader = {
       lockstep: 'campaign',
@@ -253,4 +261,53 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     json?.discard();
     results?.close();
   }
+}
+
+const MiB = 1024 * 1024;
+
+/** The threads computing: --jobs, or every core; never more threads than cores (said on stderr, in one line). */
+function jobsFor(requested: number | undefined): number {
+  const cores = availableParallelism();
+  if (requested === undefined) return cores;
+  if (requested < 1) throw new UsageError('--jobs: must be at least 1');
+  if (requested <= cores) return requested;
+  process.stderr.write(`lockstep: --jobs ${requested}: running ${cores} threads, the cores this machine offers (os.availableParallelism()); more would only take turns on them, each with its own golden run in memory\n`);
+  return cores;
+}
+
+/**
+ * Refuses a campaign whose experiments this process (a shard: its share) cannot keep account of: at most
+ * `most`, what the thread's budget holds beside the engine and golden runs of `goldenBytes` (memory-plan.ts).
+ * `what` names the value at fault.
+ */
+function planExperiments(what: string, planned: number, shard: { index: number; count: number }, most: number, goldenBytes: number, needs = ''): void {
+  if (planned < 1) throw new UsageError(`${what}: must be at least 1`);
+  const share = planned > shard.index ? Math.ceil((planned - shard.index) / shard.count) : 0;
+  if (share <= most) return;
+  const runs = shard.count > 1 ? `shard ${shard.index}/${shard.count} would run ${share} experiments, ` : '';
+  throw new UsageError(
+    `${what}: ${needs}${runs}at most ${most} experiments in this process (about ${BOOKKEEPING_BYTES_PER_EXPERIMENT} B of bookkeeping each, in the ${THREAD_BUDGET_BYTES / MiB} MiB of a thread ` +
+      `less ${ENGINE_BYTES / MiB} MiB for the engine and ${Math.ceil(goldenBytes / MiB)} MiB planned for the golden run); --shard i/N runs a share of a larger campaign`,
+  );
+}
+
+/**
+ * Refuses a mission whose golden run would not fit the golden-run budget of a thread (memory-plan.ts)
+ * before flying it: its per-cycle data grows with the mission and must leave the snapshots some room.
+ * Returns the bytes the golden runs of a thread are planned to take at most.
+ */
+function planGoldenRun(mission: Mission, options: CampaignOptions, targets: readonly Target[], configs: readonly ConfigName[], module: FlightModule): number {
+  const hooked = targets.includes('result') || targets.includes('branch');
+  const builds = new Set(configs.map((config) => CONFIG_PARTS[config].variant)).size;
+  const shape = { snapshotInterval: SNAPSHOT_INTERVAL, builds, hooked, globals: module.stateGlobals.length };
+  const longest = maxGoldenCycles(shape);
+  const cycles = missionCycles(mission);
+  const memoryBytes = new Core(module, 'probe', new Float64Array(INPUT_CHANNELS.length)).memoryBytes().length;
+  if (cycles <= longest) return plannedGoldenBytes({ ...shape, cycles, memoryBytes });
+  const scenario = scenarioOf(mission);
+  const fromFile = options.duration === undefined && options.config !== undefined;
+  const message =
+    `${fromFile ? `${options.config}: duration` : '--duration'} ${scenario.duration}: a campaign's golden run of ${cycles} cycles would keep ${Math.ceil(goldenFixedBytesPerCycle(shape))} B per cycle per build ` +
+    `before its snapshots, too much for the ${GOLDEN_BUDGET_BYTES / MiB} MiB a thread's golden runs get; at most ${Math.floor(longest * scenario.controlPeriod)} s with ${builds === 1 ? 'these targets' : `these targets and ${builds} builds`}`;
+  throw fromFile ? new ConfigError(message) : new UsageError(message);
 }
