@@ -7,7 +7,8 @@ import { benchHardening, benchKernelHardening, formatHardeningBench } from '../b
 import { benchGoldenMemory, formatGoldenMemoryBench } from '../bench/memory-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
-import { writeJson } from '../output/files.js';
+import { jsonText, OutputFile } from '../output/files.js';
+import { benchTelemetryMemory, formatTelemetryMemoryBench } from '../bench/telemetry-memory-bench.js';
 import { integerOption } from './options.js';
 
 interface BenchOptions {
@@ -30,34 +31,47 @@ export function registerBench(program: Command): void {
     .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments', 0), 100_000)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
-      const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
-      const setup = prepareFlight(mission);
-      const rounds = { rounds: options.rounds, cyclesPerRound: options.cycles };
-      const result = runBench(setup, rounds);
-      process.stdout.write(`${formatBench(result)}\n`);
-      const faultHooks = benchFaultHooks(setup, rounds);
-      process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
-      const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
-      process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
-      const memory = { goldenRun: benchGoldenMemory(setup) };
-      process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n`);
-      const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
-      const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
-      if (campaign) {
-        process.stdout.write(
-          `  campaign (${campaign.experiments} experiments, horizon ${campaign.horizon}): ${Math.round(campaign.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(campaign.experimentsPerSecond)} on ${campaign.jobs}; ` +
-            `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
-        );
-      }
-      if (options.json) {
-        writeJson(options.json, {
-          ...result,
-          faultHooks,
-          hardening,
-          campaign,
-          memory,
-          ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
-        });
+      // The JSON is opened before hours of measuring: a path that cannot be written is refused now.
+      const json = options.json ? OutputFile.open(options.json) : null;
+      try {
+        await bench(options, json);
+      } finally {
+        json?.discard();
       }
     });
+}
+
+async function bench(options: BenchOptions, json: OutputFile | null): Promise<void> {
+  const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
+  const setup = prepareFlight(mission);
+  const rounds = { rounds: options.rounds, cyclesPerRound: options.cycles };
+  const result = runBench(setup, rounds);
+  process.stdout.write(`${formatBench(result)}\n`);
+  const faultHooks = benchFaultHooks(setup, rounds);
+  process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
+  const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
+  process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
+  const memory = { goldenRun: benchGoldenMemory(setup), telemetry: benchTelemetryMemory() };
+  process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n${formatTelemetryMemoryBench(memory.telemetry)}\n`);
+  const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
+  const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
+  if (campaign) {
+    process.stdout.write(
+      `  campaign (${campaign.experiments} experiments, horizon ${campaign.horizon}): ${Math.round(campaign.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(campaign.experimentsPerSecond)} on ${campaign.jobs}; ` +
+        `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
+    );
+  }
+  if (json) {
+    json.write(
+      jsonText({
+        ...result,
+        faultHooks,
+        hardening,
+        campaign,
+        memory,
+        ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
+      }),
+    );
+    json.commit();
+  }
 }
