@@ -31,8 +31,9 @@ export function benchTelemetryMemory(durations: readonly number[] = [600, 6_000,
   try {
     const points = durations.map((durationS) => {
       const csv = join(dir, `t-${durationS}.csv`);
-      // The child reports its own peak (ru_maxrss, KiB) as its last act, after the command has written everything.
-      const script = `process.on('exit', () => process.stderr.write('maxrss ' + process.resourceUsage().maxRSS + '\\n')); const { main } = await import(${JSON.stringify(new URL('../cli/main.js', import.meta.url).href)}); process.exitCode = await main(process.argv.slice(1));`;
+      // The child (the compiled command, whether this runs from dist/ or under the test runner from src/)
+      // reports its own peak (ru_maxrss, KiB) as its last act, after the command has written everything.
+      const script = `process.on('exit', () => process.stderr.write('maxrss ' + process.resourceUsage().maxRSS + '\\n')); const { main } = await import(${JSON.stringify(new URL('../../dist/cli/main.js', import.meta.url).href)}); process.exitCode = await main(process.argv.slice(1));`;
       const run = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MB}`, '--input-type=module', '-e', script, 'fly', '--duration', String(durationS), '--upsets', '0', '--quiet', '--telemetry', csv], { encoding: 'utf8', timeout: 3_600_000 });
       const match = /maxrss (\d+)/.exec(run.stderr);
       if (run.status !== 0 || !match) throw new Error(`bench: fly --duration ${durationS} --telemetry failed (${run.status}): ${run.stderr.trim()}`);
