@@ -82,7 +82,7 @@ export function drawExperiment(
   cycles: number,
   width: number,
 ): Experiment {
-  const random = new SeededRandom(seed, `experiment:${index}`);
+  const random = SeededRandom.wide(seed, `experiment:${index}`);
   const target = targets[index % targets.length];
   const cycle = random.int(0, cycles - 1);
   const targetDomains = domains[target];
