@@ -40,6 +40,8 @@ export const AC_LIMITS = {
 } as const;
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/** What may be held from 42 before its buffer lengths are known: far more than the 96 + 24 bytes due. */
+const HANDSHAKE_BUFFER_BYTES = 64 * 1024;
 
 export interface SessionOptions extends ConnectOptions {
   /** Longest wait for any one message from 42 (or for a write to be taken), ms. */
@@ -72,7 +74,7 @@ export class AcSession {
   static async connect(options: SessionOptions): Promise<AcSession> {
     const socket = await connectWithRetry(options);
     const header = messageBytes(ARRAY_SIZES, noArrays());
-    const connection = new AcConnection(socket, options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, header + ACK.length);
+    const connection = new AcConnection(socket, options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, HANDSHAKE_BUFFER_BYTES);
     try {
       const sizes = decode<ArraySizes>(ARRAY_SIZES, noArrays(), await AcSession.message(connection, header, ARRAY_SIZES.name));
       checkSizes(sizes);
