@@ -7,13 +7,12 @@
 // absurd sizes or lengths, contradict itself, acknowledge wrongly or not at all, send too much.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { blank, encode, decode } from '../src/hil/ac-codec.js';
-import { fieldAccessor } from '../src/hil/ac-fields.js';
+import { fieldAccessor, scalars } from '../src/hil/ac-fields.js';
 import {
   ACK,
   ARRAY_SIZES,
   BUFFER_LENGTHS,
   COUNT_NAMES,
-  elementsOf,
   INPUTS,
   messageBytes,
   noArrays,
@@ -72,15 +71,7 @@ export interface FakeOptions {
 /** A message of this layout whose every number is distinct (whole numbers for C longs), from `base` up. */
 export function distinct<T>(layout: Layout, sizes: ArraySizes, base: number): T {
   const message = blank<T>(layout, sizes) as object;
-  let n = 0;
-  for (const f of layout.fields) {
-    for (let k = 0; k < elementsOf(f, sizes); k++) {
-      let suffixes = [''];
-      for (const d of f.dims) suffixes = suffixes.flatMap((s) => Array.from({ length: d }, (_, i) => `${s}[${i}]`));
-      const name = (f.array === null ? '' : `${f.array}[${k}].`) + f.path.join('.');
-      for (const suffix of suffixes) fieldAccessor(layout, sizes, name + suffix).set(message, f.type === 'long' ? base + n++ : base + n++ + 0.25);
-    }
-  }
+  scalars(layout, sizes).forEach(({ name, field }, n) => fieldAccessor(layout, sizes, name).set(message, field.type === 'long' ? base + n : base + n + 0.25));
   return message as T;
 }
 

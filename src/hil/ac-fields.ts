@@ -18,18 +18,23 @@ export interface FieldAccessor {
   set(message: object, value: number): void;
 }
 
-/** Every scalar of the message, by name, in message order: `Gyro[0].Rate`, `ST[0].qn[0]`... */
-export function fieldNames(layout: Layout, sizes: ArraySizes): string[] {
-  const names: string[] = [];
-  for (const f of layout.fields) {
-    for (let k = 0; k < elementsOf(f, sizes); k++) {
-      const base = f.array === null ? f.path.join('.') : `${f.array}[${k}].${f.path.join('.')}`;
+/** Every scalar of the message in message order, by name (`Gyro[0].Rate`, `ST[0].qn[0]`...) with its field. */
+export function scalars(layout: Layout, sizes: ArraySizes): { name: string; field: Field }[] {
+  const all: { name: string; field: Field }[] = [];
+  for (const field of layout.fields) {
+    for (let k = 0; k < elementsOf(field, sizes); k++) {
+      const base = field.array === null ? field.path.join('.') : `${field.array}[${k}].${field.path.join('.')}`;
       let suffixes = [''];
-      for (const n of f.dims) suffixes = suffixes.flatMap((s) => Array.from({ length: n }, (_, i) => `${s}[${i}]`));
-      for (const suffix of suffixes) names.push(base + suffix);
+      for (const n of field.dims) suffixes = suffixes.flatMap((s) => Array.from({ length: n }, (_, i) => `${s}[${i}]`));
+      for (const suffix of suffixes) all.push({ name: base + suffix, field });
     }
   }
-  return names;
+  return all;
+}
+
+/** Every scalar of the message, by name, in message order. */
+export function fieldNames(layout: Layout, sizes: ArraySizes): string[] {
+  return scalars(layout, sizes).map((scalar) => scalar.name);
 }
 
 const NAME = /^(?:(\w+)\[(\d+)\]\.)?(\w+(?:\.\w+)*)((?:\[\d+\])*)$/;
