@@ -74,20 +74,20 @@ describe('the AC protocol layouts', () => {
 
   const specs = (layout: Layout): string[] => layout.fields.map((f) => f.spec);
 
-  it.skipIf(!haveSource)('are, field by field, what 42\'s client (AcIPC.c) reads and writes', () => {
-    expect(specs(ARRAY_SIZES)).toEqual(copied('AcIPC.c', 'ReadAcArraySizesFromSocket'));
-    expect(specs(BUFFER_LENGTHS)).toEqual(copied('AcIPC.c', 'ReadAcBufLensFromSocket'));
-    expect(specs(TABLE)).toEqual(copied('AcIPC.c', 'ReadAcTblFromSocket'));
-    expect(specs(INPUTS)).toEqual(copied('AcIPC.c', 'ReadAcInFromSocket'));
-    expect(specs(OUTPUTS)).toEqual(copied('AcIPC.c', 'WriteAcOutToSocket'));
-  });
+  /** Each layout with the function of 42's client (AcIPC.c) and of 42 itself (ScIPC.c) that copies it. */
+  const COPIERS: readonly [Layout, string, string][] = [
+    [ARRAY_SIZES, 'ReadAcArraySizesFromSocket', 'WriteAcArraySizesToSocket'],
+    [BUFFER_LENGTHS, 'ReadAcBufLensFromSocket', 'WriteAcBufLensToSocket'],
+    [TABLE, 'ReadAcTblFromSocket', 'WriteAcTblToSocket'],
+    [INPUTS, 'ReadAcInFromSocket', 'WriteAcInToSocket'],
+    [OUTPUTS, 'WriteAcOutToSocket', 'ReadAcOutFromSocket'],
+  ];
 
-  it.skipIf(!haveSource)('are what 42 itself (ScIPC.c) writes and reads', () => {
-    expect(specs(ARRAY_SIZES)).toEqual(copied('ScIPC.c', 'WriteAcArraySizesToSocket'));
-    expect(specs(BUFFER_LENGTHS)).toEqual(copied('ScIPC.c', 'WriteAcBufLensToSocket'));
-    expect(specs(TABLE)).toEqual(copied('ScIPC.c', 'WriteAcTblToSocket'));
-    expect(specs(INPUTS)).toEqual(copied('ScIPC.c', 'WriteAcInToSocket'));
-    expect(specs(OUTPUTS)).toEqual(copied('ScIPC.c', 'ReadAcOutFromSocket'));
+  it.skipIf(!haveSource)("are, field by field, what 42's client (AcIPC.c) and 42 itself (ScIPC.c) copy", () => {
+    for (const [layout, client, server] of COPIERS) {
+      expect(specs(layout), `${layout.name}: AcIPC.c ${client}`).toEqual(copied('AcIPC.c', client));
+      expect(specs(layout), `${layout.name}: ScIPC.c ${server}`).toEqual(copied('ScIPC.c', server));
+    }
   });
 
   it('give the buffer lengths 42 announces for the lockstep case (measured: 153, 257 and 1209 bytes)', () => {
