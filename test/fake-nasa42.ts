@@ -3,7 +3,7 @@
 // waiting for the client's `Ack\0`), then per flight-software step the inputs (waiting for the Ack), the
 // outputs read back and acknowledged — and closes the connection between steps when its run is over, as
 // 42 does when it exits. It is stricter than 42 about the client (a wrong Ack is recorded as a violation)
-// and can misbehave in each way a peer can: stay silent, die or stall in the middle of a message, announce
+// and can misbehave in each way a peer can: hang up, stay silent, die or stall in the middle of a message, announce
 // absurd sizes or lengths, contradict itself, acknowledge wrongly or not at all, send too much.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { blank, encode, decode } from '../src/hil/ac-codec.js';
@@ -28,6 +28,8 @@ import {
 } from '../src/hil/ac-layout.js';
 
 export type Misbehaviour =
+  /** Accepts the connection and closes it at once. */
+  | { kind: 'hang-up' }
   /** Accepts the connection and never sends a byte. */
   | { kind: 'silent' }
   /** Closes the connection after `bytes` of the inputs of `step` (42 dying mid-message). */
@@ -194,6 +196,7 @@ export class FakeNasa42 {
     const reader = new Reader(socket);
     const bad = this.options.misbehave;
     if (bad?.kind === 'silent') return reader.untilClosed();
+    if (bad?.kind === 'hang-up') return void socket.end();
 
     const announced = { ...this.sizes, ...(bad?.kind === 'sizes' ? { [bad.count]: bad.value } : {}) };
     await this.write(socket, encode(ARRAY_SIZES, noArrays(), announced));

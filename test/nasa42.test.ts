@@ -383,6 +383,10 @@ describe('a misbehaving 42', () => {
     expectKind(error as AcProtocolError, 'refused', new RegExp(`^nothing accepted a connection at 127\\.0\\.0\\.1:${port} within 0\\.3 s \\(ECONNREFUSED\\): is 42 running`));
   });
 
+  it('a peer that hangs up at once: closed', async () => {
+    expectKind(await failure({ misbehave: { kind: 'hang-up' } }), 'closed', /^42 closed the connection after 0 of the 96 bytes of the array sizes: did it stop or crash\?$/);
+  });
+
   it('a silent peer: timeout', async () => {
     expectKind(await failure({ misbehave: { kind: 'silent' } }), 'timeout', /^no byte of the array sizes came from 42 within 0\.4 s$/);
   });
