@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['computer'],
   ['plant'],
   ['mission'],
+  ['hil'],
   ['campaign'],
   ['reports'],
   ['bench'],

@@ -8,6 +8,10 @@ import { ModuleError } from '../passes/index.js';
 import { OutputError } from '../output/files.js';
 import { FaultError } from '../faults/fault.js';
 import { UpsetFileError } from '../faults/upset-file.js';
+import { AcProtocolError } from '../hil/ac-errors.js';
+import { Nasa42BuildError } from '../hil/nasa42-build.js';
+import { Nasa42RunError } from '../hil/nasa42-run.js';
+import { Nasa42TruthError } from '../hil/nasa42-truth.js';
 
 export const EXIT = {
   ok: 0,
@@ -20,6 +24,8 @@ export const EXIT = {
   output: 7,
   results: 8,
   incomplete: 9,
+  nasa42: 10,
+  peer: 11,
 } as const;
 
 export class UsageError extends Error {}
@@ -33,5 +39,7 @@ export function exitCodeFor(error: unknown): number | null {
   if (error instanceof OutputError) return EXIT.output;
   if (error instanceof ResultsFileError) return EXIT.results;
   if (error instanceof IncompleteResultsError) return EXIT.incomplete;
+  if (error instanceof Nasa42BuildError || error instanceof Nasa42RunError || error instanceof Nasa42TruthError) return EXIT.nasa42;
+  if (error instanceof AcProtocolError) return EXIT.peer;
   return null;
 }
