@@ -8,7 +8,8 @@ import { ModuleError } from '../passes/index.js';
 import { OutputError } from '../output/files.js';
 import { FaultError } from '../faults/fault.js';
 import { UpsetFileError } from '../faults/upset-file.js';
-import { AcProtocolError } from '../hil/ac-errors.js';
+import { AcProtocolError, type AcProtocolErrorKind } from '../hil/ac-errors.js';
+import { MappingError } from '../hil/mapping.js';
 import { Nasa42BuildError } from '../hil/nasa42-build.js';
 import { Nasa42RunError } from '../hil/nasa42-run.js';
 import { Nasa42TruthError } from '../hil/nasa42-truth.js';
@@ -25,8 +26,29 @@ export const EXIT = {
   results: 8,
   incomplete: 9,
   nasa42: 10,
+  /** 42 broke the protocol otherwise: a bad acknowledgement, more than a message, a step past the mission, silence. */
   peer: 11,
+  /** Nothing accepted the connection (no 42 on that port). */
+  peerRefused: 12,
+  /** 42 closed the connection in the middle of the run (it died). */
+  peerClosed: 13,
+  /** A message stopped short. */
+  peerShort: 14,
+  /** Absurd array sizes, buffer lengths or table parameters. */
+  peerAbsurd: 15,
 } as const;
+
+const PEER_EXIT: Readonly<Record<AcProtocolErrorKind, number>> = {
+  refused: EXIT.peerRefused,
+  closed: EXIT.peerClosed,
+  short: EXIT.peerShort,
+  sizes: EXIT.peerAbsurd,
+  lengths: EXIT.peerAbsurd,
+  table: EXIT.peerAbsurd,
+  timeout: EXIT.peer,
+  ack: EXIT.peer,
+  excess: EXIT.peer,
+};
 
 export class UsageError extends Error {}
 
@@ -40,6 +62,8 @@ export function exitCodeFor(error: unknown): number | null {
   if (error instanceof ResultsFileError) return EXIT.results;
   if (error instanceof IncompleteResultsError) return EXIT.incomplete;
   if (error instanceof Nasa42BuildError || error instanceof Nasa42RunError || error instanceof Nasa42TruthError) return EXIT.nasa42;
-  if (error instanceof AcProtocolError) return EXIT.peer;
+  if (error instanceof AcProtocolError) return PEER_EXIT[error.kind];
+  // A mapping naming a field 42 does not send is the mission file's mistake.
+  if (error instanceof MappingError) return EXIT.config;
   return null;
 }

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -103,9 +104,31 @@ export const missionSchema = z
       .strict()
       .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1 })
       .describe('the upsets of the run: one of count, ratePerBitPerDay or file'),
+    hil: z
+      .object({
+        inputs: z.array(mappingEntry(INPUT_CHANNELS)).optional().describe('42 input fields → the bus\'s input channels (time, dt and the target come from the bridge)'),
+        outputs: z.array(mappingEntry(OUTPUT_CHANNELS)).optional().describe('the bus\'s output channels → 42 command fields'),
+      })
+      .strict()
+      .optional()
+      .describe('lockstep hil: how 42\'s fields map onto the flight software\'s bus (default: the reference flight software on lockstep\'s 42 case)'),
   })
   .strict()
   .describe('A lockstep mission: spacecraft, flight software, flight computer and upsets.');
+
+function mappingEntry<C extends string>(channels: readonly [C, ...C[]]) {
+  return z
+    .object({
+      channel: z.enum(channels).describe('the bus channel'),
+      field: z.string().min(1).describe('the 42 field by its AcTypes.h name: Gyro[0].Rate, ST[0].qn[3], Whl[1].Tcmd'),
+      scale: z.number().finite().default(1).describe('multiplies the value on its way'),
+      sign: z.union([z.literal(1), z.literal(-1)]).default(1).describe('-1 flips it (42\'s wheel command is minus the torque on the body)'),
+    })
+    .strict();
+}
+
+export type HilMapping = NonNullable<z.output<typeof missionSchema>['hil']>;
+export type HilMappingEntry = NonNullable<HilMapping['inputs']>[number];
 
 export type MissionInput = z.input<typeof missionSchema>;
 export type Mission = z.output<typeof missionSchema>;

@@ -196,7 +196,10 @@ export class Flight {
 
   constructor(
     readonly setup: FlightSetup,
-    private readonly options: Pick<SimulateOptions, 'upsets' | 'oracle' | 'realTimeFactor'>,
+    private readonly options: Pick<SimulateOptions, 'upsets' | 'oracle' | 'realTimeFactor'> & {
+      /** Cycles the plant may ask for (42 asks one more than the mission's): what real-time figures are kept for. */
+      readonly maxCycles?: number;
+    },
   ) {
     const { cycles, computer: config, scenario } = setup;
     this.computer = new FlightComputer(setup.flightModule, config);
@@ -207,7 +210,7 @@ export class Flight {
     this.oracle = options.oracle ? new Core(setup.flightModule, 'oracle', this.oracleInputs, config.memoryLimitBytes) : null;
     this.oracle?.boot(config.bootInstructions);
     this.globalNames = setup.flightModule.stateGlobals.map((global) => global.name);
-    this.pacer = options.realTimeFactor !== undefined ? new RealTimePacer(scenario.controlPeriod, options.realTimeFactor, cycles) : null;
+    this.pacer = options.realTimeFactor !== undefined ? new RealTimePacer(scenario.controlPeriod, options.realTimeFactor, options.maxCycles ?? cycles) : null;
     this.result = {
       cycles: 0,
       upsetsInjected: 0,
