@@ -9,6 +9,7 @@ import { parseMission } from '../mission/config.js';
 import { prepareFlight } from '../mission/fly.js';
 import { jsonText, OutputFile } from '../output/files.js';
 import { benchTelemetryMemory, formatTelemetryMemoryBench } from '../bench/telemetry-memory-bench.js';
+import { benchHil, formatHilBench } from '../bench/hil-bench.js';
 import { integerOption } from './options.js';
 
 interface BenchOptions {
@@ -53,6 +54,8 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
   process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
   const memory = { goldenRun: benchGoldenMemory(setup), telemetry: benchTelemetryMemory() };
   process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n${formatTelemetryMemoryBench(memory.telemetry)}\n`);
+  const hil = await benchHil();
+  process.stdout.write(`${formatHilBench(hil)}\n`);
   const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
   const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
   if (campaign) {

@@ -45,6 +45,19 @@ export interface HilRun {
   readonly failure: Error | null;
   /** 42's flight-software period, s. */
   readonly period: number | null;
+  /** Where the wall-clock time of the exchanges went (machine-dependent; for the benchmark). */
+  readonly wallClock: HilWallClock;
+}
+
+export interface HilWallClock {
+  /** From the connection to the last step answered, s. */
+  readonly seconds: number;
+  /** Simulated seconds per wall-clock second over the steps flown. */
+  readonly realTimeFactor: number;
+  /** The flight computer's share of a step (mapping in, the cycle, mapping out), µs. */
+  readonly flightComputerUsPerCycle: number;
+  /** The bridge's: from sending a step's commands to holding the next step's inputs (42's step included), µs. */
+  readonly bridgeUsPerCycle: number;
 }
 
 /** The digest of 42's truth files: their names and bytes, in a fixed order. */
@@ -75,6 +88,11 @@ export async function flyWithNasa42(options: HilOptions): Promise<HilRun> {
   let failure: Error | null = null;
   let period: number | null = null;
   let finished = false;
+  let connected = 0n;
+  let lastStep = 0n;
+  let steps = 0;
+  let bridgeNs = 0n;
+  let computerNs = 0n;
   const ownRunDir = managed && !managed.runDir ? mkdtempSync(join(tmpdir(), 'lockstep-hil-')) : null;
   const runDir = managed ? (managed.runDir ?? ownRunDir!) : (external?.truthDir ?? null);
   try {
@@ -92,16 +110,25 @@ export async function flyWithNasa42(options: HilOptions): Promise<HilRun> {
       throw new MappingError(`42 runs the flight software every ${period} s; the mission's control period is ${scenario.controlPeriod} s (make them equal: the case's FSW sample time, or the mission's controlPeriod)`);
     }
     const mapping = BusMapping.compile(session, setup.mission.hil, scenario.targetAttitude as Quat, 'mission');
+    connected = process.hrtime.bigint();
     for (let cycle = 0; ; cycle++) {
+      const waiting = process.hrtime.bigint();
       const step = await session.receive();
       if (step === null) break;
+      const computing = process.hrtime.bigint();
+      bridgeNs += computing - waiting;
       if (cycle > setup.cycles) throw new AcProtocolError('excess', `42 asked for flight-software step ${cycle}, past the mission's ${setup.cycles} cycles (is the case's duration the mission's?)`);
       flight.awaitBoundary(cycle);
       mapping.readInputs(step, period, frame);
       flight.runCycle(cycle, frame);
       const outputs = session.outputTemplate();
       mapping.writeOutputs(flight.applied, outputs);
+      const sending = process.hrtime.bigint();
+      computerNs += sending - computing;
       await session.send(outputs);
+      bridgeNs += process.hrtime.bigint() - sending;
+      lastStep = process.hrtime.bigint();
+      steps = cycle + 1;
       if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle);
     }
     if (process42) {
@@ -140,5 +167,12 @@ export async function flyWithNasa42(options: HilOptions): Promise<HilRun> {
   }
   if (ownRunDir && finished && failure === null) rmSync(ownRunDir, { recursive: true, force: true });
   const run = flight.finish();
-  return { run, truthDigest, complete: finished && failure === null && run.cycles >= setup.cycles, failure, period };
+  const seconds = steps > 0 ? Number(lastStep - connected) / 1e9 : 0;
+  const wallClock: HilWallClock = {
+    seconds,
+    realTimeFactor: seconds > 0 ? (steps * scenario.controlPeriod) / seconds : 0,
+    flightComputerUsPerCycle: steps > 0 ? Number(computerNs) / 1e3 / steps : 0,
+    bridgeUsPerCycle: steps > 0 ? Number(bridgeNs) / 1e3 / steps : 0,
+  };
+  return { run, truthDigest, complete: finished && failure === null && run.cycles >= setup.cycles, failure, period, wallClock };
 }
