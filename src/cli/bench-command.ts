@@ -1,11 +1,12 @@
 // `lockstep bench` (and `npm run bench`): the per-cycle cost ratios of the flight computer's layers.
 import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
-import { benchCampaign } from '../bench/campaign-bench.js';
+import { relative, resolve } from 'node:path';
+import { benchCampaign, benchScaling, C_EXAMPLE_FSW, SCALING_EXPERIMENTS, type CampaignScaling } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { parseMission } from '../mission/config.js';
-import { prepareFlight } from '../mission/fly.js';
+import { prepareFlight, REFERENCE_FSW } from '../mission/fly.js';
 import { writeJson } from '../reports/files.js';
 import { integerOption } from './options.js';
 
@@ -15,6 +16,7 @@ interface BenchOptions {
   cycles: number;
   checkpointInterval?: number;
   experiments: number;
+  scalingRounds: number;
   json?: string;
 }
 
@@ -27,10 +29,11 @@ export function registerBench(program: Command): void {
     .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
     .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments'), 100_000)
+    .option('--scaling-rounds <n>', 'rounds of 1 and 2 jobs on 20,000 experiments per flight software (0: skip it)', integerOption('--scaling-rounds'), 3)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
-      const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
-      const setup = prepareFlight(mission);
+      const missionFor = (fsw: string | undefined) => parseMission({ fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
+      const setup = prepareFlight(missionFor(options.fsw));
       const rounds = { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) };
       const result = runBench(setup, rounds);
       process.stdout.write(`${formatBench(result)}\n`);
@@ -46,12 +49,23 @@ export function registerBench(program: Command): void {
             `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
         );
       }
+      // How the campaign scales with jobs, on both shipped flight programs and the one benched.
+      const scaling: CampaignScaling[] = [];
+      if (options.scalingRounds > 0) {
+        for (const fsw of new Set([resolve(options.fsw ?? REFERENCE_FSW), REFERENCE_FSW, C_EXAMPLE_FSW])) {
+          const scaled = await benchScaling(prepareFlight(missionFor(fsw)), SCALING_EXPERIMENTS, options.scalingRounds);
+          process.stdout.write(
+            `  campaign scaling, ${relative(process.cwd(), scaled.fsw)} (${scaled.experiments} experiments, medians of ${scaled.rounds} rounds): ${Math.round(scaled.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(scaled.experimentsPerSecondTwoJobs)} on 2 = ${scaled.ratio.toFixed(2)}×\n`,
+          );
+          scaling.push(scaled);
+        }
+      }
       if (options.json) {
         writeJson(options.json, {
           ...result,
           faultHooks,
           hardening,
-          campaign,
+          campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
           ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
         });
       }
