@@ -35,8 +35,18 @@ describe('executeExperiments over threads', () => {
   it('hands on every experiment once, as this thread computes it, in batches of the size asked for', async () => {
     // Not contiguous, as with a shard or a resumed run, and more than a claim per thread.
     const indices = Array.from({ length: 40 * CLAIM + 7 }, (_, i) => 3 * i + 1);
+    // This thread is slowed down, so that the workers compute most records: theirs must equal its own.
+    let here = 0;
+    const slow = {
+      run: (index: number) => {
+        here++;
+        for (const until = performance.now() + 2; performance.now() < until; );
+        return context.run(index);
+      },
+    } as CampaignContext;
     const batches: ExperimentRecord[][] = [];
-    await executeExperiments({ spec, context, indices, jobs: 3, batchSize: 100, onBatch: (records) => batches.push(records), pool });
+    await executeExperiments({ spec, context: slow, indices, jobs: 3, batchSize: 100, onBatch: (records) => batches.push(records), pool });
+    expect(here).toBeLessThan(indices.length / 2);
     expect(batches.slice(0, -1).every((batch) => batch.length >= 100)).toBe(true);
     const records = batches.flat().sort((a, b) => a.index - b.index);
     expect(records.map((record) => record.index)).toEqual(indices);
