@@ -7,6 +7,9 @@ export default defineConfig({
     // bin/lockstep.js, which runs dist/, and the flight tests load the reference flight software.
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/fast-check-seed.ts'],
+    // Both cores: many files mostly wait on the lockstep processes they spawn (vitest's default leaves one
+    // core idle on a two-core machine).
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -1,4 +1,4 @@
-// The flight computer's I/O bus (README, "The flight-software ABI"): one import from module "bus" per
+// The flight computer's I/O bus (docs/abi.md): one import from module "bus" per
 // channel this software uses, nothing else. These are the software's only contact with the world, which
 // keeps a cycle a pure function of its state and the latched inputs, as lock-step comparison needs.
 

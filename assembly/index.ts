@@ -1,6 +1,6 @@
 // Attitude determination and control software of the small satellite: the module's entry point.
 //
-// Exports exactly the ABI (README, "The flight-software ABI"): `init` at boot, `step` once per control
+// Exports exactly the ABI (docs/abi.md): `init` at boot, `step` once per control
 // cycle, and the memory. A cycle reads the latched bus inputs, brings the attitude estimate up to this
 // cycle and corrects it with the star tracker, picks the mode, then computes and writes the wheel torque
 // and the mode. Nothing is allocated; all state lives at fixed addresses (state.ts), and the only

@@ -1,6 +1,6 @@
 // Quaternion and 3-vector arithmetic on structs in static memory.
 //
-// Convention (README, "The flight-software ABI"): [x, y, z, w], scalar last, Hamilton product, attitude
+// Convention (docs/abi.md): [x, y, z, w], scalar last, Hamilton product, attitude
 // q inertial to body, error q_err = q_target* ⊗ q whose vector part lies along body axes, kinematics
 // q̇ = ½ q ⊗ [ω, 0]. The structs are @unmanaged: plain fixed memory, no allocation and no runtime, so
 // every operation writes into a struct the caller owns. Each function reads all its operands before it

@@ -1,7 +1,7 @@
 // What the four benchmark kernels share: their bus channels, the cycle number, the data generator, and
 // the abort that keeps them free of "env" imports.
 //
-// A kernel is a complete flight-software module (README, "The flight-software ABI") that does one
+// A kernel is a complete flight-software module (docs/abi.md) that does one
 // classic computation per cycle instead of attitude control, so that lockstep can fly it, inject upsets
 // into it and measure detection and overhead on it (issue 4: the kernels COAST reports on). It reads
 // only `time` and `dt`, derives the cycle number from them, generates that cycle's input data

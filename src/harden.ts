@@ -1,27 +1,30 @@
 // hardenModule: SWIFT or EDDI (src/passes/swift.ts, eddi.ts) applied to any WebAssembly module, with the
 // options COAST and ASPIS give — which check families to insert and which functions to harden or leave
-// alone, and for SWIFT whether loads are loaded again or copied — and a report of what it did: instructions duplicated, checks by family (each check site with
-// its id, the value `lockstep.check_failed` receives), and the cost in code size.
-import binaryen from './passes/binaryen.js';
+// alone, for SWIFT whether loads are loaded again or copied, which imports are pure — checked as a
+// caller's mistake apart from the module's, and a report of what it did: instructions duplicated, checks
+// by family (each check site with its id, the value `lockstep.check_failed` receives), and the cost in
+// code size. The library face of the passes, which take their options already checked.
+import binaryen, { emitBinary, exportNamesByFunction, type Module } from './passes/binaryen.js';
+import { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily } from './passes/checks.js';
+import { HARDENING_MODES, type DuplicationOptions, type HardeningMode, type HardeningReport } from './passes/duplicate.js';
+import { hardenEddi } from './passes/eddi.js';
 import { UnsupportedExpressionError, definedFunctions } from './passes/expressions.js';
-import {
-  CHECK_FAMILIES,
-  DEFAULT_FAMILIES,
-  HardeningError,
-  hardenInPlace,
-  SWIFT_LOADS,
-  type CheckFamily,
-  type HardeningMode,
-  type HardeningReport,
-  type SwiftLoads,
-} from './passes/hardening-common.js';
 import { ModuleError, readModule } from './passes/index.js';
+import { PassRefusal } from './passes/pass.js';
+import { hardenSwift, SWIFT_LOADS, type SwiftLoads } from './passes/swift.js';
 
-export { CHECK_FAMILIES, DEFAULT_FAMILIES, SWIFT_LOADS, type CheckFamily, type CheckSite, type HardeningMode, type SwiftLoads } from './passes/hardening-common.js';
-
-export const HARDENING_MODES: readonly HardeningMode[] = ['swift', 'eddi'];
+export { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily, type CheckSite } from './passes/checks.js';
+export { HARDENING_MODES, type HardeningMode, type HardeningReport } from './passes/duplicate.js';
+export { SWIFT_LOADS, type SwiftLoads } from './passes/swift.js';
 export { HARDENINGS, HARDENING_NAMES, type HardeningName } from './hardenings.js';
 
+type InPlaceOptions = DuplicationOptions & { readonly mode: HardeningMode; readonly swiftLoads?: SwiftLoads };
+const HARDEN_IN_PLACE: Record<HardeningMode, (module: Module, options: InPlaceOptions) => HardeningReport> = { swift: hardenSwift, eddi: hardenEddi };
+
+/** SWIFT or EDDI on a module read into Binaryen, in place: the passes with every option (hardenModule checks them). */
+export function hardenInPlace(module: Module, options: InPlaceOptions): HardeningReport {
+  return HARDEN_IN_PLACE[options.mode](module, options);
+}
 
 export interface HardenOptions {
   readonly mode: HardeningMode;
@@ -108,10 +111,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
     const exclude = options.functions?.exclude;
     const named = new Set<string>();
     for (const fn of definedFunctions(module)) named.add(binaryen.getFunctionInfo(fn).name);
-    for (let i = 0; i < module.getNumExports(); i++) {
-      const info = binaryen.getExportInfo(module.getExportByIndex(i));
-      if (info.kind === binaryen.ExternalFunction && named.has(info.value)) named.add(info.name);
-    }
+    for (const [name, exports] of exportNamesByFunction(module)) if (named.has(name)) for (const exported of exports) named.add(exported);
     for (const [list, label] of [[include, 'include'], [exclude, 'exclude']] as const) {
       for (const name of list ?? []) {
         if (!named.has(name)) throw new HardenOptionsError(label, `${source} defines no function "${name}" (functions: ${[...named].join(', ')})`);
@@ -128,11 +128,11 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         pureImports: options.pureImports?.length ? importMatcher(options.pureImports) : undefined,
       });
     } catch (error) {
-      if (error instanceof HardeningError || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);
+      if (error instanceof PassRefusal || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);
       throw error;
     }
     if (!module.validate()) throw new Error(`${options.mode} produced an invalid module from ${source}`);
-    const binary = module.emitBinary();
+    const binary = emitBinary(module);
     return { binary, report: { ...report, bytes: { original: bytes.length, hardened: binary.length, ratio: binary.length / bytes.length } } };
   } finally {
     module.dispose();

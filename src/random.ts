@@ -34,6 +34,20 @@ export class SeededRandom {
     this.rng = xoroshiro128plus(deriveSeed(seed, label));
   }
 
+  /**
+   * A stream whose whole 128-bit state is derived from (seed, label): for the many streams of a campaign
+   * (one per experiment), where 32-bit stream seeds would collide — two experiments of a million-strong
+   * campaign drawing the same fault about a hundred times.
+   */
+  static wide(seed: number, label: string): SeededRandom {
+    const random = new SeededRandom(seed, label);
+    // Each word hashes the label from another start: a collision of one 32-bit hash is not one of all four.
+    const words = [0, 1, 2, 3].map((word) => deriveSeed(seed, `${word}#${label}`));
+    if (!words.some((word) => word !== 0)) words[3] = 1; // the one state the generator cannot leave
+    random.rng = xoroshiro128plusFromState(words);
+    return random;
+  }
+
   snapshot(): RandomState {
     return { generator: this.rng.getState(), spareNormal: this.spareNormal };
   }

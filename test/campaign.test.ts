@@ -4,36 +4,22 @@
 // table whatever the workers or the sharding, a killed run resumed to the same result, and bad input
 // refused with the result file untouched.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignContext, fingerprintOf, hashFile, type CampaignSpec } from '../src/campaign/context.js';
+import { CampaignContext, campaignSpecOf, fingerprintOf, hashFile, type CampaignSpec } from '../src/campaign/context.js';
 import type { Experiment } from '../src/campaign/experiment.js';
 import { ExperimentRunner } from '../src/campaign/runner.js';
 import { parseMission } from '../src/mission/config.js';
-import { REFERENCE_FSW } from '../src/mission/fly.js';
+import { counterModuleText, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 function specFor(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
-  const mission = parseMission({ duration: 120, upsets: { count: 0 } }, 'test');
-  return {
-    mission,
-    fsw: REFERENCE_FSW,
-    fswSha256: hashFile(REFERENCE_FSW),
-    seed: 5,
-    targets: ['memory', 'checkpoint'],
-    configs: ['single', 'pair', 'pair+spare'],
-    horizon: 100,
-    width: 1,
-    snapshotInterval: 10,
-    cores: ['A', 'B'],
-    memoryRange: 'used',
-    ...overrides,
-  };
+  return campaignSpecOf(parseMission({ duration: 120, upsets: { count: 0 } }, 'test'), { seed: 5, ...overrides });
 }
 
 let context: CampaignContext;
@@ -96,6 +82,31 @@ describe('experiments with known outcomes', () => {
     expect(hit.outcomes).toEqual({ 'pair+spare': { outcome: 'masked', latency: 12 } });
     const far = context.runner.run({ index: 0, target: 'checkpoint', region: 'memory', cycle: 20, location: 31 * blockBytes + 5, bit: 1, width: 1 });
     expect(far.outcomes['pair+spare']?.outcome).toBe('latent');
+  });
+});
+
+describe('memory range', () => {
+  it('used (the default): memory faults strike only the blocks the golden run reads or writes, where far fewer stay latent than over all of memory', () => {
+    const used = new CampaignContext(specFor({ targets: ['memory'] }));
+    const all = new CampaignContext(specFor({ targets: ['memory'], memoryRange: 'all' }));
+    const blockBytes = 2 ** used.runner.module.dirtyTracking!.blockShift;
+    const usedBytes = used.builds[0].memoryRanges.reduce((sum, [start, end]) => sum + end - start, 0);
+    expect(all.builds[0].memoryRanges).toEqual([[0, 65536]]);
+    expect(usedBytes).toBeLessThan(65536 / 2);
+    const latent = (campaign: CampaignContext) => {
+      let count = 0;
+      for (let index = 0; index < 400; index++) {
+        const record = campaign.run(index);
+        if (campaign === used) expect((usedBlocks() >>> Math.floor(record.location / blockBytes)) & 1 || record.location % blockBytes < 16).toBeTruthy();
+        if (record.outcomes.single?.outcome === 'latent') count++;
+      }
+      return count / 400;
+    };
+    const latentUsed = latent(used);
+    const latentAll = latent(all);
+    expect(latentAll).toBeGreaterThan(0.8);
+    // Blocks are coarse (a 32nd of memory): many bytes of a used block are still never touched.
+    expect(latentUsed).toBeLessThan(latentAll * 0.85);
   });
 });
 
@@ -232,7 +243,11 @@ describe('lockstep campaign, merge and replay', () => {
       [['campaign', ...common, '--seed', '12', '--out', 'one.jsonl', '--resume'], 8, /one\.jsonl: holds another campaign .*not resumed, left untouched/],
       [['campaign', ...common, '--out', 'one.jsonl'], 7, /one\.jsonl: exists already/],
       [['merge', 'one.jsonl', 'other.jsonl'], 8, /other\.jsonl: cannot be read/],
+      // merge has no --resume: its hint names only what it has.
+      [['merge', 'one.jsonl', '--out', 'one.jsonl'], 7, /one\.jsonl: exists already \(--force replaces it\)$/m],
+      [['campaign', ...common, '--out', 'results'], 7, /results: is a directory/],
     ];
+    mkdirSync(join(dir, 'results'), { recursive: true });
     run(['campaign', '--duration', '60', '--experiments', '50', '--seed', '12', '--quiet', '--out', 'seed12.jsonl']);
     refusals.push([['merge', 'one.jsonl', 'seed12.jsonl'], 8, /seed12\.jsonl: holds another campaign than one\.jsonl/]);
     writeFileSync(join(dir, 'notes.jsonl'), 'hello\n');
@@ -260,5 +275,92 @@ describe('MWTF in the campaign summary', () => {
     const none = mwtfFigures(summarize(records.map((r, i) => record(i, (r as { outcomes: { single: { outcome: string } } }).outcomes.single.outcome, 'detected')), ['single', 'swift'], ['result']), { swift: 2 });
     expect(none.swift!.value).toBe(Number.POSITIVE_INFINITY);
     expect(none.swift!.ci95[0]).toBeGreaterThan(10);
+  });
+});
+
+describe('lockstep replay explains', () => {
+  // Settled from 170 s (the golden run stays within 0.0177°, below the 0.02° asked), flown to 300 s: the
+  // single configuration's wrong commands after settling can break the requirement (pointing-violation).
+  const mission = { duration: 300, pointing: { settleTime: 170, requirementDeg: 0.02 } };
+  let dir: string;
+  let recordsOf: (file: string) => Array<{ index: number; target: string; simulated: number; outcomes: Record<string, { outcome: string }> }>;
+  const run = (args: readonly string[]) => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin/lockstep.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    if (result.error) throw result.error;
+    return result;
+  };
+  /** The cycle column of a replay's tracer lines, in the order printed. */
+  const cyclesOf = (stdout: string) => [...stdout.matchAll(/^ {2}cycle +(\d+) {2}/gm)].map((match) => Number(match[1]));
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lockstep-replay-'));
+    writeFileSync(join(dir, 'mission.json'), JSON.stringify(mission));
+    // Memory faults over all of memory: most strike blocks the golden run leaves alone for a while.
+    for (const [file, args] of [
+      ['run.jsonl', ['--config', 'mission.json', '--experiments', '600', '--width', '32']],
+      ['all.jsonl', ['--duration', '60', '--experiments', '400', '--memory-range', 'all']],
+    ] as const) {
+      const result = run(['campaign', ...args, '--seed', '11', '--quiet', '--out', file]);
+      expect(result.stderr, file).toBe('');
+      expect(result.status, file).toBe(0);
+    }
+    recordsOf = (file) => readFileSync(join(dir, file), 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the cycles of a memory experiment whose first cycles need no simulation in order', async () => {
+    // Every memory experiment's trace, as the replay prints it, in cycle order; the skipped ones among them.
+    const { readResults } = await import('../src/campaign/results-file.js');
+    const replayContext = new CampaignContext(readResults(join(dir, 'all.jsonl')).header.spec);
+    const skipped: number[] = [];
+    for (const record of recordsOf('all.jsonl').filter((candidate) => candidate.target === 'memory')) {
+      const trace: Array<[number, string]> = [];
+      replayContext.runner.tracer = (cycle, event) => trace.push([cycle, event]);
+      replayContext.run(record.index);
+      const cycles = trace.map(([cycle]) => cycle);
+      expect(cycles, `experiment ${record.index}:\n${trace.map(([cycle, event]) => `${cycle} ${event}`).join('\n')}`).toEqual([...cycles].sort((a, b) => a - b));
+      if (trace.some(([, event]) => event.includes('need no simulation'))) skipped.push(record.index);
+    }
+    replayContext.runner.tracer = undefined;
+    expect(skipped.length).toBeGreaterThan(0);
+    const replay = run(['replay', 'all.jsonl', '--index', String(skipped[0])]);
+    expect(replay.stderr).toBe('');
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/need no simulation/);
+    expect(replay.stdout).toMatch(/the stored record is reproduced exactly/);
+    const cycles = cyclesOf(replay.stdout);
+    expect(cycles.length).toBeGreaterThan(2);
+    expect(cycles, replay.stdout).toEqual([...cycles].sort((a, b) => a - b));
+  });
+
+  it('keeps the cycle order when a skip ends inside a snapshot interval', () => {
+    // A counter in block 19 (address 40000) that the software reads and writes only every 50th cycle: a flip
+    // there in cycle 47 needs no simulation until cycle 49, which is simulated from the snapshot of cycle 40.
+    const fsw = join(dir, 'rare.wasm');
+    writeFileSync(
+      fsw,
+      wat(counterModuleText('(if (i32.eqz (i32.rem_u (global.get $count) (i32.const 50))) (then (i32.store (i32.const 40000) (i32.add (i32.load (i32.const 40000)) (i32.const 1)))))')),
+    );
+    const rare = new CampaignContext(specFor({ mission: parseMission({ duration: 20, upsets: { count: 0 } }, 'test'), fsw, fswSha256: hashFile(fsw), targets: ['memory'] }));
+    const trace: Array<[number, string]> = [];
+    rare.runner.tracer = (cycle, event) => trace.push([cycle, event]);
+    rare.runner.run(memoryFault(47, 40000, 0));
+    const shown = trace.slice(0, 6).map(([cycle, event]) => `${cycle} ${event}`).join('\n');
+    expect(shown).toMatch(/^47 .*cycles 47–48 need no simulation/m);
+    expect(shown).toMatch(/strike F/);
+    const cycles = trace.map(([cycle]) => cycle);
+    expect(cycles, shown).toEqual([...cycles].sort((a, b) => a - b));
+  });
+
+  it('shows the pointing error and the requirement of a pointing violation', () => {
+    const violation = recordsOf('run.jsonl').find((record) => record.outcomes.single?.outcome === 'pointing-violation');
+    expect(violation).toBeDefined();
+    const replay = run(['replay', 'run.jsonl', '--index', String(violation!.index)]);
+    expect(replay.stderr).toBe('');
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/single +pointing-violation/);
+    expect(replay.stdout).toMatch(/pointing error to \d+(\.\d+)?(e[-+]?\d+)?°, beyond the 0\.02° requirement/);
+    const cycles = cyclesOf(replay.stdout);
+    expect(cycles, replay.stdout).toEqual([...cycles].sort((a, b) => a - b));
   });
 });

@@ -1,13 +1,13 @@
 // The `lockstep` command as a user meets it: bin/lockstep.js spawned in a child process (dist/ is built
 // by the global setup). A good run exits 0 and writes the documented JSON and CSV; every user mistake
-// gets one line on stderr, a non-zero exit code by kind (README), no stack trace and no output file.
+// gets one line on stderr, a non-zero exit code by kind (docs/cli.md), no stack trace and no output file.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faultyModuleText, wat } from './support.js';
+import { counterModuleText, faultyModuleText, wat } from './support.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const EXIT = { ok: 0, internal: 1, usage: 2, config: 3, module: 4, upsets: 5, flightSoftware: 6 } as const;
@@ -175,6 +175,34 @@ describe('user mistakes', () => {
     expect(lines.slice(1)).toEqual(lines.length > 1 ? ['(Did you mean --spare?)'] : []);
   });
 
+  it('an upset file with an upset after the mission\'s last cycle (named by its place in the file)', () => {
+    // 5 s at 100 ms: cycles 0–49.
+    const file = write('late-upsets.json', { upsets: [{ cycle: 10, target: 'memory', address: 8, bit: 1 }, { cycle: 50, target: 'memory', address: 8, bit: 1 }, { cycle: 3, target: 'memory', address: 8, bit: 1 }] });
+    expectRefused(['--upset-file', file], EXIT.upsets, /late-upsets\.json: upsets\[1\]\.cycle: 50 is after the mission's last cycle, 49/);
+  });
+  it('a mission of no cycle', () => expectRefused(['--duration', '1e-300'], EXIT.config, /duration.*1e-300.*controlPeriod.*0\.1.*at least one cycle/));
+  it('a mission of more cycles than are flown', () => {
+    const file = write('fast-loop.json', { controlPeriod: 1e-9, clockHz: 1e12 });
+    expectRefused(['--config', file], EXIT.config, /fast-loop\.json: duration \/ controlPeriod: .*5000000000 cycles.*at most 100000000/);
+  });
+  it('a clock too slow for one instruction per cycle', () =>
+    expectRefused(['--clock-hz', '1.5'], EXIT.config, /clockHz: 1\.5 Hz × watchdogFraction 0\.4 × controlPeriod 0\.1 s gives a cycle budget of 0 instructions; at least 1 is needed/));
+  it('a clock too fast for the cores to count a cycle\'s budget', () =>
+    expectRefused(['--clock-hz', '1e12'], EXIT.config, /clockHz: 1000000000000 Hz .* 40000000000 instructions; at most 2147483647 are counted/));
+  it('numeric options out of range, each named', () => {
+    for (const [option, value, field] of [
+      ['--seed', '-1', 'seed'],
+      ['--upsets', '-1', 'upsets.count'],
+      ['--upset-rate', '-1e-9', 'upsets.ratePerBitPerDay'],
+      ['--upset-width', '0', 'upsets.width'],
+      ['--checkpoint-interval', '0', 'checkpointInterval'],
+      ['--clock-hz', '-5', 'clockHz'],
+      ['--duration', '0', 'duration'],
+    ]) {
+      expectRefused([option, value], EXIT.config, new RegExp(`^lockstep: command line: ${field.replace('.', '\\.')}: `));
+    }
+  });
+
   it('an upset file that strikes beyond the bits of a global', () => {
     const fsw = write('counter.wasm', wat(COUNTER_FSW));
     const file = write('wide-global.json', { upsets: [{ cycle: 3, target: 'global', global: 0, bit: 40 }] });
@@ -183,15 +211,7 @@ describe('user mistakes', () => {
 });
 
 /** Flight software with one i32 state global. */
-const COUNTER_FSW = `(module
-  (import "bus" "gyro_x" (func $gyro_x (result f64)))
-  (import "bus" "torque_x" (func $torque_x (param f64)))
-  (memory (export "memory") 1)
-  (global $count (mut i32) (i32.const 0))
-  (func (export "init") (global.set $count (i32.const 0)))
-  (func (export "step")
-    (global.set $count (i32.add (global.get $count) (i32.const 1)))
-    (call $torque_x (f64.mul (f64.const -2) (call $gyro_x)))))`;
+const COUNTER_FSW = counterModuleText();
 
 describe('other flight software', () => {
   it('flies a third-party module through the same checks', () => {

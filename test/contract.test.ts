@@ -110,7 +110,41 @@ describe('contract violations, each named', () => {
     parsed.setFeatures(binaryen.Features.All);
     const threads = parsed.emitBinary();
     parsed.dispose();
-    expect(() => inspectModule(threads, 'threads.wasm')).toThrow(/^threads\.wasm: uses WebAssembly features lockstep's passes do not support/);
+    expect(() => inspectModule(threads, 'threads.wasm')).toThrow(/^threads\.wasm: uses threads \(atomics, shared memory\), which lockstep does not support/);
+  });
+
+  it('an unsupported feature is named, with the clang and asc options that leave it out, not as Binaryen\'s flag', () => {
+    const binary = (text: string) => {
+      const parsed = binaryen.parseText(text);
+      parsed.setFeatures(binaryen.Features.All);
+      try {
+        return parsed.emitBinary();
+      } finally {
+        parsed.dispose();
+      }
+    };
+    const cases: Array<[string, string, RegExp]> = [
+      ['(module (memory 1 1 shared) (func (export "f") (drop (i32.atomic.load (i32.const 0)))))', 'threads (atomics, shared memory)', /clang: -mcpu=mvp, or -mno-atomics.*AssemblyScript: leave out --enable threads/],
+      ['(module (func $g) (func (export "f") (return_call $g)))', 'tail calls', /clang: -mcpu=mvp, or -mno-tail-call\)$/],
+      ['(module (tag $t) (func (export "f") (throw $t)))', 'exception handling', /clang: -mcpu=mvp, or -mno-exception-handling/],
+      [
+        '(module (memory 1 1 shared) (func $g) (func (export "f") (drop (i32.atomic.load (i32.const 0))) (return_call $g)))',
+        'threads (atomics, shared memory) and tail calls',
+        /compile without them \(clang: -mcpu=mvp, or -mno-atomics \(and no -pthread\) -mno-tail-call; AssemblyScript: leave out --enable threads/,
+      ],
+    ];
+    for (const [text, feature, options] of cases) {
+      let message = '';
+      try {
+        inspectModule(binary(text), 'm.wasm');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(`m.wasm: uses ${feature}, which lockstep does not support; compile without`);
+      expect(message).toMatch(options);
+      // Not the features lockstep does support, and no Binaryen command-line flag.
+      expect(message).not.toMatch(/MVP, mutable globals|--enable-|sign extension/);
+    }
   });
 
   it('bytes that are not WebAssembly, or are cut short, are refused by the engine with the offset at fault', () => {

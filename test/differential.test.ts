@@ -17,7 +17,10 @@ import { isInstructionFault, type Fault } from '../src/faults/fault.js';
 import { parseMission, type Mission } from '../src/mission/config.js';
 import { prepareFlight, REFERENCE_FSW, simulate, type CycleObservation } from '../src/mission/fly.js';
 import { breaksPointing } from '../src/plant/scenario.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wat } from './support.js';
 
 /**
  * A short mission holding attitude (no slew) with a tight pointing requirement from 5 s on, so that wrong
@@ -32,6 +35,17 @@ const MISSION_INPUT = {
   pointing: { requirementDeg: 0.002, settleTime: 5 },
   upsets: { count: 0 },
 };
+
+/** Writes block 0 every cycle and block 2 (at 5000) only when its cycle counter is a multiple of 16. */
+const EPOCH_WRITER = `(module
+  (memory (export "memory") 1)
+  (global $cycle (mut i32) (i32.const 0))
+  (func (export "init"))
+  (func (export "step")
+    (i32.store (i32.const 100) (global.get $cycle))
+    (if (i32.eqz (i32.rem_u (global.get $cycle) (i32.const 16)))
+      (then (i32.store (i32.const 5000) (global.get $cycle))))
+    (global.set $cycle (i32.add (global.get $cycle) (i32.const 1)))))`;
 
 const HORIZON = 100;
 const CONFIGS: readonly BaseConfig[] = ['single', 'pair', 'pair+spare'];
@@ -52,11 +66,13 @@ function faultFor(experiment: Experiment, config: BaseConfig): Fault {
 
 interface Subject {
   readonly name: string;
-  readonly fsw: string;
+  /** The module's path, or a function writing it (a module made for the test). */
+  readonly fsw: string | (() => string);
   readonly runs: number;
   readonly memoryRange: 'used' | 'all';
   /** Mission fields the subject changes. */
   readonly mission?: Record<string, unknown>;
+  readonly targets?: CampaignSpec['targets'];
   /** Outcomes the property must have seen at least once (else it proves less than it says). */
   readonly mustSee: readonly string[];
 }
@@ -94,6 +110,20 @@ const SUBJECTS: readonly Subject[] = [
     memoryRange: 'used',
     mustSee: ['single masked', 'pair detected', 'pair+spare recovered'],
   },
+  {
+    // A block written only at the first cycle of each epoch: a commit copies it although the checkpoint
+    // fault struck after that write (the commit copies what changed since the last one).
+    name: 'a module that writes a block once per epoch',
+    fsw: () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'lockstep-differential-')), 'epoch-writer.wasm');
+      writeFileSync(path, wat(EPOCH_WRITER));
+      return path;
+    },
+    runs: Math.ceil(RUNS / 3),
+    memoryRange: 'used',
+    targets: ['checkpoint', 'memory', 'global'],
+    mustSee: ['pair+spare masked', 'pair detected', 'pair+spare recovered'],
+  },
 ];
 
 for (const subject of SUBJECTS) {
@@ -106,16 +136,17 @@ for (const subject of SUBJECTS) {
     let forcing: (cycle: number) => Fault;
 
     beforeAll(() => {
-      mission = parseMission({ ...MISSION_INPUT, ...subject.mission, fsw: subject.fsw }, 'differential test');
-      plain = FlightModule.fromFile(subject.fsw);
-      hooked = prepareFaultModule(readFileSync(subject.fsw), subject.fsw).flightModule;
+      const fsw = typeof subject.fsw === 'string' ? subject.fsw : subject.fsw();
+      mission = parseMission({ ...MISSION_INPUT, ...subject.mission, fsw }, 'differential test');
+      plain = FlightModule.fromFile(fsw);
+      hooked = prepareFaultModule(readFileSync(fsw), fsw).flightModule;
       const hasGlobals = plain.stateGlobals.length > 0;
       const spec: CampaignSpec = {
         mission: { ...mission, fsw: undefined },
-        fsw: subject.fsw,
-        fswSha256: hashFile(subject.fsw),
+        fsw,
+        fswSha256: hashFile(fsw),
         seed: mission.seed,
-        targets: hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] : ['memory', 'result', 'branch', 'checkpoint'],
+        targets: subject.targets ?? (hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] : ['memory', 'result', 'branch', 'checkpoint']),
         configs: [...CONFIGS],
         horizon: HORIZON,
         width: 1,

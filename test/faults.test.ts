@@ -14,7 +14,7 @@ import { drawFault, MAX_UPSETS, randomFaults, SECONDS_PER_DAY, type RandomFaultP
 import { FaultError, flipBits, type Fault, type FaultTarget } from '../src/faults/fault.js';
 import { faultDomains, type FaultSpaceShape } from '../src/faults/fault-space.js';
 import { readUpsetFile, UpsetFileError } from '../src/faults/upset-file.js';
-import { SeededRandom } from '../src/random.js';
+import { deriveSeed, SeededRandom } from '../src/random.js';
 import { setupFor, wat } from './support.js';
 
 const TYPES: readonly ValueTypeName[] = ['i32', 'i64', 'f32', 'f64'];
@@ -286,6 +286,21 @@ describe('readUpsetFile', () => {
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'result', bit: 0, address: 3 }] }))).toMatch(/: upsets\[0\]\.instruction: required/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', bit: 0, address: 3, global: 1 }] }))).toMatch(/: upsets\[0\]\.global: not a field of a memory upset \(give address\)/);
     expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', address: 3 }] }))).toMatch(/: upsets\[0\]\.bit: required/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'checkpoint', processor: 'spare', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.processor: not a field of a checkpoint upset/);
+    expect(errorOf(file({ upsets: [{ cycle: 1, target: 'memory', region: 'global', address: 3, bit: 0 }] }))).toMatch(/: upsets\[0\]\.region: not a field of a memory upset/);
+  });
+
+  it('refuses an upset after the mission\'s last cycle, naming its place in the file', () => {
+    const ok = { cycle: 1, target: 'memory', address: 8, bit: 0 };
+    const path = file({ upsets: [{ ...ok, cycle: 99 }, { ...ok, cycle: 100 }, ok] });
+    expect(readUpsetFile(path, 101)).toHaveLength(3);
+    try {
+      readUpsetFile(path, 100);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UpsetFileError);
+      expect((error as Error).message).toBe(`${path}: upsets[1].cycle: 100 is after the mission's last cycle, 99 (100 cycles: duration / controlPeriod)`);
+    }
   });
 
   it('reads instruction faults: the n-th result or branch decision of the cycle, of any core', () => {
@@ -345,6 +360,20 @@ describe('drawFault', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('experiment streams', () => {
+  it('two experiments whose 32-bit stream seeds collide still draw different faults (128-bit stream states)', () => {
+    // Found by search: the narrow seeds of experiments 383689 and 1583512 of seed 1 are equal.
+    expect(deriveSeed(1, 'experiment:383689')).toBe(deriveSeed(1, 'experiment:1583512'));
+    const narrow = [new SeededRandom(1, 'experiment:383689'), new SeededRandom(1, 'experiment:1583512')].map((random) => [random.int(0, 2 ** 31), random.int(0, 2 ** 31)]);
+    expect(narrow[0]).toEqual(narrow[1]);
+    const wide = [SeededRandom.wide(1, 'experiment:383689'), SeededRandom.wide(1, 'experiment:1583512')].map((random) => [random.int(0, 2 ** 31), random.int(0, 2 ** 31)]);
+    expect(wide[0]).not.toEqual(wide[1]);
+    // Still a function of (seed, label) alone.
+    const again = SeededRandom.wide(1, 'experiment:383689');
+    expect([again.int(0, 2 ** 31), again.int(0, 2 ** 31)]).toEqual(wide[0]);
   });
 });
 

@@ -281,7 +281,7 @@ describe('state comparison', () => {
     expect(computer.checkpoint.memory[UNUSED]).toBe(a.memoryBytes()[UNUSED]);
   });
 
-  // The scrub covers all of memory in SCRUB_EPOCHS epochs of checkpointInterval cycles each (README).
+  // The scrub covers all of memory in SCRUB_EPOCHS epochs of checkpointInterval cycles each (docs/model.md).
   const SCRUB_LATENCY = SCRUB_EPOCHS * setupFor({ duration: 1 }).computer.checkpointInterval;
 
   it(`with state comparison an upset anywhere in unused memory is found by the scrub within ${SCRUB_LATENCY} cycles, at no cost`, () => {

@@ -8,8 +8,9 @@
 // global the passes do not duplicate, and a load under SWIFT copying its loads): the shadow is a copy of
 // the flipped value, and no duplication can see the flip — the window the SWIFT paper names. Everything
 // else is a site.
-import binaryen, { addLocal, type ExpressionRef, type Module } from '../src/passes/binaryen.js';
-import { SHADOW_GLOBAL_EXPORT_PREFIX, hardenInPlace, type CheckFamily, type HardeningMode, type HardeningReport, type SwiftLoads } from '../src/passes/hardening-common.js';
+import { hardenInPlace, type CheckFamily, type HardeningMode, type HardeningReport, type SwiftLoads } from '../src/harden.js';
+import binaryen, { addLocal, i64Const, type ExpressionRef } from '../src/passes/binaryen.js';
+import { SHADOW_GLOBAL_EXPORT_PREFIX } from '../src/passes/duplicate.js';
 import { readModule } from '../src/passes/index.js';
 import { NO_PARENT, walkWithParents } from '../src/passes/rewrite.js';
 
@@ -21,10 +22,6 @@ export const COUNTDOWN_GLOBAL = '__test_countdown';
 export const MASK_GLOBAL = '__test_mask';
 
 const SEED_SOURCES = new Set([B.CallId, B.CallIndirectId, B.MemorySizeId, B.MemoryGrowId]);
-
-function i64Const(module: Module, value: bigint): ExpressionRef {
-  return (module.i64.const as unknown as (v: bigint) => ExpressionRef)(value);
-}
 
 /**
  * Hardens `bytes` (flat, all functions) and adds the flip hook at every site. Returns the binary and the

@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { CHECK_IMPORT, CHECK_MODULE } from '../src/core/traps.js';
 import { hardenModule, type HardenOptions } from '../src/harden.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
-import binaryen, { SUPPORTED_FEATURES } from '../src/passes/binaryen.js';
+import binaryen from '../src/passes/binaryen.js';
+import { CHECK_IMPORT, CHECK_MODULE } from '../src/passes/checks.js';
 import { definedFunctions, walkPostOrder } from '../src/passes/expressions.js';
-import { OPAQUE_ZERO_F32_GLOBAL, OPAQUE_ZERO_F64_GLOBAL, OPAQUE_ZERO_GLOBAL, OPAQUE_ZERO_I64_GLOBAL } from '../src/passes/hardening-common.js';
+import { SUPPORTED_FEATURES } from '../src/passes/features.js';
+import { OPAQUE_ZERO_F32_GLOBAL, OPAQUE_ZERO_F64_GLOBAL, OPAQUE_ZERO_GLOBAL, OPAQUE_ZERO_I64_GLOBAL } from '../src/passes/opaque-zero.js';
 import { assemble, inputArbitrary, observable, runProgram } from './harden-programs.js';
 
 export const MODES = ['swift', 'eddi'] as const;

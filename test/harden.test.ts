@@ -1,9 +1,10 @@
-// SWIFT and EDDI (src/passes/swift.ts, eddi.ts, hardening-common.ts; src/harden.ts): a hardened module
+// SWIFT and EDDI (src/passes/swift.ts, eddi.ts, duplicate.ts, checks.ts, opaque-zero.ts; src/harden.ts): a hardened module
 // computes bit for bit what the original computes, on generated programs and inputs and on the reference
 // flight software cycle by cycle; a flipped bit in a value or a shadow is caught; the checks survive
 // Binaryen's -O3; options, errors, the report and the command line. The same properties with every
 // function compiled by V8's optimizing compiler: harden-turbofan.test.ts.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -12,15 +13,17 @@ import { recordInputFrames } from '../src/bench/bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench, kernelPath, KERNELS } from '../src/bench/hardening-bench.js';
 import { HARDENINGS, HARDENING_NAMES } from '../src/hardenings.js';
 import { Core } from '../src/core/core.js';
+import { inspectModule } from '../src/abi/contract.js';
+import { prepareFaultModule } from '../src/core/fault-core.js';
 import { FlightModule } from '../src/core/flight-module.js';
-import { CHECK_IMPORT, CHECK_MODULE } from '../src/core/traps.js';
 import { EXIT } from '../src/cli/errors.js';
 import { main } from '../src/cli/main.js';
-import { CHECK_FAMILIES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions } from '../src/harden.js';
+import { CHECK_FAMILIES, DEFAULT_FAMILIES, hardenInPlace, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions } from '../src/harden.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
 import binaryen from '../src/passes/binaryen.js';
 import { definedFunctions } from '../src/passes/expressions.js';
-import { DEFAULT_FAMILIES, OPAQUE_ZERO_F64_GLOBAL, hardenInPlace } from '../src/passes/hardening-common.js';
+import { CHECK_IMPORT, CHECK_MODULE } from '../src/passes/checks.js';
+import { OPAQUE_ZERO_F64_GLOBAL } from '../src/passes/opaque-zero.js';
 import { ModuleError, readModule, transformBinary } from '../src/passes/index.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runEveryKindModule, runProgram } from './harden-programs.js';
 import { COUNTDOWN_GLOBAL, MASK_GLOBAL, hardenWithFlipHook } from './harden-inject.js';
@@ -76,7 +79,7 @@ describe('detection: a flipped bit in a value or in its shadow is caught', () =>
           inputArbitrary,
           fc.array(fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), bit: fc.nat({ max: 63 }) }), { minLength: 1, maxLength: 8 }),
           (choices, input, flips) => {
-            // NaNs canonicalized where observable: the checks take two NaNs as equal (hardening-common.ts),
+            // NaNs canonicalized where observable: the checks take two NaNs as equal (checks.ts),
             // so a flip that leaves a NaN a NaN (its sign, its payload) goes unseen, by design.
             const original = assemble(programText(choices, 4, { canonicalNaNs: true }));
             const { binary, sites } = hardenWithFlipHook(original, mode, CHECK_FAMILIES, { swiftLoads });
@@ -388,6 +391,40 @@ describe('options and report', () => {
   });
 });
 
+describe('names survive hardening and the core passes', () => {
+  const C_ADCS = fileURLToPath(new URL('../examples/c-adcs/adcs.wasm', import.meta.url));
+  const named = (name: string) => !/^\d+$|^function #|^global\$\d+$/.test(name);
+
+  it.each(HARDENING_NAMES)('the C flight program, %s: inspect, the fault sites replay describes and the core name functions and globals as the source does', (hardening) => {
+    const bytes = new Uint8Array(readFileSync(C_ADCS));
+    const { binary } = hardenModule(bytes, { ...HARDENINGS[hardening], source: C_ADCS });
+    const plain = inspectModule(bytes, C_ADCS);
+    const report = inspectModule(binary, `${C_ADCS} (${hardening})`);
+    expect(report.functions.largest.map((entry) => entry.name)).toEqual(expect.arrayContaining(['step', 'estimator_star_update', 'estimator_propagate']));
+    expect(report.functions.largest.every((entry) => named(entry.name))).toBe(true);
+    expect(new Set(report.functions.largest.map((entry) => entry.name))).toEqual(new Set(plain.functions.largest.map((entry) => entry.name)));
+    expect(report.globals.every((global) => named(global.name))).toBe(true);
+    // What replay says of a result or branch fault: "... in function estimator_star_update".
+    const { flightModule, report: hooks } = prepareFaultModule(binary, C_ADCS);
+    expect(hooks.sites.every((site) => named(site.function))).toBe(true);
+    expect(new Set(hooks.sites.map((site) => site.function))).toContain('estimator_star_update');
+    expect(flightModule.stateGlobals.map((global) => global.name)).toEqual(expect.arrayContaining(['__stack_pointer', OPAQUE_ZERO_F64_GLOBAL]));
+    // Binaryen's debug-info flag, global state, is as it was.
+    expect(binaryen.getDebugInfo()).toBe(false);
+  });
+
+  it('the reference flight software (asc keeps no names): functions as the plain build calls them, the hardening\'s state globals by name', () => {
+    for (const mode of MODES) {
+      const { binary } = hardenModule(referenceBytes(), { mode });
+      const names = (bytes: Uint8Array) => inspectModule(bytes, 'adcs').functions.largest.map((entry) => entry.name).sort();
+      expect(names(binary)).toEqual(names(referenceBytes()));
+      const core = FlightModule.fromBytes(binary, `adcs (${mode})`);
+      expect(core.stateGlobals.every((global) => named(global.name))).toBe(true);
+      expect(core.stateGlobals.map((global) => global.name)).toContain(OPAQUE_ZERO_F64_GLOBAL);
+    }
+  });
+});
+
 describe('errors', () => {
   it('refuses what is not a module, does not validate, or uses unsupported features, naming the source', () => {
     expect(() => hardenModule(new TextEncoder().encode('(module)'), { mode: 'swift', source: 'text.wat' })).toThrow(/text\.wat: not a WebAssembly binary/);
@@ -396,7 +433,7 @@ describe('errors', () => {
     threads.setFeatures(binaryen.Features.All);
     const bytes = threads.emitBinary();
     threads.dispose();
-    expect(() => hardenModule(bytes, { mode: 'swift', source: 'threads.wasm' })).toThrow(/threads\.wasm: uses WebAssembly features/);
+    expect(() => hardenModule(bytes, { mode: 'swift', source: 'threads.wasm' })).toThrow(/threads\.wasm: uses threads \(atomics, shared memory\), which lockstep does not support; compile without it \(clang: -mcpu=mvp/);
   });
 
   it('names the function and the instruction it cannot harden', () => {
@@ -508,13 +545,16 @@ describe('benchHardening', () => {
     expect(result.ratios.swiftCopyVsPlain).toBeCloseTo(result.nsPerCycle.swiftCopy / result.nsPerCycle.plain, 10);
     expect(result.ratios.swiftBusVsPlain).toBeCloseTo(result.nsPerCycle.swiftBus / result.nsPerCycle.plain, 10);
     expect(result.ratios.eddiVsPlain).toBeCloseTo(result.nsPerCycle.eddi / result.nsPerCycle.plain, 10);
-    expect(formatHardeningBench(result)).toMatch(/SWIFT build .* plain \(goal ≤ 1\.6×\)/);
+    const text = formatHardeningBench(result);
+    for (const name of HARDENING_NAMES) expect(text).toContain(`  ${name} `);
+    expect(text).toMatch(/swift +SWIFT, loads loaded again +[\d.]+ µs\/cycle +[\d.]+× plain \(goal ≤ 1\.6×\)/);
+    expect(text).toMatch(/eddi +EDDI.* plain \(goal ≤ 2\.0×\)/);
   });
 
   it('times each kernel the same way', () => {
     const kernels = benchKernelHardening({ rounds: 2, cyclesPerRound: 5 });
     expect(Object.keys(kernels)).toEqual(['matmul', 'crc32', 'quicksort', 'sha256']);
     for (const figures of Object.values(kernels)) expect(figures.ratios.swiftVsPlain).toBeGreaterThan(0);
-    expect(formatHardeningBench(kernels.matmul!, kernels)).toMatch(/sha256 +plain .* SWIFT .*×, SWIFT copying loads .*×, SWIFT reading inputs twice .*×, EDDI .*×/);
+    expect(formatHardeningBench(kernels.matmul!, kernels)).toMatch(/sha256 +plain .*; swift .*×, swift-copy .*×, swift-bus .*×, eddi .*×/);
   });
 });

@@ -1,6 +1,7 @@
 // Hardened flight software in the flight computer and in campaigns: a SWIFT or EDDI build flies the
 // mission with exactly the plain build's commands, its own checks are a detection cause, and hardened
 // configurations sit beside the others in one campaign.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,10 +72,10 @@ describe('hardened configurations in a campaign', () => {
 
 describe('coverage of SWIFT in campaigns (single-bit flips of instruction results, a lone core)', () => {
   // The goal (issue 4): silent corruption at most 0.5% of injected for a swift core, on the flight
-  // software and each kernel. README quotes 5,000 experiments per module; here 400, from a fixed seed:
+  // software and each kernel. docs/performance.md quotes 5,000 experiments per module; here 400, from a fixed seed:
   // SWIFT reloading its loads lets at most one through (0.25%), the paper's SWIFT, copying them, several.
   // The C flight program reads its bus inputs in a larger share of its instructions: there SWIFT lets
-  // about 1% through (the inputs' copied results; README), and SWIFT reading them twice meets the goal.
+  // about 1% through (the inputs' copied results; docs/hardening.md), and SWIFT reading them twice meets the goal.
   const CONFIGS = ['single', 'swift', 'swift-copy', 'swift-bus'] as const;
   const modules: Array<[string, string]> = [['adcs', REFERENCE_FSW], ...KERNELS.map((kernel): [string, string] => [kernel, kernelPath(kernel)]), ['c-adcs', C_ADCS]];
   it.each(modules)('%s', (name, fsw) => {
@@ -106,11 +107,48 @@ describe('protection that survives the optimizers, in a campaign', () => {
         const key = outcome.cause ? `${outcome.outcome}:${outcome.cause}` : outcome.outcome;
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       }
-      // The plain build's lone core lets about a third through silently (README); this one at most one.
+      // The plain build's lone core lets about a third through silently (docs/performance.md); this one at most one.
       expect((outcomes.get('sdc') ?? 0) + (outcomes.get('pointing-violation') ?? 0)).toBeLessThanOrEqual(1);
       // Most are caught by the checks the optimizer left in place (measured: 156 by checks, 56 by traps).
       expect(outcomes.get('detected:check')).toBeGreaterThan(100);
       expect(outcomes.get('detected:check')).toBeGreaterThan(2 * (outcomes.get('detected:trap') ?? 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a software check is named as what it is', () => {
+  const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+  const lockstep = (args: string[]) => spawnSync(process.execPath, ['bin/lockstep.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+  it('fly events and replay say "software check failed", never "watchdog", for a SWIFT check that caught a flipped result', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-check-'));
+    try {
+      const results = join(dir, 'swift.jsonl');
+      const campaign = lockstep(['campaign', '--duration', '20', '--targets', 'result', '--configs', 'swift', '--experiments', '200', '--jobs', '1', '--out', results, '--quiet']);
+      expect(campaign.status, campaign.stderr).toBe(0);
+      const records = readFileSync(results, 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line));
+      const caught = records.find((record) => record.outcomes.swift?.cause === 'check');
+      expect(caught).toBeDefined();
+
+      const replay = lockstep(['replay', results, '--index', String(caught.index)]);
+      expect(replay.status, replay.stderr).toBe(0);
+      expect(replay.stdout).toMatch(/swift\s+detected by software check failed/);
+      expect(replay.stdout).not.toMatch(/watchdog/);
+
+      // The same flip flown in the flight computer, scripted where it lands in the SWIFT build.
+      const where = caught.variants?.swift ?? caught; // a campaign of SWIFT alone draws in its build
+      const upsets = join(dir, 'upsets.json');
+      writeFileSync(upsets, JSON.stringify({ upsets: [{ cycle: caught.cycle, target: 'result', core: caught.core, instruction: where.location, bit: where.bit, width: where.width }] }));
+      const out = join(dir, 'fly.json');
+      const fly = lockstep(['fly', '--duration', '20', '--harden', 'swift', '--upset-file', upsets, '--json', out, '--quiet']);
+      expect(fly.status, fly.stderr).toBe(0);
+      const summary = JSON.parse(readFileSync(out, 'utf8'));
+      expect(summary.detections).toMatchObject({ check: 1, watchdog: 0 });
+      const detection = summary.events.find((event: { kind: string }) => event.kind === 'detection');
+      expect(detection).toMatchObject({ cycle: caught.cycle, detail: 'P1: software check failed' });
+      expect(summary.matchesFaultFree).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

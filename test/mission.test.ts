@@ -58,6 +58,9 @@ describe('bad values, each named', () => {
     ['a fractional seed', { seed: 1.5 }, /^m\.json: seed: /],
     ['a channel map with a number', { channels: { 'gyro.x': 7 } }, /^m\.json: channels\.gyro\.x: /],
     ['not an object', [1, 2], /^m\.json: \(top level\): /],
+    ['a mission of no cycle', { duration: 1e-300 }, /^m\.json: duration: 1e-300 s is less than half a controlPeriod \(0\.1 s\): a mission must have at least one cycle/],
+    ['a mission of too many cycles', { controlPeriod: 1e-9, duration: 10, clockHz: 1e12 }, /^m\.json: duration \/ controlPeriod: 10 s \/ 1e-9 s is 10000000000 cycles; at most 100000000 are flown/],
+    ['a cycle budget below one instruction', { clockHz: 1.5 }, /^m\.json: clockHz: 1\.5 Hz × watchdogFraction 0\.4 × controlPeriod 0\.1 s gives a cycle budget of 0 instructions; at least 1 is needed/],
   ];
   for (const [name, input, message] of cases) it(name, () => expect(refused(input)).toMatch(message));
 });

@@ -9,7 +9,8 @@
 // The order in which choices are consumed is what fixes a program for a given list (and so the programs
 // a fixed fast-check seed sees): a change here changes every generated program.
 import fc from 'fast-check';
-import binaryen, { SUPPORTED_FEATURES } from '../src/passes/binaryen.js';
+import binaryen from '../src/passes/binaryen.js';
+import { SUPPORTED_FEATURES } from '../src/passes/features.js';
 
 /** The decisions of one program, taken in order; when the list runs out every decision takes its first option. */
 export class Choices {

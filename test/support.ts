@@ -135,6 +135,20 @@ export function faultyModuleText(onFlag: 'trap' | 'hang' | 'none'): string {
         (f64.mul (f64.const -0.01) (f64.load (i32.const 16)))))))`;
 }
 
+/** Flight software with one i32 state global, counting its cycles; `alsoInStep` runs after the count. */
+export function counterModuleText(alsoInStep = ''): string {
+  return `(module
+    (import "bus" "gyro_x" (func $gyro_x (result f64)))
+    (import "bus" "torque_x" (func $torque_x (param f64)))
+    (memory (export "memory") 1)
+    (global $count (mut i32) (i32.const 0))
+    (func (export "init") (global.set $count (i32.const 0)))
+    (func (export "step")
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))
+      ${alsoInStep}
+      (call $torque_x (f64.mul (f64.const -2) (call $gyro_x)))))`;
+}
+
 export function faultyModule(onFlag: 'trap' | 'hang' | 'none'): FlightModule {
   return FlightModule.fromBytes(wat(faultyModuleText(onFlag)), `faulty-${onFlag}.wat`);
 }

@@ -1,4 +1,4 @@
-/* The flight computer's I/O bus (lockstep README, "The flight-software ABI"): one import from module
+/* The flight computer's I/O bus (lockstep docs/abi.md): one import from module
  * "bus" per channel this program uses, and nothing else. Inputs are `() -> f64`, outputs `(f64) -> ()`.
  * A declared channel that is never called is not imported at all. */
 #ifndef BUS_H

@@ -1,6 +1,6 @@
 /* Quaternion and 3-vector arithmetic, and the little math a freestanding program needs.
  *
- * Convention (lockstep README): [x, y, z, w], scalar last, Hamilton product, attitude q inertial to
+ * Convention (lockstep docs/abi.md): [x, y, z, w], scalar last, Hamilton product, attitude q inertial to
  * body, attitude error q_err = q_target* ⊗ q, kinematics q̇ = ½ q ⊗ [ω, 0] with ω in body axes.
  *
  * There is no libc: square root and absolute value are compiler builtins that become the wasm

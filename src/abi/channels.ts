@@ -1,4 +1,4 @@
-// The I/O bus of the flight-software ABI (README, "The flight-software ABI"): the named channels a
+// The I/O bus of the flight-software ABI (docs/abi.md): the named channels a
 // module may import from module "bus". The comparator stands exactly here: inputs are served to both
 // cores of a processor from one latched frame, outputs are captured per core and released only after
 // the cores agree. Channel indices are positions in these lists; frames are Float64Arrays in that order.

@@ -1,13 +1,14 @@
-// The flight-software ABI as a contract a module can be checked against (README, "The flight-software
-// ABI"): what it exports and imports, with which signatures, how its imports map onto bus channels, its
-// memory, globals and functions, and the size of the fault space each upset target offers. `lockstep
+// The flight-software ABI as a contract a module can be checked against (docs/abi.md): what it exports
+// and imports, with which signatures, how its imports map onto bus channels, its memory, globals and functions, and the size of the fault space each upset target offers. `lockstep
 // inspect` prints this report; every core is loaded only after its module passed it, so a module that
 // breaks the contract is refused with one message naming the export or import at fault.
 import binaryen from '../passes/binaryen.js';
 import { walkPostOrder, definedFunctions, isStructural } from '../passes/expressions.js';
 import { ModuleError, readModule } from '../passes/index.js';
-import { BITS_OF_TYPE } from '../core/global-slots.js';
-import { CHECK_IMPORT, CHECK_MODULE } from '../core/traps.js';
+import { CHECK_IMPORT, CHECK_MODULE } from '../passes/checks.js';
+import type { ValueTypeName } from '../passes/export-state.js';
+import { STORAGE_TARGETS } from '../faults/fault.js';
+import { faultDomains, storageBitsByTarget } from '../faults/fault-space.js';
 import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from './channels.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'other';
@@ -180,14 +181,14 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
     }
 
     const globals: GlobalReport[] = [];
-    let globalBits = 0;
+    const stateTypes: ValueTypeName[] = [];
     for (let i = 0; i < module.getNumGlobals(); i++) {
       const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
       const type = valueType(info.type);
       globals.push({ name: info.name, type, mutable: info.mutable, imported: Boolean(info.module) });
       if (info.mutable && !info.module) {
         if (type === 'v128' || type === 'other') problems.push(`global ${info.name}: a mutable ${type} global cannot be checkpointed (i32, i64, f32, f64 only)`);
-        else globalBits += BITS_OF_TYPE[type];
+        else stateTypes.push(type);
       }
     }
 
@@ -216,7 +217,8 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
     }
     counts.sort((a, b) => b.instructions - a.instructions || a.name.localeCompare(b.name));
 
-    const memoryBits = (memoryInfo?.initial ?? 0) * 65536 * 8;
+    // The fault space of one core and of the checkpoint, as fly and campaigns draw faults from it.
+    const space = storageBitsByTarget(faultDomains({ memoryBytes: (memoryInfo?.initial ?? 0) * 65536, globalTypes: stateTypes }, STORAGE_TARGETS, [{ processor: 'primary', core: 'A' }]));
     return {
       source,
       bytes: bytes.length,
@@ -226,7 +228,7 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       memory: memoryInfo ? { initialPages: memoryInfo.initial, maxPages: memoryInfo.max ?? null, exported: memoryExported } : null,
       startFunction,
       functions: { defined: counts.length, imported: importedFunctions, instructions, largest: counts.slice(0, 10) },
-      faultSpace: { memoryBitsPerCore: memoryBits, globalBitsPerCore: globalBits, checkpointBits: memoryBits + globalBits },
+      faultSpace: { memoryBitsPerCore: space.memory ?? 0, globalBitsPerCore: space.global ?? 0, checkpointBits: space.checkpoint ?? 0 },
       problems,
     };
   } finally {

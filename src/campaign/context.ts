@@ -13,9 +13,10 @@ import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
-import { HARDENINGS } from '../hardenings.js';
+import { BASE_CONFIGS, HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
+import { snapshotBudget, type GoldenShape } from './memory-plan.js';
 
 /** What identifies a campaign: two runs with equal specs run the same experiments with the same results. */
 export interface CampaignSpec {
@@ -40,9 +41,18 @@ export type MemoryRange = (typeof MEMORY_RANGES)[number];
 
 export const SPEC_VERSION = 2;
 
+/** What the fingerprint covers, for messages about a file of another campaign. */
+export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, memory range or snapshot interval';
+
 export function fingerprintOf(spec: CampaignSpec): string {
   const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
   return createHash('sha256').update(JSON.stringify({ version: SPEC_VERSION, ...identity })).digest('hex');
+}
+
+/** How a process keeps a campaign: nothing here changes a record. */
+export interface ContextOptions {
+  /** Bytes each build's golden snapshots may take (default: planned from the golden-run budget, memory-plan.ts). */
+  readonly snapshotBudgetBytes?: number;
 }
 
 export function hashFile(path: string): string {
@@ -72,7 +82,7 @@ export class BuildUnderTest {
   /** The base configurations this build is judged under, and the campaign configuration each stands for. */
   readonly configs: ReadonlyArray<{ base: BaseConfig; config: ConfigName }>;
 
-  constructor(spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, plainBytes: Uint8Array) {
+  constructor(spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, plainBytes: Uint8Array, builds: number, contextOptions: ContextOptions) {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
     const source = variant === 'plain' ? spec.fsw : `${spec.fsw} (${variant})`;
     const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { ...HARDENINGS[variant], source }).binary;
@@ -83,7 +93,8 @@ export class BuildUnderTest {
     const goldenModule = instructionFaults
       ? prepareFaultModule(bytes, source, { ...options, passes: [...GOLDEN_PASSES, 'fault-hooks'] }).flightModule
       : FlightModule.fromBytes(bytes, source, { ...options, passes: GOLDEN_PASSES });
-    this.golden = recordGoldenRun(this.setup, goldenModule, spec.snapshotInterval);
+    const budget = contextOptions.snapshotBudgetBytes ?? snapshotBudget(goldenShapeOf(spec, this.setup.cycles, builds, module.stateGlobals.length));
+    this.golden = recordGoldenRun(this.setup, goldenModule, spec.snapshotInterval, budget);
     const hooked = instructionFaults ? prepareFaultModule(bytes, source, options) : null;
     this.faultSites = hooked?.report.sites ?? [];
     this.configs = spec.configs.filter((config) => CONFIG_PARTS[config].variant === variant).map((config) => ({ base: CONFIG_PARTS[config].base, config }));
@@ -92,7 +103,7 @@ export class BuildUnderTest {
       configs: this.configs.map((entry) => entry.base),
       hookedModule: hooked?.flightModule,
     });
-    const memoryBytes = this.golden.snapshots[0].memory.length;
+    const memoryBytes = this.golden.memoryBytes;
     this.memoryRanges = spec.memoryRange === 'all' ? [[0, memoryBytes]] : usedMemory(this.runner, this.golden.everWritten | this.golden.everRead, memoryBytes);
     const shape = {
       memoryBytes,
@@ -114,12 +125,15 @@ export class CampaignContext {
   /** One build per build variant the configurations need; the plain one first when present. */
   readonly builds: readonly BuildUnderTest[];
 
-  constructor(readonly spec: CampaignSpec) {
+  constructor(
+    readonly spec: CampaignSpec,
+    options: ContextOptions = {},
+  ) {
     if (hashFile(spec.fsw) !== spec.fswSha256) throw new ModuleError(spec.fsw, 'differs from the flight software the campaign was started with (its SHA-256 changed)');
     const mission = parseMission(spec.mission, 'campaign');
     const bytes = readFileSync(spec.fsw);
     const variants = [...new Set(spec.configs.map((config) => CONFIG_PARTS[config].variant))].sort((a, b) => VARIANT_ORDER.indexOf(a) - VARIANT_ORDER.indexOf(b));
-    this.builds = variants.map((variant) => new BuildUnderTest(spec, mission, variant, bytes));
+    this.builds = variants.map((variant) => new BuildUnderTest(spec, mission, variant, bytes, variants.length, options));
   }
 
   /** The first build's: the plain one when the campaign has plain configurations. */
@@ -171,7 +185,12 @@ export class CampaignContext {
   }
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', 'swift', 'swift-copy', 'swift-bus', 'eddi'];
+/** What the golden runs of a campaign hold, for the memory plan (memory-plan.ts). */
+export function goldenShapeOf(spec: CampaignSpec, cycles: number, builds: number, globals: number): GoldenShape {
+  return { cycles, snapshotInterval: spec.snapshotInterval, builds, hooked: spec.targets.includes('result') || spec.targets.includes('branch'), globals };
+}
+
+const VARIANT_ORDER: readonly BuildVariant[] = ['plain', ...HARDENING_NAMES];
 
 /**
  * The byte ranges of the blocks in `blocks` (as comparisons and commits extend them), and memory beyond
@@ -182,6 +201,29 @@ function usedMemory(runner: ExperimentRunner, blocks: number, memoryBytes: numbe
   const ranges: ByteRange[] = [];
   for (let i = 0; i < end; i += 2) ranges.push([RANGES[i], RANGES[i + 1]]);
   return ranges;
+}
+
+/**
+ * A campaign spec for a mission with the command line's defaults (the base configurations, memory and
+ * checkpoint targets, horizon 100, one bit, a snapshot every 10 cycles, the primary's cores, used
+ * memory), for benchmarks and tests.
+ */
+export function campaignSpecOf(mission: Mission, overrides: Partial<CampaignSpec> = {}): CampaignSpec {
+  const fsw = fswOf(mission);
+  return {
+    mission: { ...mission, fsw: undefined },
+    fsw,
+    fswSha256: hashFile(fsw),
+    seed: mission.seed,
+    targets: ['memory', 'checkpoint'],
+    configs: [...BASE_CONFIGS],
+    horizon: 100,
+    width: 1,
+    snapshotInterval: 10,
+    cores: ['A', 'B'],
+    memoryRange: 'used',
+    ...overrides,
+  };
 }
 
 /** The flight software a mission names, resolved to a path. */

@@ -7,32 +7,22 @@ import type { TrapKind } from '../core/traps.js';
 import { drawFault } from '../faults/draw.js';
 import { FAULT_TARGETS, type Fault, type FaultTarget } from '../faults/fault.js';
 import type { CoreRef, FaultDomain } from '../faults/fault-space.js';
-import type { HardeningName } from '../hardenings.js';
+import { CAMPAIGN_CONFIGS, type BaseConfig, type BuildVariant, type CampaignConfigName } from '../hardenings.js';
 import { SeededRandom } from '../random.js';
 
 export const TARGETS = FAULT_TARGETS;
 export type Target = FaultTarget;
 
-export const CONFIGS = ['single', 'pair', 'pair+spare', 'swift', 'pair+swift', 'pair+spare+swift', 'swift-copy', 'swift-bus', 'eddi'] as const;
-export type ConfigName = (typeof CONFIGS)[number];
+export const CONFIGS = CAMPAIGN_CONFIGS.map((config) => config.name);
+export type ConfigName = CampaignConfigName;
 
-/** The redundancy around the core: a lone core, a lock-step pair, or the pair with checkpoint and spare. */
-export type BaseConfig = 'single' | 'pair' | 'pair+spare';
-/** How the cores' module is built: as given, or with one of the named hardenings (src/hardenings.ts). */
-export type BuildVariant = 'plain' | HardeningName;
+/** The redundancy around the core, and how the cores' module is built: src/hardenings.ts, which names every configuration. */
+export type { BaseConfig, BuildVariant };
 
 /** Each configuration is a redundancy around a build of the flight software. */
-export const CONFIG_PARTS: Readonly<Record<ConfigName, { readonly variant: BuildVariant; readonly base: BaseConfig }>> = {
-  single: { variant: 'plain', base: 'single' },
-  pair: { variant: 'plain', base: 'pair' },
-  'pair+spare': { variant: 'plain', base: 'pair+spare' },
-  swift: { variant: 'swift', base: 'single' },
-  'pair+swift': { variant: 'swift', base: 'pair' },
-  'pair+spare+swift': { variant: 'swift', base: 'pair+spare' },
-  'swift-copy': { variant: 'swift-copy', base: 'single' },
-  'swift-bus': { variant: 'swift-bus', base: 'single' },
-  eddi: { variant: 'eddi', base: 'single' },
-};
+export const CONFIG_PARTS = Object.fromEntries(CAMPAIGN_CONFIGS.map(({ name, variant, base }) => [name, { variant, base }])) as Readonly<
+  Record<ConfigName, { readonly variant: BuildVariant; readonly base: BaseConfig }>
+>;
 
 export const OUTCOMES = ['masked', 'detected', 'recovered', 'failover-failed', 'sdc', 'pointing-violation', 'latent'] as const;
 export type OutcomeName = (typeof OUTCOMES)[number];
@@ -92,7 +82,7 @@ export function drawExperiment(
   cycles: number,
   width: number,
 ): Experiment {
-  const random = new SeededRandom(seed, `experiment:${index}`);
+  const random = SeededRandom.wide(seed, `experiment:${index}`);
   const target = targets[index % targets.length];
   const cycle = random.int(0, cycles - 1);
   const targetDomains = domains[target];

@@ -1,28 +1,24 @@
 // The golden run of a campaign: the mission flown once without faults by one core, recorded so that every
 // experiment can start near its injection cycle instead of from launch and be judged against it. Per
-// cycle it keeps the input frame, the released outputs, the instructions executed, the memory blocks
-// written and the spacecraft's state; every `snapshotInterval` cycles, the core's whole state. A fault-
+// cycle it keeps the input frame, the released outputs, the instructions executed and the memory blocks
+// written and read, each in one packed typed array; every `snapshotInterval` cycles (or a multiple, when
+// the memory budget requires: golden-snapshots.ts), the core's and the spacecraft's whole state. A fault-
 // free core is deterministic, so a golden companion core restored from the same snapshot retraces the
 // golden run exactly, and both cores of a fault-free processor behave like it.
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { Core } from '../core/core.js';
-import { ALL_BLOCKS, memoryRanges, RANGES } from '../core/state.js';
 import type { FlightModule } from '../core/flight-module.js';
 import { assertCoreCompleted } from '../mission/fault-free.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
 import { hasFaultHooks, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
-import { createSpacecraft, type SpacecraftSnapshot } from '../plant/spacecraft.js';
-
-export interface CoreSnapshot {
-  readonly memory: Uint8Array;
-  readonly globals: Array<number | bigint>;
-}
+import { createSpacecraft } from '../plant/spacecraft.js';
+import { GoldenSnapshots } from './golden-snapshots.js';
 
 export interface GoldenRun {
   readonly cycles: number;
-  /** Input frame of each cycle. */
-  readonly frames: Float64Array[];
+  /** Input frames, INPUT_CHANNELS.length values per cycle (loadFrame copies one out). */
+  readonly frames: Float64Array;
   /** Released output values of each cycle (OUTPUT_CHANNELS.length per cycle), with the written mask and count. */
   readonly outputs: Float64Array;
   readonly outputBits: Uint32Array;
@@ -40,60 +36,67 @@ export interface GoldenRun {
   /** Value-producing instructions and branch decisions executed in each cycle (with a fault-hook build). */
   readonly resultCounts: Int32Array | null;
   readonly branchCounts: Int32Array | null;
-  /** The spacecraft at the start of each cycle, before sensing. */
-  readonly spacecraft: SpacecraftSnapshot[];
-  /** Golden pointing error after each cycle, degrees. */
-  readonly pointingErrorDeg: Float64Array;
+  /** Bytes of memory at the first cycle. */
+  readonly memoryBytes: number;
+  /**
+   * The campaign's snapshot interval: the grid an experiment's simulated cycles are counted from, so
+   * that records do not depend on the interval the snapshots are actually stored at.
+   */
   readonly snapshotInterval: number;
-  /** Core state at the start of cycle i × snapshotInterval. */
-  readonly snapshots: CoreSnapshot[];
+  /** Core and spacecraft state at the start of every `snapshots.interval`-th cycle. */
+  readonly snapshots: GoldenSnapshots;
 }
 
-/** A copy of a core's state (a Buffer's slice() would share the memory, not copy it). */
-export function snapshotCore(core: Core): CoreSnapshot {
-  return { memory: new Uint8Array(core.memoryBytes()), globals: core.globals.map((global) => global.value as number | bigint) };
+/** Copies the golden input frame of `cycle` into `frame`. */
+export function loadFrame(golden: GoldenRun, cycle: number, frame: Float64Array): void {
+  const length = frame.length;
+  const frames = golden.frames;
+  for (let i = 0, at = cycle * length; i < length; i++, at++) frame[i] = frames[at];
 }
 
-/**
- * Restores a core to a snapshot. Only the memory blocks in `blocks` are copied: a core that already holds
- * some golden state differs from any other golden snapshot only where the golden run writes, and where
- * the core itself wrote or was struck since — which the caller knows. ALL_BLOCKS copies everything.
- */
-export function restoreCore(core: Core, snapshot: CoreSnapshot, blocks: number = ALL_BLOCKS): void {
-  const memory = core.memoryBytes();
-  if (memory.length !== snapshot.memory.length) {
-    if (memory.length > snapshot.memory.length) throw new Error(`core ${core.name}: memory grew past the golden run's; restore a fresh core`);
-    core.memory.grow((snapshot.memory.length - memory.length) / 65536);
-    blocks = ALL_BLOCKS;
-  }
-  const target = core.memoryBytes();
-  const source = snapshot.memory;
-  const end = memoryRanges(core, blocks, source.length);
-  for (let i = 0; i < end; i += 2) target.set(source.subarray(RANGES[i], RANGES[i + 1]), RANGES[i]);
-  for (let i = 0; i < snapshot.globals.length; i++) core.globals[i].value = snapshot.globals[i];
-  core.clearDirtyBlocks();
+/** What a golden run holds, in bytes: per cycle, in its snapshots, and in all. */
+export interface GoldenRunBytes {
+  /** The per-cycle arrays' bytes per cycle. */
+  readonly perCycle: number;
+  /** The snapshots' packed columns and stored memory ranges (with their overhead). */
+  readonly snapshots: number;
+  /** The base memory image the snapshots are stored over. */
+  readonly base: number;
+  readonly total: number;
+}
+
+/** The bytes of the per-cycle arrays of one cycle, with or without the fault-hook counts. */
+export function goldenBytesPerCycle(hooked: boolean): number {
+  const int32s = 5 + (hooked ? 2 : 0); // written mask, write count, instructions, written and read blocks; result and branch counts
+  return 8 * INPUT_CHANNELS.length + 8 * OUTPUT_CHANNELS.length + 4 * int32s;
+}
+
+export function goldenRunBytes(golden: GoldenRun): GoldenRunBytes {
+  const perCycle = goldenBytesPerCycle(golden.resultCounts !== null);
+  const base = golden.snapshots.memoryBytes;
+  const snapshots = golden.snapshots.bytes - base;
+  return { perCycle, snapshots, base, total: perCycle * golden.cycles + snapshots + base };
 }
 
 /**
  * Flies the mission fault-free with one core and records the golden run. `module` must be prepared with
  * GOLDEN_PASSES (the core passes plus read tracking, which changes no count and no result), followed by
- * fault-hooks when the campaign strikes instruction results or branches (to count them per cycle).
+ * fault-hooks when the campaign strikes instruction results or branches (to count them per cycle). The
+ * snapshots' stored memory ranges are kept within `snapshotBudgetBytes` by spacing them further apart.
  */
-export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapshotInterval: number): GoldenRun {
+export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapshotInterval: number, snapshotBudgetBytes = Number.POSITIVE_INFINITY): GoldenRun {
   const { cycles, scenario, computer } = setup;
+  const inputsLength = INPUT_CHANNELS.length;
   const outputsLength = OUTPUT_CHANNELS.length;
-  const frames: Float64Array[] = [];
+  const frames = new Float64Array(cycles * inputsLength);
   const outputs = new Float64Array(cycles * outputsLength);
   const writtenMasks = new Int32Array(cycles);
   const writeCounts = new Int32Array(cycles);
   const instructions = new Int32Array(cycles);
   const writtenBlocks = new Int32Array(cycles);
   const readBlocks = new Int32Array(cycles);
-  const pointingErrorDeg = new Float64Array(cycles);
-  const spacecraftSnapshots: SpacecraftSnapshot[] = [];
-  const snapshots: CoreSnapshot[] = [];
 
-  const inputs = new Float64Array(INPUT_CHANNELS.length);
+  const inputs = new Float64Array(inputsLength);
   const core = new Core(module, 'golden', inputs, computer.memoryLimitBytes);
   const reads = core.exportedGlobal(READ_GLOBAL);
   const hooked = hasFaultHooks(core);
@@ -101,14 +104,15 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   const branchCounts = hooked ? new Int32Array(cycles) : null;
   const boot = core.boot(computer.bootInstructions);
   assertCoreCompleted(module.source, boot, null, computer.bootInstructions);
+  const snapshots = new GoldenSnapshots(core, snapshotInterval, cycles, snapshotBudgetBytes);
   const spacecraft = createSpacecraft(scenario, setup.mission.seed);
   const applied = new Float64Array(outputsLength);
+  let everWritten = 0;
 
   for (let cycle = 0; cycle < cycles; cycle++) {
-    if (cycle % snapshotInterval === 0) snapshots.push(snapshotCore(core));
-    spacecraftSnapshots.push(spacecraft.snapshot());
+    if (cycle % snapshots.interval === 0) snapshots.take(cycle, core, everWritten, spacecraft.snapshot());
     spacecraft.sense(cycle * scenario.controlPeriod, inputs);
-    frames.push(inputs.slice());
+    frames.set(inputs, cycle * inputsLength);
     core.clearDirtyBlocks();
     reads.value = 0;
     if (hooked) resetFaultCounters(core);
@@ -121,6 +125,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     assertCoreCompleted(module.source, result, cycle, computer.watchdogInstructions);
     instructions[cycle] = result.instructions;
     writtenBlocks[cycle] = core.dirtyBlocks();
+    everWritten |= writtenBlocks[cycle];
     readBlocks[cycle] = reads.value as number;
     const captured = core.outputs;
     outputs.set(captured.values, cycle * outputsLength);
@@ -131,7 +136,6 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     }
     spacecraft.actuate(applied);
     spacecraft.advance();
-    pointingErrorDeg[cycle] = spacecraft.pointingErrorDeg();
   }
   return {
     cycles,
@@ -143,12 +147,11 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     instructions,
     writtenBlocks,
     readBlocks,
-    everWritten: writtenBlocks.reduce((mask, blocks) => mask | blocks, 0),
+    everWritten,
     everRead: readBlocks.reduce((mask, blocks) => mask | blocks, 0),
     resultCounts,
     branchCounts,
-    spacecraft: spacecraftSnapshots,
-    pointingErrorDeg,
+    memoryBytes: snapshots.memoryBytes,
     snapshotInterval,
     snapshots,
   };

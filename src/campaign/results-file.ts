@@ -1,52 +1,116 @@
-// The campaign's result file: JSON Lines, a header naming the campaign (its spec and fingerprint), then
-// one record per experiment, appended and flushed as results come. A killed run leaves at most one
-// partial last line, which --resume cuts off before appending; --resume and merge refuse a file whose
-// fingerprint is another campaign's, and leave it untouched.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import { OutputError } from '../reports/files.js';
+// The campaign's result file: JSON Lines, a header naming the campaign (its spec and fingerprint, the plan
+// of experiments and shard, and what the summary needs of the golden run: the fault space and the hardened
+// builds' runtime ratios), then one record per experiment, appended and flushed as results come. It is
+// evidence, so it is never silently wrong:
+// - one run writes it at a time (an exclusive lock beside it);
+// - every append is written whole or reported (a full disk is an output error, not a short file);
+// - a killed run leaves at most one partial last line, which --resume cuts off before appending, and a run
+//   killed as it created the file leaves an incomplete header, from which --resume starts over;
+// - reading it, a row that cannot belong to the campaign (an index outside the plan or the shard, a target
+//   or configuration it does not have) refuses the file, naming the line; a row repeated is counted once,
+//   through the same collector that merges shards, and a row repeated with another result refuses it.
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWriteError, OutputError, OutputFile, writeFully } from '../output/files.js';
+import { FileLock } from '../output/lock.js';
+import type { HardeningName } from '../hardenings.js';
 import { CONFIGS, OUTCOMES, TARGETS, type ExperimentRecord } from './experiment.js';
-import { fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
+import { CAMPAIGN_IDENTITY, fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
 
 export class ResultsFileError extends Error {}
 
-interface Header {
+/** Result files that leave experiments of their campaign's plan out, where a whole campaign was asked for. */
+export class IncompleteResultsError extends Error {}
+
+/** Which experiments a file is to hold: indices below `experiments`, every `shard.count`-th from `shard.index`. */
+export interface CampaignPlan {
+  readonly experiments: number;
+  readonly shard: { readonly index: number; readonly count: number };
+}
+
+/** The fault space the rates are per, as the summary reports it (from the golden run). */
+export interface FaultSpaceReport {
+  readonly memoryRange: string;
+  readonly memoryBitsPerCore: number;
+  readonly [target: string]: unknown;
+}
+
+export interface ResultsHeader {
   readonly lockstep: 'campaign';
   readonly version: number;
   readonly fingerprint: string;
   readonly spec: CampaignSpec;
+  readonly plan: CampaignPlan;
+  readonly faultSpace: FaultSpaceReport;
+  /** Modelled runtime of each hardened build over the plain one (for MWTF). */
+  readonly runtimeRatios: Partial<Record<HardeningName, number>>;
 }
 
 export interface ResultsContents {
-  readonly spec: CampaignSpec;
-  readonly fingerprint: string;
+  readonly header: ResultsHeader;
+  /** Every experiment once, by index. */
   readonly records: ExperimentRecord[];
+  /** Rows that repeated an experiment already read (the same result): counted once. */
+  readonly duplicates: number;
   /** Bytes of complete lines: a resumed run appends after them. */
   readonly completeBytes: number;
 }
 
-function isRecord(value: unknown): value is ExperimentRecord {
-  if (!value || typeof value !== 'object') return false;
-  const record = value as Record<string, unknown>;
-  if (!Number.isInteger(record.index) || !TARGETS.includes(record.target as never) || typeof record.outcomes !== 'object' || !record.outcomes) return false;
-  return Object.entries(record.outcomes as Record<string, { outcome?: string }>).every(
-    ([config, outcome]) => CONFIGS.includes(config as never) && OUTCOMES.includes(outcome?.outcome as never),
-  );
+/** Experiments gathered from result files (or runs) by index: each once; another result for one is refused. */
+export class RecordCollector {
+  private readonly byIndex = new Map<number, { record: ExperimentRecord; text: string; where: string }>();
+  duplicates = 0;
+
+  add(record: ExperimentRecord, where: string, text = JSON.stringify(record)): void {
+    const seen = this.byIndex.get(record.index);
+    if (seen) {
+      if (seen.text !== text) throw new ResultsFileError(`${where}: experiment ${record.index} has another result than at ${seen.where} (a different lockstep version, or an edited file?)`);
+      this.duplicates++;
+      return;
+    }
+    this.byIndex.set(record.index, { record, text, where });
+  }
+
+  has(index: number): boolean {
+    return this.byIndex.has(index);
+  }
+
+  get size(): number {
+    return this.byIndex.size;
+  }
+
+  /** The records in experiment order. */
+  records(): ExperimentRecord[] {
+    return [...this.byIndex.values()].map((entry) => entry.record).sort((a, b) => a.index - b.index);
+  }
 }
 
-/** Reads a result file: its header, its complete records; a partial last line is ignored. */
-export function readResults(path: string): ResultsContents {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ResultsFileError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+/** Why a row cannot belong to the campaign of `header`, or null when it can. */
+function rowProblem(value: unknown, header: ResultsHeader): string | null {
+  if (!value || typeof value !== 'object') return 'is not an experiment record';
+  const record = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(record.index)) return 'is not an experiment record (no whole index)';
+  const index = record.index as number;
+  const { experiments, shard } = header.plan;
+  if (index < 0 || index >= experiments) return `holds experiment ${index}, outside the campaign's ${experiments} (0 to ${experiments - 1})`;
+  if (index % shard.count !== shard.index) return `holds experiment ${index}, which is not in shard ${shard.index}/${shard.count} (another shard's row)`;
+  if (!TARGETS.includes(record.target as never)) return 'is not an experiment record (no known target)';
+  if (!header.spec.targets.includes(record.target as never)) return `holds a ${String(record.target)} experiment; the campaign strikes ${header.spec.targets.join(', ')}`;
+  if (typeof record.outcomes !== 'object' || !record.outcomes) return 'is not an experiment record (no outcomes)';
+  for (const [config, outcome] of Object.entries(record.outcomes as Record<string, { outcome?: string }>)) {
+    if (!CONFIGS.includes(config as never) || !header.spec.configs.includes(config as never)) return `has an outcome for configuration "${config}", which the campaign does not judge (${header.spec.configs.join(', ')})`;
+    if (!OUTCOMES.includes(outcome?.outcome as never)) return `has an unknown outcome for ${config}`;
   }
-  const lastNewline = text.lastIndexOf('\n');
-  const complete = lastNewline < 0 ? '' : text.slice(0, lastNewline);
-  const lines = complete.split('\n');
-  let header: Header;
+  return null;
+}
+
+/** A file with no complete header: a run killed as it created the file. --resume starts such a file over. */
+export class IncompleteHeaderError extends ResultsFileError {}
+
+function parseHeader(path: string, line: string | undefined): ResultsHeader {
+  let header: ResultsHeader;
   try {
-    header = JSON.parse(lines[0]) as Header;
+    header = JSON.parse(line ?? '') as ResultsHeader;
   } catch {
     throw new ResultsFileError(`${path}: not a lockstep campaign result file (its first line is not a campaign header)`);
   }
@@ -55,60 +119,184 @@ export function readResults(path: string): ResultsContents {
   }
   if (header.version !== SPEC_VERSION) throw new ResultsFileError(`${path}: written by result-file version ${header.version}; this lockstep reads version ${SPEC_VERSION}`);
   if (fingerprintOf(header.spec) !== header.fingerprint) throw new ResultsFileError(`${path}: its header's fingerprint does not match its spec (edited by hand?)`);
-  const records: ExperimentRecord[] = [];
+  const plan = header.plan;
+  if (!plan || !Number.isSafeInteger(plan.experiments) || plan.experiments < 1 || !plan.shard || !Number.isSafeInteger(plan.shard.count) || plan.shard.count < 1 || !Number.isSafeInteger(plan.shard.index) || plan.shard.index < 0 || plan.shard.index >= plan.shard.count) {
+    throw new ResultsFileError(`${path}: its header has no valid plan of experiments`);
+  }
+  return header;
+}
+
+/** Reads a result file: its header and its complete rows, checked and each experiment once; a partial last line is ignored. */
+export function readResults(path: string): ResultsContents {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ResultsFileError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const lastNewline = text.lastIndexOf('\n');
+  if (lastNewline < 0) throw new IncompleteHeaderError(`${path}: has no complete campaign header (a run killed as it created the file?)`);
+  const complete = text.slice(0, lastNewline);
+  const lines = complete.split('\n');
+  const header = parseHeader(path, lines[0]);
+  const collector = new RecordCollector();
   for (let i = 1; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
     let record: unknown;
     try {
       record = JSON.parse(lines[i]);
     } catch {
-      throw new ResultsFileError(`${path}: line ${i + 1} is not JSON`);
+      throw new ResultsFileError(`${path}: line ${i + 1} is not JSON (a torn row in the middle of the file)`);
     }
-    if (!isRecord(record)) throw new ResultsFileError(`${path}: line ${i + 1} is not an experiment record`);
-    records.push(record);
+    const problem = rowProblem(record, header);
+    if (problem) throw new ResultsFileError(`${path}: line ${i + 1} ${problem}`);
+    collector.add(record as ExperimentRecord, `${path}: line ${i + 1}`, lines[i]);
   }
-  return { spec: header.spec, fingerprint: header.fingerprint, records, completeBytes: lastNewline < 0 ? 0 : Buffer.byteLength(complete, 'utf8') + 1 };
+  return { header, records: collector.records(), duplicates: collector.duplicates, completeBytes: Buffer.byteLength(complete, 'utf8') + 1 };
 }
 
-/** Appends records to a result file, flushed to disk batch by batch. */
-export class ResultsWriter {
-  private readonly fd: number;
-
-  private constructor(readonly path: string, fd: number) {
-    this.fd = fd;
+/** Whether a path holds a file (not a directory); refuses a directory. */
+function existingFile(path: string): boolean {
+  try {
+    if (statSync(path).isDirectory()) throw new OutputError(`${path}: is a directory; name the result file to write (e.g. ${join(path, 'campaign.jsonl')})`);
+    return true;
+  } catch (error) {
+    if (error instanceof OutputError) throw error;
+    return false;
   }
+}
 
-  /** Starts a new file (refusing to replace an existing one unless `force`). */
-  static create(path: string, spec: CampaignSpec, force: boolean): ResultsWriter {
-    if (existsSync(path) && !force) throw new OutputError(`${path}: exists already (--resume continues it, --force replaces it)`);
-    let fd: number;
+export interface OpenResultsOptions {
+  /** Continue the file if it exists. */
+  readonly resume: boolean;
+  /** Replace the file if it exists. */
+  readonly force: boolean;
+}
+
+/**
+ * A campaign's result file, locked for this run from before the golden run is recorded until the run ends:
+ * `prepare` checks the path and reads what a resumed run continues; `start` writes the header (or checks
+ * the existing one) once the campaign's plan and fault space are known.
+ */
+export class ResultsFile {
+  private fd: number | null = null;
+
+  private constructor(
+    readonly path: string,
+    private readonly lock: FileLock,
+    /** What the file held, when it is resumed. */
+    readonly existing: ResultsContents | null,
+    private readonly options: OpenResultsOptions,
+  ) {}
+
+  static prepare(path: string, options: OpenResultsOptions): ResultsFile {
+    const exists = existingFile(path);
+    if (exists && !options.resume && !options.force) throw new OutputError(`${path}: exists already (--resume continues it, --force replaces it)`);
+    const lock = FileLock.acquire(path);
     try {
-      fd = openSync(path, 'w');
+      let existing: ResultsContents | null = null;
+      if (exists && options.resume) {
+        try {
+          existing = readResults(path);
+        } catch (error) {
+          // Killed as it created the file: nothing of the campaign is in it yet, so it starts over.
+          if (!(error instanceof IncompleteHeaderError)) throw error;
+        }
+      }
+      return new ResultsFile(path, lock, existing, options);
     } catch (error) {
-      throw new OutputError(`${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      lock.release();
+      throw error;
     }
-    const header: Header = { lockstep: 'campaign', version: SPEC_VERSION, fingerprint: fingerprintOf(spec), spec };
-    writeSync(fd, `${JSON.stringify(header)}\n`);
-    fsyncSync(fd);
-    return new ResultsWriter(path, fd);
   }
 
-  /** Continues an existing file of the same campaign, cutting off a partial last line. */
-  static resume(path: string, spec: CampaignSpec, contents: ResultsContents): ResultsWriter {
-    if (contents.fingerprint !== fingerprintOf(spec)) {
-      throw new ResultsFileError(`${path}: holds another campaign (different flight software, mission, seed, targets, configurations, horizon or width); not resumed, left untouched`);
+  /**
+   * Starts writing: a new file gets `header`; a resumed one must hold the same campaign and shard, and is
+   * cut after its last complete row. A resumed file may be extended to more experiments (its header is
+   * rewritten), never shrunk below what it holds.
+   */
+  start(header: ResultsHeader): void {
+    const existing = this.existing;
+    if (!existing) {
+      this.createWith(header, []);
+      return;
     }
-    truncateSync(path, contents.completeBytes);
-    return new ResultsWriter(path, openSync(path, 'a'));
+    const old = existing.header;
+    if (old.fingerprint !== header.fingerprint) {
+      throw new ResultsFileError(`${this.path}: holds another campaign (different ${CAMPAIGN_IDENTITY}); not resumed, left untouched`);
+    }
+    if (old.plan.shard.index !== header.plan.shard.index || old.plan.shard.count !== header.plan.shard.count) {
+      throw new ResultsFileError(`${this.path}: holds shard ${old.plan.shard.index}/${old.plan.shard.count}, not ${header.plan.shard.index}/${header.plan.shard.count}; not resumed, left untouched`);
+    }
+    if (header.plan.experiments < old.plan.experiments) {
+      throw new ResultsFileError(`${this.path}: plans ${old.plan.experiments} experiments; resume it with --experiments ${old.plan.experiments} (or more, to extend it), not ${header.plan.experiments}`);
+    }
+    if (header.plan.experiments > old.plan.experiments || existing.duplicates > 0) {
+      // The header changes, or repeated rows go: the file is rewritten whole, atomically, with its rows once.
+      this.closeFd();
+      this.createWith(header, existing.records);
+      return;
+    }
+    try {
+      truncateSync(this.path, existing.completeBytes);
+      this.fd = openSync(this.path, 'a');
+    } catch (error) {
+      throw new OutputError(`${this.path}: cannot be written (${describeWriteError(error)})`);
+    }
   }
 
+  private createWith(header: ResultsHeader, records: readonly ExperimentRecord[]): void {
+    const file = OutputFile.open(this.path);
+    try {
+      file.write(`${JSON.stringify(header)}\n`);
+      if (records.length > 0) file.write(records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    } catch (error) {
+      file.discard();
+      throw error;
+    }
+    file.commit();
+    try {
+      this.fd = openSync(this.path, 'a');
+    } catch (error) {
+      throw new OutputError(`${this.path}: cannot be written (${describeWriteError(error)})`);
+    }
+  }
+
+  /** Appends rows, whole, flushed to disk; a failure (a full disk) is an output error, never a short file. */
   append(records: readonly ExperimentRecord[]): void {
     if (records.length === 0) return;
-    writeSync(this.fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
-    fsyncSync(this.fd);
+    if (this.fd === null) throw new Error('results file: append before start');
+    try {
+      writeFully(this.fd, Buffer.from(records.map((record) => `${JSON.stringify(record)}\n`).join(''), 'utf8'));
+      fsyncSync(this.fd);
+    } catch (error) {
+      throw new OutputError(`${this.path}: cannot be written (${describeWriteError(error)}); the rows before this batch are kept, and --resume continues from them`);
+    }
   }
 
-  close(): void {
-    closeSync(this.fd);
+  private closeFd(): void {
+    if (this.fd !== null) {
+      const fd = this.fd;
+      this.fd = null;
+      closeSync(fd);
+    }
   }
+
+  /** Closes the file and releases its lock. */
+  close(): void {
+    try {
+      this.closeFd();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  get force(): boolean {
+    return this.options.force;
+  }
+}
+
+/** A whole result file's text (merge writes one at once): the header and the rows, one per line. */
+export function resultsText(header: ResultsHeader, records: readonly ExperimentRecord[]): string {
+  return `${JSON.stringify(header)}\n${records.map((record) => `${JSON.stringify(record)}\n`).join('')}`;
 }

@@ -15,6 +15,7 @@
 // An experiment stops early as masked as soon as F's whole state equals G's at a cycle boundary.
 // Checkpoint faults need no simulation: the checkpoint is read only at a failover, so a fault there is
 // masked when a commit or the scrub rewrites its bytes, and latent until then.
+import { INPUT_CHANNELS } from '../abi/channels.js';
 import { EpochSchedule } from '../computer/epochs.js';
 import { describeDetection } from '../computer/flight-computer.js';
 import { strikeCore } from '../computer/strike.js';
@@ -32,7 +33,7 @@ import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { compareCores, decisionInstructions } from '../processor/comparator.js';
 import { detectionReleasesSpareOutputs } from '../spare/controller.js';
 import { configsFor, type BaseConfig, type Experiment, type Outcome } from './experiment.js';
-import { restoreCore, type GoldenRun } from './golden.js';
+import { loadFrame, type GoldenRun } from './golden.js';
 
 export interface RunnerOptions {
   readonly horizon: number;
@@ -54,6 +55,10 @@ type Verdicts = Partial<Record<BaseConfig, Outcome>>;
 /** What one build's run of an experiment came to, by base configuration (the context relabels them). */
 export interface RunRecord extends Experiment {
   readonly outcomes: Verdicts;
+  /**
+   * Core-cycles simulated, counting a restore from the campaign's snapshot grid (golden.snapshotInterval)
+   * even when the memory budget stored the snapshots further apart: a record does not depend on the budget.
+   */
   readonly simulated: number;
 }
 
@@ -76,6 +81,9 @@ export class ExperimentRunner {
   private readonly hookedSlot: FaultySlot | null;
   private readonly twin: Core;
   private readonly spacecraft: Spacecraft;
+  /** The golden input frame of the cycle F and G run: both read it, as a processor's cores do. */
+  private readonly input: Float64Array;
+  /** The frame F senses when its wrong commands fly the spacecraft. */
   private readonly frame: Float64Array;
   private readonly applied: Float64Array;
   private readonly blockShift: number;
@@ -89,12 +97,13 @@ export class ExperimentRunner {
     readonly options: RunnerOptions,
   ) {
     const limit = setup.computer.memoryLimitBytes;
-    this.faulty = new Core(module, 'F', golden.frames[0], limit);
+    this.input = new Float64Array(INPUT_CHANNELS.length);
+    this.faulty = new Core(module, 'F', this.input, limit);
     this.plainSlot = { core: this.faulty, touched: ALL_BLOCKS };
-    this.hookedSlot = options.hookedModule ? { core: new Core(options.hookedModule, 'F', golden.frames[0], limit), touched: ALL_BLOCKS } : null;
-    this.twin = new Core(module, 'G', golden.frames[0], limit);
+    this.hookedSlot = options.hookedModule ? { core: new Core(options.hookedModule, 'F', this.input, limit), touched: ALL_BLOCKS } : null;
+    this.twin = new Core(module, 'G', this.input, limit);
     this.spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
-    this.frame = new Float64Array(golden.frames[0].length);
+    this.frame = new Float64Array(INPUT_CHANNELS.length);
     this.applied = new Float64Array(this.twin.outputs.values.length);
     if (!module.dirtyTracking) throw new Error('campaigns need the dirty-memory tracking of the core passes');
     this.blockShift = module.dirtyTracking.blockShift;
@@ -108,7 +117,7 @@ export class ExperimentRunner {
 
   /** The golden core state's memory size: what a failover restores. */
   private get memoryBytes(): number {
-    return this.golden.snapshots[0].memory.length;
+    return this.golden.memoryBytes;
   }
 
   run(experiment: Experiment): RunRecord {
@@ -158,9 +167,13 @@ export class ExperimentRunner {
   /** Of the struck bytes still to rewrite (bit i: byte address + i), those outside the ranges of `mask`. */
   private uncovered(remaining: number, mask: number, address: number): number {
     const end = memoryRanges(this.twin, mask, this.memoryBytes);
-    for (let i = 0; i < end; i += 2) {
-      for (let byte = 0; byte < 32; byte++) {
-        if ((remaining >>> byte) & 1 && address + byte >= RANGES[i] && address + byte < RANGES[i + 1]) remaining &= ~(1 << byte);
+    for (let byte = 0; remaining >>> byte !== 0 && byte < 32; byte++) {
+      if (((remaining >>> byte) & 1) === 0) continue;
+      for (let i = 0; i < end; i += 2) {
+        if (address + byte >= RANGES[i] && address + byte < RANGES[i + 1]) {
+          remaining &= ~(1 << byte);
+          break;
+        }
       }
     }
     return remaining;
@@ -229,31 +242,33 @@ export class ExperimentRunner {
       }
     }
 
-    const snapshotIndex = Math.floor(strike / golden.snapshotInterval);
-    const start = snapshotIndex * golden.snapshotInterval;
-    this.tracer?.(start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
+    const snapshots = golden.snapshots;
+    const snapshotIndex = snapshots.indexFor(strike);
+    const start = snapshots.cycleOf(snapshotIndex);
+    // After a skip, at the cycle it ends: the cycles printed before it (from the fault's on) stay in order.
+    this.tracer?.(strike > experiment.cycle ? strike : start, `F (faulty) and G (its fault-free twin) restored from the golden snapshot of cycle ${start}${start < strike ? `, run to cycle ${strike}` : ''}`);
     // A fault may have grown F's memory: such a core is replaced, not restored.
-    if (faulty.memoryBytes().length !== golden.snapshots[snapshotIndex].memory.length) {
-      this.faulty = new Core(faulty.flightModule, 'F', golden.frames[0], computer.memoryLimitBytes);
+    if (faulty.memoryBytes().length !== snapshots.memoryLength(snapshotIndex)) {
+      this.faulty = new Core(faulty.flightModule, 'F', this.input, computer.memoryLimitBytes);
       this.touchedF = ALL_BLOCKS;
       return this.simulateOn(experiment, configs);
     }
     // F and G hold golden state but where they wrote or were struck since their last restore.
-    restoreCore(faulty, golden.snapshots[snapshotIndex], golden.everWritten | this.touchedF);
-    restoreCore(twin, golden.snapshots[snapshotIndex], golden.everWritten | this.touchedG);
+    snapshots.restore(faulty, snapshotIndex, golden.everWritten | this.touchedF);
+    snapshots.restore(twin, snapshotIndex, golden.everWritten | this.touchedG);
+    faulty.inputs = this.input;
     this.touchedF = 0;
     this.touchedG = 0;
-    let simulated = 0;
+    // Counted from the campaign's snapshot grid, whatever the interval the snapshots are stored at.
+    let simulated = 2 * (strike % golden.snapshotInterval);
     // Blocks written since the epoch began, by either core: what the epoch's end compares.
     epochs.moveToUndisturbed(start);
     let epochWritten = 0;
     for (let cycle = epochs.start; cycle < start; cycle++) epochWritten |= golden.writtenBlocks[cycle];
     for (let cycle = start; cycle < strike; cycle++) {
-      faulty.inputs = golden.frames[cycle];
-      twin.inputs = golden.frames[cycle];
+      loadFrame(golden, cycle, this.input);
       faulty.step(budget);
       twin.step(budget);
-      simulated += 2;
       const written = faulty.dirtyBlocks() | twin.dirtyBlocks();
       epochWritten |= written;
       this.touchedF |= written;
@@ -272,8 +287,7 @@ export class ExperimentRunner {
     if (instructionFault) resetFaultCounters(faulty);
 
     for (let cycle = strike; cycle < end && open.size > 0; cycle++) {
-      faulty.inputs = golden.frames[cycle];
-      twin.inputs = golden.frames[cycle];
+      loadFrame(golden, cycle, this.input);
       const resultF = faulty.step(budget);
       const resultG = twin.step(budget);
       if (instructionFault && cycle === strike) {
@@ -352,10 +366,22 @@ export class ExperimentRunner {
     const scenario = this.setup.scenario;
     const budget = this.setup.computer.watchdogInstructions;
     this.pointingBroke = false;
-    spacecraft.restore(golden.spacecraft[firstWrong]);
-    spacecraft.sense(firstWrong * scenario.controlPeriod, frame); // the same noise draws as the golden cycle
+    // The spacecraft's golden state at firstWrong: from the snapshot before it, flown on the golden commands.
+    const snapshot = golden.snapshots.indexFor(firstWrong);
+    golden.snapshots.restoreSpacecraft(spacecraft, snapshot);
+    const commanded = golden.snapshots.commanded(snapshot);
     applied.fill(0);
-    applied.set(golden.spacecraft[firstWrong].commanded, 0);
+    applied.set(commanded, 0);
+    for (let cycle = golden.snapshots.cycleOf(snapshot); cycle < firstWrong; cycle++) {
+      spacecraft.sense(cycle * scenario.controlPeriod, frame);
+      const mask = golden.writtenMasks[cycle];
+      for (let channel = 0; channel < commanded.length; channel++) {
+        if (mask & (1 << channel)) applied[channel] = golden.outputs[cycle * applied.length + channel];
+      }
+      spacecraft.actuate(applied);
+      spacecraft.advance();
+    }
+    spacecraft.sense(firstWrong * scenario.controlPeriod, frame); // the same noise draws as the golden cycle
     let simulated = 0;
     let worst = 0;
     for (let cycle = firstWrong; cycle < end; cycle++) {

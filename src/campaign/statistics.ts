@@ -18,7 +18,7 @@ export interface CountSummary {
 }
 
 const LN_SQRT_2PI = 0.918938533204672741780329736406; // ln √(2π)
-/** The same day as src/upsets/schedule.ts; not imported, so that this module stays a leaf with no model behind it. */
+/** The same day as src/faults/draw.ts; not imported, so that this module stays a leaf with no model behind it. */
 const SECONDS_PER_DAY = 86_400;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ export function clopperPearsonInterval(successes: number, trials: number, confid
 
 /**
  * The one-sided exact upper bound: the largest rate not rejected at level 1 − confidence. This is the figure
- * behind "0 failures in 3,000 runs → below 0.1% with 95% confidence" (anchors.md) and the rule of three (3/n);
+ * behind "0 failures in 3,000 runs → below 0.1% with 95% confidence" and the rule of three (3/n);
  * a two-sided 95% interval's upper end is a 97.5% one-sided bound, 0.123% for the same runs.
  */
 export function clopperPearsonUpperBound(successes: number, trials: number, confidence = 0.95): number {
@@ -461,7 +461,7 @@ function checkRate(name: string, value: number): void {
 }
 
 /**
- * Mean work to failure relative to the unprotected program (anchors.md, COAST): (1 / runtime ratio) ×
+ * Mean work to failure relative to the unprotected program (COAST: Chielle et al., IEEE Trans. Nuclear Science 2019): (1 / runtime ratio) ×
  * (unprotected SDC rate / protected SDC rate). It charges protection for its slowdown, since a slower program
  * is exposed to more upsets per unit of work. With no protected SDC observed the point estimate is Infinity
  * (and NaN if neither build showed any: there is nothing to compare); report `mwtfInterval`'s lower end then.

@@ -3,7 +3,7 @@
 // "0 SDC in 100,000" a real upper bound), the detection causes and latencies; and, from the fault
 // space of each target, what an upset rate per bit per day means in failures per mission.
 import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
-import { failuresPerMission, intervalHalfWidth, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
+import { failuresPerMission, marginReached, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
 import { HARDENING_NAMES, type HardeningName } from '../hardenings.js';
 
 export interface OutcomeTable {
@@ -75,13 +75,9 @@ export function summarize(records: readonly ExperimentRecord[], configs: readonl
 
 /** Whether every interval of every outcome, per configuration and target, is at most `margin` wide (±). */
 export function marginMet(summary: CampaignSummary, margin: number): boolean {
-  for (const config of Object.values(summary.configs)) {
-    for (const entry of Object.values(config.targets)) {
-      if (entry.experiments === 0) return false;
-      for (const outcome of Object.values(entry.outcomes)) if (intervalHalfWidth(outcome) > margin) return false;
-    }
-  }
-  return true;
+  const tables = Object.values(summary.configs).flatMap((config) => Object.values(config.targets));
+  if (tables.length === 0 || tables.some((entry) => entry.experiments === 0)) return false;
+  return marginReached(tables.flatMap((entry) => Object.values(entry.outcomes)), margin);
 }
 
 /** Bits an upset can strike in each storage target, over the campaign's cores (the fault space per cycle). */
@@ -162,7 +158,7 @@ export interface MwtfFigure {
 
 /**
  * Mean work to failure of each hardened single-core configuration against the plain lone core
- * (shared/anchors.md): (1 / runtime ratio) × (unprotected SDC rate / protected SDC rate), counting as
+ * (COAST: Chielle et al., IEEE Trans. Nuclear Science 2019): (1 / runtime ratio) × (unprotected SDC rate / protected SDC rate), counting as
  * failures the silent ones (sdc and pointing violations). Infinite when the hardened build had none: its
  * interval's lower end is then the figure to quote.
  */

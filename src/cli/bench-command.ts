@@ -5,9 +5,12 @@ import { relative, resolve } from 'node:path';
 import { benchCampaign, benchScaling, C_EXAMPLE_FSW, SCALING_EXPERIMENTS, type CampaignScaling } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
+import { benchGoldenMemory, formatGoldenMemoryBench } from '../bench/memory-bench.js';
 import { parseMission } from '../mission/config.js';
 import { prepareFlight, REFERENCE_FSW } from '../mission/fly.js';
-import { writeJson } from '../reports/files.js';
+import { jsonText, OutputFile } from '../output/files.js';
+import { benchTelemetryMemory, formatTelemetryMemoryBench } from '../bench/telemetry-memory-bench.js';
+import { benchHil, formatHilBench } from '../bench/hil-bench.js';
 import { integerOption } from './options.js';
 
 interface BenchOptions {
@@ -25,49 +28,67 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure the cost per cycle of a bare core, the lock-step pair, and the pair with checkpoint and spare')
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
-    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds'), 200)
-    .option('--cycles <n>', 'cycles per round', integerOption('--cycles'), 250)
+    .option('--rounds <n>', 'timed rounds per configuration', integerOption('--rounds', 1), 200)
+    .option('--cycles <n>', 'cycles per round', integerOption('--cycles', 1), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
-    .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments'), 100_000)
-    .option('--scaling-rounds <n>', 'rounds of 1 and 2 jobs on 20,000 experiments per flight software (0: skip it)', integerOption('--scaling-rounds'), 3)
+    .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments', 0), 100_000)
+    .option('--scaling-rounds <n>', 'rounds of 1 and 2 jobs on 20,000 experiments per flight software (0: skip it)', integerOption('--scaling-rounds', 0), 3)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
-      const missionFor = (fsw: string | undefined) => parseMission({ fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
-      const setup = prepareFlight(missionFor(options.fsw));
-      const rounds = { rounds: Math.max(1, options.rounds), cyclesPerRound: Math.max(1, options.cycles) };
-      const result = runBench(setup, rounds);
-      process.stdout.write(`${formatBench(result)}\n`);
-      const faultHooks = benchFaultHooks(setup, rounds);
-      process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
-      const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
-      process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
-      const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
-      const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
-      if (campaign) {
-        process.stdout.write(
-          `  campaign (${campaign.experiments} experiments, horizon ${campaign.horizon}): ${Math.round(campaign.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(campaign.experimentsPerSecond)} on ${campaign.jobs}; ` +
-            `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
-        );
-      }
-      // How the campaign scales with jobs, on both shipped flight programs and the one benched.
-      const scaling: CampaignScaling[] = [];
-      if (options.scalingRounds > 0) {
-        for (const fsw of new Set([resolve(options.fsw ?? REFERENCE_FSW), REFERENCE_FSW, C_EXAMPLE_FSW])) {
-          const scaled = await benchScaling(prepareFlight(missionFor(fsw)), SCALING_EXPERIMENTS, options.scalingRounds);
-          process.stdout.write(
-            `  campaign scaling, ${relative(process.cwd(), scaled.fsw)} (${scaled.experiments} experiments, medians of ${scaled.rounds} rounds): ${Math.round(scaled.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(scaled.experimentsPerSecondTwoJobs)} on 2 = ${scaled.ratio.toFixed(2)}×\n`,
-          );
-          scaling.push(scaled);
-        }
-      }
-      if (options.json) {
-        writeJson(options.json, {
-          ...result,
-          faultHooks,
-          hardening,
-          campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
-          ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
-        });
+      // The JSON is opened before hours of measuring: a path that cannot be written is refused now.
+      const json = options.json ? OutputFile.open(options.json) : null;
+      try {
+        await bench(options, json);
+      } finally {
+        json?.discard();
       }
     });
+}
+
+async function bench(options: BenchOptions, json: OutputFile | null): Promise<void> {
+  const missionFor = (fsw: string | undefined) => parseMission({ fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
+  const setup = prepareFlight(missionFor(options.fsw));
+  const rounds = { rounds: options.rounds, cyclesPerRound: options.cycles };
+  const result = runBench(setup, rounds);
+  process.stdout.write(`${formatBench(result)}\n`);
+  const faultHooks = benchFaultHooks(setup, rounds);
+  process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
+  const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
+  process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
+  const memory = { goldenRun: benchGoldenMemory(setup), telemetry: benchTelemetryMemory() };
+  process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n${formatTelemetryMemoryBench(memory.telemetry)}\n`);
+  const hil = await benchHil();
+  process.stdout.write(`${formatHilBench(hil)}\n`);
+  const campaign = options.experiments > 0 ? await benchCampaign(setup, options.experiments) : null;
+  const experimentVsLockstepCycle = campaign ? campaign.nsPerExperiment / result.nsPerCycle.pairSpare : null;
+  if (campaign) {
+    process.stdout.write(
+      `  campaign (${campaign.experiments} experiments, horizon ${campaign.horizon}): ${Math.round(campaign.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(campaign.experimentsPerSecond)} on ${campaign.jobs}; ` +
+        `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
+    );
+  }
+  // How the campaign scales with jobs, on both shipped flight programs and the one benched.
+  const scaling: CampaignScaling[] = [];
+  if (options.scalingRounds > 0) {
+    for (const fsw of new Set([resolve(options.fsw ?? REFERENCE_FSW), REFERENCE_FSW, C_EXAMPLE_FSW])) {
+      const scaled = await benchScaling(prepareFlight(missionFor(fsw)), SCALING_EXPERIMENTS, options.scalingRounds);
+      process.stdout.write(
+        `  campaign scaling, ${relative(process.cwd(), scaled.fsw)} (${scaled.experiments} experiments, medians of ${scaled.rounds} rounds): ${Math.round(scaled.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(scaled.experimentsPerSecondTwoJobs)} on 2 = ${scaled.ratio.toFixed(2)}×\n`,
+      );
+      scaling.push(scaled);
+    }
+  }
+  if (json) {
+    json.write(
+      jsonText({
+        ...result,
+        faultHooks,
+        hardening,
+        campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
+        memory,
+        ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
+      }),
+    );
+    json.commit();
+  }
 }

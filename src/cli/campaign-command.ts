@@ -5,20 +5,24 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { CampaignContext, fswOf, hashFile, MEMORY_RANGES, type CampaignSpec } from '../campaign/context.js';
-import { CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
+import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec } from '../campaign/context.js';
+import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
 import { executeExperiments } from '../campaign/execute.js';
-import { readResults, ResultsWriter } from '../campaign/results-file.js';
+import { RecordCollector, ResultsFile, type ResultsHeader } from '../campaign/results-file.js';
+import { campaignReport, faultSpaceOf, formatCampaignReport, runtimeRatiosOf } from '../campaign/report.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
+import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from '../campaign/memory-plan.js';
+import { INPUT_CHANNELS } from '../abi/channels.js';
+import { Core } from '../core/core.js';
 import { absoluteRates, formatSummary, marginMet, mwtfFigures, summarize, type CampaignSummary } from '../campaign/summary.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
-import { parseMission, readMissionFile } from '../mission/config.js';
-import { writeJson } from '../reports/files.js';
+import { ConfigError, parseMission, readMissionFile, scenarioOf, type Mission } from '../mission/config.js';
+import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { integerOption, listOption, numberOption } from './options.js';
 import { ProgressLine } from './progress.js';
-import type { HardeningName } from '../hardenings.js';
+import { BASE_CONFIGS, type HardeningName } from '../hardenings.js';
 
 interface CampaignOptions {
   config?: string;
@@ -60,17 +64,17 @@ export function registerCampaign(program: Command): void {
     .option('--scenario <name>', 'reference | large')
     .option('--duration <seconds>', 'mission length the experiments are drawn from, s', numberOption('--duration'))
     .option('--seed <n>', 'campaign seed: draws the experiments and the mission\'s noise', integerOption('--seed'))
-    .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments'))
+    .option('--experiments <n>', `experiments to run (default ${DEFAULT_EXPERIMENTS}, or planned from --margin)`, integerOption('--experiments', 1))
     .option('--margin <e>', 'plan the number of experiments for this margin per target (Leveugle et al.)', numberOption('--margin'))
     .option('--confidence <c>', 'confidence of --margin and --until-margin', numberOption('--confidence'), 0.95)
     .option('--until-margin <e>', 'run until every 95% interval is at most ±e (up to --experiments)', numberOption('--until-margin'))
     .option('--targets <list>', `where faults strike: ${TARGETS.join(',')} (default: memory, global if the module has state globals, checkpoint)`, listOption)
-    .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, ['single', 'pair', 'pair+spare'])
+    .option('--configs <list>', `protection configurations: ${CONFIGS.join(',')}`, listOption, [...BASE_CONFIGS])
     .option('--cores <list>', 'which cores faults strike: A,B (the primary\'s) and spare', listOption, ['A', 'B'])
     .option('--memory-range <range>', 'memory faults strike the blocks the golden run reads or writes (used), or all of memory', 'used')
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
-    .option('--jobs <n>', 'threads computing (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
+    .option('--jobs <n>', 'threads computing, at most every core (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
     .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
     .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
     .option('--out <file.jsonl>', 'stream the experiment records to this file')
@@ -123,8 +127,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.untilMargin !== undefined && !(options.untilMargin > 0 && options.untilMargin < 1)) throw new UsageError('--until-margin: must be between 0 and 1');
   if (options.resume && !options.out) throw new UsageError('--resume: give the result file to continue with --out');
   const shard = parseShard(options.shard, options.shards, process.env);
-  const jobs = options.jobs ?? availableParallelism();
-  if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
+  const jobs = jobsFor(options.jobs);
 
   const base: Record<string, unknown> = options.config ? { ...(readMissionFile(options.config) as object) } : {};
   if (options.fsw !== undefined) base.fsw = options.fsw;
@@ -133,9 +136,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.seed !== undefined) base.seed = options.seed;
   const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
   const fsw = fswOf(mission);
-  const hasGlobals = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages }).stateGlobals.length > 0;
+  const module = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
+  const hasGlobals = module.stateGlobals.length > 0;
   if (requestedTargets?.includes('global') && !hasGlobals) throw new UsageError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
   const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
+  // The memory plan, before any file: the golden run must fit, and the experiments' bookkeeping beside it.
+  const goldenBytes = planGoldenRun(mission, options, targets, configs, module);
+  const mostExperiments = maxExperiments(goldenBytes);
+  if (options.experiments !== undefined) planExperiments(`--experiments ${options.experiments}`, options.experiments, shard, mostExperiments, goldenBytes);
   const spec: CampaignSpec = {
     mission: { ...mission, fsw: undefined },
     fsw,
@@ -150,140 +158,156 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     memoryRange: parseList([options.memoryRange], MEMORY_RANGES, '--memory-range')[0],
   };
 
+  // Every output is checked before the golden run: the results file is locked (or refused), the JSON opened.
+  if (options.out) checkDistinct([{ option: '--out', path: options.out }, ...(options.json ? [{ option: '--json', path: options.json }] : [])]);
+  const results = options.out ? ResultsFile.prepare(options.out, { resume: Boolean(options.resume), force: Boolean(options.force) }) : null;
+  const existingPlan = results?.existing?.header.plan;
+  let json: OutputFile | null = null;
   const progress = new ProgressLine(!options.quiet);
-  progress.update('golden run…');
-  let context: CampaignContext;
   try {
-    // Flight software that fails with no upset is refused here (FlightSoftwareError), before any file is written.
-    context = new CampaignContext(spec);
-  } catch (error) {
-    progress.done();
-    throw error;
-  }
+    json = options.json ? OutputFile.open(options.json) : null;
+    progress.update('golden run…');
+    // Flight software that fails with no upset is refused here (FlightSoftwareError), before any result is written.
+    const context = new CampaignContext(spec);
 
-  let planned = options.experiments ?? DEFAULT_EXPERIMENTS;
-  if (options.margin !== undefined && options.experiments === undefined) {
-    // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
-    const population = context.builds[0].cycles * rangeBytes(context.builds[0].memoryRanges) * 8;
-    planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
-  }
-
-  // --resume with no file yet starts it: a restarted job needs no special case.
-  const existing = options.resume && existsSync(options.out!) ? readResults(options.out!) : null;
-  const writer = options.out ? (existing ? ResultsWriter.resume(options.out, spec, existing) : ResultsWriter.create(options.out, spec, Boolean(options.force))) : null;
-  const records: ExperimentRecord[] = existing ? existing.records.filter((record) => record.index % shard.count === shard.index) : [];
-  const done = new Set(records.map((record) => record.index));
-
-  const started = process.hrtime.bigint();
-  let ran = 0;
-  const shardIndices = (from: number, to: number) => {
-    const indices: number[] = [];
-    for (let index = from; index < to; index++) if (index % shard.count === shard.index && !done.has(index)) indices.push(index);
-    return indices;
-  };
-  const run = async (indices: number[]) => {
-    const total = indices.length;
-    let finished = 0;
-    await executeExperiments({
+    let planned = options.experiments ?? existingPlan?.experiments ?? DEFAULT_EXPERIMENTS;
+    if (options.margin !== undefined && options.experiments === undefined && !existingPlan) {
+      // Leveugle et al.: the sample for ±margin at the confidence, per target, over its fault space.
+      const population = context.builds[0].cycles * rangeBytes(context.builds[0].memoryRanges) * 8;
+      planned = targets.length * leveugleSampleSize({ population, margin: options.margin, confidence: options.confidence });
+      planExperiments(`--margin ${options.margin}`, planned, shard, mostExperiments, goldenBytes, `needs ${planned} experiments, `);
+    }
+    const header: ResultsHeader = {
+      lockstep: 'campaign',
+      version: SPEC_VERSION,
+      fingerprint: fingerprintOf(spec),
       spec,
-      context,
-      indices,
-      // By default threads are used only for enough work: each must first build the golden run.
-      jobs: options.jobs !== undefined || total >= 20_000 ? jobs : 1,
-      batchSize: options.jobs !== undefined && total < 20_000 ? 256 : 2048,
-      onBatch: (batch) => {
-        writer?.append(batch);
-        for (const record of batch) {
-          records.push(record);
-          done.add(record.index);
-        }
-        finished += batch.length;
-        ran += batch.length;
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const rate = ran / Math.max(seconds, 1e-9);
-        progress.update(`${finished}/${total} experiments, ${Math.round(rate)}/s, ${Math.ceil((total - finished) / Math.max(rate, 1e-9))} s left`);
-      },
-    });
-  };
+      plan: { experiments: planned, shard },
+      faultSpace: faultSpaceOf(context),
+      runtimeRatios: runtimeRatiosOf(context),
+    };
+    // --resume with no file yet starts it: a restarted job needs no special case.
+    results?.start(header);
+    const collector = new RecordCollector();
+    for (const record of results?.existing?.records ?? []) collector.add(record, options.out!);
 
-  try {
+    const started = process.hrtime.bigint();
+    let ran = 0;
+    /** The most threads any round of this run computed on: what the report says it ran on. */
+    let jobsUsed = 1;
+    const shardIndices = (from: number, to: number) => {
+      const indices: number[] = [];
+      for (let index = from; index < to; index++) if (index % shard.count === shard.index && !collector.has(index)) indices.push(index);
+      return indices;
+    };
+    const run = async (indices: number[]) => {
+      const total = indices.length;
+      let finished = 0;
+      // By default threads are used only for enough work: each must first build the golden run.
+      const roundJobs = options.jobs !== undefined || total >= 20_000 ? jobs : 1;
+      if (total > 0) jobsUsed = Math.max(jobsUsed, roundJobs);
+      await executeExperiments({
+        spec,
+        context,
+        indices,
+        jobs: roundJobs,
+        batchSize: options.jobs !== undefined && total < 20_000 ? 256 : 2048,
+        onBatch: (batch) => {
+          results?.append(batch);
+          for (const record of batch) collector.add(record, 'this run');
+          finished += batch.length;
+          ran += batch.length;
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const rate = ran / Math.max(seconds, 1e-9);
+          progress.update(`${finished}/${total} experiments, ${Math.round(rate)}/s, ${Math.ceil((total - finished) / Math.max(rate, 1e-9))} s left`);
+        },
+      });
+    };
+
+    // With --until-margin the campaign may end before its plan: it is complete up to where it stopped.
+    let reached = planned;
     if (options.untilMargin !== undefined) {
       const round = 1_000 * targets.length;
-      let reached = 0;
+      reached = 0;
       while (reached < planned) {
         const next = Math.min(planned, reached + round);
         await run(shardIndices(reached, next));
         reached = next;
-        if (marginMet(summarize(records, configs, targets), options.untilMargin)) break;
+        if (marginMet(summarize(collector.records(), configs, targets), options.untilMargin)) break;
       }
     } else {
       await run(shardIndices(0, planned));
     }
-  } finally {
-    writer?.close();
     progress.done();
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  records.sort((a, b) => a.index - b.index);
-  const summary = summarize(records, configs, targets);
-  const build = context.builds[0];
-  const bits = storageBitsByTarget(Object.values(build.domains).flat());
-  const missionSeconds = options.missionDays !== undefined ? options.missionDays * 86_400 : build.cycles * context.setup.scenario.controlPeriod;
-  const faultSpace = {
-    memoryRange: spec.memoryRange,
-    memoryBitsPerCore: rangeBytes(build.memoryRanges) * 8,
-    ...Object.fromEntries(Object.entries(bits).map(([target, count]) => [target, { bits: count, bitCycles: count * build.cycles }])),
-  };
-  const report = {
-    experiments: records.length,
-    experimentsPerSecond: ran > 0 ? ran / seconds : 0,
-    jobs,
-    shard: shard.count > 1 ? `${shard.index}/${shard.count}` : null,
-    seed: spec.seed,
-    fsw: spec.fsw,
-    targets,
-    horizon: spec.horizon,
-    width: spec.width,
-    meanSimulatedCycles: records.length > 0 ? records.reduce((sum, record) => sum + record.simulated, 0) / records.length / 2 : 0,
-    faultSpace,
-    mwtf: mwtfFigures(summary, runtimeRatios(context)),
-    ...(options.upsetRate !== undefined ? { perMission: absoluteRates(summary, bits, options.upsetRate, missionSeconds) } : {}),
-    configs: summary.configs,
-  };
-  if (options.json) writeJson(options.json, report);
-  if (!options.quiet) {
-    process.stdout.write(`${formatCampaign(report, summary)}\n`);
-    for (const [variant, figure] of Object.entries(report.mwtf)) {
-      // No silent failure in the hardened build: the figure is unbounded, its interval's lower end is what a sample this size shows.
-      const value =
-        figure!.value === Number.POSITIVE_INFINITY
-          ? `≥ ${figure!.ci95[0].toPrecision(3)} (no silent failure in ${summary.configs[variant as ConfigName]!.experiments})`
-          : `${figure!.value.toPrecision(3)} [${figure!.ci95[0].toPrecision(3)}, ${figure!.ci95[1].toPrecision(3)}]`;
-      process.stdout.write(`  MWTF ${variant} vs single: ${value} (runtime ${figure!.runtimeRatio.toFixed(2)}× in instructions)\n`);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const records = collector.records();
+    const missionSeconds = options.missionDays !== undefined ? options.missionDays * 86_400 : context.builds[0].cycles * context.setup.scenario.controlPeriod;
+    const { report: body, summary } = campaignReport({ ...header, plan: { ...header.plan, experiments: reached } }, records, {
+      upsetRatePerBitPerDay: options.upsetRate,
+      missionSeconds,
+    });
+    const report = { ...body, experimentsPerSecond: ran > 0 ? ran / seconds : 0, jobs: jobsUsed };
+    if (json) {
+      json.write(jsonText(report));
+      json.commit();
     }
-    if (report.perMission) {
-      for (const [config, rates] of Object.entries(report.perMission.configs)) {
-        process.stdout.write(
-          `  per mission at ${options.upsetRate} upsets/bit/day (${missionSeconds} s): ${config} ${rates!.expectedUpsets.toPrecision(3)} upsets, ${rates!.expectedFailures.toPrecision(3)} harmful outcomes expected [${rates!.ci95[0].toPrecision(3)}, ${rates!.ci95[1].toPrecision(3)}]\n`,
-        );
-      }
+    if (!options.quiet) {
+      process.stdout.write(
+        `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment\n${formatCampaignReport(report, summary)}\n`,
+      );
     }
+  } finally {
+    progress.done();
+    json?.discard();
+    results?.close();
   }
 }
 
-/** Each hardened build's modelled runtime over the plain build's: instructions per cycle of their golden runs. */
-function runtimeRatios(context: CampaignContext): Partial<Record<HardeningName, number>> {
-  const mean = (instructions: Int32Array) => instructions.reduce((sum, count) => sum + count, 0) / instructions.length;
-  const plain = context.builds.find((build) => build.variant === 'plain');
-  if (!plain) return {};
-  const ratios: Partial<Record<HardeningName, number>> = {};
-  for (const build of context.builds) if (build.variant !== 'plain') ratios[build.variant] = mean(build.golden.instructions) / mean(plain.golden.instructions);
-  return ratios;
+const MiB = 1024 * 1024;
+
+/** The threads computing: --jobs, or every core; never more threads than cores (said on stderr, in one line). */
+function jobsFor(requested: number | undefined): number {
+  const cores = availableParallelism();
+  if (requested === undefined) return cores;
+  if (requested < 1) throw new UsageError('--jobs: must be at least 1');
+  if (requested <= cores) return requested;
+  process.stderr.write(`lockstep: --jobs ${requested}: running ${cores} threads, the cores this machine offers (os.availableParallelism()); more would only take turns on them, each with its own golden run in memory\n`);
+  return cores;
 }
 
-function formatCampaign(report: { experiments: number; experimentsPerSecond: number; jobs: number; seed: number; horizon: number; meanSimulatedCycles: number; shard: string | null }, summary: CampaignSummary): string {
-  return [
-    `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`,
-    formatSummary(summary),
-  ].join('\n');
+/**
+ * Refuses a campaign whose experiments this process (a shard: its share) cannot keep account of: at most
+ * `most`, what the thread's budget holds beside the engine and golden runs of `goldenBytes` (memory-plan.ts).
+ * `what` names the value at fault.
+ */
+function planExperiments(what: string, planned: number, shard: { index: number; count: number }, most: number, goldenBytes: number, needs = ''): void {
+  if (planned < 1) throw new UsageError(`${what}: must be at least 1`);
+  const share = planned > shard.index ? Math.ceil((planned - shard.index) / shard.count) : 0;
+  if (share <= most) return;
+  const runs = shard.count > 1 ? `shard ${shard.index}/${shard.count} would run ${share} experiments, ` : '';
+  throw new UsageError(
+    `${what}: ${needs}${runs}at most ${most} experiments in this process (about ${BOOKKEEPING_BYTES_PER_EXPERIMENT} B of bookkeeping each, in the ${THREAD_BUDGET_BYTES / MiB} MiB of a thread ` +
+      `less ${ENGINE_BYTES / MiB} MiB for the engine and ${Math.ceil(goldenBytes / MiB)} MiB planned for the golden run); --shard i/N runs a share of a larger campaign`,
+  );
+}
+
+/**
+ * Refuses a mission whose golden run would not fit the golden-run budget of a thread (memory-plan.ts)
+ * before flying it: its per-cycle data grows with the mission and must leave the snapshots some room.
+ * Returns the bytes the golden runs of a thread are planned to take at most.
+ */
+function planGoldenRun(mission: Mission, options: CampaignOptions, targets: readonly Target[], configs: readonly ConfigName[], module: FlightModule): number {
+  const hooked = targets.includes('result') || targets.includes('branch');
+  const builds = new Set(configs.map((config) => CONFIG_PARTS[config].variant)).size;
+  const shape = { snapshotInterval: SNAPSHOT_INTERVAL, builds, hooked, globals: module.stateGlobals.length };
+  const longest = maxGoldenCycles(shape);
+  const cycles = missionCycles(mission);
+  const memoryBytes = new Core(module, 'probe', new Float64Array(INPUT_CHANNELS.length)).memoryBytes().length;
+  if (cycles <= longest) return plannedGoldenBytes({ ...shape, cycles, memoryBytes });
+  const scenario = scenarioOf(mission);
+  const fromFile = options.duration === undefined && options.config !== undefined;
+  const message =
+    `${fromFile ? `${options.config}: duration` : '--duration'} ${scenario.duration}: a campaign's golden run of ${cycles} cycles would keep ${Math.ceil(goldenFixedBytesPerCycle(shape))} B per cycle per build ` +
+    `before its snapshots, too much for the ${GOLDEN_BUDGET_BYTES / MiB} MiB a thread's golden runs get; at most ${Math.floor(longest * scenario.controlPeriod)} s with ${builds === 1 ? 'these targets' : `these targets and ${builds} builds`}`;
+  throw fromFile ? new ConfigError(message) : new UsageError(message);
 }

@@ -1,13 +1,18 @@
 // User mistakes and how the CLI answers them: one line naming the file, field or export at fault, and a
 // distinct exit code per kind of mistake, never a stack trace. Anything else is a bug of lockstep and is
 // reported as such (with its stack, exit code 1).
-import { ResultsFileError } from '../campaign/results-file.js';
+import { IncompleteResultsError, ResultsFileError } from '../campaign/results-file.js';
 import { ConfigError } from '../mission/config.js';
 import { FlightSoftwareError } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
-import { OutputError } from '../reports/files.js';
+import { OutputError } from '../output/files.js';
 import { FaultError } from '../faults/fault.js';
 import { UpsetFileError } from '../faults/upset-file.js';
+import { AcProtocolError, type AcProtocolErrorKind } from '../hil/ac-errors.js';
+import { MappingError } from '../hil/mapping.js';
+import { Nasa42BuildError } from '../hil/nasa42-build.js';
+import { Nasa42RunError } from '../hil/nasa42-run.js';
+import { Nasa42TruthError } from '../hil/nasa42-truth.js';
 
 export const EXIT = {
   ok: 0,
@@ -19,7 +24,31 @@ export const EXIT = {
   flightSoftware: 6,
   output: 7,
   results: 8,
+  incomplete: 9,
+  nasa42: 10,
+  /** 42 broke the protocol otherwise: a bad acknowledgement, more than a message, a step past the mission, silence. */
+  peer: 11,
+  /** Nothing accepted the connection (no 42 on that port). */
+  peerRefused: 12,
+  /** 42 closed the connection in the middle of the run (it died). */
+  peerClosed: 13,
+  /** A message stopped short. */
+  peerShort: 14,
+  /** Absurd array sizes, buffer lengths or table parameters. */
+  peerAbsurd: 15,
 } as const;
+
+const PEER_EXIT: Readonly<Record<AcProtocolErrorKind, number>> = {
+  refused: EXIT.peerRefused,
+  closed: EXIT.peerClosed,
+  short: EXIT.peerShort,
+  sizes: EXIT.peerAbsurd,
+  lengths: EXIT.peerAbsurd,
+  table: EXIT.peerAbsurd,
+  timeout: EXIT.peer,
+  ack: EXIT.peer,
+  excess: EXIT.peer,
+};
 
 export class UsageError extends Error {}
 
@@ -31,5 +60,10 @@ export function exitCodeFor(error: unknown): number | null {
   if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
   if (error instanceof OutputError) return EXIT.output;
   if (error instanceof ResultsFileError) return EXIT.results;
+  if (error instanceof IncompleteResultsError) return EXIT.incomplete;
+  if (error instanceof Nasa42BuildError || error instanceof Nasa42RunError || error instanceof Nasa42TruthError) return EXIT.nasa42;
+  if (error instanceof AcProtocolError) return PEER_EXIT[error.kind];
+  // A mapping naming a field 42 does not send is the mission file's mistake.
+  if (error instanceof MappingError) return EXIT.config;
   return null;
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CHECK_FAMILIES, HARDENING_MODES, hardenModule, HardenOptionsError, type CheckFamily, type HardeningMode } from '../harden.js';
 import { ModuleError } from '../passes/index.js';
-import { writeFileAtomic, writeJson } from '../reports/files.js';
+import { jsonText, OutputSet } from '../output/files.js';
 import { UsageError } from './errors.js';
 import { listOption } from './options.js';
 
@@ -49,6 +49,11 @@ export function registerHarden(program: Command): void {
 
 function hardenAction(input: string, options: HardenCommandOptions): void {
   if (options.only && options.skip) throw new UsageError('--only and --skip: give one of them');
+  const outputs = new OutputSet([{ option: '-o', path: options.output }, options.json ? { option: '--json', path: options.json } : null]);
+  outputs.produce(() => harden(input, options, outputs));
+}
+
+function harden(input: string, options: HardenCommandOptions, outputs: OutputSet): void {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(input);
@@ -69,9 +74,9 @@ function hardenAction(input: string, options: HardenCommandOptions): void {
     if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);
     throw error;
   }
-  writeFileAtomic(options.output, result.binary);
+  outputs.get('-o')!.write(result.binary);
   const report = result.report;
-  if (options.json) writeJson(options.json, report);
+  outputs.get('--json')?.write(jsonText(report));
   const families = Object.entries(report.checks.byFamily)
     .filter(([, count]) => count > 0)
     .map(([family, count]) => `${family} ${count}`)

@@ -6,7 +6,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startingMission } from '../mission/config.js';
-import { OutputError, writeJson } from '../reports/files.js';
+import { OutputError, writeJson } from '../output/files.js';
 import { UsageError } from './errors.js';
 
 export const MISSION_SCHEMA = fileURLToPath(new URL('../../schema/mission.schema.json', import.meta.url));

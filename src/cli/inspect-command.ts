@@ -11,7 +11,7 @@ import { parseMission, readMissionFile } from '../mission/config.js';
 import { describeFaultFreeFailure, faultFreeFailureText, flyOneCore } from '../mission/fault-free.js';
 import { prepareFlight } from '../mission/fly.js';
 import { ModuleError } from '../passes/index.js';
-import { writeJson } from '../reports/files.js';
+import { jsonText, OutputFile } from '../output/files.js';
 import { integerOption } from './options.js';
 
 interface InspectOptions {
@@ -37,12 +37,21 @@ export function registerInspect(program: Command): void {
     .description('check a flight-software module against the ABI and print what it exports, imports and costs')
     .argument('<file.wasm>', 'the module')
     .option('--config <file>', 'mission file whose channel map and memory limit apply')
-    .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles'), 100)
+    .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles', 0), 100)
     .option('--json <file>', 'write the report as JSON')
     .action((file: string, options: InspectOptions) => inspectAction(file, options));
 }
 
 function inspectAction(file: string, options: InspectOptions): void {
+  const json = options.json ? OutputFile.open(options.json) : null;
+  try {
+    inspect(file, options, json);
+  } finally {
+    json?.discard();
+  }
+}
+
+function inspect(file: string, options: InspectOptions, json: OutputFile | null): void {
   const mission = parseMission(options.config ? readMissionFile(options.config) : { upsets: { count: 0 } }, options.config ?? 'command line');
   let bytes: Uint8Array;
   try {
@@ -74,7 +83,11 @@ function inspectAction(file: string, options: InspectOptions): void {
   }
   const conforms = problems.length === 0;
   const result: InspectResult = { ...report, problems, conforms, cycleCost };
-  if (options.json) writeJson(options.json, result);
+  if (json) {
+    // The report is the result, conforming or not: it is kept even when inspect then exits non-zero.
+    json.write(jsonText(result));
+    json.commit();
+  }
   process.stdout.write(`${formatInspection(result)}\n`);
   if (failureText) throw new ModuleError(file, failureText);
   if (!conforms) throw new ModuleError(file, `breaks the flight-software ABI in ${problems.length} way${problems.length === 1 ? '' : 's'} (listed above)`);

@@ -1,5 +1,5 @@
-// The `lockstep` command line: one subcommand per job (fly, bench), user mistakes answered with one
-// clear line and a distinct exit code (errors.ts).
+// The `lockstep` command line: one subcommand per job (fly, hil, campaign, merge, replay, harden, inspect,
+// init, bench), user mistakes answered with one clear line and a distinct exit code (errors.ts).
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCampaign } from './campaign-command.js';
@@ -8,6 +8,7 @@ import { registerReplay } from './replay-command.js';
 import { EXIT, exitCodeFor } from './errors.js';
 import { registerFly } from './fly-command.js';
 import { registerHarden } from './harden-command.js';
+import { registerHil } from './hil-command.js';
 import { registerInit } from './init-command.js';
 import { registerInspect } from './inspect-command.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerReplay(program);
   registerHarden(program);
+  registerHil(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,17 +1,22 @@
 // `lockstep merge`: joins the result files of a campaign's shards (or of interrupted and resumed runs)
-// into one campaign: it refuses files of different campaigns, checks that an experiment present in two
-// files has the same record in both, and prints (and writes) the table of the whole.
+// into one campaign: it refuses files of different campaigns, counts an experiment present in two files
+// once (refusing two different results for it), and prints and writes the report a campaign run whole
+// would, saying which experiments of the plan are missing. An incomplete merge is refused unless
+// --allow-incomplete says the partial table is wanted.
 import type { Command } from 'commander';
-import type { ExperimentRecord } from '../campaign/experiment.js';
-import { readResults, ResultsFileError, ResultsWriter } from '../campaign/results-file.js';
-import { formatSummary, summarize } from '../campaign/summary.js';
-import { writeJson } from '../reports/files.js';
+import { CAMPAIGN_IDENTITY } from '../campaign/context.js';
+import { campaignReport, formatCampaignReport } from '../campaign/report.js';
+import { IncompleteResultsError, readResults, RecordCollector, ResultsFileError, resultsText, type CampaignPlan, type ResultsHeader } from '../campaign/results-file.js';
+import { existsSync } from 'node:fs';
+import { jsonText, OutputError, OutputSet, type OutputRequest } from '../output/files.js';
+import { FileLock } from '../output/lock.js';
 
 interface MergeOptions {
   out?: string;
   force?: boolean;
   json?: string;
   quiet?: boolean;
+  allowIncomplete?: boolean;
 }
 
 export function registerMerge(program: Command): void {
@@ -22,45 +27,71 @@ export function registerMerge(program: Command): void {
     .option('--out <file.jsonl>', 'write the merged records, in experiment order')
     .option('--force', 'replace an existing --out file')
     .option('--json <file>', 'write the summary as JSON')
+    .option('--allow-incomplete', 'merge even when experiments of the plan are missing (the report says which)')
     .option('--quiet', 'no table')
     .action((files: string[], options: MergeOptions) => mergeAction(files, options));
 }
 
 function mergeAction(files: string[], options: MergeOptions): void {
-  const contents = files.map((file) => ({ file, ...readResults(file) }));
-  const first = contents[0];
-  for (const other of contents.slice(1)) {
-    if (other.fingerprint !== first.fingerprint) {
-      throw new ResultsFileError(`${other.file}: holds another campaign than ${first.file} (different flight software, mission, seed, targets, configurations, horizon or width)`);
-    }
-  }
-  const byIndex = new Map<number, ExperimentRecord>();
-  for (const { file, records } of contents) {
-    for (const record of records) {
-      const seen = byIndex.get(record.index);
-      if (seen && JSON.stringify(seen) !== JSON.stringify(record)) {
-        throw new ResultsFileError(`${file}: experiment ${record.index} has another result than in an earlier file (a different lockstep version?)`);
-      }
-      byIndex.set(record.index, record);
-    }
-  }
-  const records = [...byIndex.values()].sort((a, b) => a.index - b.index);
-  const spec = first.spec;
-  if (options.out) {
-    // The merged file is a result file of the same campaign: it names the same flight software.
-    const writer = ResultsWriter.create(options.out, spec, Boolean(options.force));
-    writer.append(records);
-    writer.close();
-  }
-  const summary = summarize(records, spec.configs, spec.targets);
-  const missing = records.length > 0 ? records[records.length - 1].index + 1 - records.length : 0;
-  if (options.json) {
-    writeJson(options.json, { experiments: records.length, files: files.length, seed: spec.seed, targets: spec.targets, horizon: spec.horizon, width: spec.width, configs: summary.configs });
-  }
-  if (!options.quiet) {
-    process.stdout.write(
-      `lockstep merge — ${records.length} experiments from ${files.length} file(s)${missing > 0 ? `, ${missing} missing below the highest index` : ''}, seed ${spec.seed}\n${formatSummary(summary)}\n`,
-    );
+  const requests: OutputRequest[] = [
+    ...(options.out ? [{ option: '--out', path: options.out }] : []),
+    ...(options.json ? [{ option: '--json', path: options.json }] : []),
+  ];
+  if (options.out && existsSync(options.out) && !options.force) throw new OutputError(`${options.out}: exists already (--force replaces it)`);
+  // An input is never an output: the merge must not overwrite a shard it reads.
+  const inputs = files.map((file, i) => ({ option: `input ${i + 1}`, path: file }));
+  const lock = options.out ? FileLock.acquire(options.out) : null;
+  try {
+    const outputs = new OutputSet(requests, inputs);
+    outputs.produce(() => merge(files, options, outputs));
+  } finally {
+    lock?.release();
   }
 }
 
+function merge(files: string[], options: MergeOptions, outputs: OutputSet): void {
+  const contents = files.map((file) => ({ file, ...readResults(file) }));
+  const first = contents[0];
+  for (const other of contents.slice(1)) {
+    if (other.header.fingerprint !== first.header.fingerprint) {
+      throw new ResultsFileError(`${other.file}: holds another campaign than ${first.file} (different ${CAMPAIGN_IDENTITY})`);
+    }
+  }
+  const collector = new RecordCollector();
+  for (const { file, records } of contents) for (const record of records) collector.add(record, file);
+  const records = collector.records();
+  // The plan of the whole: the largest any file names; the shards the files are (all of them, if one is whole).
+  const shards = uniqueShards(contents.map((content) => content.header.plan.shard));
+  const plan: CampaignPlan = { experiments: Math.max(...contents.map((content) => content.header.plan.experiments)), shard: { index: 0, count: 1 } };
+  const header: ResultsHeader = { ...first.header, plan };
+  // Complete means every experiment of the plan: shards the files do not cover count as missing.
+  const { report, summary } = campaignReport(header, records);
+  const incomplete = !report.complete && !coversAll(shards) ? ` (the files are shards ${shards.map((shard) => `${shard.index}/${shard.count}`).join(', ')}; others are missing)` : '';
+  if (!report.complete && !options.allowIncomplete) {
+    const ranges = report.missing.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
+    const listed = report.missing.ranges.reduce((sum, [a, b]) => sum + b - a + 1, 0);
+    throw new IncompleteResultsError(
+      `${report.missing.count} of the campaign's ${plan.experiments} experiments are missing from the files (${ranges}${report.missing.count > listed ? ', …' : ''})${incomplete}; merge the missing shards, resume the interrupted runs, or give --allow-incomplete for the partial table`,
+    );
+  }
+  const out = outputs.get('--out');
+  if (out) out.write(resultsText({ ...header, plan: coversAll(shards) ? plan : { ...plan, shard: shards.length === 1 ? shards[0] : plan.shard } }, records));
+  const merged = { ...report, files: files.length, duplicates: collector.duplicates + contents.reduce((sum, content) => sum + content.duplicates, 0) };
+  outputs.get('--json')?.write(jsonText(merged));
+  if (!options.quiet) {
+    process.stdout.write(`lockstep merge — ${records.length} experiments from ${files.length} file(s), seed ${report.seed}\n${formatCampaignReport(report, summary)}\n`);
+  }
+}
+
+function uniqueShards(shards: readonly CampaignPlan['shard'][]): CampaignPlan['shard'][] {
+  const seen = new Map<string, CampaignPlan['shard']>();
+  for (const shard of shards) seen.set(`${shard.index}/${shard.count}`, shard);
+  return [...seen.values()];
+}
+
+/** Whether the shards together name every experiment: one whole file, or every shard of one count. */
+function coversAll(shards: readonly CampaignPlan['shard'][]): boolean {
+  if (shards.some((shard) => shard.count === 1)) return true;
+  const count = shards[0]?.count;
+  return count !== undefined && shards.every((shard) => shard.count === count) && new Set(shards.map((shard) => shard.index)).size === count;
+}

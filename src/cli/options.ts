@@ -1,4 +1,5 @@
-// Parsers for command-line option values: a malformed value is rejected by name, before any work starts.
+// Parsers for command-line option values: a malformed value, or a whole number outside the option's range
+// (no experiments, a negative count of cycles), is rejected by name, before any work starts.
 import { InvalidArgumentError } from 'commander';
 
 export function numberOption(flag: string): (value: string) => number {
@@ -9,10 +10,12 @@ export function numberOption(flag: string): (value: string) => number {
   };
 }
 
-export function integerOption(flag: string): (value: string) => number {
+/** A whole number, from `min` (and up to `max`) when given. */
+export function integerOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : '';
   return (value) => {
     const parsed = Number(value);
-    if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(parsed)) throw new InvalidArgumentError(`${flag} takes a whole number, not "${value}"`);
+    if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw new InvalidArgumentError(`${flag} takes a whole number${range}, not "${value}"`);
     return parsed;
   };
 }

@@ -6,7 +6,6 @@ import { CampaignContext, fingerprintOf } from '../campaign/context.js';
 import { readResults, ResultsFileError } from '../campaign/results-file.js';
 import { describeDetection } from '../computer/flight-computer.js';
 import { describeFault, describeFaultTime } from '../faults/describe.js';
-import { UsageError } from './errors.js';
 import { integerOption } from './options.js';
 
 interface ReplayOptions {
@@ -18,15 +17,14 @@ export function registerReplay(program: Command): void {
     .command('replay')
     .description('re-run one experiment of a campaign alone and explain what the fault did')
     .argument('<file.jsonl>', 'the campaign\'s result file')
-    .requiredOption('--index <i>', 'the experiment\'s index', integerOption('--index'))
+    .requiredOption('--index <i>', 'the experiment\'s index', integerOption('--index', 0))
     .action((file: string, options: ReplayOptions) => replayAction(file, options));
 }
 
 function replayAction(file: string, options: ReplayOptions): void {
-  if (options.index < 0) throw new UsageError('--index: must be 0 or more');
   const contents = readResults(file);
-  const context = new CampaignContext(contents.spec);
-  if (fingerprintOf(context.spec) !== contents.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
+  const context = new CampaignContext(contents.header.spec);
+  if (fingerprintOf(context.spec) !== contents.header.fingerprint) throw new ResultsFileError(`${file}: its campaign cannot be rebuilt here`);
   const experiment = context.experiment(options.index);
   const lines: string[] = [];
   for (const build of context.builds) {

@@ -1,7 +1,7 @@
 // How a fault lands. Storage faults flip bits in a core's memory or globals, or in the checkpoint, at
 // once; instruction faults arm the fault hooks of a core built with them, to flip the n-th result or
-// invert the n-th branch decision of the cycle about to run. The flight computer strikes through
-// `strikeComputer`; the campaign runner strikes its faulty core through `strikeCore` — the same code.
+// invert the n-th branch decision of the cycle about to run. The flight computer (FlightComputer.strike)
+// and the campaign runner (its faulty core) both strike through `strikeCore` — the same code.
 import type { Core } from '../core/core.js';
 import { armBranchFlip, armResultFlip, hasFaultHooks } from '../core/fault-core.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';

@@ -4,10 +4,11 @@
 // Its whole state (linear memory and every mutable global) is readable and writable at a cycle
 // boundary, which is what the comparator, the checkpoint and the upset injector work on.
 import { OUTPUT_CHANNELS } from '../abi/channels.js';
+import { CHECK_IMPORT } from '../passes/checks.js';
 import { FUEL_GLOBAL, METERED_PREFIX, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
 import { DIRTY_GLOBAL } from '../passes/track-dirty-memory.js';
 import type { FlightModule } from './flight-module.js';
-import { CHECK_IMPORT, CheckFailed, classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
+import { CheckFailed, classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
 
 /** How a run ended: completed, trapped, stopped by the watchdog, or stopped by a failed software check. */
 export type CycleStatus = 'ok' | 'trap' | 'watchdog' | 'check';

@@ -1,5 +1,5 @@
 // A flight-software module prepared for flight: read, checked against the flight-software ABI
-// (README), transformed by the core passes (state export, instruction counting) and compiled once.
+// (docs/abi.md), transformed by the core passes (state export, instruction counting) and compiled once.
 // Every core — both cores of both processors, the oracle — is an instance of this one compiled
 // WebAssembly.Module, which is what makes two cores run the same instructions.
 import { readFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 // Typed 8-byte slots for WebAssembly global values, so that globals can be stored bit-exactly outside a
 // core (in the checkpoint) and have single bits flipped according to their real width and encoding: an
 // i32 has 32 flippable bits, an f64 has 64, whatever JavaScript number happens to carry them.
-import type { ValueTypeName } from '../passes/export-state.js';
+import { BITS_OF_TYPE, type ValueTypeName } from '../passes/export-state.js';
 
-export const BITS_OF_TYPE: Record<ValueTypeName, number> = { i32: 32, i64: 64, f32: 32, f64: 64 };
+export { BITS_OF_TYPE };
 
 export class GlobalSlots {
   private readonly i32: Int32Array;

@@ -1,7 +1,7 @@
 // A core's state, as the comparator and the checkpoint see it: the bytes of its linear memory and the
 // values of its mutable globals. Memory is handled in dirty ranges (track-dirty-memory): a cycle's
-// comparison and commit touch only the blocks some core wrote, plus a scrub block that rotates through
-// all of memory, so that a latent upset in memory nobody writes is still found within 32 cycles.
+// comparison and commit touch only the blocks some core wrote, plus the scrub blocks that rotate through
+// all of memory (src/computer/epochs.ts), so that a latent upset in memory nobody writes is still found.
 // Comparison is bitwise for memory and Object.is for globals (NaN equals NaN, +0 differs from −0):
 // JavaScript cannot observe a NaN's payload through a WebAssembly.Global, so a flip inside the payload
 // of a global that already holds NaN is invisible here (memory has no such gap).

@@ -19,10 +19,6 @@ export class CheckFailed extends Error {
   }
 }
 
-/** The import a hardened module calls when a check fails: module "lockstep", name "check_failed", (i32) -> (). */
-export const CHECK_MODULE = 'lockstep';
-export const CHECK_IMPORT = 'check_failed';
-
 export const TRAP_KINDS = [
   'unreachable',
   'out-of-bounds',

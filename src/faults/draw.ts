@@ -14,12 +14,12 @@ export const MAX_UPSETS = 1_000_000;
 /** Picks a domain with probability proportional to its bits in `cycle`; uniformly when none has any. */
 function pickDomain(domains: readonly FaultDomain[], cycle: number, random: SeededRandom): FaultDomain {
   let total = 0;
-  for (const domain of domains) total += bitsAt(domain, cycle);
+  for (let i = 0; i < domains.length; i++) total += bitsAt(domains[i], cycle);
   if (total === 0) return domains[random.int(0, domains.length - 1)];
   let point = random.int(0, total - 1);
-  for (const domain of domains) {
-    const bits = bitsAt(domain, cycle);
-    if (point < bits) return domain;
+  for (let i = 0; i < domains.length; i++) {
+    const bits = bitsAt(domains[i], cycle);
+    if (point < bits) return domains[i];
     point -= bits;
   }
   throw new Error('pickDomain: point beyond the fault space');
@@ -35,15 +35,12 @@ function addressOf(ranges: NonNullable<FaultDomain['ranges']>, offset: number): 
   throw new Error('addressOf: offset beyond the ranges');
 }
 
-/** One fault of `width` adjacent bits in `cycle`, uniform over the bits of `domains`. */
-export function drawFault(random: SeededRandom, domains: readonly FaultDomain[], cycle: number, width: number): Fault {
-  if (domains.length === 0) throw new Error('drawFault: no domain to strike');
-  const domain = pickDomain(domains, cycle, random);
-  const common = { cycle, target: domain.target, processor: domain.processor, core: domain.core, region: domain.region };
+/** Where in its domain a fault of `width` bits lands: the location, first bit and width. */
+function place(domain: FaultDomain, cycle: number, width: number, random: SeededRandom): [location: number, bit: number, width: number] {
   if (domain.ranges) {
     // Start bit so that all `width` bits stay inside the struck bits.
     const start = random.int(0, Math.max(0, domain.bits - width));
-    return { ...common, location: addressOf(domain.ranges, start - (start & 7)), bit: start & 7, width };
+    return [addressOf(domain.ranges, start - (start & 7)), start & 7, width];
   }
   if (domain.globalBits) {
     const globalBits = domain.globalBits;
@@ -52,11 +49,21 @@ export function drawFault(random: SeededRandom, domains: readonly FaultDomain[],
     while (offset >= globalBits[index]) offset -= globalBits[index++];
     // A fault cannot flip more bits than the global has: a wider one flips the whole global.
     const bitsHere = Math.min(width, globalBits[index]);
-    return { ...common, location: index, bit: Math.min(offset, globalBits[index] - bitsHere), width: bitsHere };
+    return [index, Math.min(offset, globalBits[index] - bitsHere), bitsHere];
   }
   const executed = domain.sites![cycle];
   const location = executed > 0 ? random.int(0, executed - 1) : -1;
-  return { ...common, location, bit: random.int(0, domain.target === 'result' ? 63 : 31), width };
+  return [location, random.int(0, domain.target === 'result' ? 63 : 31), width];
+}
+
+/** One fault of `width` adjacent bits in `cycle`, uniform over the bits of `domains`. */
+export function drawFault(random: SeededRandom, domains: readonly FaultDomain[], cycle: number, width: number): Fault {
+  if (domains.length === 0) throw new Error('drawFault: no domain to strike');
+  const domain = pickDomain(domains, cycle, random);
+  const [location, bit, placedWidth] = place(domain, cycle, width, random);
+  // Only the fields the target has: a record of it is what a results file and a replay show.
+  if (domain.target === 'checkpoint') return { cycle, target: domain.target, region: domain.region, location, bit, width: placedWidth };
+  return { cycle, target: domain.target, processor: domain.processor, core: domain.core, location, bit, width: placedWidth };
 }
 
 export interface RandomFaultPlan {

@@ -3,9 +3,9 @@
 // core A executes, ...), each with its size in bits. The one computation of it: `fly` draws random
 // upsets over it, a campaign draws its experiments from it, and the summaries report its size. Faults
 // are spread uniformly over the bits of the domains drawn from, as particles strike bits, not variables.
-import { BITS_OF_TYPE } from '../core/global-slots.js';
-import type { ValueTypeName } from '../passes/export-state.js';
+import { BITS_OF_TYPE, type ValueTypeName } from '../passes/export-state.js';
 import { FAULT_TARGETS, type CheckpointRegion, type CoreName, type FaultTarget, type ProcessorRole } from './fault.js';
+
 
 /** A half-open byte range [start, end) of linear memory. */
 export type ByteRange = readonly [start: number, end: number];

@@ -11,9 +11,9 @@ const upsetSchema = z
   .object({
     cycle: z.number().int().min(0),
     target: z.enum(FAULT_TARGETS),
-    processor: z.enum(['primary', 'spare']).default('primary'),
-    core: z.enum(['A', 'B']).default('A'),
-    region: z.enum(['memory', 'global']).default('memory'),
+    processor: z.enum(['primary', 'spare']).optional(),
+    core: z.enum(['A', 'B']).optional(),
+    region: z.enum(['memory', 'global']).optional(),
     address: z.number().int().min(0).optional(),
     global: z.number().int().min(0).optional(),
     instruction: z.number().int().min(0).optional(),
@@ -23,10 +23,15 @@ const upsetSchema = z
   .strict()
   .superRefine((value, context) => {
     if (value.bit === undefined && value.target !== 'branch') context.addIssue({ code: 'custom', path: ['bit'], message: 'required: the first flipped bit' });
+    // A field that does not apply to the target would be ignored: refused, so that no upset flies other than written.
+    const inCheckpoint = value.target === 'checkpoint';
+    for (const name of inCheckpoint ? (['processor', 'core'] as const) : (['region'] as const)) {
+      if (value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.target} upset (${inCheckpoint ? 'the checkpoint belongs to no processor' : 'only a checkpoint upset has a region'})` });
+    }
     const field = locationField(value);
     if (value[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: `required for an upset in ${LOCATION_MEANING[field]}` });
     for (const name of ['address', 'global', 'instruction'] as const) {
-      if (name !== field && value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.target} upset${value.target === 'checkpoint' ? ` in the checkpoint's ${value.region}` : ''} (give ${field})` });
+      if (name !== field && value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.target} upset${value.target === 'checkpoint' ? ` in the checkpoint's ${value.region ?? 'memory'}` : ''} (give ${field})` });
     }
   });
 
@@ -36,7 +41,7 @@ const LOCATION_MEANING = {
   instruction: 'an instruction (the n-th executed in the cycle, from 0)',
 } as const;
 
-function locationField(value: { target: Fault['target']; region: 'memory' | 'global' }): keyof typeof LOCATION_MEANING {
+function locationField(value: { target: Fault['target']; region?: 'memory' | 'global' }): keyof typeof LOCATION_MEANING {
   if (value.target === 'result' || value.target === 'branch') return 'instruction';
   return value.target === 'global' || (value.target === 'checkpoint' && value.region === 'global') ? 'global' : 'address';
 }
@@ -45,8 +50,11 @@ export const upsetFileSchema = z.object({ upsets: z.array(upsetSchema) }).strict
 
 export class UpsetFileError extends Error {}
 
-/** Reads a scripted upset file into faults, sorted by cycle. */
-export function readUpsetFile(path: string): Fault[] {
+/**
+ * Reads a scripted upset file into faults, sorted by cycle. With the mission's `cycles`, an upset after its
+ * last cycle is refused, named by its place in the file: it would never strike.
+ */
+export function readUpsetFile(path: string, cycles = Number.POSITIVE_INFINITY): Fault[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -61,13 +69,17 @@ export function readUpsetFile(path: string): Fault[] {
   }
   const parsed = upsetFileSchema.safeParse(json);
   if (!parsed.success) throw new UpsetFileError(describeZodIssue(path, parsed.error.issues[0]));
+  const late = parsed.data.upsets.findIndex((entry) => entry.cycle >= cycles);
+  if (late >= 0) {
+    throw new UpsetFileError(`${path}: upsets[${late}].cycle: ${parsed.data.upsets[late].cycle} is after the mission's last cycle, ${cycles - 1} (${cycles} cycles: duration / controlPeriod)`);
+  }
   return parsed.data.upsets
     .map((entry): Fault => {
       const inCheckpoint = entry.target === 'checkpoint';
       return {
         cycle: entry.cycle,
         target: entry.target,
-        ...(inCheckpoint ? { region: entry.region } : { processor: entry.processor, core: entry.core }),
+        ...(inCheckpoint ? { region: entry.region ?? 'memory' } : { processor: entry.processor ?? 'primary', core: entry.core ?? 'A' }),
         location: entry[locationField(entry)]!,
         bit: entry.bit ?? 0,
         width: entry.width,

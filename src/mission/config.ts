@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { HARDENING_NAMES } from '../hardenings.js';
+import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -82,9 +83,9 @@ export const missionSchema = z
     harden: z
       .enum(HARDENING_NAMES)
       .optional()
-      .describe('fly the flight software hardened: swift (loads loaded again), swift-copy (the SWIFT paper\'s: loads copied), swift-bus (swift reading bus inputs twice) or eddi (duplicated instructions and checks, src/harden.ts)'),
+      .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
-    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (what a campaign\'s single configuration flies)'),
+    lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (with spare none, what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
@@ -103,9 +104,31 @@ export const missionSchema = z
       .strict()
       .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1 })
       .describe('the upsets of the run: one of count, ratePerBitPerDay or file'),
+    hil: z
+      .object({
+        inputs: z.array(mappingEntry(INPUT_CHANNELS)).optional().describe('42 input fields → the bus\'s input channels (time, dt and the target come from the bridge)'),
+        outputs: z.array(mappingEntry(OUTPUT_CHANNELS)).optional().describe('the bus\'s output channels → 42 command fields'),
+      })
+      .strict()
+      .optional()
+      .describe('lockstep hil: how 42\'s fields map onto the flight software\'s bus (default: the reference flight software on lockstep\'s 42 case)'),
   })
   .strict()
   .describe('A lockstep mission: spacecraft, flight software, flight computer and upsets.');
+
+function mappingEntry<C extends string>(channels: readonly [C, ...C[]]) {
+  return z
+    .object({
+      channel: z.enum(channels).describe('the bus channel'),
+      field: z.string().min(1).describe('the 42 field by its AcTypes.h name: Gyro[0].Rate, ST[0].qn[3], Whl[1].Tcmd'),
+      scale: z.number().finite().default(1).describe('multiplies the value on its way'),
+      sign: z.union([z.literal(1), z.literal(-1)]).default(1).describe('-1 flips it (42\'s wheel command is minus the torque on the body)'),
+    })
+    .strict();
+}
+
+export type HilMapping = NonNullable<z.output<typeof missionSchema>['hil']>;
+export type HilMappingEntry = NonNullable<HilMapping['inputs']>[number];
 
 export type MissionInput = z.input<typeof missionSchema>;
 export type Mission = z.output<typeof missionSchema>;
@@ -119,7 +142,43 @@ export function parseMission(input: unknown, source: string): Mission {
   const upsets = mission.upsets;
   const sources = [upsets.count !== undefined, upsets.ratePerBitPerDay !== undefined, upsets.file !== undefined].filter(Boolean).length;
   if (sources > 1) throw new ConfigError(`${source}: upsets: give one of count, ratePerBitPerDay or file`);
+  missionTiming(mission, source);
   return mission;
+}
+
+/**
+ * The most cycles a mission may have: generous for real use — a day of a 1 kHz control loop is 8.64e7
+ * cycles, and the longest duration allowed (1e7 s) at the default 10 Hz is 1e8 — yet bounded. `fly` flies
+ * a mission twice (its fault-free reference, then the faulty run) at some 10^5 cycles per second, so 1e8
+ * cycles already take an hour or more; beyond it lies a control period mistyped by orders of magnitude
+ * (1e-9 s asks for 1e10 cycles), which would run for days instead of being refused.
+ */
+export const MAX_MISSION_CYCLES = 1e8;
+
+export interface MissionTiming {
+  /** Control cycles of the mission: duration / controlPeriod, rounded. */
+  readonly cycles: number;
+  /** The watchdog's instruction budget per cycle: watchdogFraction × controlPeriod × clockHz. */
+  readonly watchdogInstructions: number;
+}
+
+/**
+ * The mission's cycles and the watchdog's budget per cycle, refusing (ConfigError, naming the fields)
+ * a mission of no cycle, of more than MAX_MISSION_CYCLES, or whose budget is below one instruction or
+ * above `maxInstructions` (what the cores can count).
+ */
+export function missionTiming(mission: Mission, source: string, maxInstructions = Number.POSITIVE_INFINITY): MissionTiming {
+  const { duration, controlPeriod } = scenarioOf(mission);
+  const cycles = Math.round(duration / controlPeriod);
+  if (cycles < 1) throw new ConfigError(`${source}: duration: ${duration} s is less than half a controlPeriod (${controlPeriod} s): a mission must have at least one cycle`);
+  if (cycles > MAX_MISSION_CYCLES) {
+    throw new ConfigError(`${source}: duration / controlPeriod: ${duration} s / ${controlPeriod} s is ${cycles} cycles; at most ${MAX_MISSION_CYCLES} are flown (a day at 1 kHz is 86400000)`);
+  }
+  const watchdogInstructions = Math.floor(mission.watchdogFraction * controlPeriod * mission.clockHz);
+  const budget = `${source}: clockHz: ${mission.clockHz} Hz × watchdogFraction ${mission.watchdogFraction} × controlPeriod ${controlPeriod} s gives a cycle budget of ${watchdogInstructions} instructions`;
+  if (watchdogInstructions < 1) throw new ConfigError(`${budget}; at least 1 is needed`);
+  if (watchdogInstructions > maxInstructions) throw new ConfigError(`${budget}; at most ${maxInstructions} are counted`);
+  return { cycles, watchdogInstructions };
 }
 
 /** The scenario a mission flies: its base scenario with the mission's overrides applied. */

@@ -19,7 +19,8 @@ import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
 import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
-import { ConfigError, scenarioOf, type Mission } from './config.js';
+import { missionTiming, scenarioOf, type Mission } from './config.js';
+import { RealTimePacer, type RealTimeSummary } from './realtime.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
 import { ModuleError } from '../passes/index.js';
@@ -42,16 +43,11 @@ const MAX_BUDGET = MAX_INSTRUCTION_BUDGET;
 
 export function prepareFlight(mission: Mission, flightModule?: FlightModule, source = 'mission'): FlightSetup {
   const scenario = scenarioOf(mission);
-  const cycles = Math.round(scenario.duration / scenario.controlPeriod);
-  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file) : null;
+  const { cycles, watchdogInstructions } = missionTiming(mission, source, MAX_BUDGET);
+  // An upset after the last cycle would never strike: the file is refused, naming it.
+  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles) : null;
   // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
   const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
-  const watchdogInstructions = Math.floor(mission.watchdogFraction * scenario.controlPeriod * mission.clockHz);
-  if (watchdogInstructions > MAX_BUDGET) {
-    throw new ConfigError(
-      `${source}: clockHz: ${mission.clockHz} Hz gives a cycle budget of ${watchdogInstructions} instructions (watchdogFraction × period × clockHz); at most ${MAX_BUDGET} are counted`,
-    );
-  }
   const computer: FlightComputerConfig = {
     spare: mission.spare,
     lockstep: mission.lockstep,
@@ -142,6 +138,8 @@ export interface RunResult {
   pointingErrorsAfterSettle: { max: number; rms: number; samples: number };
   finalPointingErrorDeg: number;
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
+  /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
+  realtime?: RealTimeSummary;
   events: FlightEvent[];
 }
 
@@ -153,6 +151,8 @@ export interface SimulateOptions {
   readonly onTelemetry?: (row: TelemetryRow) => void;
   /** Sees the machine after each cycle (its report, the computer, the oracle): for tests that judge a run. */
   readonly onCycle?: (observation: CycleObservation) => void;
+  /** Fly in real time: each cycle starts on its wall-clock boundary, at this many simulated seconds per second. */
+  readonly realTimeFactor?: number;
 }
 
 export interface CycleObservation {
@@ -168,81 +168,110 @@ export interface CycleObservation {
 /** Events kept in a summary; counts stay exact beyond it. */
 const MAX_EVENTS = 1000;
 
-export function simulate(setup: FlightSetup, options: SimulateOptions): RunResult {
-  const { scenario, cycles, computer: config } = setup;
-  const computer = new FlightComputer(setup.flightModule, config);
-  const boot = computer.boot();
-  if (boot.verdict !== 'agreed') {
-    throw new FlightSoftwareError(`${setup.flightModule.source}: init did not complete on the primary (${boot.verdict}${boot.results[0].trap ? `: ${boot.results[0].trap}` : ''})`);
+/**
+ * The flight computer flying a mission, one control cycle at a time, whoever senses and actuates: the
+ * internal spacecraft (`simulate`, `lockstep fly`) or NASA 42 over its socket (`lockstep hil`). It boots
+ * the computer, strikes each upset at its cycle, runs the cycle, holds the released commands (a channel
+ * not written keeps its last value), flies the fault-free oracle beside it, and keeps the counts, events,
+ * command digest and timing that a summary reports.
+ */
+export class Flight {
+  readonly computer: FlightComputer;
+  /** The commands applied to the actuators after the last cycle. */
+  readonly applied = new Float64Array(OUTPUT_CHANNELS.length);
+  readonly result: RunResult;
+  readonly oracle: Core | null;
+  private readonly appliedBytes = new Uint8Array(this.applied.buffer);
+  private readonly digest = createHash('sha256');
+  private readonly oracleInputs = new Float64Array(INPUT_CHANNELS.length);
+  private readonly globalNames: readonly string[];
+  private readonly pacer: RealTimePacer | null;
+  private nextUpset = 0;
+  private lastUpset = -1;
+  private divergentUpset = -1;
+  private sumSquares = 0;
+  private settledSamples = 0;
+  private totalModelledSeconds = 0;
+  private flown = 0;
+
+  constructor(
+    readonly setup: FlightSetup,
+    private readonly options: Pick<SimulateOptions, 'upsets' | 'oracle' | 'realTimeFactor'> & {
+      /** Cycles the plant may ask for (42 asks one more than the mission's): what real-time figures are kept for. */
+      readonly maxCycles?: number;
+    },
+  ) {
+    const { cycles, computer: config, scenario } = setup;
+    this.computer = new FlightComputer(setup.flightModule, config);
+    const boot = this.computer.boot();
+    if (boot.verdict !== 'agreed') {
+      throw new FlightSoftwareError(`${setup.flightModule.source}: init did not complete on the primary (${boot.verdict}${boot.results[0].trap ? `: ${boot.results[0].trap}` : ''})`);
+    }
+    this.oracle = options.oracle ? new Core(setup.flightModule, 'oracle', this.oracleInputs, config.memoryLimitBytes) : null;
+    this.oracle?.boot(config.bootInstructions);
+    this.globalNames = setup.flightModule.stateGlobals.map((global) => global.name);
+    this.pacer = options.realTimeFactor !== undefined ? new RealTimePacer(scenario.controlPeriod, options.realTimeFactor, options.maxCycles ?? cycles) : null;
+    this.result = {
+      cycles: 0,
+      upsetsInjected: 0,
+      failovers: 0,
+      missedDeadlines: 0,
+      detections: { mismatch: 0, trap: 0, watchdog: 0, check: 0 },
+      detectionsByMismatch: { outputs: 0, state: 0 },
+      undetectedDivergences: 0,
+      undetectedDivergentCycles: 0,
+      commandDigest: '',
+      pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
+      finalPointingErrorDeg: 0,
+      timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
+      events: [],
+    };
   }
-  const spacecraft = createSpacecraft(scenario, setup.mission.seed);
-  const inputs = new Float64Array(INPUT_CHANNELS.length);
-  const applied = new Float64Array(OUTPUT_CHANNELS.length);
-  const appliedBytes = new Uint8Array(applied.buffer);
-  const digest = createHash('sha256');
-  const oracleInputs = new Float64Array(INPUT_CHANNELS.length);
-  const oracle = options.oracle ? new Core(setup.flightModule, 'oracle', oracleInputs, config.memoryLimitBytes) : null;
-  oracle?.boot(config.bootInstructions);
-  const globalNames = setup.flightModule.stateGlobals.map((global) => global.name);
 
-  const result: RunResult = {
-    cycles,
-    upsetsInjected: 0,
-    failovers: 0,
-    missedDeadlines: 0,
-    detections: { mismatch: 0, trap: 0, watchdog: 0, check: 0 },
-    detectionsByMismatch: { outputs: 0, state: 0 },
-    undetectedDivergences: 0,
-    undetectedDivergentCycles: 0,
-    commandDigest: '',
-    pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
-    finalPointingErrorDeg: 0,
-    timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
-    events: [],
-  };
-  const note = (event: FlightEvent) => {
-    if (result.events.length < MAX_EVENTS) result.events.push(event);
-  };
-  const upsets = options.upsets;
-  let nextUpset = 0;
-  let lastUpset = -1;
-  let divergentUpset = -1;
-  let sumSquares = 0;
-  let settledSamples = 0;
-  let totalModelledSeconds = 0;
+  private note(event: FlightEvent): void {
+    if (this.result.events.length < MAX_EVENTS) this.result.events.push(event);
+  }
 
-  for (let cycle = 0; cycle < cycles; cycle++) {
-    const time = cycle * scenario.controlPeriod;
-    spacecraft.sense(time, inputs);
-    while (nextUpset < upsets.length && upsets[nextUpset].cycle <= cycle) {
-      const upset = upsets[nextUpset];
+  /** In real time: waits for the wall-clock boundary of `cycle` (call before its inputs are taken). */
+  awaitBoundary(cycle: number): void {
+    this.pacer?.awaitBoundary(cycle);
+  }
+
+  /** Flies one control cycle on `inputs`; `applied` then holds the commands for the actuators. */
+  runCycle(cycle: number, inputs: Float64Array): CycleReport {
+    const { computer, result, applied } = this;
+    const upsets = this.options.upsets;
+    while (this.nextUpset < upsets.length && upsets[this.nextUpset].cycle <= cycle) {
+      const upset = upsets[this.nextUpset];
       if (upset.cycle === cycle) {
         try {
           computer.strike(upset);
         } catch (error) {
-          if (error instanceof FaultError) throw new FaultError(`upset ${nextUpset} (cycle ${upset.cycle}: ${describeFault(upset, globalNames)}): ${error.message}`);
+          if (error instanceof FaultError) throw new FaultError(`upset ${this.nextUpset} (cycle ${upset.cycle}: ${describeFault(upset, this.globalNames)}): ${error.message}`);
           throw error;
         }
         result.upsetsInjected++;
-        lastUpset = nextUpset;
-        note({ cycle, kind: 'upset', detail: describeFault(upset, globalNames) });
+        this.lastUpset = this.nextUpset;
+        this.note({ cycle, kind: 'upset', detail: describeFault(upset, this.globalNames) });
       }
-      nextUpset++;
+      this.nextUpset++;
     }
 
     const report = computer.runCycle(cycle, inputs);
-    recordReport(report, result, note);
-    totalModelledSeconds += report.modelledSeconds;
-
+    recordReport(report, result, (event) => this.note(event));
+    this.totalModelledSeconds += report.modelledSeconds;
     if (report.outputs) {
       const outputs = report.outputs;
       for (let channel = 0; channel < applied.length; channel++) {
         if (outputs.writtenMask & (1 << channel)) applied[channel] = outputs.values[channel];
       }
     }
+    // The commands have left the flight computer; the oracle and the plant are the rig's, not its time.
+    this.pacer?.commandsOut(cycle);
+    const oracle = this.oracle;
     if (oracle) {
-      oracleInputs.set(inputs);
-      oracle.step(config.watchdogInstructions);
+      this.oracleInputs.set(inputs);
+      oracle.step(this.setup.computer.watchdogInstructions);
       if (report.stateReset || computer.controllerState === 'spare-booting') {
         // Recovery replaced the flight state (a cold boot, a rollback): from now on fault-free software
         // means software continuing from that state, so the oracle follows the processor in charge.
@@ -251,25 +280,59 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
         // Released commands that fault-free software would not have sent, whether or not something was
         // detected in this cycle: a detection that released wrong commands anyway is no recovery.
         result.undetectedDivergentCycles++;
-        if (lastUpset !== divergentUpset) {
-          divergentUpset = lastUpset;
+        if (this.lastUpset !== this.divergentUpset) {
+          this.divergentUpset = this.lastUpset;
           result.undetectedDivergences++;
-          note({ cycle, kind: 'undetected-divergence', detail: lastUpset >= 0 ? `after the upset of cycle ${upsets[lastUpset].cycle}: ${describeFault(upsets[lastUpset], globalNames)}` : 'with no upset' });
+          const upset = upsets[this.lastUpset];
+          this.note({ cycle, kind: 'undetected-divergence', detail: upset ? `after the upset of cycle ${upset.cycle}: ${describeFault(upset, this.globalNames)}` : 'with no upset' });
         }
       }
     }
-    digest.update(appliedBytes);
+    this.digest.update(this.appliedBytes);
+    this.flown = cycle + 1;
+    return report;
+  }
+
+  /** The pointing error after `cycle`, degrees, from whoever knows the attitude (the plant, or 42's truth). */
+  notePointing(cycle: number, errorDeg: number): void {
+    const { result, setup } = this;
+    if (settledAfter(cycle, setup.scenario)) {
+      result.pointingErrorsAfterSettle.max = Math.max(result.pointingErrorsAfterSettle.max, errorDeg);
+      this.sumSquares += errorDeg * errorDeg;
+      this.settledSamples++;
+    }
+    result.finalPointingErrorDeg = errorDeg;
+  }
+
+  /** The run's result over the cycles flown so far. */
+  finish(): RunResult {
+    const { result } = this;
+    result.cycles = this.flown;
+    result.pointingErrorsAfterSettle.rms = this.settledSamples > 0 ? Math.sqrt(this.sumSquares / this.settledSamples) : 0;
+    result.pointingErrorsAfterSettle.samples = this.settledSamples;
+    result.timing.meanCycleMs = this.flown > 0 ? (this.totalModelledSeconds / this.flown) * 1000 : 0;
+    result.commandDigest = this.digest.copy().digest('hex');
+    if (this.pacer) result.realtime = this.pacer.summary();
+    return result;
+  }
+}
+
+export function simulate(setup: FlightSetup, options: SimulateOptions): RunResult {
+  const { scenario, cycles } = setup;
+  const flight = new Flight(setup, options);
+  const spacecraft = createSpacecraft(scenario, setup.mission.seed);
+  const inputs = new Float64Array(INPUT_CHANNELS.length);
+  const applied = flight.applied;
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const time = cycle * scenario.controlPeriod;
+    flight.awaitBoundary(cycle);
+    spacecraft.sense(time, inputs);
+    const report = flight.runCycle(cycle, inputs);
     spacecraft.actuate(applied);
     spacecraft.advance();
-
     const error = spacecraft.pointingErrorDeg();
-    if (settledAfter(cycle, scenario)) {
-      result.pointingErrorsAfterSettle.max = Math.max(result.pointingErrorsAfterSettle.max, error);
-      sumSquares += error * error;
-      settledSamples++;
-    }
-    result.finalPointingErrorDeg = error;
-    options.onCycle?.({ cycle, report, computer, oracle, pointingErrorDeg: error });
+    flight.notePointing(cycle, error);
+    options.onCycle?.({ cycle, report, computer: flight.computer, oracle: flight.oracle, pointingErrorDeg: error });
     options.onTelemetry?.({
       cycle,
       time,
@@ -284,11 +347,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
     });
     if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
   }
-  result.pointingErrorsAfterSettle.rms = settledSamples > 0 ? Math.sqrt(sumSquares / settledSamples) : 0;
-  result.pointingErrorsAfterSettle.samples = settledSamples;
-  result.timing.meanCycleMs = cycles > 0 ? (totalModelledSeconds / cycles) * 1000 : 0;
-  result.commandDigest = digest.digest('hex');
-  return result;
+  return flight.finish();
 }
 
 function recordReport(report: CycleReport, result: RunResult, note: (event: FlightEvent) => void): void {

@@ -43,12 +43,15 @@
 //     is instrumentation with all it contains; an instruction reading a `__lockstep_` global or calling a
 //     `__lockstep_` function is instrumentation, and so is any instruction that takes one as an operand
 //     (without crossing a block: a wrapper block around an operand of the flight software, as dirty
-//     tracking puts around a computed store address, keeps the operand's sites).
+//     tracking puts around a computed store address, keeps the operand's sites). What the hardening
+//     passes add to a program (its opaque zeros, the check import, EDDI's shadow base and grow function)
+//     is named so too, but it is not instrumentation: a hardened build is the flight software, whose
+//     shadows and checks run on the core and are struck by faults like the rest.
 //
 // Why two copies of every function: hooking every site costs a counter update and a countdown test per
-// instruction, several times the flight software's own work (a cycle of the reference software run all
-// hooked costs about 5× a plain one: src/bench/fault-hooks-bench.ts). But the countdown can only be armed by the
-// host, between runs, and a site only matters while it is armed. So every function F is split in two:
+// instruction, several times the flight software's own work (src/bench/fault-hooks-bench.ts measures it;
+// docs/performance.md has the figures). But the countdown can only be armed by the host, between runs, and a site
+// only matters while it is armed. So every function F is split in two:
 //   - F_hooked (`__lockstep_hooked:F`, not exported): every site counted and checked, exactly as above.
 //   - F itself: on entry, if either countdown is positive, it returns F_hooked(its arguments) — tail-
 //     calling the hooked twin, so that an armed run executes hooked code from its first instruction to
@@ -64,20 +67,23 @@
 //     is exact — the hooked twin counts site by site, and the tests check the two agree on random modules.
 //   The calls F makes go to the functions themselves (they dispatch on entry), so once a flip has fired
 //   and disarmed the countdown, execution returns to the unhooked code at the next call. A function with
-//   no site gets no twin and no dispatch. Unarmed, the hooked build of the reference software costs about
-//   1.1× the plain one per cycle (the bench), almost all of it the segment counting.
+//   no site gets no twin and no dispatch. Unarmed, what the hooked build costs over the plain one is
+//   almost all the segment counting.
 // Exactness holds for runs that complete (the golden run's): a run that traps or is stopped by the
 // watchdog leaves the counts short (functions add their counts when they return) or over (a segment
 // charged before the trap), which does not matter because its outcome is the trap. A hooked entry adds one
 // frame to the call stack, so an armed run's stack overflows one level earlier in deep recursion.
-import binaryen, { addLocal, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
+import binaryen, { addLocal, globalName, i64Const, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
+import { scalarTypeName, type ValueTypeName } from './export-state.js';
 import { childrenOf, definedFunctions, expressionKindName, isStructural, walkPostOrder } from './expressions.js';
-import type { ModulePass } from './pass.js';
+import { CHECK_FUNCTION } from './checks.js';
+import { EDDI_GROW_FUNCTION, SHADOW_BASE_GLOBAL } from './eddi.js';
+import { OPAQUE_ZERO_GLOBALS } from './opaque-zero.js';
+import { isLockstepName, type ModulePass } from './pass.js';
 import { NO_PARENT, walkWithParents, wrapSlot, type Slot } from './rewrite.js';
 
 const B = binaryen;
 
-export const LOCKSTEP_PREFIX = '__lockstep_';
 export const RESULT_COUNTDOWN_GLOBAL = '__lockstep_result_countdown';
 export const BRANCH_COUNTDOWN_GLOBAL = '__lockstep_branch_countdown';
 export const FAULT_MASK_GLOBAL = '__lockstep_fault_mask';
@@ -87,7 +93,7 @@ export const FAULT_FIRED_GLOBAL = '__lockstep_fault_fired';
 /** The hooked twin of function F is named HOOKED_PREFIX + F. */
 export const HOOKED_PREFIX = '__lockstep_hooked:';
 
-export type ValueSiteType = 'i32' | 'i64' | 'f32' | 'f64';
+export type ValueSiteType = ValueTypeName;
 
 export interface FaultSite {
   /** What `__lockstep_fault_fired` holds, minus one, when this site flipped. */
@@ -121,15 +127,9 @@ const VALUE_KINDS: ReadonlySet<number> = new Set([
   B.SIMDExtractId,
 ]);
 
-function valueTypeName(type: number): ValueSiteType | null {
-  if (type === B.i32) return 'i32';
-  if (type === B.i64) return 'i64';
-  if (type === B.f32) return 'f32';
-  if (type === B.f64) return 'f64';
-  return null;
-}
-
-const isLockstepName = (name: string | null | undefined): boolean => typeof name === 'string' && name.startsWith(LOCKSTEP_PREFIX);
+const HARDENED_PROGRAM: ReadonlySet<string> = new Set([...OPAQUE_ZERO_GLOBALS, CHECK_FUNCTION, SHADOW_BASE_GLOBAL, EDDI_GROW_FUNCTION]);
+/** Whether a global or function is the model's instrumentation (see the header), not flight software. */
+const isInstrumentation = (name: string): boolean => isLockstepName(name) && !HARDENED_PROGRAM.has(name);
 
 /** Guards the recursive segment walk against pathological nesting (as regions.ts does). */
 const MAX_NESTING = 10_000;
@@ -165,11 +165,11 @@ function analyze(body: ExpressionRef, functionName: string): Analysis {
       transfers.add(expr);
     }
     if (id === B.GlobalGetId || id === B.GlobalSetId) {
-      if (isLockstepName((B.getExpressionInfo(expr) as unknown as { name: string }).name)) {
+      if (isInstrumentation(globalName(expr))) {
         tainted.add(expr);
         if (id === B.GlobalSetId) instrumentationRoots.push(expr);
       }
-    } else if (id === B.CallId && isLockstepName(B.Call.getTarget(expr))) {
+    } else if (id === B.CallId && isInstrumentation(B.Call.getTarget(expr))) {
       tainted.add(expr);
     }
     if (!tainted.has(expr) && !isStructural(expr) && children.some((child) => tainted.has(child))) tainted.add(expr);
@@ -182,7 +182,7 @@ function analyze(body: ExpressionRef, functionName: string): Analysis {
 /** The result type of `expr` when it is a value site, else null. */
 function valueSiteType(expr: ExpressionRef, analysis: Analysis): ValueSiteType | null {
   if (!VALUE_KINDS.has(B.getExpressionId(expr)) || analysis.excluded.has(expr)) return null;
-  return valueTypeName(B.getExpressionType(expr));
+  return scalarTypeName(B.getExpressionType(expr));
 }
 
 /** The position of the decision among `expr`'s children when it is a branch site, else -1. */
@@ -243,11 +243,6 @@ class Locals {
     if (this.branches >= 0) code.push(add(BRANCH_COUNT_GLOBAL, this.branches));
     return code;
   }
-}
-
-/** An i64 constant: binaryen.js takes it as one bigint (its typings still say two 32-bit halves). */
-function i64Const(module: Module, value: bigint): ExpressionRef {
-  return (module.i64.const as unknown as (value: bigint) => ExpressionRef)(value);
 }
 
 /** `local += amount` on an i32 local. */
@@ -535,7 +530,7 @@ export const faultHooks: ModulePass = {
     for (const global of [RESULT_COUNTDOWN_GLOBAL, BRANCH_COUNTDOWN_GLOBAL, FAULT_MASK_GLOBAL, RESULT_COUNT_GLOBAL, BRANCH_COUNT_GLOBAL, FAULT_FIRED_GLOBAL]) {
       if (module.getGlobal(global)) throw new Error(`the module already has a global ${global} (fault hooks applied twice?)`);
     }
-    const functions = definedFunctions(module).filter((fn) => !isLockstepName(B.getFunctionInfo(fn).name));
+    const functions = definedFunctions(module).filter((fn) => !isInstrumentation(B.getFunctionInfo(fn).name));
     for (const name of [RESULT_COUNTDOWN_GLOBAL, BRANCH_COUNTDOWN_GLOBAL, RESULT_COUNT_GLOBAL, BRANCH_COUNT_GLOBAL, FAULT_FIRED_GLOBAL]) {
       module.addGlobal(name, B.i32, true, module.i32.const(0));
       module.addGlobalExport(name, name);

@@ -1,12 +1,14 @@
 // The registry of lockstep's module passes, by name, and the one way to run them: read a binary with
-// the supported features, validate it, apply the named passes in order, validate again, emit.
+// the supported features, validate it, apply the named passes in order, validate again, emit (with the
+// module's names, binaryen.ts).
 // Passes compose: a core is built with ['export-state', 'count-instructions'], and later passes
 // (fault hooks, EDDI, SWIFT) slot in by name.
-import binaryen, { SUPPORTED_FEATURES, type Module } from './binaryen.js';
+import binaryen, { emitBinary, validateQuietly, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
 import { eddi } from './eddi.js';
 import { exportState } from './export-state.js';
 import { faultHooks } from './fault-hooks.js';
+import { SUPPORTED_FEATURES, unsupportedFeatureMessage, unsupportedFeaturesOf } from './features.js';
 import { swift } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
@@ -63,43 +65,25 @@ export function readModule(bytes: Uint8Array, source: string): Module {
     throw new ModuleError(source, `cannot be decoded: ${(error as Error).message}`);
   }
   module.setFeatures(SUPPORTED_FEATURES);
-  const complaint = quietly(() => module.validate());
-  if (!complaint.result) {
-    module.dispose();
+  const complaint = validateQuietly(module);
+  if (!complaint.valid) {
+    let found;
+    try {
+      found = unsupportedFeaturesOf(module);
+    } finally {
+      module.dispose();
+    }
+    if (found.length > 0) throw new ModuleError(source, unsupportedFeatureMessage(found));
+    // V8 accepts it and Binaryen does not: say what Binaryen found, without its command-line hints.
     const first = complaint.printed
       .find((line) => line.trim().length > 0)
       ?.replace(/^\[wasm-validator error[^\]]*\]\s*(unexpected false:\s*)?/, '')
       .replace(/,\s*on\s*$/, '')
+      .replace(/\s*\[--enable-[^\]]*\]/, '')
       .trim();
-    throw new ModuleError(
-      source,
-      `uses WebAssembly features lockstep's passes do not support (MVP, mutable globals, sign extension, non-trapping float-to-int, bulk memory, multi-value, SIMD)${first ? `: ${first}` : ''}`,
-    );
+    throw new ModuleError(source, `cannot be read by lockstep's passes (Binaryen does not validate it)${first ? `: ${first}` : ''}`);
   }
   return module;
-}
-
-/**
- * Runs `work` with standard output and error captured: Binaryen reports validation errors by printing
- * them (through console methods it bound at load time, so the streams themselves are intercepted).
- */
-function quietly<T>(work: () => T): { result: T; printed: string[] } {
-  const printed: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const saved = streams.map((stream) => stream.write);
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
-      printed.push(...String(chunk).split('\n'));
-      return true;
-    }) as typeof stream.write;
-  }
-  try {
-    return { result: work(), printed };
-  } finally {
-    streams.forEach((stream, i) => {
-      stream.write = saved[i];
-    });
-  }
 }
 
 export interface TransformResult {
@@ -125,7 +109,7 @@ export function transformBinary(bytes: Uint8Array, passNames: readonly string[],
       if (report) reports.set(name, report);
     }
     if (!module.validate()) throw new ModuleError(source, `passes ${passNames.join(', ')} produced an invalid module`);
-    return { binary: module.emitBinary(), reports };
+    return { binary: emitBinary(module), reports };
   } finally {
     module.dispose();
   }

@@ -1,7 +1,7 @@
 // track-dirty-memory: records which blocks of linear memory a core wrote, in an exported bitmap global
 // (`__lockstep_dirty`, 32 blocks, accumulated until the host clears it at a commit), so that the
-// comparator compares and the checkpoint copies only what changed instead of the whole memory — the
-// difference between a pair that costs twice a bare core and one that costs three times.
+// comparator compares and the checkpoint copies only what changed instead of the whole memory every
+// cycle, whose cost would dwarf the flight software's (docs/performance.md has figures).
 // The marking itself is memory-access-tracking.ts, shared with track-read-memory.
 import type { Module } from './binaryen.js';
 import { ACCESS_BLOCKS, MAX_ACCESS_BYTES, trackAccesses, type AccessTrackingReport } from './memory-access-tracking.js';

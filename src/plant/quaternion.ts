@@ -1,6 +1,6 @@
 // Quaternion and vector algebra for the spacecraft plant.
 //
-// Convention (README, "The flight-software ABI"): q = [x, y, z, w], scalar last, Hamilton product, and
+// Convention (docs/abi.md): q = [x, y, z, w], scalar last, Hamilton product, and
 // q is the attitude of the body relative to the inertial frame ("inertial to body"): it is the rotation
 // that carries the inertial axes onto the body axes. With that reading the three relations the plant and
 // the flight software rely on hold together:

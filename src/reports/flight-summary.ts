@@ -1,8 +1,9 @@
 // The summary of a `lockstep fly` run: the machine-readable object written by --json (its fields are
-// documented in README) and the human text printed at the end of a run. The summary puts the faulty
+// documented in docs/cli.md) and the human text printed at the end of a run. The summary puts the faulty
 // run beside the fault-free run of the same seed: matching command digests are the proof that upsets
 // cost the spacecraft nothing.
 import type { FlightSetup, RunResult } from '../mission/fly.js';
+import type { RealTimeSummary } from '../mission/realtime.js';
 
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
@@ -10,11 +11,14 @@ type RunCounters = Pick<
   'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'events'
 >;
 
-export interface FlySummary extends RunCounters {
+/** What any flight's summary holds, whoever flew the spacecraft (lockstep's plant, or 42). */
+export interface RunSummary extends RunCounters {
   seed: number;
   scenario: string;
   fsw: string;
   spare: string;
+  /** Two cores in lock-step per processor, or one (no comparator). */
+  lockstep: boolean;
   compareState: boolean;
   mismatchKinds: RunResult['detectionsByMismatch'];
   pointing: {
@@ -25,8 +29,6 @@ export interface FlySummary extends RunCounters {
     finalErrorDeg: number;
     met: boolean;
   };
-  faultFreeCommandDigest: string;
-  matchesFaultFree: boolean;
   timing: {
     clockHz: number;
     controlPeriodMs: number;
@@ -35,9 +37,28 @@ export interface FlySummary extends RunCounters {
     meanCycleMs: number;
     maxRecoveryMs: number;
   };
+  /** With --realtime: wall-clock latency, jitter and overruns of the cycles (src/mission/realtime.ts). */
+  realtime?: RealTimeSummary;
+}
+
+export interface FlySummary extends RunSummary {
+  faultFreeCommandDigest: string;
+  matchesFaultFree: boolean;
 }
 
 export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult): FlySummary {
+  const { events, realtime, ...summary } = summarizeRun(setup, run);
+  return {
+    ...summary,
+    faultFreeCommandDigest: faultFree.commandDigest,
+    matchesFaultFree: run.commandDigest === faultFree.commandDigest,
+    ...(realtime ? { realtime } : {}),
+    events,
+  };
+}
+
+/** The summary of a run, in the summary's own terms (the pointing from whatever the run noted). */
+export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
   const { scenario, mission, computer } = setup;
   const pointing = run.pointingErrorsAfterSettle;
   return {
@@ -45,6 +66,7 @@ export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: R
     scenario: scenario.name,
     fsw: setup.flightModule.source,
     spare: mission.spare,
+    lockstep: mission.lockstep,
     compareState: mission.compareState,
     cycles: run.cycles,
     upsetsInjected: run.upsetsInjected,
@@ -64,14 +86,13 @@ export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: R
       met: pointing.samples > 0 && pointing.max <= scenario.pointingRequirementDeg,
     },
     commandDigest: run.commandDigest,
-    faultFreeCommandDigest: faultFree.commandDigest,
-    matchesFaultFree: run.commandDigest === faultFree.commandDigest,
     timing: {
       clockHz: computer.clockHz,
       controlPeriodMs: computer.controlPeriod * 1000,
       watchdogInstructions: computer.watchdogInstructions,
       ...run.timing,
     },
+    ...(run.realtime ? { realtime: run.realtime } : {}),
     events: run.events,
   };
 }
@@ -79,19 +100,31 @@ export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: R
 const arcsec = (deg: number) => `${(deg * 3600).toFixed(1)}″`;
 
 export function formatFlightSummary(summary: FlySummary): string {
+  return [
+    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
+    ...formatRunLines(summary),
+    `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
+  ].join('\n');
+}
+
+/** The lines every flight's summary prints: counts, pointing, modelled timing and real time. */
+export function formatRunLines(summary: RunSummary): string[] {
   const p = summary.pointing;
   const d = summary.detections;
-  const lines = [
-    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.compareState ? '' : ', outputs-only comparison'}`,
-    `  cycles               ${summary.cycles} (${((summary.cycles * summary.timing.controlPeriodMs) / 1000).toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
+  const seconds = (summary.cycles * summary.timing.controlPeriodMs) / 1000;
+  return [
+    `  cycles               ${summary.cycles} (${seconds.toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
     `  upsets injected      ${summary.upsetsInjected}`,
     `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog${d.check ? `, ${d.check} software check` : ''}`,
     `  failovers            ${summary.failovers}`,
     `  missed deadlines     ${summary.missedDeadlines}`,
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
-    `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : summary.cycles * summary.timing.controlPeriodMs / 1000 <= p.settleTimeS ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
+    `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : seconds <= p.settleTimeS ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
-    `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
+    ...(summary.realtime
+      ? [
+          `  real time            ${summary.realtime.factor}× (period ${summary.realtime.periodMs} ms): latency p50 ${summary.realtime.latencyP50Ms.toFixed(3)} ms, p99 ${summary.realtime.latencyP99Ms.toFixed(3)} ms, max ${summary.realtime.latencyMaxMs.toFixed(3)} ms; start jitter p99 ${summary.realtime.jitterP99Ms.toFixed(3)} ms; ${summary.realtime.overruns} overrun${summary.realtime.overruns === 1 ? '' : 's'}`,
+        ]
+      : []),
   ];
-  return lines.join('\n');
 }
