@@ -1,12 +1,13 @@
 // `lockstep bench` (and `npm run bench`): the per-cycle cost ratios of the flight computer's layers.
 import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
-import { benchCampaign } from '../bench/campaign-bench.js';
+import { relative, resolve } from 'node:path';
+import { benchCampaign, benchScaling, C_EXAMPLE_FSW, SCALING_EXPERIMENTS, type CampaignScaling } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { benchGoldenMemory, formatGoldenMemoryBench } from '../bench/memory-bench.js';
 import { parseMission } from '../mission/config.js';
-import { prepareFlight } from '../mission/fly.js';
+import { prepareFlight, REFERENCE_FSW } from '../mission/fly.js';
 import { jsonText, OutputFile } from '../output/files.js';
 import { benchTelemetryMemory, formatTelemetryMemoryBench } from '../bench/telemetry-memory-bench.js';
 import { benchHil, formatHilBench } from '../bench/hil-bench.js';
@@ -18,6 +19,7 @@ interface BenchOptions {
   cycles: number;
   checkpointInterval?: number;
   experiments: number;
+  scalingRounds: number;
   json?: string;
 }
 
@@ -30,6 +32,7 @@ export function registerBench(program: Command): void {
     .option('--cycles <n>', 'cycles per round', integerOption('--cycles', 1), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
     .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments', 0), 100_000)
+    .option('--scaling-rounds <n>', 'rounds of 1 and 2 jobs on 20,000 experiments per flight software (0: skip it)', integerOption('--scaling-rounds', 0), 3)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
       // The JSON is opened before hours of measuring: a path that cannot be written is refused now.
@@ -43,8 +46,8 @@ export function registerBench(program: Command): void {
 }
 
 async function bench(options: BenchOptions, json: OutputFile | null): Promise<void> {
-  const mission = parseMission({ fsw: options.fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
-  const setup = prepareFlight(mission);
+  const missionFor = (fsw: string | undefined) => parseMission({ fsw, checkpointInterval: options.checkpointInterval, upsets: { count: 0 } }, 'command line');
+  const setup = prepareFlight(missionFor(options.fsw));
   const rounds = { rounds: options.rounds, cyclesPerRound: options.cycles };
   const result = runBench(setup, rounds);
   process.stdout.write(`${formatBench(result)}\n`);
@@ -64,13 +67,24 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
         `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
     );
   }
+  // How the campaign scales with jobs, on both shipped flight programs and the one benched.
+  const scaling: CampaignScaling[] = [];
+  if (options.scalingRounds > 0) {
+    for (const fsw of new Set([resolve(options.fsw ?? REFERENCE_FSW), REFERENCE_FSW, C_EXAMPLE_FSW])) {
+      const scaled = await benchScaling(prepareFlight(missionFor(fsw)), SCALING_EXPERIMENTS, options.scalingRounds);
+      process.stdout.write(
+        `  campaign scaling, ${relative(process.cwd(), scaled.fsw)} (${scaled.experiments} experiments, medians of ${scaled.rounds} rounds): ${Math.round(scaled.experimentsPerSecondOneJob)} experiments/s on 1 job, ${Math.round(scaled.experimentsPerSecondTwoJobs)} on 2 = ${scaled.ratio.toFixed(2)}×\n`,
+      );
+      scaling.push(scaled);
+    }
+  }
   if (json) {
     json.write(
       jsonText({
         ...result,
         faultHooks,
         hardening,
-        campaign,
+        campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
         memory,
         ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
       }),
