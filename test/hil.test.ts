@@ -71,12 +71,12 @@ describe.skipIf(noReal42 !== null)(`lockstep hil with the real 42${noReal42 ? ` 
   });
 
   it('--realtime paces 42 on the wall clock with no overrun; the commands are those of a run at full speed', async () => {
-    const paced = await lockstep(['hil', '--duration', '10', '--upsets', '10', '--realtime', '4', '--json', 'paced.json', '--quiet']);
+    const paced = await lockstep(['hil', '--duration', '6', '--upsets', '10', '--realtime', '--json', 'paced.json', '--quiet']);
     expect(paced.status, paced.stderr).toBe(0);
-    const fast = await lockstep(['hil', '--duration', '10', '--upsets', '10', '--json', 'fast.json', '--quiet']);
+    const fast = await lockstep(['hil', '--duration', '6', '--upsets', '10', '--json', 'fast.json', '--quiet']);
     expect(fast.status, fast.stderr).toBe(0);
     const [p, f] = [json('paced.json'), json('fast.json')];
-    expect(p.realtime).toMatchObject({ factor: 4, periodMs: 25, overruns: 0 });
+    expect(p.realtime).toMatchObject({ factor: 1, periodMs: 100, overruns: 0 });
     expect(p.commandDigest).toBe(f.commandDigest);
     expect(p.truthDigest).toBe(f.truthDigest);
   });
