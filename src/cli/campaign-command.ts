@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec } from '../campaign/context.js';
 import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type Target } from '../campaign/experiment.js';
-import { executeExperiments } from '../campaign/execute.js';
+import { CampaignPool, executeExperiments } from '../campaign/execute.js';
 import { RecordCollector, ResultsFile, type ResultsHeader } from '../campaign/results-file.js';
 import { campaignReport, faultSpaceOf, formatCampaignReport, runtimeRatiosOf } from '../campaign/report.js';
 import { leveugleSampleSize } from '../campaign/statistics.js';
@@ -163,10 +163,13 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const results = options.out ? ResultsFile.prepare(options.out, { resume: Boolean(options.resume), force: Boolean(options.force) }) : null;
   const existingPlan = results?.existing?.header.plan;
   let json: OutputFile | null = null;
+  let pool: CampaignPool | null = null;
   const progress = new ProgressLine(!options.quiet);
   try {
     json = options.json ? OutputFile.open(options.json) : null;
     progress.update('golden run…');
+    // Workers that will compute start their golden runs now, alongside this thread's.
+    if (threadsWanted(options, jobs, existingPlan?.experiments, shard.count)) pool = new CampaignPool(jobs - 1, spec);
     // Flight software that fails with no upset is refused here (FlightSoftwareError), before any result is written.
     const context = new CampaignContext(spec);
 
@@ -204,14 +207,15 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       const total = indices.length;
       let finished = 0;
       // By default threads are used only for enough work: each must first build the golden run.
-      const roundJobs = options.jobs !== undefined || total >= 20_000 ? jobs : 1;
+      const roundJobs = pool && (options.jobs !== undefined || total >= THREADED_EXPERIMENTS) ? jobs : 1;
       if (total > 0) jobsUsed = Math.max(jobsUsed, roundJobs);
       await executeExperiments({
         spec,
         context,
         indices,
         jobs: roundJobs,
-        batchSize: options.jobs !== undefined && total < 20_000 ? 256 : 2048,
+        batchSize: options.jobs !== undefined && total < THREADED_EXPERIMENTS ? 256 : 2048,
+        pool: pool ?? undefined,
         onBatch: (batch) => {
           results?.append(batch);
           for (const record of batch) collector.add(record, 'this run');
@@ -260,7 +264,21 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     progress.done();
     json?.discard();
     results?.close();
+    await pool?.destroy();
   }
+}
+
+/** Experiments a run needs before worker threads pay for their own golden runs (without --jobs). */
+const THREADED_EXPERIMENTS = 20_000;
+
+/**
+ * Whether this run will compute on worker threads: with --jobs above 1, or with every core for enough
+ * experiments (a --margin plan is not known before the golden run: assumed enough).
+ */
+function threadsWanted(options: CampaignOptions, jobs: number, existingExperiments: number | undefined, shards: number): boolean {
+  if (jobs <= 1) return false;
+  if (options.jobs !== undefined || options.margin !== undefined) return true;
+  return (options.experiments ?? existingExperiments ?? DEFAULT_EXPERIMENTS) / shards >= THREADED_EXPERIMENTS;
 }
 
 const MiB = 1024 * 1024;
