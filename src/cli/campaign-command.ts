@@ -10,10 +10,10 @@ import { formatCampaignReport } from '../campaign/report.js';
 import { ResultsFile } from '../campaign/results-file.js';
 import { DEFAULT_EXPERIMENTS, runCampaign } from '../campaign/run.js';
 import { BASE_CONFIGS } from '../hardenings.js';
-import { ConfigError, parseMission, readMissionFile, type Mission, type MissionInput } from '../mission/config.js';
+import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
 import { junitXml } from '../reports/junit.js';
-import { formatVerdicts, judgeCampaign, type SilentLimits } from '../reports/requirements.js';
+import { formatVerdicts, judgeCampaign, silentLimitsOf, type SilentLimits } from '../reports/requirements.js';
 import { UsageError } from './errors.js';
 import { enforce } from './gate-options.js';
 import { integerOption, listOption, numberOption } from './options.js';
@@ -122,7 +122,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   if (options.seed !== undefined) base.seed = options.seed;
   const configs = parseList(options.configs, CONFIGS, '--configs') as ConfigName[];
   const mission = parseMission({ ...base, upsets: { count: 0 } }, options.config ?? 'command line');
-  const limits = silentLimitsOf(options.maxSilent, mission, configs, options.config ?? 'command line');
+  const limits = silentLimitsOf(mission, options.config ?? 'command line', maxSilentOf(options.maxSilent, configs));
 
   let json: OutputFile | null = null;
   let junit: OutputFile | null = null;
@@ -190,16 +190,9 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   }
 }
 
-/**
- * The silent-failure bounds a campaign is judged against: the mission file's
- * (`requirements.silentFailures.max`), overridden per configuration by --max-silent CONFIG=RATE.
- */
-function silentLimitsOf(given: readonly string[], mission: Mission, configs: readonly ConfigName[], source: string): SilentLimits {
+/** --max-silent CONFIG=RATE, each configuration one of the campaign's. */
+function maxSilentOf(given: readonly string[], configs: readonly ConfigName[]): SilentLimits {
   const limits: Partial<Record<ConfigName, number>> = {};
-  for (const [config, rate] of Object.entries(mission.requirements?.silentFailures?.max ?? {})) {
-    if (!CONFIGS.includes(config as ConfigName)) throw new ConfigError(`${source}: requirements.silentFailures.max.${config}: not a configuration (${CONFIGS.join(', ')})`);
-    limits[config as ConfigName] = rate;
-  }
   for (const value of given) {
     const match = /^([^=]+)=(.+)$/.exec(value);
     const config = match?.[1].trim() as ConfigName | undefined;

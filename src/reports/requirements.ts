@@ -1,9 +1,9 @@
 // The CI gates: a flight's or a campaign's results judged against its requirements, one verdict per
 // requirement with the ID the mission file gave it. The verdicts go into the JSON summaries and the JUnit
 // file; the command line turns the failed ones into an exit code (src/cli/errors.ts).
-import type { ConfigName } from '../campaign/experiment.js';
+import { CONFIGS, type ConfigName } from '../campaign/experiment.js';
 import type { CampaignSummary } from '../campaign/summary.js';
-import type { Mission } from '../mission/config.js';
+import { ConfigError, type Mission } from '../mission/config.js';
 import { FLIGHT_REQUIREMENTS, type FlightRequirement, type RequirementName } from '../mission/requirements.js';
 
 export type RequirementStatus = 'met' | 'not-met' | 'not-evaluated' | 'waived';
@@ -88,6 +88,20 @@ export function judgeFlight(flight: JudgedFlight, mission: Pick<Mission, 'requir
 
 /** The largest allowed upper end of each configuration's silent-failure interval, from the mission and --max-silent. */
 export type SilentLimits = Readonly<Partial<Record<ConfigName, number>>>;
+
+/**
+ * The bounds a campaign is judged against: the mission file's (`requirements.silentFailures.max`, whose
+ * configuration names are checked here: the mission schema sits below the campaign's vocabulary),
+ * overridden per configuration by `overrides` (--max-silent).
+ */
+export function silentLimitsOf(mission: Pick<Mission, 'requirements'>, source: string, overrides: SilentLimits = {}): SilentLimits {
+  const limits: Partial<Record<ConfigName, number>> = {};
+  for (const [config, rate] of Object.entries(mission.requirements?.silentFailures?.max ?? {})) {
+    if (!CONFIGS.includes(config as ConfigName)) throw new ConfigError(`${source}: requirements.silentFailures.max.${config}: not a configuration (${CONFIGS.join(', ')})`);
+    limits[config as ConfigName] = rate;
+  }
+  return { ...limits, ...overrides };
+}
 
 /**
  * Campaign gates: per configuration with a bound, the upper end of the 95% interval the campaign reports
