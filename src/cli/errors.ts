@@ -13,6 +13,7 @@ import { MappingError } from '../hil/mapping.js';
 import { Nasa42BuildError } from '../hil/nasa42-build.js';
 import { Nasa42RunError } from '../hil/nasa42-run.js';
 import { Nasa42TruthError } from '../hil/nasa42-truth.js';
+import { TradeStudyInputError } from '../tradestudy/errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -55,6 +56,8 @@ export class UsageError extends Error {}
 export function exitCodeFor(error: unknown): number | null {
   if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof ConfigError) return EXIT.config;
+  // A trade study's inputs (campaign summary, rates, policy) are the mission's, like its file.
+  if (error instanceof TradeStudyInputError) return EXIT.config;
   if (error instanceof ModuleError) return EXIT.module;
   if (error instanceof UpsetFileError || error instanceof FaultError) return EXIT.upsets;
   if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
