@@ -12,7 +12,7 @@ import { jsonText, OutputSet } from '../output/files.js';
 import { CONFIGURATION_NAMES, type ConfigurationName } from '../tradestudy/configurations.js';
 import { TradeStudyInputError } from '../tradestudy/errors.js';
 import { readCampaignOutcomes, type MeasuredOutcomes } from '../tradestudy/outcomes.js';
-import { FATAL_CHOICES, type FatalOutcomes } from '../tradestudy/parameters.js';
+import { checkParameters, FATAL_CHOICES, type FatalOutcomes, type StudyParameters } from '../tradestudy/parameters.js';
 import { presetNamed, UPSET_PRESETS } from '../tradestudy/presets.js';
 import { formatTradeStudy, runTradeStudy } from '../tradestudy/study.js';
 import { UsageError } from './errors.js';
@@ -102,7 +102,7 @@ function measuredOf(options: TradeStudyOptions): MeasuredOutcomes {
       throw new TradeStudyInputError(`the campaign (lockstep ${args.slice(1).join(' ')}) failed with exit code ${(error as { status?: number }).status ?? 'unknown'}`);
     }
     const measured = readCampaignOutcomes(summary);
-    return { ...measured, file: `a campaign of ${options.experiments} experiments, seed ${options.seed}` };
+    return { ...measured, file: `lockstep campaign --experiments ${options.experiments} --seed ${options.seed}, run now` };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -112,27 +112,27 @@ function tradeStudyAction(options: TradeStudyOptions): void {
   const { rate, preset } = upsetRateOf(options);
   const configurations = configurationsOf(options.configs);
   if (!(FATAL_CHOICES as readonly string[]).includes(options.fatal)) throw new UsageError(`--fatal: "${options.fatal}" is not one of ${FATAL_CHOICES.join(', ')}`);
+  const parameters: StudyParameters = {
+    upsetRatePerBitPerDay: rate,
+    fitPerCore: options.fit,
+    dormantFactor: options.dormantFactor,
+    policy: { failThreshold: options.failThreshold, windowHours: options.failWindow, repairHours: options.repairHours ?? null },
+    missionYears: options.years,
+    fatal: options.fatal as FatalOutcomes,
+    controlPeriodSeconds: options.period,
+    coldBootSeconds: options.coldBoot,
+  };
+  try {
+    checkParameters(parameters);
+  } catch (error) {
+    // Here every parameter came from an option: a value out of range is a usage mistake.
+    if (error instanceof TradeStudyInputError) throw new UsageError(error.message);
+    throw error;
+  }
   const jsonPath = options.json === true ? '-' : options.json || undefined;
   const outputs = new OutputSet([jsonPath ? { option: '--json', path: jsonPath } : null]);
   outputs.produce(() => {
-    const study = runTradeStudy({
-      measured: measuredOf(options),
-      seed: options.seed,
-      trials: options.trials,
-      configurations,
-      preset,
-      markov: options.markov,
-      parameters: {
-        upsetRatePerBitPerDay: rate,
-        fitPerCore: options.fit,
-        dormantFactor: options.dormantFactor,
-        policy: { failThreshold: options.failThreshold, windowHours: options.failWindow, repairHours: options.repairHours ?? null },
-        missionYears: options.years,
-        fatal: options.fatal as FatalOutcomes,
-        controlPeriodSeconds: options.period,
-        coldBootSeconds: options.coldBoot,
-      },
-    });
+    const study = runTradeStudy({ measured: measuredOf(options), seed: options.seed, trials: options.trials, configurations, preset, markov: options.markov, parameters });
     outputs.get('--json')?.write(jsonText(study));
     if (!options.quiet && jsonPath !== '-') process.stdout.write(`${formatTradeStudy(study)}\n`);
   });

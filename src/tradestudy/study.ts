@@ -141,18 +141,21 @@ export function formatTradeStudy(study: TradeStudy): string {
   const lines = [
     `lockstep tradestudy — ${study.missionYears} years, ${rate}, ${study.fitPerCore} FIT per core, ${repair}${threshold}; ${study.trials} trials, seed ${study.seed}`,
     `  per-upset outcomes from ${study.campaign.file} (${study.campaign.experiments} experiments); mission lost on ${study.fatal === 'silent' ? 'any silent corruption (sdc, pointing violation)' : 'a pointing violation'} or the last processor lost`,
-    `    ${'configuration'.padEnd(13)} ${'cores'.padStart(5)}  ${'P(mission success) [95%]'.padEnd(30)} ${'Markov'.padEnd(9)} ${'missed cycles/yr [95%]'.padEnd(28)} ${'time degraded [95%]'.padEnd(26)} outcomes`,
+    `    ${'configuration'.padEnd(13)} ${'cores'.padStart(5)}  ${'P(mission success) [95%]'.padEnd(30)} ${'Markov'.padEnd(9)} ${'campaign range'.padEnd(20)} ${'missed cycles/yr [95%]'.padEnd(28)} ${'time degraded [95%]'.padEnd(26)} outcomes`,
   ];
   for (const c of study.configurations) {
     const success = `${probability(c.pMissionSuccess)} ${range(c.ci95, probability)}`;
     const markov = c.markov ? probability(c.markov.value) : '—';
+    const credible = c.markov ? range(c.markov.credible95, probability) : '—';
     const missed = `${small(c.missedCyclesPerYear.mean)} ${range(c.missedCyclesPerYear.ci95, small)}`;
     const degraded = `${(c.degradedFraction.mean * 100).toFixed(2)}% ${range(c.degradedFraction.ci95, (v) => (v * 100).toFixed(2))}`;
     const basis = `${c.outcomes.full.measured ? 'measured' : 'derived'}${c.outcomes.degraded ? `, degraded ${c.outcomes.degraded.measured ? 'measured' : 'derived'}` : ''}`;
-    lines.push(`    ${c.name.padEnd(13)} ${String(c.hardware.cores).padStart(5)}  ${success.padEnd(30)} ${markov.padEnd(9)} ${missed.padEnd(28)} ${degraded.padEnd(26)} ${basis}`);
+    lines.push(`    ${c.name.padEnd(13)} ${String(c.hardware.cores).padStart(5)}  ${success.padEnd(30)} ${markov.padEnd(9)} ${credible.padEnd(20)} ${missed.padEnd(28)} ${degraded.padEnd(26)} ${basis}`);
   }
   const outside = study.configurations.filter((c) => c.markov && (c.markov.value < c.ci95[0] || c.markov.value > c.ci95[1]));
   if (outside.length > 0) lines.push(`  WARNING: the Markov value lies outside the Monte Carlo interval for ${outside.map((c) => c.name).join(', ')}`);
+  lines.push('  [95%]: the Monte Carlo\'s interval on P(success) given the campaign (each trial draws the per-upset outcomes from their posterior);');
+  lines.push('  campaign range: 2.5–97.5% of the Markov chain\'s P(success) over that posterior, what a larger campaign could narrow.');
   lines.push('  hardware cost in cores only: link traffic needs a fly run of each configuration (not made). Derived outcomes and assumptions: --json.');
   return lines.join('\n');
 }
