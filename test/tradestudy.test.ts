@@ -2,7 +2,6 @@
 // chain against textbook reliability formulas, the posterior draws, determinism, the health policy, and the
 // refusal of campaign files that cannot mean anything.
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES, type OutcomeName } from '../src/campaign/experiment.js';
 import { SeededRandom } from '../src/random.js';
 import { configurationsOf, CONFIGURATION_NAMES } from '../src/tradestudy/configurations.js';
 import { dirichletDraw, gammaVariate } from '../src/tradestudy/dirichlet.js';
@@ -12,29 +11,7 @@ import { MissionSimulator, runBlock, runTrials } from '../src/tradestudy/monte-c
 import { campaignOutcomesOf, tableOf } from '../src/tradestudy/outcomes.js';
 import { HOURS_PER_YEAR, type StudyParameters } from '../src/tradestudy/parameters.js';
 import { runTradeStudy } from '../src/tradestudy/study.js';
-
-type Counts = Partial<Record<OutcomeName, number>>;
-
-function table(counts: Counts) {
-  const experiments = Object.values(counts).reduce((sum, count) => sum + (count ?? 0), 0);
-  return { experiments, outcomes: Object.fromEntries(OUTCOMES.map((outcome) => [outcome, { count: counts[outcome] ?? 0 }])) };
-}
-
-/** A campaign summary shaped as `lockstep campaign --json` writes it (the fields the study reads). */
-export function syntheticCampaign(): Record<string, unknown> {
-  return {
-    experiments: 30_000,
-    complete: true,
-    seed: 7,
-    fsw: 'synthetic',
-    faultSpace: { memoryRange: 'used', memoryBitsPerCore: 32_896, memory: { bits: 65_792, bitCycles: 0 }, checkpoint: { bits: 32_896, bitCycles: 0 } },
-    configs: {
-      single: { targets: { memory: table({ masked: 2000, latent: 7280, sdc: 700, 'pointing-violation': 20 }) } },
-      pair: { targets: { memory: table({ masked: 1940, detected: 8060 }) } },
-      'pair+spare': { targets: { memory: table({ masked: 1940, recovered: 8040, 'failover-failed': 20 }), checkpoint: table({ masked: 10_000 }) } },
-    },
-  };
-}
+import { syntheticCampaign } from './tradestudy-support.js';
 
 const measured = campaignOutcomesOf(syntheticCampaign(), 'synthetic.json');
 
