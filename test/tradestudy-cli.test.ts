@@ -45,12 +45,13 @@ describe('lockstep tradestudy', () => {
     expect(study.configurations.find((c: { name: string }) => c.name === 'tmr').outcomes.full.measured).toBe(false);
   });
 
-  it('--json with no file writes the JSON to standard output instead of the table', () => {
+  it('--json with no file writes the JSON to standard output and the table to standard error', () => {
     const result = run(['--campaign', 'campaign.json', '--upset-rate', '1e-9', '--configs', 'pair', '--trials', '500', '--no-markov', '--json']);
     expect(result.status).toBe(0);
     const study = JSON.parse(result.stdout);
     expect(study.configurations).toHaveLength(1);
     expect(study.configurations[0].markov).toBeNull();
+    expect(result.stderr).toMatch(/^lockstep tradestudy — 5 years, 1e-9 upsets\/bit\/day/);
   });
 
   it('answers each mistake with one line naming the option, file or field, and its exit code', () => {

@@ -63,7 +63,7 @@ export function registerTradeStudy(program: Command): void {
     .option('--trials <n>', 'Monte Carlo missions per configuration', integerOption('--trials', 1, MAX_TRIALS), 100_000)
     .option('--seed <n>', 'seed of the Monte Carlo and of the posterior draws', integerOption('--seed'), 1)
     .option('--no-markov', 'skip the Markov chain cross-check')
-    .option('--json [file]', 'write the study as JSON (to standard output when no file is given, instead of the table)')
+    .option('--json [file]', 'write the study as JSON (with no file: to standard output, and the table to standard error)')
     .option('--quiet', 'no table')
     .action((options: TradeStudyOptions) => tradeStudyAction(options));
 }
@@ -134,6 +134,7 @@ function tradeStudyAction(options: TradeStudyOptions): void {
   outputs.produce(() => {
     const study = runTradeStudy({ measured: measuredOf(options), seed: options.seed, trials: options.trials, configurations, preset, markov: options.markov, parameters });
     outputs.get('--json')?.write(jsonText(study));
-    if (!options.quiet && jsonPath !== '-') process.stdout.write(`${formatTradeStudy(study)}\n`);
+    // With the JSON on standard output, the table goes to standard error (as every command does).
+    if (!options.quiet) (jsonPath === '-' ? process.stderr : process.stdout).write(`${formatTradeStudy(study)}\n`);
   });
 }
