@@ -101,7 +101,7 @@ export class MissionSimulator {
     return 1 - this.active;
   }
 
-  /** The mode upsets act in now: null once the mission is lost. */
+  /** The mode upsets act in now: full, or degraded once a unit is lost (a spare, or a voting core). */
   private mode(): DrawnMode {
     switch (this.configuration.structure) {
       case 'series':
@@ -218,6 +218,45 @@ export class MissionSimulator {
     this.detected(unit, time);
   }
 
+  /**
+   * The event at `pick` along the rates laid end to end: an upset, then each unit's permanent fault and
+   * repair. Rounding can leave `pick` just past the last rate: the last event with a rate is taken then.
+   */
+  private event(pick: number, mode: DrawnMode, random: SeededRandom, time: number): void {
+    if (pick < mode.total) {
+      this.upset(mode, random, time);
+      return;
+    }
+    pick -= mode.total;
+    // The last event with a rate, as [unit, is a repair]; −1: the upset.
+    let lastUnit = -1;
+    let lastIsRepair = false;
+    for (let i = 0; i < this.status.length; i++) {
+      const failure = this.failureRate(i);
+      if (failure > 0) {
+        if (pick < failure) return this.unitLost(i, FAILED);
+        pick -= failure;
+        lastUnit = i;
+        lastIsRepair = false;
+      }
+      const repair = this.status[i] === FAILED ? this.repairRate : 0;
+      if (repair > 0) {
+        if (pick < repair) return this.repaired(i);
+        pick -= repair;
+        lastUnit = i;
+        lastIsRepair = true;
+      }
+    }
+    if (lastUnit < 0) this.upset(mode, random, time);
+    else if (lastIsRepair) this.repaired(lastUnit);
+    else this.unitLost(lastUnit, FAILED);
+  }
+
+  private repaired(i: number): void {
+    this.status[i] = OK;
+    this.clearDetections(i);
+  }
+
   /** One mission, from its random stream. */
   trial(random: SeededRandom): TrialResult {
     this.status.fill(OK);
@@ -239,26 +278,7 @@ export class MissionSimulator {
       if (this.isDegraded()) degradedHours += end - time;
       if (end >= this.horizon) return { success: true, missedCycles: this.missed, degradedHours, events };
       time = end;
-      let pick = random.uniform() * total;
-      if (pick < mode.total) this.upset(mode, random, time);
-      else {
-        pick -= mode.total;
-        for (let i = 0; i < units; i++) {
-          const failure = this.failureRate(i);
-          if (pick < failure) {
-            this.unitLost(i, FAILED);
-            break;
-          }
-          pick -= failure;
-          const repair = this.status[i] === FAILED ? this.repairRate : 0;
-          if (pick < repair || (i === units - 1 && repair > 0)) {
-            this.status[i] = OK;
-            this.clearDetections(i);
-            break;
-          }
-          pick -= repair;
-        }
-      }
+      this.event(random.uniform() * total, mode, random, time);
       if (this.lost) return { success: false, missedCycles: this.missed, degradedHours, events: events + 1 };
     }
     throw new TradeStudyInputError(

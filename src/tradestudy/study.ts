@@ -6,7 +6,9 @@ import { configurationsOf, cores, upsetRatePerHour, type Configuration, type Con
 import { markovFigure, MAX_MARKOV_DRAWS, MIN_MARKOV_DRAWS, type MarkovFigure } from './markov.js';
 import { runTrials, type Moments } from './monte-carlo.js';
 import type { MeasuredOutcomes } from './outcomes.js';
-import { checkParameters, HOURS_PER_YEAR, type StudyParameters } from './parameters.js';
+import { checkParameters, HOURS_PER_DAY, HOURS_PER_YEAR, type StudyParameters } from './parameters.js';
+
+const DAYS_PER_YEAR = HOURS_PER_YEAR / HOURS_PER_DAY;
 
 export interface MeanFigure {
   readonly mean: number;
@@ -25,6 +27,8 @@ export interface ConfigurationResult {
   readonly missedCyclesPerYear: MeanFigure;
   /** Fraction of the mission flown with a processor lost (or a cold spare dead unseen), until the end or the loss. */
   readonly degradedFraction: MeanFigure;
+  /** The same as days a year: the fraction × 365.25. */
+  readonly degradedDaysPerYear: MeanFigure;
   readonly upsetsPerYear: number;
   readonly hardware: { readonly cores: number; readonly processors: number; readonly spare: string; readonly linkBytesPerDay: null; readonly note: string };
   /** Which figures come from the campaign and which from the model, with the assumptions. */
@@ -73,6 +77,7 @@ export function meanFigure(moments: Moments): MeanFigure {
 function resultOf(configuration: Configuration, options: StudyOptions): ConfigurationResult {
   const { parameters, seed, trials } = options;
   const totals = runTrials(configuration, parameters, seed, trials);
+  const degraded = meanFigure(totals.degradedFraction);
   const markovNote =
     options.markov === false
       ? 'not computed (--no-markov)'
@@ -88,7 +93,8 @@ function resultOf(configuration: Configuration, options: StudyOptions): Configur
     successes: totals.successes,
     trials: totals.trials,
     missedCyclesPerYear: meanFigure(totals.missedPerYear),
-    degradedFraction: meanFigure(totals.degradedFraction),
+    degradedFraction: degraded,
+    degradedDaysPerYear: { mean: degraded.mean * DAYS_PER_YEAR, ci95: [degraded.ci95[0] * DAYS_PER_YEAR, degraded.ci95[1] * DAYS_PER_YEAR] },
     upsetsPerYear: upsetRatePerHour(configuration.full) * HOURS_PER_YEAR,
     hardware: {
       cores: cores(configuration),
