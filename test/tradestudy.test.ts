@@ -33,8 +33,8 @@ describe('the Monte Carlo agrees with the Markov chain', () => {
   // Rates high enough that every path is taken: permanent faults, failovers, a dead cold spare found at
   // its boot, simplex and pair modes, fatal upsets. Fixed seed: the same figures every run.
   for (const repairHours of [null, 200]) {
-    it(`for every configuration, the chain's P(success) lies in the Monte Carlo's 95% interval (${repairHours === null ? 'no repair' : 'repair in 200 h'})`, () => {
-      const study = runTradeStudy({ measured, parameters: parameters({ policy: { failThreshold: 0, windowHours: 1, repairHours } }), seed: 11, trials: 20_000 });
+    it(`for every configuration, the chain's P(success) lies in the Monte Carlo's 95% interval (${repairHours === null ? 'no repair' : 'repair in 200 h'})`, async () => {
+      const study = await runTradeStudy({ measured, parameters: parameters({ policy: { failThreshold: 0, windowHours: 1, repairHours } }), seed: 11, trials: 20_000 });
       expect(study.configurations.map((c) => c.name)).toEqual([...CONFIGURATION_NAMES]);
       for (const c of study.configurations) {
         expect(c.markov, c.name).not.toBeNull();
@@ -115,10 +115,17 @@ describe('determinism', () => {
   const p = parameters();
   const [pairHot] = configurationsOf(measured, p, ['pair+hot']);
 
-  it('the same seed gives the same study, to the last digit', () => {
-    const once = runTradeStudy({ measured, parameters: p, seed: 5, trials: 3000, configurations: ['pair+cold'] });
-    const again = runTradeStudy({ measured, parameters: p, seed: 5, trials: 3000, configurations: ['pair+cold'] });
+  it('the same seed gives the same study, to the last digit', async () => {
+    const once = await runTradeStudy({ measured, parameters: p, seed: 5, trials: 3000, configurations: ['pair+cold'] });
+    const again = await runTradeStudy({ measured, parameters: p, seed: 5, trials: 3000, configurations: ['pair+cold'] });
     expect(again).toEqual(once);
+  });
+
+  it('worker threads give the same study as one thread, to the last digit', async () => {
+    const options = { measured, parameters: p, seed: 6, trials: 12_500, configurations: ['pair+hot', 'tmr+spare'] as const, markov: false };
+    const alone = await runTradeStudy({ ...options, jobs: 1 });
+    const threads = await runTradeStudy({ ...options, jobs: 2 });
+    expect(threads).toEqual(alone);
   });
 
   it('trials are drawn in blocks of their own stream: the whole is the sum of its blocks, however they are shared out', () => {
@@ -131,10 +138,10 @@ describe('determinism', () => {
 });
 
 describe('the health policy', () => {
-  it('a fail count over its threshold takes processors out: more time degraded, and no Markov figure', () => {
+  it('a fail count over its threshold takes processors out: more time degraded, and no Markov figure', async () => {
     const loud = parameters({ upsetRatePerBitPerDay: 1e-5, fitPerCore: 0 });
-    const without = runTradeStudy({ measured, parameters: loud, seed: 2, trials: 400, configurations: ['pair+hot', 'tmr'], markov: false });
-    const withPolicy = runTradeStudy({
+    const without = await runTradeStudy({ measured, parameters: loud, seed: 2, trials: 400, configurations: ['pair+hot', 'tmr'], markov: false });
+    const withPolicy = await runTradeStudy({
       measured,
       parameters: { ...loud, policy: { failThreshold: 2, windowHours: 48, repairHours: null } },
       seed: 2,
@@ -149,8 +156,8 @@ describe('the health policy', () => {
     }
   });
 
-  it('a cold spare costs its boot in missed cycles at every failover, a hot one nothing', () => {
-    const study = runTradeStudy({ measured, parameters: parameters({ fitPerCore: 0 }), seed: 3, trials: 2000, configurations: ['pair+cold', 'pair+hot'], markov: false });
+  it('a cold spare costs its boot in missed cycles at every failover, a hot one nothing', async () => {
+    const study = await runTradeStudy({ measured, parameters: parameters({ fitPerCore: 0 }), seed: 3, trials: 2000, configurations: ['pair+cold', 'pair+hot'], markov: false });
     const [cold, hot] = study.configurations;
     // 0.806 of the 24 memory upsets a year fail over (checkpoint upsets are masked); the cold spare holds 10 cycles each.
     expect(cold.missedCyclesPerYear.mean).toBeGreaterThan(150);

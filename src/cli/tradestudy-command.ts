@@ -4,7 +4,7 @@
 // beside it as a cross-check. A table, and JSON with --json.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -36,11 +36,14 @@ interface TradeStudyOptions {
   trials: number;
   seed: number;
   markov: boolean;
+  jobs?: number;
   json?: string | boolean;
   quiet?: boolean;
 }
 
 const MAX_TRIALS = 10_000_000;
+/** Trials over all configurations from which the Monte Carlo runs on every core by default. */
+const PARALLEL_TRIALS = 200_000;
 
 export function registerTradeStudy(program: Command): void {
   program
@@ -63,6 +66,7 @@ export function registerTradeStudy(program: Command): void {
     .option('--trials <n>', 'Monte Carlo missions per configuration', integerOption('--trials', 1, MAX_TRIALS), 100_000)
     .option('--seed <n>', 'seed of the Monte Carlo and of the posterior draws', integerOption('--seed'), 1)
     .option('--no-markov', 'skip the Markov chain cross-check')
+    .option('--jobs <n>', 'threads for the Monte Carlo (default: every core from 200,000 trials over all configurations); the figures do not depend on it', integerOption('--jobs', 1, 256))
     .option('--json [file]', 'write the study as JSON (with no file: to standard output, and the table to standard error)')
     .option('--quiet', 'no table')
     .action((options: TradeStudyOptions) => tradeStudyAction(options));
@@ -108,7 +112,7 @@ function measuredOf(options: TradeStudyOptions): MeasuredOutcomes {
   }
 }
 
-function tradeStudyAction(options: TradeStudyOptions): void {
+async function tradeStudyAction(options: TradeStudyOptions): Promise<void> {
   const { rate, preset } = upsetRateOf(options);
   const configurations = configurationsOf(options.configs);
   if (!(FATAL_CHOICES as readonly string[]).includes(options.fatal)) throw new UsageError(`--fatal: "${options.fatal}" is not one of ${FATAL_CHOICES.join(', ')}`);
@@ -131,10 +135,13 @@ function tradeStudyAction(options: TradeStudyOptions): void {
   }
   const jsonPath = options.json === true ? '-' : options.json || undefined;
   const outputs = new OutputSet([jsonPath ? { option: '--json', path: jsonPath } : null]);
-  outputs.produce(() => {
-    const study = runTradeStudy({ measured: measuredOf(options), seed: options.seed, trials: options.trials, configurations, preset, markov: options.markov, parameters });
+  // Every core for a large study (the figures do not depend on it); one thread for a small one, which would
+  // spend more on starting workers than on its trials.
+  const jobs = options.jobs ?? (options.trials * configurations.length >= PARALLEL_TRIALS ? availableParallelism() : 1);
+  await outputs.produceAsync(async () => {
+    const study = await runTradeStudy({ measured: measuredOf(options), seed: options.seed, trials: options.trials, configurations, preset, markov: options.markov, parameters, jobs });
     outputs.get('--json')?.write(jsonText(study));
     // With the JSON on standard output, the table goes to standard error (as every command does).
-    if (!options.quiet) (jsonPath === '-' ? process.stderr : process.stdout).write(`${formatTradeStudy(study)}\n`);
+    if (!options.quiet) (outputs.usesStandardOutput ? process.stderr : process.stdout).write(`${formatTradeStudy(study)}\n`);
   });
 }

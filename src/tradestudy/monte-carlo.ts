@@ -287,21 +287,17 @@ export class MissionSimulator {
   }
 }
 
-/** Running sums of a figure over trials, for its mean and a normal 95% interval. */
-export class Moments {
-  n = 0;
-  sum = 0;
-  sumSquares = 0;
-  add(value: number): void {
-    this.n++;
-    this.sum += value;
-    this.sumSquares += value * value;
-  }
-  merge(other: Moments): void {
-    this.n += other.n;
-    this.sum += other.sum;
-    this.sumSquares += other.sumSquares;
-  }
+/** Running sums of a figure over trials, for its mean and a normal 95% interval: plain data, to cross threads. */
+export interface Moments {
+  n: number;
+  sum: number;
+  sumSquares: number;
+}
+
+function addTo(moments: Moments, value: number): void {
+  moments.n++;
+  moments.sum += value;
+  moments.sumSquares += value * value;
 }
 
 export interface BlockTotals {
@@ -313,33 +309,49 @@ export interface BlockTotals {
   maxEvents: number;
 }
 
-/** Trials [first, first + count) of block `block`, from the block's own stream. */
+export function emptyTotals(): BlockTotals {
+  return { trials: 0, successes: 0, missedPerYear: { n: 0, sum: 0, sumSquares: 0 }, degradedFraction: { n: 0, sum: 0, sumSquares: 0 }, maxEvents: 0 };
+}
+
+/** Adds a block's totals; blocks are added in block order, so that the sums round the same whatever ran them. */
+export function addBlock(totals: BlockTotals, part: BlockTotals): void {
+  totals.trials += part.trials;
+  totals.successes += part.successes;
+  for (const key of ['missedPerYear', 'degradedFraction'] as const) {
+    totals[key].n += part[key].n;
+    totals[key].sum += part[key].sum;
+    totals[key].sumSquares += part[key].sumSquares;
+  }
+  totals.maxEvents = Math.max(totals.maxEvents, part.maxEvents);
+}
+
+/** Trials of block `block` (`count` of them), from the block's own stream. */
 export function runBlock(simulator: MissionSimulator, seed: number, block: number, count: number): BlockTotals {
   const random = SeededRandom.wide(seed, `tradestudy/${simulator.configuration.name}/block ${block}`);
-  const totals: BlockTotals = { trials: 0, successes: 0, missedPerYear: new Moments(), degradedFraction: new Moments(), maxEvents: 0 };
+  const totals = emptyTotals();
   const years = simulator.parameters.missionYears;
   for (let i = 0; i < count; i++) {
     const result = simulator.trial(random);
     totals.trials++;
     if (result.success) totals.successes++;
-    totals.missedPerYear.add(result.missedCycles / years);
-    totals.degradedFraction.add(result.degradedHours / (years * HOURS_PER_YEAR));
+    addTo(totals.missedPerYear, result.missedCycles / years);
+    addTo(totals.degradedFraction, result.degradedHours / (years * HOURS_PER_YEAR));
     totals.maxEvents = Math.max(totals.maxEvents, result.events);
   }
   return totals;
 }
 
-/** All trials of one configuration, block by block in order. */
+/** The blocks `trials` are drawn in: [block, count] each. */
+export function blocksOf(trials: number): Array<[block: number, count: number]> {
+  const blocks: Array<[number, number]> = [];
+  for (let block = 0; block * TRIALS_PER_BLOCK < trials; block++) blocks.push([block, Math.min(TRIALS_PER_BLOCK, trials - block * TRIALS_PER_BLOCK)]);
+  return blocks;
+}
+
+/** All trials of one configuration in this thread, block by block in order. */
 export function runTrials(configuration: Configuration, parameters: StudyParameters, seed: number, trials: number): BlockTotals {
   const simulator = new MissionSimulator(configuration, parameters);
-  const totals: BlockTotals = { trials: 0, successes: 0, missedPerYear: new Moments(), degradedFraction: new Moments(), maxEvents: 0 };
-  for (let block = 0; block * TRIALS_PER_BLOCK < trials; block++) {
-    const part = runBlock(simulator, seed, block, Math.min(TRIALS_PER_BLOCK, trials - block * TRIALS_PER_BLOCK));
-    totals.trials += part.trials;
-    totals.successes += part.successes;
-    totals.missedPerYear.merge(part.missedPerYear);
-    totals.degradedFraction.merge(part.degradedFraction);
-    totals.maxEvents = Math.max(totals.maxEvents, part.maxEvents);
-  }
+  const totals = emptyTotals();
+  for (const [block, count] of blocksOf(trials)) addBlock(totals, runBlock(simulator, seed, block, count));
   return totals;
 }

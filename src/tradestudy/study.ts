@@ -4,7 +4,8 @@
 import { interval, zForConfidence, type Interval } from '../campaign/statistics.js';
 import { configurationsOf, cores, upsetRatePerHour, type Configuration, type ConfigurationName } from './configurations.js';
 import { markovFigure, MAX_MARKOV_DRAWS, MIN_MARKOV_DRAWS, type MarkovFigure } from './markov.js';
-import { runTrials, type Moments } from './monte-carlo.js';
+import type { BlockTotals, Moments } from './monte-carlo.js';
+import { runAllTrials } from './parallel.js';
 import type { MeasuredOutcomes } from './outcomes.js';
 import { checkParameters, HOURS_PER_DAY, HOURS_PER_YEAR, type StudyParameters } from './parameters.js';
 
@@ -62,8 +63,10 @@ export interface StudyOptions {
   readonly trials: number;
   readonly configurations?: readonly ConfigurationName[];
   readonly preset?: string | null;
-  /** Skip the Markov chain (it costs a few thousand small solves per configuration). */
+  /** Skip the Markov chain (it costs a small solve per posterior draw). */
   readonly markov?: boolean;
+  /** Threads for the Monte Carlo (1: this one); the figures do not depend on it. */
+  readonly jobs?: number;
 }
 
 /** Mean and normal-approximation 95% interval of a per-trial figure (never below 0: the figures are counts and fractions). */
@@ -74,21 +77,26 @@ export function meanFigure(moments: Moments): MeanFigure {
   return { mean, ci95: [Math.max(0, mean - half), mean + half] };
 }
 
-function resultOf(configuration: Configuration, options: StudyOptions): ConfigurationResult {
-  const { parameters, seed, trials } = options;
-  const totals = runTrials(configuration, parameters, seed, trials);
+/** Why a configuration has no Markov figure, or undefined when it has one. */
+function markovNoteOf(options: StudyOptions): string | undefined {
+  if (options.markov === false) return 'not computed (--no-markov)';
+  if (options.parameters.policy.failThreshold > 0) return 'none: a fail count in a time window is not a constant-rate (Markov) process';
+  return undefined;
+}
+
+function markovOf(configuration: Configuration, options: StudyOptions): MarkovFigure | null {
+  if (markovNoteOf(options)) return null;
+  return markovFigure(configuration, options.parameters, options.seed, Math.min(MAX_MARKOV_DRAWS, Math.max(MIN_MARKOV_DRAWS, options.trials)));
+}
+
+function resultOf(configuration: Configuration, totals: BlockTotals, markov: MarkovFigure | null, options: StudyOptions): ConfigurationResult {
   const degraded = meanFigure(totals.degradedFraction);
-  const markovNote =
-    options.markov === false
-      ? 'not computed (--no-markov)'
-      : parameters.policy.failThreshold > 0
-        ? 'none: a fail count in a time window is not a constant-rate (Markov) process'
-        : undefined;
+  const markovNote = markovNoteOf(options);
   return {
     name: configuration.name,
     pMissionSuccess: totals.successes / totals.trials,
     ci95: interval(totals.successes, totals.trials),
-    markov: markovNote ? null : markovFigure(configuration, parameters, seed, Math.min(MAX_MARKOV_DRAWS, Math.max(MIN_MARKOV_DRAWS, trials))),
+    markov,
     ...(markovNote ? { markovNote } : {}),
     successes: totals.successes,
     trials: totals.trials,
@@ -112,10 +120,14 @@ function resultOf(configuration: Configuration, options: StudyOptions): Configur
   };
 }
 
-export function runTradeStudy(options: StudyOptions): TradeStudy {
+export async function runTradeStudy(options: StudyOptions): Promise<TradeStudy> {
   const { parameters, measured } = options;
   checkParameters(parameters);
   const configurations = configurationsOf(measured, parameters, options.configurations);
+  const pending = runAllTrials(configurations, parameters, options.seed, options.trials, options.jobs ?? 1);
+  // The chains are solved in this thread while the workers (if any) run the trials.
+  const markovs = configurations.map((configuration) => markovOf(configuration, options));
+  const totals = await pending;
   return {
     lockstep: 'tradestudy',
     version: 1,
@@ -131,7 +143,7 @@ export function runTradeStudy(options: StudyOptions): TradeStudy {
     controlPeriodSeconds: parameters.controlPeriodSeconds,
     coldBootSeconds: parameters.coldBootSeconds,
     campaign: { file: measured.file, experiments: measured.experiments, seed: measured.seed, fsw: measured.fsw, bitsPerCore: measured.bitsPerCore, checkpointBits: measured.checkpointBits },
-    configurations: configurations.map((configuration) => resultOf(configuration, options)),
+    configurations: configurations.map((configuration, i) => resultOf(configuration, totals[i], markovs[i], options)),
   };
 }
 
