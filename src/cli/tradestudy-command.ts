@@ -106,7 +106,7 @@ function measuredOf(options: TradeStudyOptions): MeasuredOutcomes {
       throw new TradeStudyInputError(`the campaign (lockstep ${args.slice(1).join(' ')}) failed with exit code ${(error as { status?: number }).status ?? 'unknown'}`);
     }
     const measured = readCampaignOutcomes(summary);
-    return { ...measured, file: `lockstep campaign --experiments ${options.experiments} --seed ${options.seed}, run now` };
+    return { ...measured, file: `lockstep campaign --seed ${options.seed}, run now` };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
