@@ -180,9 +180,12 @@ export class MissionSimulator {
     const oldest = times[this.detectionCount[i] % threshold];
     if (time - oldest > this.parameters.policy.windowHours) return;
     const { structure } = this.configuration;
-    const canGo = structure === 'voting' ? this.up() - 1 >= 2 : structure === 'spared-pair' && (i !== this.active || this.status[this.spareIndex()] !== FAILED && this.status[this.spareIndex()] !== REMOVED);
+    const spare = this.status[this.spareIndex()];
+    // Never the last unit that can fly: a lone processor, the active one with no spare left, a pair of voters.
+    const canGo =
+      structure === 'voting' ? this.up() - 1 >= 2 : structure === 'spared-pair' && (i !== this.active || (spare !== FAILED && spare !== REMOVED));
     if (!canGo) return;
-    if (structure === 'spared-pair' && i === this.active && this.status[this.spareIndex()] === LATENT) {
+    if (structure === 'spared-pair' && i === this.active && spare === LATENT) {
       this.failover(false); // the policy asks for the spare, which turns out dead
       return;
     }
