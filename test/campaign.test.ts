@@ -259,7 +259,8 @@ describe('lockstep campaign, merge and replay', () => {
       expect(result.stderr, args.join(' ')).not.toContain('    at ');
       expect(readFileSync(join(dir, 'one.jsonl'), 'utf8')).toBe(before);
     }
-  });
+    // A dozen command-line runs, each starting the CLI: minutes on a loaded machine.
+  }, 600_000);
 });
 
 describe('MWTF in the campaign summary', () => {
