@@ -12,6 +12,7 @@ import { FaultError, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
+import type { LinkConfig } from '../spare/link.js';
 import {
   initialControllerState,
   RESTING_STATES,
@@ -46,6 +47,8 @@ export interface FlightComputerConfig extends ClockConfig {
    * outputs are compared every cycle. A failover replays the epoch's logged inputs from the checkpoint.
    */
   checkpointInterval: number;
+  /** The cross-strap link between the processors, which carries every commit to the spare. */
+  link: LinkConfig;
 }
 
 export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';

@@ -10,6 +10,7 @@ import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
+import { DEFAULT_LINK } from '../spare/link.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
 
@@ -90,6 +91,14 @@ export const missionSchema = z
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
     checkpointBytesPerSecond: z.number().positive().finite().default(20e6).describe('modelled speed of loading a checkpoint into the spare, bytes/s'),
+    link: z
+      .object({
+        bandwidthBytesPerSecond: z.number().positive().max(1e12).finite().default(DEFAULT_LINK.bandwidthBytesPerSecond).describe('payload bytes per second the cross-strap link between the processors carries (default 125000: 1 Mbit/s)'),
+        latencySeconds: z.number().min(0).max(10).finite().default(DEFAULT_LINK.latencySeconds).describe('fixed time of one transfer over the link, s (default 1e-4)'),
+      })
+      .strict()
+      .default({ bandwidthBytesPerSecond: DEFAULT_LINK.bandwidthBytesPerSecond, latencySeconds: DEFAULT_LINK.latencySeconds })
+      .describe('the cross-strap link between the processors, which carries every checkpoint commit and reintegration'),
     checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs compared every cycle'),
     coldBootSeconds: z.number().min(0).max(3600).finite().default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
@@ -272,6 +281,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     checkpointInterval: defaults.checkpointInterval,
     watchdogFraction: defaults.watchdogFraction,
     checkpointBytesPerSecond: defaults.checkpointBytesPerSecond,
+    link: defaults.link,
     coldBootSeconds: defaults.coldBootSeconds,
     memoryLimitPages: defaults.memoryLimitPages,
     upsets: defaults.upsets,

@@ -60,6 +60,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
+    link: mission.link,
   };
   const upsets =
     scripted ??
