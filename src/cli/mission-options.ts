@@ -19,6 +19,7 @@ export interface MissionOptions {
   lockstep?: boolean;
   clockHz?: number;
   checkpointInterval?: number;
+  replication?: string;
   upsets?: number;
   upsetRate?: number;
   upsetFile?: string;
@@ -41,6 +42,7 @@ export function addMissionOptions(command: Command): Command {
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
+    .option('--replication <mode>', 'how the persistent region reaches the other processor: sync | async | off')
     .option('--upsets <n>', 'random upsets spread uniformly over the mission (default 20)', integerOption('--upsets'))
     .option('--upset-rate <r>', 'random upsets as a Poisson process, per bit per day', numberOption('--upset-rate'))
     .option('--upset-file <file>', 'scripted upsets (JSON)')
@@ -82,6 +84,7 @@ function missionInputOf(options: MissionOptions): MissionInput {
   if (options.lockstep === false) base.lockstep = false;
   set('clockHz', options.clockHz);
   set('checkpointInterval', options.checkpointInterval);
+  if (options.replication !== undefined) base.persistentStore = { ...((base.persistentStore as object | undefined) ?? {}), replication: options.replication };
   const upsetChoice =
     options.upsets !== undefined ? { count: options.upsets } : options.upsetRate !== undefined ? { ratePerBitPerDay: options.upsetRate } : options.upsetFile !== undefined ? { file: options.upsetFile } : null;
   if (upsetChoice || options.upsetTargets || options.upsetWidth !== undefined) {

@@ -12,7 +12,8 @@ import { FaultError, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
-import type { LinkConfig } from '../spare/link.js';
+import { CrossStrapLink, type LinkConfig } from '../spare/link.js';
+import { PersistentStore, type ReplicationMode } from '../spare/persistent-store.js';
 import {
   initialControllerState,
   RESTING_STATES,
@@ -23,7 +24,7 @@ import {
   type SpareMode,
 } from '../spare/controller.js';
 import { EpochSchedule } from './epochs.js';
-import { strikeCheckpoint, strikeCore } from './strike.js';
+import { strikeCheckpoint, strikeCore, strikeReplica } from './strike.js';
 import { missesDeadline, periodSeconds, type ClockConfig } from './timing.js';
 
 export type { SpareMode } from '../spare/controller.js';
@@ -49,6 +50,11 @@ export interface FlightComputerConfig extends ClockConfig {
   checkpointInterval: number;
   /** The cross-strap link between the processors, which carries every commit to the spare. */
   link: LinkConfig;
+  /**
+   * How writes to the flight software's persistent region reach the other processor's replica: sync
+   * (protocol C), async (protocol A) or off. Only for a module that declares a region, flown with a spare.
+   */
+  replication: ReplicationMode;
 }
 
 export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
@@ -93,6 +99,8 @@ export interface CycleReport {
   readonly modelledSeconds: number;
   /** Modelled time of detection plus recovery, s (0 when nothing was detected). */
   readonly recoverySeconds: number;
+  /** Of modelledSeconds, the time the commands waited on the link for a synchronous replica, s. */
+  readonly linkWaitSeconds: number;
 }
 
 const NO_DETECTIONS: Detection[] = [];
@@ -107,6 +115,8 @@ class CycleWork {
   instructions = 0;
   recoveryInstructions = 0;
   restoredBytes = 0;
+  /** Seconds the commands waited on the link: a synchronous replica's acknowledgement. */
+  linkWaitSeconds = 0;
   failover = false;
   stateReset = false;
   /** Blocks written since the last commit, by the processor whose state would be committed. */
@@ -123,6 +133,7 @@ class CycleWork {
     this.instructions = 0;
     this.recoveryInstructions = 0;
     this.restoredBytes = 0;
+    this.linkWaitSeconds = 0;
     this.failover = false;
     this.stateReset = false;
     this.written = 0;
@@ -145,10 +156,11 @@ class CycleWork {
     missedDeadline: false,
     modelledSeconds: 0,
     recoverySeconds: 0,
+    linkWaitSeconds: 0,
   };
 
   report(config: FlightComputerConfig): CycleReport {
-    const modelledSeconds = periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes);
+    const modelledSeconds = periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes, this.linkWaitSeconds);
     const missedDeadline = missesDeadline(config, this.released === null ? null : modelledSeconds);
     const record = this.record;
     record.cycle = this.cycle;
@@ -160,6 +172,7 @@ class CycleWork {
     record.missedDeadline = missedDeadline;
     record.modelledSeconds = modelledSeconds;
     record.recoverySeconds = this.detections.length > 0 ? modelledSeconds : 0;
+    record.linkWaitSeconds = this.linkWaitSeconds;
     return record;
   }
 }
@@ -187,6 +200,8 @@ export class FlightComputer {
   private readonly armed: Core[] = [];
   /** What the cycle in progress has done so far, reused from cycle to cycle. */
   private readonly work = new CycleWork();
+  /** The replicated persistent store, when the module declares a region and a spare keeps its replica. */
+  readonly persistentStore: PersistentStore | null;
 
   constructor(
     readonly flightModule: FlightModule,
@@ -208,6 +223,11 @@ export class FlightComputer {
     const frameLength = this.processors[0].inputs.length;
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
     this.state = initialControllerState(config.spare);
+    const region = flightModule.persistent;
+    this.persistentStore =
+      region && config.spare !== 'none' && config.replication !== 'off'
+        ? new PersistentStore(region, config.replication, new CrossStrapLink(config.link), this.processors[0].cores[0].memoryBytes())
+        : null;
   }
 
   private newProcessor(name: string): Processor {
@@ -249,6 +269,10 @@ export class FlightComputer {
   strike(fault: Fault): void {
     if (fault.target === 'checkpoint') {
       strikeCheckpoint(this.checkpoint, fault);
+      return;
+    }
+    if (fault.target === 'replica') {
+      strikeReplica(this.persistentStore, fault);
       return;
     }
     const processor = fault.processor === 'spare' ? this.spare : this.primary;
@@ -308,9 +332,15 @@ export class FlightComputer {
     const work = this.work;
     switch (action) {
       case 'release-primary':
+        if (this.persistentStore) work.linkWaitSeconds += this.persistentStore.replicate(this.primary.cores[0].memoryBytes(), this.now());
         work.released = this.primary.outputs;
         return null;
       case 'release-spare':
+        if (this.persistentStore) {
+          // The replica now belongs with the processor that failed: the new primary sends its region whole.
+          this.persistentStore.adopt(this.spare.cores[0].memoryBytes());
+          work.linkWaitSeconds += this.persistentStore.resend(this.now());
+        }
         // Roles have not swapped yet: the spare's outputs, never the failed primary's.
         work.released = this.spare.outputs;
         return null;
@@ -356,6 +386,8 @@ export class FlightComputer {
     const work = this.work;
     const spare = this.spare;
     const bootCycles = Math.ceil(config.coldBootSeconds / config.controlPeriod);
+    // The failed primary is reset now: protocol A's writes still in flight from it are lost.
+    if (previous !== 'spare-booting') this.persistentStore?.senderReset(this.now());
     if (config.spare === 'cold' && previous !== 'spare-booting' && bootCycles > 0) {
       work.failover = true;
       this.bootCyclesLeft = bootCycles;
@@ -403,7 +435,15 @@ export class FlightComputer {
 
   private commit(cycle: number, written: number, scrubbed: number): void {
     this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, written, scrubbed);
+    // The replica's scrub, with the commit: after the commands, so it delays none.
+    this.persistentStore?.scrub(this.now());
     this.startEpoch(cycle + 1);
+  }
+
+  /** Mission time now, s: the start of the current period plus the modelled time spent in it so far. */
+  private now(): number {
+    const work = this.work;
+    return work.cycle * this.config.controlPeriod + periodSeconds(this.config, work.instructions + work.recoveryInstructions, work.restoredBytes, work.linkWaitSeconds);
   }
 
   private startEpoch(firstCycle: number): void {
@@ -418,12 +458,18 @@ export class FlightComputer {
     }
   }
 
-  /** A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image. */
+  /**
+   * A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image — with
+   * the replica of the persistent region in place before `init` runs, when there is one and its checksum
+   * holds.
+   */
   private coldBoot(processor: Processor): { processor: Processor; boot: ProcessorCycle } {
     const index = this.processors.indexOf(processor);
     const fresh = this.newProcessor(processor.name);
     this.processors[index] = fresh;
     this.bootCount++;
+    const image = this.persistentStore?.bootImage(this.now()) ?? null;
+    if (image) for (const core of fresh.cores) core.memoryBytes().set(image, this.persistentStore!.region.offset);
     return { processor: fresh, boot: fresh.boot(this.config.bootInstructions, this.config.compareState) };
   }
 

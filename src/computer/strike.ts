@@ -6,6 +6,7 @@ import type { Core } from '../core/core.js';
 import { armBranchFlip, armResultFlip, hasFaultHooks } from '../core/fault-core.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';
 import type { Checkpoint } from '../spare/checkpoint.js';
+import type { PersistentStore } from '../spare/persistent-store.js';
 import { FaultError, flipBits, resultMask, type Fault } from '../faults/fault.js';
 
 const scratchCache = new WeakMap<Core, GlobalSlots>();
@@ -56,7 +57,15 @@ export function strikeCore(core: Core, fault: Fault): boolean {
       return true;
     case 'checkpoint':
       throw new FaultError('a checkpoint fault strikes the checkpoint, not a core');
+    case 'replica':
+      throw new FaultError('a replica fault strikes the persistent store\'s replica, not a core');
   }
+}
+
+/** Flips bits of the persistent store's replica: the region's bytes, or the CRC-32 after them. */
+export function strikeReplica(store: PersistentStore | null, fault: Fault): void {
+  if (!store) throw new FaultError('a replica fault needs flight software that declares a persistent region, flown with a spare and replication on');
+  flipBits(store.replica, fault.location, fault.bit, fault.width);
 }
 
 /** Flips bits of the checkpoint's memory image or global slots. */

@@ -13,10 +13,11 @@ export interface ClockConfig {
 
 /**
  * Modelled seconds from the start of a period until its commands are ready: the instructions run until
- * the verdict, plus any recovery's (a replay, a cold boot), plus the checkpoint bytes restored.
+ * the verdict, plus any recovery's (a replay, a cold boot), plus the checkpoint bytes restored, plus the
+ * time the commands wait on the cross-strap link (a synchronous replica's acknowledgement).
  */
-export function periodSeconds(config: ClockConfig, instructions: number, restoredBytes: number): number {
-  return instructions / config.clockHz + restoredBytes / config.checkpointBytesPerSecond;
+export function periodSeconds(config: ClockConfig, instructions: number, restoredBytes: number, linkWaitSeconds = 0): number {
+  return instructions / config.clockHz + restoredBytes / config.checkpointBytesPerSecond + linkWaitSeconds;
 }
 
 /** Whether commands ready after `seconds` (or never: null) miss the period's deadline. */

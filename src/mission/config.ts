@@ -11,6 +11,7 @@ import { STORAGE_TARGETS } from '../faults/fault.js';
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
 import { DEFAULT_LINK } from '../spare/link.js';
+import { REPLICATION_MODES } from '../spare/persistent-store.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
 
@@ -99,6 +100,16 @@ export const missionSchema = z
       .strict()
       .default({ bandwidthBytesPerSecond: DEFAULT_LINK.bandwidthBytesPerSecond, latencySeconds: DEFAULT_LINK.latencySeconds })
       .describe('the cross-strap link between the processors, which carries every checkpoint commit and reintegration'),
+    persistentStore: z
+      .object({
+        replication: z
+          .enum(REPLICATION_MODES)
+          .default('sync')
+          .describe('how writes to the flight software\'s persistent region reach the other processor: sync (DRBD protocol C: a cycle\'s commands wait for the replica), async (protocol A: they do not; writes in flight when the primary fails are lost) or off (a cold spare boots from the initial image)'),
+      })
+      .strict()
+      .default({ replication: 'sync' })
+      .describe('the replicated persistent store, for flight software that declares a persistent region (docs/abi.md)'),
     checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs compared every cycle'),
     coldBootSeconds: z.number().min(0).max(3600).finite().default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
@@ -282,6 +293,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     watchdogFraction: defaults.watchdogFraction,
     checkpointBytesPerSecond: defaults.checkpointBytesPerSecond,
     link: defaults.link,
+    persistentStore: defaults.persistentStore,
     coldBootSeconds: defaults.coldBootSeconds,
     memoryLimitPages: defaults.memoryLimitPages,
     upsets: defaults.upsets,

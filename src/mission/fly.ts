@@ -19,7 +19,8 @@ import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
 import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
-import { missionTiming, scenarioOf, type Mission } from './config.js';
+import { ConfigError, missionTiming, scenarioOf, type Mission } from './config.js';
+import { asyncLinkProblem, replicaBytes } from '../spare/persistent-store.js';
 import { RealTimePacer, type RealTimeSummary } from './realtime.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
@@ -61,11 +62,22 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
     link: mission.link,
+    replication: mission.persistentStore.replication,
   };
+  const region = module.persistent;
+  const replicated = region !== null && computer.spare !== 'none' && computer.replication !== 'off';
+  if (replicated && computer.replication === 'async') {
+    const problem = asyncLinkProblem(computer.link, region, scenario.controlPeriod);
+    if (problem) throw new ConfigError(`${source}: persistentStore.replication: ${problem}`);
+  }
   const upsets =
     scripted ??
     randomFaults(
-      faultDomains({ memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) }, mission.upsets.targets, coresOf(computer)),
+      faultDomains(
+        { memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type), replicaBytes: replicated ? replicaBytes(region) : 0 },
+        mission.upsets.targets,
+        coresOf(computer),
+      ),
       {
         seed: mission.seed,
         cycles,
@@ -121,7 +133,7 @@ export interface TelemetryRow {
 
 export interface FlightEvent {
   cycle: number;
-  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence';
+  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence' | 'replica';
   detail: string;
 }
 
@@ -139,9 +151,30 @@ export interface RunResult {
   pointingErrorsAfterSettle: { max: number; rms: number; samples: number };
   finalPointingErrorDeg: number;
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
+  /** The replicated persistent store's account, when the run has one (src/spare/persistent-store.ts). */
+  persistentStore: PersistentStoreSummary | null;
   /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
   realtime?: RealTimeSummary;
   events: FlightEvent[];
+}
+
+export interface PersistentStoreSummary {
+  replication: 'sync' | 'async';
+  regionBytes: number;
+  /** Writes sent over the link (cycles whose region changed, resyncs after failovers, repairs). */
+  writes: number;
+  bytes: number;
+  bytesPerCycleMean: number;
+  /** Time the commands waited for the replica (protocol C), per cycle on average and at most, ms. */
+  linkWaitMsMean: number;
+  linkWaitMsMax: number;
+  bootsFromReplica: number;
+  /** Cold boots that found the replica's checksum wrong and booted from the initial image. */
+  bootsFromInitialImage: number;
+  /** Scrubs and boots that found the replica's checksum wrong. */
+  checksumFailures: number;
+  /** Protocol A writes in flight when the primary was reset: lost. */
+  lostWrites: number;
 }
 
 export interface SimulateOptions {
@@ -193,6 +226,10 @@ export class Flight {
   private sumSquares = 0;
   private settledSamples = 0;
   private totalModelledSeconds = 0;
+  private totalLinkWaitSeconds = 0;
+  private maxLinkWaitSeconds = 0;
+  private checksumFailuresSeen = 0;
+  private bootsFromInitialImageSeen = 0;
   private flown = 0;
 
   constructor(
@@ -225,6 +262,7 @@ export class Flight {
       pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
       finalPointingErrorDeg: 0,
       timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
+      persistentStore: null,
       events: [],
     };
   }
@@ -261,6 +299,19 @@ export class Flight {
     const report = computer.runCycle(cycle, inputs);
     recordReport(report, result, (event) => this.note(event));
     this.totalModelledSeconds += report.modelledSeconds;
+    this.totalLinkWaitSeconds += report.linkWaitSeconds;
+    this.maxLinkWaitSeconds = Math.max(this.maxLinkWaitSeconds, report.linkWaitSeconds);
+    const store = computer.persistentStore;
+    if (store && store.account.checksumFailures > this.checksumFailuresSeen) {
+      const boot = store.account.bootsFromInitialImage > this.bootsFromInitialImageSeen;
+      this.checksumFailuresSeen = store.account.checksumFailures;
+      this.bootsFromInitialImageSeen = store.account.bootsFromInitialImage;
+      this.note({
+        cycle,
+        kind: 'replica',
+        detail: boot ? 'the replica\'s checksum failed: the cold spare booted from the initial image' : 'the replica\'s scrub found its checksum wrong: the region was resent whole',
+      });
+    }
     if (report.outputs) {
       const outputs = report.outputs;
       for (let channel = 0; channel < applied.length; channel++) {
@@ -313,6 +364,23 @@ export class Flight {
     result.pointingErrorsAfterSettle.samples = this.settledSamples;
     result.timing.meanCycleMs = this.flown > 0 ? (this.totalModelledSeconds / this.flown) * 1000 : 0;
     result.commandDigest = this.digest.copy().digest('hex');
+    const store = this.computer.persistentStore;
+    if (store) {
+      const account = store.account;
+      result.persistentStore = {
+        replication: store.mode,
+        regionBytes: store.length,
+        writes: account.writes,
+        bytes: account.bytes,
+        bytesPerCycleMean: this.flown > 0 ? account.bytes / this.flown : 0,
+        linkWaitMsMean: this.flown > 0 ? (this.totalLinkWaitSeconds / this.flown) * 1000 : 0,
+        linkWaitMsMax: this.maxLinkWaitSeconds * 1000,
+        bootsFromReplica: account.bootsFromReplica,
+        bootsFromInitialImage: account.bootsFromInitialImage,
+        checksumFailures: account.checksumFailures,
+        lostWrites: account.lostWrites,
+      };
+    }
     if (this.pacer) result.realtime = this.pacer.summary();
     return result;
   }

@@ -37,6 +37,8 @@ export interface RunSummary extends RunCounters {
     meanCycleMs: number;
     maxRecoveryMs: number;
   };
+  /** The replicated persistent store, for flight software with a persistent region flown with a spare; else null. */
+  persistentStore: RunResult['persistentStore'];
   /** With --realtime: wall-clock latency, jitter and overruns of the cycles (src/mission/realtime.ts). */
   realtime?: RealTimeSummary;
 }
@@ -92,6 +94,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
       watchdogInstructions: computer.watchdogInstructions,
       ...run.timing,
     },
+    persistentStore: run.persistentStore,
     ...(run.realtime ? { realtime: run.realtime } : {}),
     events: run.events,
   };
@@ -121,6 +124,11 @@ export function formatRunLines(summary: RunSummary): string[] {
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
     `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : seconds <= p.settleTimeS ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
+    ...(summary.persistentStore
+      ? [
+          `  persistent store     ${summary.persistentStore.regionBytes} bytes, ${summary.persistentStore.replication} replication: ${summary.persistentStore.bytesPerCycleMean.toFixed(1)} bytes/cycle on the link, commands waited ${summary.persistentStore.linkWaitMsMean.toFixed(3)} ms/cycle (max ${summary.persistentStore.linkWaitMsMax.toFixed(3)}); cold boots from the replica ${summary.persistentStore.bootsFromReplica}, from the initial image (checksum failed) ${summary.persistentStore.bootsFromInitialImage}${summary.persistentStore.lostWrites ? `; ${summary.persistentStore.lostWrites} writes lost in flight` : ''}`,
+        ]
+      : []),
     ...(summary.realtime
       ? [
           `  real time            ${summary.realtime.factor}× (period ${summary.realtime.periodMs} ms): latency p50 ${summary.realtime.latencyP50Ms.toFixed(3)} ms, p99 ${summary.realtime.latencyP99Ms.toFixed(3)} ms, max ${summary.realtime.latencyMaxMs.toFixed(3)} ms; start jitter p99 ${summary.realtime.jitterP99Ms.toFixed(3)} ms; ${summary.realtime.overruns} overrun${summary.realtime.overruns === 1 ? '' : 's'}`,
