@@ -3,7 +3,8 @@
 // golden twin, the flight computer's rules applied analytically) must equal what flying that one fault
 // through `fly`'s machinery — the whole flight computer in closed loop — shows, for `single` (one core,
 // no comparator, no spare), `pair` (lock-step, no spare) and `pair+spare` (lock-step, hot spare): the
-// outcome class, the detection cause (mismatch kind, trap kind) and the latency.
+// outcome class, the detection cause (mismatch kind, trap kind) and the latency. Flight software with a
+// persistent region adds the replica of the persistent store to the targets.
 // FC_SEED=random explores other experiments; FC_RUNS sets how many (CI runs the fixed seed).
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -146,7 +147,10 @@ for (const subject of SUBJECTS) {
         fsw,
         fswSha256: hashFile(fsw),
         seed: mission.seed,
-        targets: subject.targets ?? (hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] : ['memory', 'result', 'branch', 'checkpoint']),
+        // The replica of the persistent store, for flight software that declares a persistent region.
+        targets:
+          subject.targets ??
+          [...(hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] as const : ['memory', 'result', 'branch', 'checkpoint'] as const), ...(plain.persistent ? ['replica'] as const : [])],
         configs: [...CONFIGS],
         horizon: HORIZON,
         width: 1,
@@ -211,6 +215,16 @@ for (const subject of SUBJECTS) {
           if (breaksPointing(cycle, pointingErrorDeg, scenario)) outcome = { outcome: 'pointing-violation', latency };
           return;
         }
+        if (fault.target === 'replica') {
+          // Judged where the runner judges it, at commits: the replica equals the primary's region and its checksum holds.
+          const store = computer.persistentStore!;
+          const region = store.region;
+          const primaryRegion = computer.primary.cores[0].memoryBytes().subarray(region.offset, region.offset + region.length);
+          if (computer.checkpoint.cycle === cycle && store.verify() && Buffer.compare(Buffer.from(store.replica.subarray(0, region.length)), Buffer.from(primaryRegion)) === 0) {
+            outcome = { outcome: 'masked', latency: latency + 1 };
+          }
+          return;
+        }
         if (fault.target === 'checkpoint') {
           const checkpoint = computer.checkpoint;
           const core = computer.primary.cores[0];
@@ -256,6 +270,7 @@ for (const subject of SUBJECTS) {
         fc.property(fc.nat(10_000_000), (index) => {
           const experiment = context.experiment(index);
           const record = context.run(index);
+          seen.set(`target ${experiment.target}`, (seen.get(`target ${experiment.target}`) ?? 0) + 1);
           for (const config of CONFIGS) {
             const expected = record.outcomes[config];
             if (!expected) continue;
@@ -267,6 +282,7 @@ for (const subject of SUBJECTS) {
         }),
         { numRuns: subject.runs },
       );
+      if (plain.persistent && !subject.targets) expect(seen.get('target replica') ?? 0, 'replica experiments').toBeGreaterThan(0);
       for (const key of subject.mustSee) expect(seen.get(key) ?? 0, `${key} among ${JSON.stringify(Object.fromEntries(seen))}`).toBeGreaterThan(0);
     });
   });

@@ -14,7 +14,10 @@
 // experiments through the flight computer and checks that both reach the same outcome.
 // An experiment stops early as masked as soon as F's whole state equals G's at a cycle boundary.
 // Checkpoint faults need no simulation: the checkpoint is read only at a failover, so a fault there is
-// masked when a commit or the scrub rewrites its bytes, and latent until then.
+// masked when a commit or the scrub rewrites its bytes, and latent until then. Nor do replica faults: the
+// persistent store's replica is read only by a cold spare's boot, and every epoch's end checks its CRC-32
+// and resends the region when it is wrong, so a fault there is masked at the first epoch end (and a cold
+// boot before it would find the checksum wrong and boot from the initial image: never silent).
 import { INPUT_CHANNELS } from '../abi/channels.js';
 import { EpochSchedule } from '../computer/epochs.js';
 import { describeDetection } from '../computer/flight-computer.js';
@@ -32,6 +35,7 @@ import { breaksPointing } from '../plant/scenario.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { compareCores, decisionInstructions } from '../processor/comparator.js';
 import { detectionReleasesSpareOutputs } from '../spare/controller.js';
+import { failoverReplicationSeconds } from '../spare/persistent-store.js';
 import { configsFor, type BaseConfig, type Experiment, type Outcome } from './experiment.js';
 import { loadFrame, type GoldenRun } from './golden.js';
 
@@ -123,6 +127,7 @@ export class ExperimentRunner {
   run(experiment: Experiment): RunRecord {
     const configs = configsFor(experiment, this.options.configs);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
+    if (experiment.target === 'replica') return { ...experiment, outcomes: this.replicaOutcome(experiment, configs), simulated: 0 };
     if (isInstructionFault(experiment) && experiment.location < 0) {
       this.tracer?.(experiment.cycle, `the cycle executes no ${experiment.target === 'result' ? 'value-producing instruction' : 'branch'}: nothing to strike`);
       return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
@@ -164,6 +169,30 @@ export class ExperimentRunner {
     return verdictsFor(configs, { outcome: 'latent' });
   }
 
+  /**
+   * A replica fault is masked at the first epoch end from its cycle on, where the replica's scrub finds
+   * its checksum wrong and the region is resent whole (PersistentStore.scrub); latent when the horizon
+   * comes first.
+   */
+  private replicaOutcome(experiment: Experiment, configs: readonly BaseConfig[]): Verdicts {
+    const { golden, epochs } = this;
+    const end = Math.min(golden.cycles, experiment.cycle + this.options.horizon);
+    epochs.moveToUndisturbed(experiment.cycle);
+    for (let cycle = experiment.cycle; cycle < end; cycle++) {
+      if (!epochs.endsAt(cycle)) continue;
+      this.tracer?.(cycle, 'epoch end: the replica\'s scrub finds its checksum wrong and the region is resent whole, before any cold boot read it');
+      return verdictsFor(configs, { outcome: 'masked', latency: cycle + 1 - experiment.cycle });
+    }
+    this.tracer?.(end, 'no epoch ends before the horizon: a cold boot now would find the replica\'s checksum wrong and boot from the initial image');
+    return verdictsFor(configs, { outcome: 'latent' });
+  }
+
+  /** Whether the mission's flight computer keeps a replica of the persistent region (a spare, replication on). */
+  get replicated(): boolean {
+    const computer = this.setup.computer;
+    return this.module.persistent !== null && computer.replication !== 'off';
+  }
+
   /** Of the struck bytes still to rewrite (bit i: byte address + i), those outside the ranges of `mask`. */
   private uncovered(remaining: number, mask: number, address: number): number {
     const end = memoryRanges(this.twin, mask, this.memoryBytes);
@@ -177,6 +206,14 @@ export class ExperimentRunner {
       }
     }
     return remaining;
+  }
+
+  /** Whether a memory fault flips a byte of the persistent region, which the comparator checks every cycle. */
+  private inPersistentRegion(experiment: Experiment): boolean {
+    const region = this.module.persistent;
+    if (!region) return false;
+    const last = experiment.location + ((experiment.bit + experiment.width - 1) >> 3);
+    return experiment.location < region.offset + region.length && last >= region.offset;
   }
 
   /** Whether the byte ranges of a block mask (as comparisons extend them) include any flipped byte. */
@@ -213,7 +250,8 @@ export class ExperimentRunner {
     // that cycle, deciding on the way what the scrub at each epoch's end would find.
     let strike = experiment.cycle;
     let differing = experiment.target === 'memory' ? this.blocksOf(experiment.location, experiment.bit, experiment.width) : 0;
-    if (experiment.target === 'memory' && this.options.skipUntouched !== false) {
+    // The comparator checks the persistent region every cycle: a flip there is found at the end of its cycle.
+    if (experiment.target === 'memory' && this.options.skipUntouched !== false && !this.inPersistentRegion(experiment)) {
       // An access marks the block it starts in and may reach MAX_STORE_BYTES into the next one.
       const reach = differing | this.blocksOf(Math.max(0, experiment.location - MAX_STORE_BYTES), 0, 8 * MAX_STORE_BYTES);
       while (strike < end && ((golden.readBlocks[strike] | golden.writtenBlocks[strike]) & reach) === 0) strike++;
@@ -428,7 +466,9 @@ export class ExperimentRunner {
     const epochStart = this.epochs.start;
     let replay = 0;
     for (let c = epochStart; c <= cycle; c++) replay += this.golden.instructions[c];
-    const seconds = periodSeconds(computer, decision + replay, this.memoryBytes);
+    // Protocol C: the new primary resends the persistent region to the failed processor before releasing.
+    const linkWait = failoverReplicationSeconds(computer.link, computer.replication, this.module.persistent);
+    const seconds = periodSeconds(computer, decision + replay, this.memoryBytes, linkWait);
     this.tracer?.(cycle, `${config}: detection, restore and replay of cycles ${epochStart}–${cycle} take ${(seconds * 1000).toFixed(3)} ms of the ${computer.controlPeriod * 1000} ms period`);
     verdicts[config] = { ...detection, outcome: missesDeadline(computer, seconds) ? 'failover-failed' : 'recovered' };
   }

@@ -139,6 +139,9 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
   const module = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
   const hasGlobals = module.stateGlobals.length > 0;
   if (requestedTargets?.includes('global') && !hasGlobals) throw new UsageError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
+  if (requestedTargets?.includes('replica') && (!module.persistent || mission.persistentStore.replication === 'off')) {
+    throw new UsageError(`--targets: ${module.persistent ? `the mission turns replication off (persistentStore.replication)` : `${fsw} declares no persistent region (exports persistent_offset, persistent_length)`}; "replica" has nothing to strike`);
+  }
   const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
   // The memory plan, before any file: the golden run must fit, and the experiments' bookkeeping beside it.
   const goldenBytes = planGoldenRun(mission, options, targets, configs, module);
