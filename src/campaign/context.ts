@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, type Mission } from '../mission/config.js';
-import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
+import { linkBytesPerCycle, prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
@@ -111,6 +111,7 @@ export class BuildUnderTest {
       globalTypes: module.stateGlobals.map((global) => global.type),
       resultSites: this.golden.resultCounts ?? undefined,
       branchSites: this.golden.branchCounts ?? undefined,
+      linkBytesPerCycle: linkBytesPerCycle(this.setup.computer),
     };
     const cores = coreRefsOf(spec.cores);
     this.domains = Object.fromEntries(spec.targets.map((target) => [target, faultDomains(shape, [target], cores)]));

@@ -60,12 +60,19 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
-    link: mission.link,
+    link: { bandwidthBytesPerSecond: mission.link.bandwidthBytesPerSecond, latencySeconds: mission.link.latencySeconds },
+    checkpointEncoding: mission.link.compression === 'none' ? 'raw' : 'xor-zero-run',
+    reintegration: mission.reintegration,
+    reintegrationMaxRounds: mission.reintegrationMaxRounds,
   };
   const upsets =
     scripted ??
     randomFaults(
-      faultDomains({ memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) }, mission.upsets.targets, coresOf(computer)),
+      faultDomains(
+        { memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type), linkBytesPerCycle: linkBytesPerCycle(computer) },
+        mission.upsets.targets,
+        coresOf(computer),
+      ),
       {
         seed: mission.seed,
         cycles,
@@ -76,6 +83,11 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
       },
     );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+/** The bytes the link can carry in one control period: the slots a link fault strikes. */
+export function linkBytesPerCycle(computer: FlightComputerConfig): number {
+  return Math.floor(computer.link.bandwidthBytesPerSecond * computer.controlPeriod);
 }
 
 /** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
@@ -141,7 +153,42 @@ export interface RunResult {
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
   /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
   realtime?: RealTimeSummary;
+  /** The commits sent to the spare over the cross-strap link. */
+  checkpoint: CheckpointSummary;
+  /** The failed processors brought back as spare over the link. */
+  reintegration: ReintegrationSummary;
   events: FlightEvent[];
+}
+
+export interface CheckpointSummary {
+  /** Commits sent over the link to the spare. */
+  commits: number;
+  /** Bytes per commit of the dirty ranges and globals, raw: what copying them would send. */
+  bytesPerCommitMean: number;
+  bytesPerCommitMax: number;
+  /** Bytes per commit on the link as the stream encodes them (headers and checks included). */
+  compressedBytesPerCommitMean: number;
+  compressedBytesPerCommitMax: number;
+  /** Raw bytes over bytes on the link (5: an 80% reduction). */
+  compressionRatio: number;
+  /** Fraction of the mission the link was busy (commits and reintegrations). */
+  linkUtilization: number;
+  /** Commits a flipped bit in transit corrupted, caught by a check and sent again. */
+  resends: number;
+  /** Periods whose commands and commit together did not fit in the period. */
+  linkOverruns: number;
+}
+
+export interface ReintegrationSummary {
+  count: number;
+  mode: string;
+  /** Rounds per reintegration (the whole image is one; stop-and-copy has one). */
+  roundsMean: number;
+  bytesTotal: number;
+  /** Modelled time flown without a spare while processors were brought back, s. */
+  simplexSecondsTotal: number;
+  /** Periods the primary was stopped for a copy, commands held. */
+  downtimeCycles: number;
 }
 
 export interface SimulateOptions {
@@ -225,6 +272,18 @@ export class Flight {
       pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
       finalPointingErrorDeg: 0,
       timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
+      checkpoint: {
+        commits: 0,
+        bytesPerCommitMean: 0,
+        bytesPerCommitMax: 0,
+        compressedBytesPerCommitMean: 0,
+        compressedBytesPerCommitMax: 0,
+        compressionRatio: 0,
+        linkUtilization: 0,
+        resends: 0,
+        linkOverruns: 0,
+      },
+      reintegration: { count: 0, mode: config.reintegration, roundsMean: 0, bytesTotal: 0, simplexSecondsTotal: 0, downtimeCycles: 0 },
       events: [],
     };
   }
@@ -314,6 +373,27 @@ export class Flight {
     result.timing.meanCycleMs = this.flown > 0 ? (this.totalModelledSeconds / this.flown) * 1000 : 0;
     result.commandDigest = this.digest.copy().digest('hex');
     if (this.pacer) result.realtime = this.pacer.summary();
+    const { traffic, reintegrations, link } = this.computer;
+    const commits = traffic.commits;
+    result.checkpoint = {
+      commits,
+      bytesPerCommitMean: commits > 0 ? traffic.rawBytes / commits : 0,
+      bytesPerCommitMax: traffic.rawMax,
+      compressedBytesPerCommitMean: commits > 0 ? traffic.streamBytes / commits : 0,
+      compressedBytesPerCommitMax: traffic.streamMax,
+      compressionRatio: traffic.streamBytes > 0 ? traffic.rawBytes / traffic.streamBytes : 0,
+      linkUtilization: link.utilization(this.flown * this.setup.scenario.controlPeriod),
+      resends: traffic.resends,
+      linkOverruns: traffic.overruns,
+    };
+    result.reintegration = {
+      count: reintegrations.count,
+      mode: this.setup.computer.reintegration,
+      roundsMean: reintegrations.count > 0 ? reintegrations.rounds / reintegrations.count : 0,
+      bytesTotal: reintegrations.bytes,
+      simplexSecondsTotal: reintegrations.simplexSeconds,
+      downtimeCycles: reintegrations.downtimeCycles,
+    };
     return result;
   }
 }
