@@ -550,6 +550,7 @@ export class FlightComputer {
     if (config.reintegration === 'instant') {
       this.resync(this.spare);
       this.spareCurrent = true;
+      this.reintegrations.count++;
       return null;
     }
     const reintegration = new Reintegration(config.reintegration, this.link, config.reintegrationMaxRounds, config.controlPeriod, this.nowSeconds());
