@@ -191,20 +191,27 @@ export class ExperimentRunner {
       this.linkRig = { checkpoint, writer, received: new Uint8Array(writer.bytes.length), core: new Core(module, 'L', this.input, computer.memoryLimitBytes), delivery: { bytes: 0, seconds: 0, resends: 0 } };
     }
     const rig = this.linkRig;
-    // The checkpoint holds the golden state at the epoch's start; the commit sends the epoch's end.
+    // The checkpoint holds the golden state at the epoch's start, and its history the state at the commit
+    // before (what predictive records predict from), as the flight computer's would: the rig commits
+    // both, from a cleared copy when the commit before is boot's. The commit then sends the epoch's end.
     const first = epochs.start;
-    const snapshot = golden.snapshots.indexFor(first);
-    // A core whose memory grew is replaced, not restored (as the faulty core is).
-    if (rig.core.memoryBytes().length !== golden.snapshots.memoryLength(snapshot)) rig.core = new Core(rig.core.flightModule, 'L', this.input, computer.memoryLimitBytes);
-    const { checkpoint, writer, received, core, delivery } = rig;
-    golden.snapshots.restore(core, snapshot);
+    const previous = first - 1 - epochs.interval;
+    const { checkpoint, writer, received, delivery } = rig;
+    if (previous < -1) checkpoint.clear();
     const budget = computer.watchdogInstructions;
     let simulated = 0;
-    for (let cycle = golden.snapshots.cycleOf(snapshot); cycle < first; cycle++, simulated++) {
-      loadFrame(golden, cycle, this.input);
-      core.step(budget);
+    for (const commitAt of previous < -1 ? [first - 1] : [previous, first - 1]) {
+      const snapshot = golden.snapshots.indexFor(commitAt + 1);
+      // A core whose memory grew is replaced, not restored (as the faulty core is).
+      if (rig.core.memoryBytes().length !== golden.snapshots.memoryLength(snapshot)) rig.core = new Core(rig.core.flightModule, 'L', this.input, computer.memoryLimitBytes);
+      golden.snapshots.restore(rig.core, snapshot);
+      for (let cycle = golden.snapshots.cycleOf(snapshot); cycle <= commitAt; cycle++, simulated++) {
+        loadFrame(golden, cycle, this.input);
+        rig.core.step(budget);
+      }
+      checkpoint.commitCheckpoint(rig.core, commitAt);
     }
-    checkpoint.commitCheckpoint(core, first - 1);
+    const core = rig.core;
     core.clearDirtyBlocks();
     for (let cycle = first; cycle <= experiment.cycle; cycle++, simulated++) {
       loadFrame(golden, cycle, this.input);

@@ -46,7 +46,7 @@ export function addMissionOptions(command: Command): Command {
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
     .option('--reintegration <mode>', 'how a failed processor comes back as spare over the link: precopy | stop-and-copy | instant')
     .option('--link-bandwidth <bytes/s>', 'payload bytes per second of the cross-strap link between the processors', numberOption('--link-bandwidth'))
-    .option('--link-compression <mode>', 'how commits cross the link: xor-zero-run | none')
+    .option('--link-compression <mode>', 'how commits cross the link: predictive | xor-zero-run | none')
     .option('--upsets <n>', 'random upsets spread uniformly over the mission (default 20)', integerOption('--upsets'))
     .option('--upset-rate <r>', 'random upsets as a Poisson process, per bit per day', numberOption('--upset-rate'))
     .option('--upset-file <file>', 'scripted upsets (JSON)')

@@ -549,6 +549,7 @@ export class FlightComputer {
     const config = this.config;
     if (config.reintegration === 'instant') {
       this.resync(this.spare);
+      this.checkpoint.resetHistory();
       this.spareCurrent = true;
       this.reintegrations.count++;
       return null;
@@ -589,6 +590,7 @@ export class FlightComputer {
     totals.simplexSeconds += reintegration.finishedAt - reintegration.startedAt;
     this.reintegration = null;
     this.resync(this.spare);
+    this.checkpoint.resetHistory();
     this.spareCurrent = true;
   }
 

@@ -96,10 +96,10 @@ export const missionSchema = z
       .object({
         bandwidthBytesPerSecond: z.number().positive().max(1e12).finite().default(DEFAULT_LINK.bandwidthBytesPerSecond).describe('payload bytes per second the cross-strap link between the processors carries (default 125000: 1 Mbit/s)'),
         latencySeconds: z.number().min(0).max(10).finite().default(DEFAULT_LINK.latencySeconds).describe('fixed time of one transfer over the link, s (default 1e-4)'),
-        compression: z.enum(['xor-zero-run', 'none']).default('xor-zero-run').describe('how commits cross the link: xor-zero-run, each dirty range as its XOR against the committed copy in zero runs (SecondSite); none, the raw bytes'),
+        compression: z.enum(['predictive', 'xor-zero-run', 'none']).default('predictive').describe('how commits cross the link: predictive, each 8-byte word as its residual against a stride prediction from the last two commits (after FPC), or the zero runs where smaller; xor-zero-run, each dirty range as its XOR against the committed copy in zero runs (SecondSite); none, the raw bytes'),
       })
       .strict()
-      .default({ bandwidthBytesPerSecond: DEFAULT_LINK.bandwidthBytesPerSecond, latencySeconds: DEFAULT_LINK.latencySeconds, compression: 'xor-zero-run' })
+      .default({ bandwidthBytesPerSecond: DEFAULT_LINK.bandwidthBytesPerSecond, latencySeconds: DEFAULT_LINK.latencySeconds, compression: 'predictive' })
       .describe('the cross-strap link between the processors, which carries every checkpoint commit and reintegration'),
     reintegration: z
       .enum(REINTEGRATION_MODES)

@@ -61,7 +61,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
     link: { bandwidthBytesPerSecond: mission.link.bandwidthBytesPerSecond, latencySeconds: mission.link.latencySeconds },
-    checkpointEncoding: mission.link.compression === 'none' ? 'raw' : 'xor-zero-run',
+    checkpointEncoding: mission.link.compression === 'none' ? 'raw' : mission.link.compression,
     reintegration: mission.reintegration,
     reintegrationMaxRounds: mission.reintegrationMaxRounds,
   };

@@ -1,8 +1,9 @@
 // The checkpoint stream: how a commit travels over the cross-strap link to the spare's copy of the
-// checkpoint. As in SecondSite, each dirty range is sent as its XOR against the last committed copy —
-// mostly zeros, since a control cycle changes few bytes of a range it touches — and the zeros are
-// run-length encoded. Node's zlib (deflate) compresses the same XOR a little tighter but costs many times
-// the time per byte (measured side by side by `lockstep bench`, docs/performance.md), so zero runs it is.
+// checkpoint. As in SecondSite, each dirty range is sent as its difference from the last committed copy:
+// `xor-zero-run` sends the XOR in zero runs (mostly zeros, since a control cycle changes few bytes of a
+// range it touches); `predictive` (the default) sends each 8-byte word's residual against a stride
+// prediction from what both ends hold (predictive.ts, after FPC), or the zero runs, whichever is smaller
+// for the record. Deflate was measured and not kept (docs/model.md#the-cross-strap-link).
 //
 // Every record carries a CRC-32 over its header and payload, and the commit a header of its own with one:
 // a bit flipped in transit is caught before anything of the record is applied, and the receiver asks
@@ -10,20 +11,23 @@
 //
 // Layout, little-endian. Commit header (20 bytes): magic, cycle (i32), memory length, records, CRC of
 // the 16 bytes before it. Record (20-byte header + payload): offset, raw length, payload length,
-// region (0 memory, 1 globals) | encoding << 8 (0 the new bytes, 1 XOR zero runs), CRC of header and payload.
+// region (0 memory, 1 globals) | encoding << 8 (0 the new bytes, 1 XOR zero runs, 2 predictive), CRC of
+// header and payload. An empty range sends no record.
 // Zero-run payload: until the raw length is covered, a varint count of zero bytes of the XOR, a varint
 // count of literal bytes, and those bytes.
 import { crc32 } from 'node:zlib';
+import { applyPredictive, encodePredictive } from './predictive.js';
 
 export const COMMIT_HEADER_BYTES = 20;
 export const RECORD_HEADER_BYTES = 20;
 const MAGIC = 0x4b43534c; // "LSCK"
 
-export type StreamEncoding = 'xor-zero-run' | 'raw';
+export type StreamEncoding = 'predictive' | 'xor-zero-run' | 'raw';
 export const REGION_MEMORY = 0;
 export const REGION_GLOBALS = 1;
 const ENCODING_RAW = 0;
 const ENCODING_XOR_ZERO_RUN = 1;
+const ENCODING_PREDICTIVE = 2;
 
 /** Zero bytes needed before a literal run is cut: a shorter run costs more in two varints than it saves. */
 const MIN_ZERO_RUN = 3;
@@ -36,6 +40,8 @@ export class CheckpointStreamWriter {
   /** Bytes the commit's records describe, before encoding (what a plain copy would send). */
   rawBytes = 0;
   private records = 0;
+  /** Where the zero-run encoding of a record is tried beside the predictive one. */
+  private readonly scratch: Uint8Array;
 
   constructor(
     memoryCapacity: number,
@@ -47,6 +53,7 @@ export class CheckpointStreamWriter {
     const capacity = COMMIT_HEADER_BYTES + memoryCapacity + globalsBytes + 32 * RECORD_HEADER_BYTES;
     this.bytes = new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
+    this.scratch = new Uint8Array(encoding === 'predictive' ? Math.max(memoryCapacity, globalsBytes) : 0);
   }
 
   begin(cycle: number, memoryLength: number): void {
@@ -58,17 +65,36 @@ export class CheckpointStreamWriter {
     this.view.setUint32(8, memoryLength, true);
   }
 
-  /** Appends bytes [start, end) of `next` as a record, encoded against the same bytes of `base`. */
-  add(region: number, base: Uint8Array, next: Uint8Array, start: number, end: number): void {
+  /**
+   * Appends bytes [start, end) of `next` as a record, encoded against the same bytes of `base` (the
+   * committed copy) and `history` (the copy at the commit before, for predictions).
+   */
+  add(region: number, base: Uint8Array, history: Uint8Array, next: Uint8Array, start: number, end: number): void {
+    const raw = end - start;
+    if (raw <= 0) return;
     const header = this.length;
     const payload = header + RECORD_HEADER_BYTES;
-    const raw = end - start;
     let encoding = ENCODING_RAW;
-    let written = this.encoding === 'xor-zero-run' ? encodeXorZeroRuns(base, next, start, end, this.bytes, payload, payload + raw) : -1;
+    let written = -1;
+    if (this.encoding === 'predictive') {
+      written = encodePredictive(base, history, next, start, end, this.bytes, payload, payload + raw);
+      if (written >= 0) encoding = ENCODING_PREDICTIVE;
+      // Zero runs win on ranges of few, scattered changed bytes (or of no whole words).
+      const zeroRuns = encodeXorZeroRuns(base, next, start, end, this.scratch, 0, written >= 0 ? written : raw);
+      if (zeroRuns >= 0 && (written < 0 || zeroRuns < written)) {
+        this.bytes.set(this.scratch.subarray(0, zeroRuns), payload);
+        written = zeroRuns;
+        encoding = ENCODING_XOR_ZERO_RUN;
+      }
+    } else if (this.encoding === 'xor-zero-run') {
+      written = encodeXorZeroRuns(base, next, start, end, this.bytes, payload, payload + raw);
+      if (written >= 0) encoding = ENCODING_XOR_ZERO_RUN;
+    }
     if (written < 0) {
       this.bytes.set(next.subarray(start, end), payload);
       written = raw;
-    } else encoding = ENCODING_XOR_ZERO_RUN;
+      encoding = ENCODING_RAW;
+    }
     const view = this.view;
     view.setUint32(header, start, true);
     view.setUint32(header + 4, raw, true);
@@ -135,10 +161,15 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
   return at;
 }
 
-/** Where the receiver applies records: the spare's copy of memory and of the global slots. */
+/**
+ * Where the receiver applies records: the spare's copy of memory and of the global slots, and their
+ * copies at the commit before (what predictive records predict from; never written here).
+ */
 export interface StreamTarget {
   readonly memory: Uint8Array;
   readonly globals: Uint8Array;
+  memoryHistory: Uint8Array;
+  globalsHistory: Uint8Array;
 }
 
 export interface ApplyResult {
@@ -174,7 +205,7 @@ export function applyStream(stream: Uint8Array, length: number, target: StreamTa
     const fits =
       payload + payloadLength <= length &&
       (region === REGION_MEMORY || region === REGION_GLOBALS) &&
-      (encoding === ENCODING_RAW || encoding === ENCODING_XOR_ZERO_RUN) &&
+      (encoding === ENCODING_RAW || encoding === ENCODING_XOR_ZERO_RUN || encoding === ENCODING_PREDICTIVE) &&
       offset + raw <= into.length;
     // Past `from` a record is new; before it, it was verified and applied on an earlier transmission.
     if (at >= from) {
@@ -182,6 +213,9 @@ export function applyStream(stream: Uint8Array, length: number, target: StreamTa
       if (encoding === ENCODING_RAW) {
         if (payloadLength !== raw) return { complete: false, resendFrom: at, ...header };
         into.set(stream.subarray(payload, payload + raw), offset);
+      } else if (encoding === ENCODING_PREDICTIVE) {
+        const history = region === REGION_GLOBALS ? target.globalsHistory : target.memoryHistory;
+        if (!applyPredictive(stream, payload, payload + payloadLength, into, history, offset, offset + raw)) return { complete: false, resendFrom: at, ...header };
       } else if (!applyXorZeroRuns(stream, payload, payload + payloadLength, into, offset, offset + raw)) {
         return { complete: false, resendFrom: at, ...header };
       }

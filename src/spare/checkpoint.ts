@@ -5,6 +5,8 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 // A commit reaches it as a stream over the cross-strap link (checkpoint-stream.ts): this image stands for
 // the committed copy both ends hold, which the sender encodes against and the receiver applies onto.
+// Both ends also keep the copy at the commit before (the history predictive records predict from): the
+// receiver snapshots its copy as a commit begins and makes that snapshot the history once it is whole.
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
 import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
@@ -24,13 +26,18 @@ export class Checkpoint {
   /** The core's globals as the next commit sends them. */
   private readonly nextGlobals: GlobalSlots;
   private readonly target: StreamTarget;
+  /** The copy as the commit being received began; the history once it is complete. */
+  private memorySnapshot: Uint8Array;
+  private globalsSnapshot: Uint8Array;
+  /** The longest memory committed: past it, the history and the snapshot hold zeros. */
+  private extent = 0;
   /** The stream of commits made without a link in between. */
   private readonly writer: CheckpointStreamWriter;
 
   constructor(
     globalTypes: readonly ValueTypeName[],
     readonly memoryCapacity: number,
-    encoding: StreamEncoding = 'xor-zero-run',
+    encoding: StreamEncoding = 'predictive',
   ) {
     const globalsBytes = GlobalSlots.byteLength(globalTypes.length);
     this.buffer = new SharedArrayBuffer(HEADER_BYTES + globalsBytes + memoryCapacity);
@@ -39,7 +46,9 @@ export class Checkpoint {
     this.memory = new Uint8Array(this.buffer, HEADER_BYTES + globalsBytes, memoryCapacity);
     this.header[0] = BOOT_CYCLE;
     this.nextGlobals = new GlobalSlots(globalTypes);
-    this.target = { memory: this.memory, globals: this.globals.bytes };
+    this.memorySnapshot = new Uint8Array(memoryCapacity);
+    this.globalsSnapshot = new Uint8Array(globalsBytes);
+    this.target = { memory: this.memory, globals: this.globals.bytes, memoryHistory: new Uint8Array(memoryCapacity), globalsHistory: new Uint8Array(globalsBytes) };
     this.writer = this.newWriter(encoding);
   }
 
@@ -73,12 +82,13 @@ export class Checkpoint {
     writer.begin(cycle, bytes.length);
     const sameSize = bytes.length === this.header[1];
     let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
-    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, bytes, RANGES[i], RANGES[i + 1]);
+    const { memoryHistory, globalsHistory } = this.target;
+    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
       for (let i = 0; i < end; i += 2) {
         if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
-          writer.add(REGION_MEMORY, this.memory, bytes, RANGES[i], RANGES[i + 1]);
+          writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
           this.repairs++;
         }
       }
@@ -86,7 +96,7 @@ export class Checkpoint {
     const globals = core.globals;
     const next = this.nextGlobals;
     for (let i = 0; i < globals.length; i++) next.store(i, globals[i].value as number | bigint);
-    writer.add(REGION_GLOBALS, this.globals.bytes, next.bytes, 0, next.bytes.length);
+    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, next.bytes, 0, next.bytes.length);
     writer.finish();
   }
 
@@ -95,12 +105,45 @@ export class Checkpoint {
    * applied) and, once the whole commit is in, takes its cycle and memory length.
    */
   receive(stream: Uint8Array, length: number, from = 0): ApplyResult {
+    // From the start nothing of this commit is applied yet (a failed header applies nothing).
+    if (from === 0) this.snapshot();
     const result = applyStream(stream, length, this.target, from);
     if (result.complete) {
       this.header[0] = result.cycle;
       this.header[1] = result.memoryLength;
+      const target = this.target;
+      [target.memoryHistory, this.memorySnapshot] = [this.memorySnapshot, target.memoryHistory];
+      [target.globalsHistory, this.globalsSnapshot] = [this.globalsSnapshot, target.globalsHistory];
+      this.extent = Math.max(this.extent, result.memoryLength);
     }
     return result;
+  }
+
+  /** Copies the committed copy (up to its length; zeros past it, as memory only grows) into the snapshot. */
+  private snapshot(): void {
+    const length = this.header[1];
+    this.memorySnapshot.set(this.memory.subarray(0, length));
+    if (this.extent > length) this.memorySnapshot.fill(0, length, this.extent);
+    this.globalsSnapshot.set(this.globals.bytes);
+  }
+
+  /**
+   * A spare reintegrated holds the checkpoint but no history: both ends start predicting from the copy
+   * itself (as after boot), so the two ends stay the same.
+   */
+  resetHistory(): void {
+    this.target.memoryHistory.set(this.memory);
+    this.target.globalsHistory.set(this.globals.bytes);
+  }
+
+  /** Clears the copy and its history, as a checkpoint before boot holds them (campaigns' link rig). */
+  clear(): void {
+    this.memory.fill(0);
+    this.globals.bytes.fill(0);
+    this.target.memoryHistory.fill(0);
+    this.target.globalsHistory.fill(0);
+    this.header[0] = BOOT_CYCLE;
+    this.header[1] = 0;
   }
 
   /** Commits `core`'s state at the end of `cycle` through a stream no fault touches (boot, tests). */
