@@ -264,7 +264,7 @@ for (const subject of SUBJECTS) {
     it('property: a link fault in a commit\'s stream (not an idle link) is judged alike, and masked: caught and sent again', () => {
       const interval = context.setup.computer.checkpointInterval;
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: Math.floor(context.golden.cycles / interval) - 1 }), fc.nat(40), fc.nat(7), (epoch, byte, bit) => {
+        fc.property(fc.integer({ min: 1, max: Math.floor(context.golden.cycles / interval) - 1 }), fc.nat(1200), fc.nat(7), (epoch, byte, bit) => {
           const experiment: Experiment = { index: -1, cycle: epoch * interval - 1, target: 'link', location: byte, bit, width: 1 };
           const record = context.runner.run(experiment);
           expect(record.outcomes['pair+spare']).toEqual({ outcome: 'masked', latency: 0 });

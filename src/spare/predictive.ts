@@ -3,7 +3,8 @@
 // both ends already hold, and only the residual is sent. Flight software state is mostly f64 estimator
 // variables whose low mantissa bytes change every cycle like noise, so XOR against the last value leaves
 // 6–7 bytes a word; a stride prediction (twice the last committed value less the one before, as 64-bit
-// integers) and a residual sent with its exact bit length (its top bit implied) leave fewer.
+// integers) and a residual sent with its exact bit length (its top bit implied) leave fewer. Words are
+// handled as pairs of 32-bit halves: exact, and no BigInt allocated per word.
 //
 // Both ends hold the committed copy (`base`, the state at the last commit) and its history (`history`,
 // the state at the commit before; src/spare/checkpoint.ts keeps it). Whether a word changes is predicted
@@ -17,27 +18,56 @@
 // z = zigzag(actual − prediction) as gamma(zigzag(bits(z) − bits(zigzag(base − history))) + 1) and the
 // bits of z below its top one. gamma(n ≥ 1): k zeros, a one, then the k low bits of n (k = bits(n) − 1).
 
-const M64 = (1n << 64n) - 1n;
 /** Gamma codes are written up to 24 bits of value; larger distances fall back to another encoding. */
 const GAMMA_LIMIT = 1 << 24;
+const TWO32 = 2 ** 32;
 
 /** Indices of mispredicted words of the record being encoded (grown once to the largest record). */
 let mispredicted = new Int32Array(1024);
 
-function zigzag64(d: bigint): bigint {
-  return d >= 1n << 63n ? ((~d & M64) << 1n) | 1n : d << 1n;
+// 64-bit words as (lo, hi) pairs of unsigned 32-bit numbers: exact in doubles, no BigInt allocation.
+// Results land in these two, read straight after each call.
+let outLo = 0;
+let outHi = 0;
+
+/** The stride prediction 2·h1 − h2, modulo 2^64. */
+function predict(h1Lo: number, h1Hi: number, h2Lo: number, h2Hi: number): void {
+  const lo = 2 * h1Lo - h2Lo;
+  outLo = lo >>> 0;
+  outHi = (2 * h1Hi - h2Hi + (lo - outLo) / TWO32) >>> 0;
 }
 
-function unzigzag64(z: bigint): bigint {
-  return (z & 1n) === 1n ? M64 - (z >> 1n) : z >> 1n;
+/** zigzag(a − b): the signed 64-bit difference folded so that small magnitudes have few bits. */
+function zigzagDifference(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  const lo = aLo - bLo;
+  const dLo = lo >>> 0;
+  const dHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;
+  if (dHi >= 0x80000000) {
+    const nLo = ~dLo >>> 0;
+    const nHi = ~dHi >>> 0;
+    outLo = ((nLo << 1) | 1) >>> 0;
+    outHi = ((nHi << 1) | (nLo >>> 31)) >>> 0;
+  } else {
+    outLo = (dLo << 1) >>> 0;
+    outHi = ((dHi << 1) | (dLo >>> 31)) >>> 0;
+  }
+}
+
+/** p + unzigzag(z), modulo 2^64. */
+function addUnzigzag(pLo: number, pHi: number, zLo: number, zHi: number): void {
+  let dLo = ((zLo >>> 1) | (zHi << 31)) >>> 0;
+  let dHi = zHi >>> 1;
+  if ((zLo & 1) === 1) {
+    dLo = ~dLo >>> 0;
+    dHi = ~dHi >>> 0;
+  }
+  const lo = pLo + dLo;
+  outLo = lo >>> 0;
+  outHi = (pHi + dHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
 }
 
 function bitLength(lo: number, hi: number): number {
   return hi !== 0 ? 64 - Math.clz32(hi) : lo !== 0 ? 32 - Math.clz32(lo) : 0;
-}
-
-function bigBitLength(z: bigint): number {
-  return bitLength(Number(z & 0xffffffffn), Number(z >> 32n));
 }
 
 class BitWriter {
@@ -162,17 +192,21 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, next: Ui
       miss++;
       writer.gamma((miss < misses ? mispredicted[miss] : words) - w);
     }
-    const h1 = b.getBigUint64(o, true);
-    const actual = n.getBigUint64(o, true);
-    if (actual === h1) continue;
-    const h2 = h.getBigUint64(o, true);
-    const z = zigzag64((actual - ((2n * h1 - h2) & M64)) & M64);
-    const lo = Number(z & 0xffffffffn);
-    const hi = Number(z >> 32n);
-    const bits = bitLength(lo, hi);
-    const delta = bits - bigBitLength(zigzag64((h1 - h2) & M64));
+    const h1Lo = b.getUint32(o, true);
+    const h1Hi = b.getUint32(o + 4, true);
+    const aLo = n.getUint32(o, true);
+    const aHi = n.getUint32(o + 4, true);
+    if (aLo === h1Lo && aHi === h1Hi) continue;
+    const h2Lo = h.getUint32(o, true);
+    const h2Hi = h.getUint32(o + 4, true);
+    zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
+    const reference = bitLength(outLo, outHi);
+    predict(h1Lo, h1Hi, h2Lo, h2Hi);
+    zigzagDifference(aLo, aHi, outLo, outHi);
+    const bits = bitLength(outLo, outHi);
+    const delta = bits - reference;
     writer.gamma((delta >= 0 ? 2 * delta : -2 * delta - 1) + 1);
-    if (bits > 1) writer.write64(lo, hi, bits - 1);
+    if (bits > 1) writer.write64(outLo, outHi, bits - 1);
   }
   const stop = writer.flush();
   return stop < 0 ? -1 : stop - at;
@@ -200,29 +234,31 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
       nextMiss = w + reader.gamma();
     }
     if (!changed) continue;
-    const h1 = b.getBigUint64(o, true);
-    const h2 = h.getBigUint64(o, true);
+    const h1Lo = b0;
+    const h1Hi = b1;
+    const h2Lo = h.getUint32(o, true);
+    const h2Hi = h.getUint32(o + 4, true);
+    zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
     const g = reader.gamma() - 1;
-    const bits = bigBitLength(zigzag64((h1 - h2) & M64)) + ((g & 1) === 0 ? g / 2 : -(g + 1) / 2);
+    const bits = bitLength(outLo, outHi) + ((g & 1) === 0 ? g / 2 : -(g + 1) / 2);
     if (!reader.ok || bits < 0 || bits > 64) return false;
-    let z = 0n;
+    let zLo = 0;
+    let zHi = 0;
     if (bits > 0) {
-      let lo = 0;
-      let hi = 0;
       for (let shift = 0; shift < bits - 1; shift += 16) {
-        const count = Math.min(16, bits - 1 - shift);
-        const word = reader.read(count);
-        if (shift < 32) lo |= word << shift;
-        else hi |= word << (shift - 32);
+        const word = reader.read(Math.min(16, bits - 1 - shift));
+        if (shift < 32) zLo |= word << shift;
+        else zHi |= word << (shift - 32);
       }
-      if (bits - 1 < 32) lo |= 1 << (bits - 1);
-      else hi |= 1 << (bits - 33);
-      z = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      if (bits - 1 < 32) zLo |= 1 << (bits - 1);
+      else zHi |= 1 << (bits - 33);
     }
-    const actual = (((2n * h1 - h2) & M64) + unzigzag64(z)) & M64;
+    predict(h1Lo, h1Hi, h2Lo, h2Hi);
+    addUnzigzag(outLo, outHi, zLo >>> 0, zHi >>> 0);
     // A word sent as changed that decodes to its old value was not what the sender encoded.
-    if (actual === h1) return false;
-    b.setBigUint64(o, actual, true);
+    if (outLo === h1Lo && outHi === h1Hi) return false;
+    b.setUint32(o, outLo, true);
+    b.setUint32(o + 4, outHi, true);
   }
   return nextMiss === words && reader.finished();
 }
