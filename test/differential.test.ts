@@ -147,10 +147,14 @@ for (const subject of SUBJECTS) {
         fsw,
         fswSha256: hashFile(fsw),
         seed: mission.seed,
-        // The replica of the persistent store, for flight software that declares a persistent region.
+        // The replica of the persistent store, for flight software that declares a persistent region; the link's commits.
         targets:
           subject.targets ??
-          [...(hasGlobals ? ['memory', 'global', 'result', 'branch', 'checkpoint'] as const : ['memory', 'result', 'branch', 'checkpoint'] as const), ...(plain.persistent ? ['replica'] as const : [])],
+          [
+            ...(hasGlobals ? (['memory', 'global', 'result', 'branch', 'checkpoint'] as const) : (['memory', 'result', 'branch', 'checkpoint'] as const)),
+            ...(plain.persistent ? (['replica'] as const) : []),
+            'link' as const,
+          ],
         configs: [...CONFIGS],
         horizon: HORIZON,
         width: 1,
@@ -225,6 +229,17 @@ for (const subject of SUBJECTS) {
           }
           return;
         }
+        if (fault.target === 'link') {
+          // Judged at its cycle: the spare's copy after that cycle's commit (if any) is exact, or not.
+          const checkpoint = computer.checkpoint;
+          const core = computer.primary.cores[0];
+          const committed = checkpoint.cycle === cycle;
+          const exact =
+            Buffer.compare(Buffer.from(checkpoint.memory.buffer, checkpoint.memory.byteOffset, checkpoint.memoryLength), core.memoryBytes()) === 0 &&
+            core.globals.every((global, i) => Object.is(checkpoint.globals.load(i), global.value));
+          outcome = !committed || exact ? { outcome: 'masked', latency: 0 } : { outcome: 'sdc', latency: 0 };
+          return;
+        }
         if (fault.target === 'checkpoint') {
           const checkpoint = computer.checkpoint;
           const core = computer.primary.cores[0];
@@ -262,6 +277,19 @@ for (const subject of SUBJECTS) {
         },
       });
       expect(cycle).toBe(context.golden.cycles);
+    });
+
+    it('property: a link fault in a commit\'s stream (not an idle link) is judged alike, and masked: caught and sent again', () => {
+      const interval = context.setup.computer.checkpointInterval;
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: Math.floor(context.golden.cycles / interval) - 1 }), fc.nat(1200), fc.nat(7), (epoch, byte, bit) => {
+          const experiment: Experiment = { index: -1, cycle: epoch * interval - 1, target: 'link', location: byte, bit, width: 1 };
+          const record = context.runner.run(experiment);
+          expect(record.outcomes['pair+spare']).toEqual({ outcome: 'masked', latency: 0 });
+          expect(flyOutcome(experiment, 'pair+spare')).toEqual(record.outcomes['pair+spare']);
+        }),
+        { numRuns: Math.max(3, Math.ceil(subject.runs / 50)) },
+      );
     });
 
     it(`property: for random single faults of every target, both judge every configuration alike (${subject.runs} experiments)`, () => {

@@ -129,11 +129,19 @@ describe('flying with the store', () => {
     const setup = setupFor({ duration: 400, spare: 'hot' });
     let released = 0;
     let waited = 0;
+    let detached = 0;
     const onCycle = ({ report, computer }: CycleObservation) => {
       const store = computer.persistentStore!;
       const { offset, length } = store.region;
       if (!report.released) return;
       released++;
+      // After the hot failover the replica's processor is reintegrated: no replica to wait for until the
+      // reintegration's last round brings the region (DRBD's disconnected primary, then resync).
+      if (!store.attached) {
+        detached++;
+        expect(report.linkWaitSeconds).toBe(0);
+        return;
+      }
       const region = computer.primary.cores[0].memoryBytes().subarray(offset, offset + length);
       expect(Buffer.compare(Buffer.from(store.replica.subarray(0, length)), Buffer.from(region)), `cycle ${report.cycle}`).toBe(0);
       expect(store.verify()).toBe(true);
@@ -142,10 +150,53 @@ describe('flying with the store', () => {
     };
     const run = simulate(setup, { upsets: [FORCING(3500)], oracle: false, onCycle });
     expect(released).toBe(setup.cycles);
+    expect(run.reintegration.count).toBe(1);
+    expect(detached).toBeGreaterThan(0);
+    expect(detached).toBeLessThan(setup.cycles - 3500);
     // The reference software writes its region every cycle it points.
     expect(waited).toBeGreaterThan(setup.cycles / 2);
     expect(run.persistentStore).toMatchObject({ replication: 'sync', regionBytes: 56 });
     expect(run.undetectedDivergences).toBe(0);
+  });
+
+  it('one link per flight computer: commits, the reintegration\'s rounds (which bring the replica back) and the store\'s writes share its account', () => {
+    const linkOf = (replication: 'sync' | 'async' | 'off') => {
+      let account: { bytes: number; busySeconds: number } | null = null;
+      let afterReintegration = 0;
+      const run = simulate(setupFor({ duration: 400, spare: 'hot', persistentStore: { replication } }), {
+        upsets: [FORCING(3500)],
+        oracle: false,
+        onCycle: ({ computer }) => {
+          account = computer.link;
+          const store = computer.persistentStore;
+          // Back from the reintegration: the replica is the primary's region (protocol C: at every release;
+          // A: as its writes land), its checksum holding.
+          if (store?.attached && computer.reintegrations.count > 0) {
+            const { offset, length } = store.region;
+            if (replication === 'sync') expect(Buffer.compare(Buffer.from(store.replica.subarray(0, length)), Buffer.from(computer.primary.cores[0].memoryBytes().subarray(offset, offset + length)))).toBe(0);
+            expect(store.verify()).toBe(true);
+            afterReintegration++;
+          }
+        },
+      });
+      const { bytes } = account!;
+      const storeBytes = run.persistentStore?.bytes ?? 0;
+      expect(run.reintegration).toMatchObject({ count: 1, downtimeCycles: 0 });
+      expect(run.missedDeadlines).toBe(0);
+      // Every byte on the link is a commit's, a reintegration round's or the store's: one account.
+      expect(bytes).toBe(run.checkpoint.commits * run.checkpoint.compressedBytesPerCommitMean + run.reintegration.bytesTotal + storeBytes);
+      if (replication !== 'off') expect(afterReintegration).toBeGreaterThan(0);
+      return { utilization: run.checkpoint.linkUtilization, storeBytes, rounds: run.reintegration.bytesTotal };
+    };
+    const off = linkOf('off');
+    const sync = linkOf('sync');
+    const async = linkOf('async');
+    expect(off.storeBytes).toBe(0);
+    expect(sync.storeBytes).toBeGreaterThan(0);
+    // The store's traffic shows in the one utilization figure, and its region rides in every round.
+    expect(sync.utilization).toBeGreaterThan(off.utilization);
+    expect(async.utilization).toBeGreaterThan(off.utilization);
+    expect(sync.rounds).toBeGreaterThan(off.rounds);
   });
 
   it('protocol A does not make the commands wait', () => {

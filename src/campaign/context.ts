@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, type Mission } from '../mission/config.js';
-import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
+import { linkBytesPerCycle, prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
@@ -113,6 +113,7 @@ export class BuildUnderTest {
       replicaBytes: module.persistent && this.runner.replicated ? replicaBytes(module.persistent) : 0,
       resultSites: this.golden.resultCounts ?? undefined,
       branchSites: this.golden.branchCounts ?? undefined,
+      linkBytesPerCycle: linkBytesPerCycle(this.setup.computer),
     };
     const cores = coreRefsOf(spec.cores);
     this.domains = Object.fromEntries(spec.targets.map((target) => [target, faultDomains(shape, [target], cores)]));

@@ -61,7 +61,10 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
-    link: mission.link,
+    link: { bandwidthBytesPerSecond: mission.link.bandwidthBytesPerSecond, latencySeconds: mission.link.latencySeconds },
+    checkpointEncoding: mission.link.compression === 'none' ? 'raw' : mission.link.compression,
+    reintegration: mission.reintegration,
+    reintegrationMaxRounds: mission.reintegrationMaxRounds,
     replication: mission.persistentStore.replication,
   };
   const region = module.persistent;
@@ -74,7 +77,12 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     scripted ??
     randomFaults(
       faultDomains(
-        { memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type), replicaBytes: replicated ? replicaBytes(region) : 0 },
+        {
+          memoryBytes: initialMemoryBytes(module),
+          globalTypes: module.stateGlobals.map((global) => global.type),
+          replicaBytes: replicated ? replicaBytes(region) : 0,
+          linkBytesPerCycle: linkBytesPerCycle(computer),
+        },
         mission.upsets.targets,
         coresOf(computer),
       ),
@@ -88,6 +96,11 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
       },
     );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+/** The bytes the link can carry in one control period: the slots a link fault strikes. */
+export function linkBytesPerCycle(computer: FlightComputerConfig): number {
+  return Math.floor(computer.link.bandwidthBytesPerSecond * computer.controlPeriod);
 }
 
 /** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
@@ -155,13 +168,20 @@ export interface RunResult {
   persistentStore: PersistentStoreSummary | null;
   /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
   realtime?: RealTimeSummary;
+  /** The commits sent to the spare over the cross-strap link. */
+  checkpoint: CheckpointSummary;
+  /** The failed processors brought back as spare over the link. */
+  reintegration: ReintegrationSummary;
   events: FlightEvent[];
 }
 
 export interface PersistentStoreSummary {
   replication: 'sync' | 'async';
   regionBytes: number;
-  /** Writes sent over the link (cycles whose region changed, resyncs after failovers, repairs). */
+  /**
+   * Writes sent over the link (cycles whose region changed, a cold spare's resync after a failover,
+   * repairs); a hot spare's failed processor gets the region inside its reintegration's rounds.
+   */
   writes: number;
   bytes: number;
   bytesPerCycleMean: number;
@@ -175,6 +195,40 @@ export interface PersistentStoreSummary {
   checksumFailures: number;
   /** Protocol A writes in flight when the primary was reset: lost. */
   lostWrites: number;
+}
+
+export interface CheckpointSummary {
+  /** Commits sent over the link to the spare. */
+  commits: number;
+  /** Bytes per commit of the dirty ranges and globals, raw: what copying them would send. */
+  bytesPerCommitMean: number;
+  bytesPerCommitMax: number;
+  /** Bytes per commit on the link as the stream encodes them (headers and checks included). */
+  compressedBytesPerCommitMean: number;
+  compressedBytesPerCommitMax: number;
+  /** Raw bytes over bytes on the link (5: an 80% reduction). */
+  compressionRatio: number;
+  /**
+   * Fraction of the mission the link was busy: all its traffic, one account — commits, reintegration
+   * rounds and the persistent store's writes and repairs.
+   */
+  linkUtilization: number;
+  /** Commits a flipped bit in transit corrupted, caught by a check and sent again. */
+  resends: number;
+  /** Periods whose commands and link traffic (commit, store writes) together did not fit in the period. */
+  linkOverruns: number;
+}
+
+export interface ReintegrationSummary {
+  count: number;
+  mode: string;
+  /** Rounds per reintegration (the whole image is one; stop-and-copy has one). */
+  roundsMean: number;
+  bytesTotal: number;
+  /** Modelled time flown without a spare while processors were brought back, s. */
+  simplexSecondsTotal: number;
+  /** Periods the primary was stopped for a copy, commands held. */
+  downtimeCycles: number;
 }
 
 export interface SimulateOptions {
@@ -263,6 +317,18 @@ export class Flight {
       finalPointingErrorDeg: 0,
       timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
       persistentStore: null,
+      checkpoint: {
+        commits: 0,
+        bytesPerCommitMean: 0,
+        bytesPerCommitMax: 0,
+        compressedBytesPerCommitMean: 0,
+        compressedBytesPerCommitMax: 0,
+        compressionRatio: 0,
+        linkUtilization: 0,
+        resends: 0,
+        linkOverruns: 0,
+      },
+      reintegration: { count: 0, mode: config.reintegration, roundsMean: 0, bytesTotal: 0, simplexSecondsTotal: 0, downtimeCycles: 0 },
       events: [],
     };
   }
@@ -382,6 +448,27 @@ export class Flight {
       };
     }
     if (this.pacer) result.realtime = this.pacer.summary();
+    const { traffic, reintegrations, link } = this.computer;
+    const commits = traffic.commits;
+    result.checkpoint = {
+      commits,
+      bytesPerCommitMean: commits > 0 ? traffic.rawBytes / commits : 0,
+      bytesPerCommitMax: traffic.rawMax,
+      compressedBytesPerCommitMean: commits > 0 ? traffic.streamBytes / commits : 0,
+      compressedBytesPerCommitMax: traffic.streamMax,
+      compressionRatio: traffic.streamBytes > 0 ? traffic.rawBytes / traffic.streamBytes : 0,
+      linkUtilization: link.utilization(this.flown * this.setup.scenario.controlPeriod),
+      resends: traffic.resends,
+      linkOverruns: traffic.overruns,
+    };
+    result.reintegration = {
+      count: reintegrations.count,
+      mode: this.setup.computer.reintegration,
+      roundsMean: reintegrations.count > 0 ? reintegrations.rounds / reintegrations.count : 0,
+      bytesTotal: reintegrations.bytes,
+      simplexSecondsTotal: reintegrations.simplexSeconds,
+      downtimeCycles: reintegrations.downtimeCycles,
+    };
     return result;
   }
 }

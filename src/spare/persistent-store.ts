@@ -8,6 +8,10 @@
 // The replica carries a CRC-32 of the region, sent with every write: a cold boot checks it and falls back
 // to the initial image on a mismatch, and every epoch's end checks it and resends the region (the
 // replica's scrub), so that an upset in the replica is never booted from unseen.
+// The store shares the flight computer's one cross-strap link (its account, its period) with the
+// checkpoint commits and reintegrations. When a hot spare fails over, the replica's new home is the failed
+// processor, reset: the store is detached (nothing replicated, nothing waited for: there is no replica to
+// acknowledge) until the reintegration, whose rounds carry the region, attaches it again.
 import type { PersistentRegion } from '../abi/persistent-region.js';
 import { CrossStrapLink, transferSeconds, type LinkConfig } from './link.js';
 
@@ -30,12 +34,14 @@ export function writeBytes(length: number): number {
 }
 
 /**
- * Modelled seconds protocol C adds before a failover's commands are released: the new primary resends
- * the whole region to the processor that failed (its replica now lives there). Protocol A waits for
- * nothing. The flight computer and the campaign runner both charge a failover with this.
+ * Modelled seconds protocol C adds before a failover's commands are released: a cold spare's new primary
+ * resends the whole region to the processor that failed (its replica now lives there). Protocol A waits
+ * for nothing, nor does a hot spare's failover: its failed processor gets the region with its
+ * reintegration, after the commands. The flight computer and the campaign runner both charge a failover
+ * with this.
  */
-export function failoverReplicationSeconds(link: LinkConfig, mode: ReplicationMode, region: PersistentRegion | null): number {
-  return region && mode === 'sync' ? transferSeconds(link, writeBytes(region.length)) : 0;
+export function failoverReplicationSeconds(link: LinkConfig, mode: ReplicationMode, region: PersistentRegion | null, spare: 'hot' | 'cold' | 'none'): number {
+  return region && mode === 'sync' && spare === 'cold' ? transferSeconds(link, writeBytes(region.length)) : 0;
 }
 
 /**
@@ -98,6 +104,8 @@ export class PersistentStore {
   private readonly inFlight: InFlight[] = [];
   /** When the link is free again for the next async write, s of mission time. */
   private linkFreeAt = 0;
+  /** False while the replica's processor is being reintegrated (reset, it holds no replica yet). */
+  private isAttached = true;
   readonly account: ReplicaAccount = { writes: 0, bytes: 0, checksumFailures: 0, lostWrites: 0, bootsFromReplica: 0, bootsFromInitialImage: 0 };
 
   /**
@@ -121,6 +129,11 @@ export class PersistentStore {
     return this.region.length;
   }
 
+  /** Whether the replica has a home: false while a hot spare's failed processor is being reintegrated. */
+  get attached(): boolean {
+    return this.isAttached;
+  }
+
   private storeChecksum(checksum: number): void {
     new DataView(this.replica.buffer, this.replica.byteOffset).setUint32(this.region.length, checksum, true);
   }
@@ -140,6 +153,7 @@ export class PersistentStore {
    * transfer under protocol C, nothing under protocol A (or when nothing changed).
    */
   replicate(memory: Uint8Array, now: number): number {
+    if (!this.isAttached) return 0;
     const { offset, length } = this.region;
     const sent = this.sent;
     let first = 0;
@@ -159,6 +173,24 @@ export class PersistentStore {
   /** Takes the primary's region as sent, without sending it (the new primary after a failover). */
   adopt(memory: Uint8Array): void {
     this.sent.set(memory.subarray(this.region.offset, this.region.offset + this.region.length));
+  }
+
+  /** A hot spare's failover: the replica's processor was reset and is reintegrated; until then, no replica. */
+  detach(memory: Uint8Array): void {
+    this.adopt(memory);
+    this.isAttached = false;
+  }
+
+  /**
+   * The reintegration is done and its last round carried the region (its bytes are the reintegration's):
+   * the replica is the primary's region again, with its checksum.
+   */
+  attach(memory: Uint8Array): void {
+    this.adopt(memory);
+    this.inFlight.length = 0;
+    this.replica.set(this.sent);
+    this.storeChecksum(crc32(this.sent));
+    this.isAttached = true;
   }
 
   private send(start: number, end: number, now: number): number {
@@ -205,6 +237,7 @@ export class PersistentStore {
    * the region resent whole. Returns the seconds protocol C waits for that repair.
    */
   scrub(now: number): number {
+    if (!this.isAttached) return 0;
     this.deliver(now);
     if (this.verify()) return 0;
     this.account.checksumFailures++;
