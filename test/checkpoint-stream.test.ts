@@ -171,7 +171,7 @@ describe('checkpoint stream', () => {
         const sender = new Checkpoint([], MEMORY);
         const spare = new Checkpoint([], MEMORY);
         const writer = sender.newWriter('predictive');
-        let state = start;
+        let state: Uint8Array = start;
         for (const [cycle, changes] of commits.entries()) {
           state = edited(state, changes);
           const core = fakeCore(state);
