@@ -62,6 +62,32 @@ describe('executeExperiments over threads', () => {
     expect(ran).toBeLessThan(100_000);
   });
 
+  it('runs on a pool whose workers built the golden run as they started, and reports a failure of that build', async () => {
+    const early = new CampaignPool(1, spec);
+    const failing = new CampaignPool(1, { ...spec, fswSha256: '0'.repeat(64) });
+    try {
+      // Once its first task returns, the worker holds the context it built as it started.
+      await early.warm(spec);
+      const indices = Array.from({ length: 10 * CLAIM }, (_, i) => i);
+      let here = 0;
+      const slow = {
+        run: (index: number) => {
+          here++;
+          for (const until = performance.now() + 5; performance.now() < until; );
+          return context.run(index);
+        },
+      } as CampaignContext;
+      const records: ExperimentRecord[] = [];
+      await executeExperiments({ spec, context: slow, indices, jobs: 2, batchSize: 64, onBatch: (batch) => records.push(...batch), pool: early });
+      expect(here).toBeLessThan(indices.length);
+      expect(records.sort((a, b) => a.index - b.index)).toEqual(indices.map((index) => context.run(index)));
+      const run = executeExperiments({ spec: { ...spec, fswSha256: '0'.repeat(64) }, context, indices: [...Array(100_000).keys()], jobs: 2, batchSize: 64, onBatch: () => undefined, pool: failing });
+      await expect(run).rejects.toThrow(/SHA-256 changed/);
+    } finally {
+      await Promise.all([early.destroy(), failing.destroy()]);
+    }
+  });
+
   it('ends with the error of the handler, and stops handing on records', async () => {
     let calls = 0;
     const run = executeExperiments({

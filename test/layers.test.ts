@@ -27,6 +27,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['reports'],
   ['bench'],
   ['cli'],
+  // The library's entry point: beside the command line, over the same layers, importing nothing of it.
+  ['index.ts'],
 ];
 
 function layerOf(path: string): number {
@@ -54,6 +56,10 @@ describe('layers', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it('the library entry point does not reach into the command line', () => {
+    expect(readFileSync(join(SRC, 'index.ts'), 'utf8')).not.toMatch(/from '\.\/cli\//);
   });
 
   it('the check sees an upward import (it can fail)', () => {

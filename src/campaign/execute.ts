@@ -24,7 +24,10 @@ export interface ExecuteOptions {
   /** Records per call of onBatch (the last may hold fewer). */
   readonly batchSize: number;
   readonly onBatch: (records: ExperimentRecord[]) => void;
-  /** A pool of jobs − 1 workers to reuse (they keep their golden run); one is made and destroyed otherwise. */
+  /**
+   * A pool of jobs − 1 workers to reuse (they keep their golden run), owned by the caller; one is made and
+   * destroyed otherwise. The run does not wait for its workers to return: only for every record.
+   */
   readonly pool?: CampaignPool;
 }
 
@@ -47,13 +50,21 @@ export interface WorkerTask {
 export class CampaignPool {
   readonly piscina: Piscina;
 
-  constructor(readonly jobs: number) {
+  /**
+   * With `spec`, every worker starts building that campaign's context as soon as its thread starts, in
+   * parallel with whatever the caller does meanwhile (its own golden run).
+   */
+  constructor(
+    readonly jobs: number,
+    spec?: CampaignSpec,
+  ) {
     this.piscina = new Piscina({
       // The compiled worker, whether this module runs from dist/ or (under the test runner) from src/.
       filename: new URL('../../dist/campaign/worker.js', import.meta.url).href,
       minThreads: jobs,
       maxThreads: jobs,
       idleTimeout: 60_000,
+      workerData: spec ? { campaignSpec: spec } : undefined,
     });
   }
 
@@ -144,12 +155,12 @@ export async function executeExperiments(options: ExecuteOptions): Promise<void>
 
   const pool = options.pool ?? new CampaignPool(options.jobs - 1);
   const ports: MessagePort[] = [];
-  const tasks = Array.from({ length: pool.jobs }, () => {
+  for (let i = 0; i < pool.jobs; i++) {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', accept);
     ports.push(port1);
-    return pool.run({ spec: options.spec, work: buffer, port: port2 }).catch(stop);
-  });
+    void pool.run({ spec: options.spec, work: buffer, port: port2 }).catch(stop);
+  }
   try {
     for (let range = claim(work); range; range = claim(work)) {
       let records: ExperimentRecord[];
@@ -167,7 +178,8 @@ export async function executeExperiments(options: ExecuteOptions): Promise<void>
     if (failure) throw failure.error;
   } finally {
     for (const port of ports) port.close();
-    if (options.pool) await Promise.all(tasks);
-    else await pool.destroy();
+    // A worker still building its golden run finds nothing left to claim when it gets there; a task of a
+    // finished run that fails later is ignored (stop), and the caller's pool is the caller's to destroy.
+    if (!options.pool) await pool.destroy();
   }
 }

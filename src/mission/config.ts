@@ -13,6 +13,7 @@ import { DEFAULT_LINK } from '../spare/link.js';
 import { REPLICATION_MODES } from '../spare/persistent-store.js';
 import { DEFAULT_MAX_ROUNDS, REINTEGRATION_MODES } from '../spare/reintegration.js';
 import { RANDOM_TARGETS } from '../faults/fault.js';
+import { requirementsSchema } from './requirements.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
 
@@ -139,6 +140,7 @@ export const missionSchema = z
       .strict()
       .optional()
       .describe('lockstep hil: how 42\'s fields map onto the flight software\'s bus (default: the reference flight software on lockstep\'s 42 case)'),
+    requirements: requirementsSchema.optional(),
   })
   .strict()
   .describe('A lockstep mission: spacecraft, flight software, flight computer and upsets.');

@@ -66,6 +66,18 @@ function addUnzigzag(pLo: number, pHi: number, zLo: number, zHi: number): void {
   outHi = (pHi + dHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
 }
 
+/** The little-endian 32-bit word at `o` (byte reads: as fast on shared memory as on any, and aligned or not). */
+function u32(bytes: Uint8Array, o: number): number {
+  return (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+}
+
+function setU32(bytes: Uint8Array, o: number, value: number): void {
+  bytes[o] = value;
+  bytes[o + 1] = value >>> 8;
+  bytes[o + 2] = value >>> 16;
+  bytes[o + 3] = value >>> 24;
+}
+
 function bitLength(lo: number, hi: number): number {
   return hi !== 0 ? 64 - Math.clz32(hi) : lo !== 0 ? 32 - Math.clz32(lo) : 0;
 }
@@ -172,16 +184,13 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, next: Ui
   const length = end - start;
   if (length <= 0 || length % 8 !== 0 || length / 8 >= GAMMA_LIMIT) return -1;
   const words = length / 8;
-  const b = new DataView(base.buffer, base.byteOffset, base.byteLength);
-  const h = new DataView(history.buffer, history.byteOffset, history.byteLength);
-  const n = new DataView(next.buffer, next.byteOffset, next.byteLength);
   if (mispredicted.length < words) mispredicted = new Int32Array(words);
   let misses = 0;
   for (let w = 0, o = start; w < words; w++, o += 8) {
-    const b0 = b.getUint32(o, true);
-    const b1 = b.getUint32(o + 4, true);
-    const changed = n.getUint32(o, true) !== b0 || n.getUint32(o + 4, true) !== b1;
-    const predicted = h.getUint32(o, true) !== b0 || h.getUint32(o + 4, true) !== b1;
+    const b0 = u32(base, o);
+    const b1 = u32(base, o + 4);
+    const changed = u32(next, o) !== b0 || u32(next, o + 4) !== b1;
+    const predicted = u32(history, o) !== b0 || u32(history, o + 4) !== b1;
     if (changed !== predicted) mispredicted[misses++] = w;
   }
   const writer = new BitWriter(out, at, limit);
@@ -192,13 +201,13 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, next: Ui
       miss++;
       writer.gamma((miss < misses ? mispredicted[miss] : words) - w);
     }
-    const h1Lo = b.getUint32(o, true);
-    const h1Hi = b.getUint32(o + 4, true);
-    const aLo = n.getUint32(o, true);
-    const aHi = n.getUint32(o + 4, true);
+    const h1Lo = u32(base, o);
+    const h1Hi = u32(base, o + 4);
+    const aLo = u32(next, o);
+    const aHi = u32(next, o + 4);
     if (aLo === h1Lo && aHi === h1Hi) continue;
-    const h2Lo = h.getUint32(o, true);
-    const h2Hi = h.getUint32(o + 4, true);
+    const h2Lo = u32(history, o);
+    const h2Hi = u32(history, o + 4);
     zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
     const reference = bitLength(outLo, outHi);
     predict(h1Lo, h1Hi, h2Lo, h2Hi);
@@ -220,15 +229,13 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
   const length = stop - start;
   if (length <= 0 || length % 8 !== 0 || stop > history.length) return false;
   const words = length / 8;
-  const b = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const h = new DataView(history.buffer, history.byteOffset, history.byteLength);
   const reader = new BitReader(input, at, end);
   let nextMiss = reader.gamma() - 1;
   for (let w = 0, o = start; w < words; w++, o += 8) {
     if (!reader.ok || nextMiss > words) return false;
-    const b0 = b.getUint32(o, true);
-    const b1 = b.getUint32(o + 4, true);
-    let changed = h.getUint32(o, true) !== b0 || h.getUint32(o + 4, true) !== b1;
+    const b0 = u32(out, o);
+    const b1 = u32(out, o + 4);
+    let changed = u32(history, o) !== b0 || u32(history, o + 4) !== b1;
     if (w === nextMiss) {
       changed = !changed;
       nextMiss = w + reader.gamma();
@@ -236,8 +243,8 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
     if (!changed) continue;
     const h1Lo = b0;
     const h1Hi = b1;
-    const h2Lo = h.getUint32(o, true);
-    const h2Hi = h.getUint32(o + 4, true);
+    const h2Lo = u32(history, o);
+    const h2Hi = u32(history, o + 4);
     zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
     const g = reader.gamma() - 1;
     const bits = bitLength(outLo, outHi) + ((g & 1) === 0 ? g / 2 : -(g + 1) / 2);
@@ -257,8 +264,8 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
     addUnzigzag(outLo, outHi, zLo >>> 0, zHi >>> 0);
     // A word sent as changed that decodes to its old value was not what the sender encoded.
     if (outLo === h1Lo && outHi === h1Hi) return false;
-    b.setUint32(o, outLo, true);
-    b.setUint32(o + 4, outHi, true);
+    setU32(out, o, outLo);
+    setU32(out, o + 4, outHi);
   }
   return nextMiss === words && reader.finished();
 }
