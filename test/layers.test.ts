@@ -1,6 +1,6 @@
 // The layout tells the story of the machine, from the bottom up: module passes, the vocabulary of faults,
 // the flight-software ABI, a core, the processor, the spare and its controller, the flight computer, the
-// spacecraft, missions, campaigns, reports, benchmarks and the command line. A module imports only from
+// spacecraft, missions, campaigns, trade studies, reports, benchmarks and the command line. A module imports only from
 // its own layer or those below: this test reads every import of src/ and names any that runs upward.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,6 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['mission'],
   ['hil'],
   ['campaign'],
+  ['tradestudy'],
   ['reports'],
   ['bench'],
   ['cli'],

@@ -16,6 +16,7 @@ import { Nasa42RunError } from '../hil/nasa42-run.js';
 import { Nasa42TruthError } from '../hil/nasa42-truth.js';
 import type { RequirementName } from '../mission/requirements.js';
 import { RequirementsNotMetError } from '../reports/requirements.js';
+import { TradeStudyInputError } from '../tradestudy/errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -77,6 +78,8 @@ export class UsageError extends Error {}
 export function exitCodeFor(error: unknown): number | null {
   if (error instanceof UsageError || error instanceof CampaignOptionError) return EXIT.usage;
   if (error instanceof ConfigError) return EXIT.config;
+  // A trade study's inputs (campaign summary, rates, policy) are the mission's, like its file.
+  if (error instanceof TradeStudyInputError) return EXIT.config;
   if (error instanceof ModuleError) return EXIT.module;
   if (error instanceof UpsetFileError || error instanceof FaultError) return EXIT.upsets;
   if (error instanceof FlightSoftwareError) return EXIT.flightSoftware;
