@@ -22,19 +22,20 @@
 const GAMMA_LIMIT = 1 << 24;
 const TWO32 = 2 ** 32;
 
-/** Indices of mispredicted words of the record being encoded (grown once to the largest record). */
+/** Indices of mispredicted words, and which words changed, of the record being encoded (grown once to the largest record). */
 let mispredicted = new Int32Array(1024);
+let changedWords = new Uint8Array(1024);
 
 // 64-bit words as (lo, hi) pairs of unsigned 32-bit numbers: exact in doubles, no BigInt allocation.
-// Results land in these two, read straight after each call.
-let outLo = 0;
-let outHi = 0;
+// Results land in RESULT (low, high), read straight after each call: a typed array, because a module
+// variable holding a number past 2^31 is boxed, and boxing per word made encoding ten times slower.
+const RESULT = new Uint32Array(2);
 
 /** The stride prediction 2·h1 − h2, modulo 2^64. */
 function predict(h1Lo: number, h1Hi: number, h2Lo: number, h2Hi: number): void {
   const lo = 2 * h1Lo - h2Lo;
-  outLo = lo >>> 0;
-  outHi = (2 * h1Hi - h2Hi + (lo - outLo) / TWO32) >>> 0;
+  RESULT[0] = lo >>> 0;
+  RESULT[1] = (2 * h1Hi - h2Hi + (lo - RESULT[0]) / TWO32) >>> 0;
 }
 
 /** zigzag(a − b): the signed 64-bit difference folded so that small magnitudes have few bits. */
@@ -45,11 +46,11 @@ function zigzagDifference(aLo: number, aHi: number, bLo: number, bHi: number): v
   if (dHi >= 0x80000000) {
     const nLo = ~dLo >>> 0;
     const nHi = ~dHi >>> 0;
-    outLo = ((nLo << 1) | 1) >>> 0;
-    outHi = ((nHi << 1) | (nLo >>> 31)) >>> 0;
+    RESULT[0] = ((nLo << 1) | 1) >>> 0;
+    RESULT[1] = ((nHi << 1) | (nLo >>> 31)) >>> 0;
   } else {
-    outLo = (dLo << 1) >>> 0;
-    outHi = ((dHi << 1) | (dLo >>> 31)) >>> 0;
+    RESULT[0] = (dLo << 1) >>> 0;
+    RESULT[1] = ((dHi << 1) | (dLo >>> 31)) >>> 0;
   }
 }
 
@@ -62,13 +63,19 @@ function addUnzigzag(pLo: number, pHi: number, zLo: number, zHi: number): void {
     dHi = ~dHi >>> 0;
   }
   const lo = pLo + dLo;
-  outLo = lo >>> 0;
-  outHi = (pHi + dHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
+  RESULT[0] = lo >>> 0;
+  RESULT[1] = (pHi + dHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
 }
 
 /** The little-endian 32-bit word at `o` (byte reads: as fast on shared memory as on any, and aligned or not). */
 function u32(bytes: Uint8Array, o: number): number {
   return (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+}
+
+/** Whether the 8 bytes at `o` of a and b are equal. */
+function sameWord(a: Uint8Array, b: Uint8Array, o: number): boolean {
+  for (let k = o; k < o + 8; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function setU32(bytes: Uint8Array, o: number, value: number): void {
@@ -184,14 +191,15 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, next: Ui
   const length = end - start;
   if (length <= 0 || length % 8 !== 0 || length / 8 >= GAMMA_LIMIT) return -1;
   const words = length / 8;
-  if (mispredicted.length < words) mispredicted = new Int32Array(words);
+  if (mispredicted.length < words) {
+    mispredicted = new Int32Array(words);
+    changedWords = new Uint8Array(words);
+  }
   let misses = 0;
   for (let w = 0, o = start; w < words; w++, o += 8) {
-    const b0 = u32(base, o);
-    const b1 = u32(base, o + 4);
-    const changed = u32(next, o) !== b0 || u32(next, o + 4) !== b1;
-    const predicted = u32(history, o) !== b0 || u32(history, o + 4) !== b1;
-    if (changed !== predicted) mispredicted[misses++] = w;
+    const changed = !sameWord(next, base, o);
+    changedWords[w] = changed ? 1 : 0;
+    if (changed === sameWord(history, base, o)) mispredicted[misses++] = w;
   }
   const writer = new BitWriter(out, at, limit);
   let miss = 0;
@@ -201,21 +209,21 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, next: Ui
       miss++;
       writer.gamma((miss < misses ? mispredicted[miss] : words) - w);
     }
+    if (changedWords[w] === 0) continue;
     const h1Lo = u32(base, o);
     const h1Hi = u32(base, o + 4);
     const aLo = u32(next, o);
     const aHi = u32(next, o + 4);
-    if (aLo === h1Lo && aHi === h1Hi) continue;
     const h2Lo = u32(history, o);
     const h2Hi = u32(history, o + 4);
     zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
-    const reference = bitLength(outLo, outHi);
+    const reference = bitLength(RESULT[0], RESULT[1]);
     predict(h1Lo, h1Hi, h2Lo, h2Hi);
-    zigzagDifference(aLo, aHi, outLo, outHi);
-    const bits = bitLength(outLo, outHi);
+    zigzagDifference(aLo, aHi, RESULT[0], RESULT[1]);
+    const bits = bitLength(RESULT[0], RESULT[1]);
     const delta = bits - reference;
     writer.gamma((delta >= 0 ? 2 * delta : -2 * delta - 1) + 1);
-    if (bits > 1) writer.write64(outLo, outHi, bits - 1);
+    if (bits > 1) writer.write64(RESULT[0], RESULT[1], bits - 1);
   }
   const stop = writer.flush();
   return stop < 0 ? -1 : stop - at;
@@ -233,21 +241,19 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
   let nextMiss = reader.gamma() - 1;
   for (let w = 0, o = start; w < words; w++, o += 8) {
     if (!reader.ok || nextMiss > words) return false;
-    const b0 = u32(out, o);
-    const b1 = u32(out, o + 4);
-    let changed = u32(history, o) !== b0 || u32(history, o + 4) !== b1;
+    let changed = !sameWord(history, out, o);
     if (w === nextMiss) {
       changed = !changed;
       nextMiss = w + reader.gamma();
     }
     if (!changed) continue;
-    const h1Lo = b0;
-    const h1Hi = b1;
+    const h1Lo = u32(out, o);
+    const h1Hi = u32(out, o + 4);
     const h2Lo = u32(history, o);
     const h2Hi = u32(history, o + 4);
     zigzagDifference(h1Lo, h1Hi, h2Lo, h2Hi);
     const g = reader.gamma() - 1;
-    const bits = bitLength(outLo, outHi) + ((g & 1) === 0 ? g / 2 : -(g + 1) / 2);
+    const bits = bitLength(RESULT[0], RESULT[1]) + ((g & 1) === 0 ? g / 2 : -(g + 1) / 2);
     if (!reader.ok || bits < 0 || bits > 64) return false;
     let zLo = 0;
     let zHi = 0;
@@ -261,11 +267,11 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
       else zHi |= 1 << (bits - 33);
     }
     predict(h1Lo, h1Hi, h2Lo, h2Hi);
-    addUnzigzag(outLo, outHi, zLo >>> 0, zHi >>> 0);
+    addUnzigzag(RESULT[0], RESULT[1], zLo >>> 0, zHi >>> 0);
     // A word sent as changed that decodes to its old value was not what the sender encoded.
-    if (outLo === h1Lo && outHi === h1Hi) return false;
-    setU32(out, o, outLo);
-    setU32(out, o + 4, outHi);
+    if (RESULT[0] === h1Lo && RESULT[1] === h1Hi) return false;
+    setU32(out, o, RESULT[0]);
+    setU32(out, o + 4, RESULT[1]);
   }
   return nextMiss === words && reader.finished();
 }
