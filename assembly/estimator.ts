@@ -15,6 +15,7 @@
 // is independent per body axis, so three scalar updates replace a 3×3 inversion, and the update
 // P ← P − c cᵀ / s keeps P exactly symmetric.
 
+import { restoredBiasVariance } from './persistence';
 import { conjugateMultiply, normalizeShortWay, Quaternion, rotateBy, setQuaternion, setVector } from './quaternion';
 import {
   attitude,
@@ -72,6 +73,7 @@ export function resetEstimator(): void {
   memory.fill(covariance, 0, N * N * 8);
   status.attitudeAcquired = 0;
   status.starUpdates = 0;
+  status.biasRestored = 0;
 }
 
 /** Seed the estimate from a star-tracker solution, with that solution's own uncertainty. */
@@ -81,7 +83,8 @@ export function acquireAttitude(measured: Quaternion): void {
   memory.fill(covariance, 0, N * N * 8);
   for (let axis = 0; axis < 3; axis++) {
     store<f64>(element(covariance, axis, axis), starVariance(axis));
-    store<f64>(element(covariance, axis + 3, axis + 3), INITIAL_BIAS_SIGMA * INITIAL_BIAS_SIGMA);
+    const biasVariance = status.biasRestored == 1 ? restoredBiasVariance(axis) : INITIAL_BIAS_SIGMA * INITIAL_BIAS_SIGMA;
+    store<f64>(element(covariance, axis + 3, axis + 3), biasVariance);
   }
   status.attitudeAcquired = 1;
 }

@@ -1,7 +1,7 @@
 // Attitude determination and control software of the small satellite: the module's entry point.
 //
 // Exports exactly the ABI (docs/abi.md): `init` at boot, `step` once per control
-// cycle, and the memory. A cycle reads the latched bus inputs, brings the attitude estimate up to this
+// cycle, the memory, and the optional persistent region (persistence.ts). A cycle reads the latched bus inputs, brings the attitude estimate up to this
 // cycle and corrects it with the star tracker, picks the mode, then computes and writes the wheel torque
 // and the mode. Nothing is allocated; all state lives at fixed addresses (state.ts), and the only
 // imports are bus channels.
@@ -10,12 +10,23 @@ import * as bus from './bus';
 import { limitTorque, pointingTorque, rateDampingTorque } from './controller';
 import { acquireAttitude, estimateBodyRate, propagate, resetEstimator, updateWithStarTracker } from './estimator';
 import { POINTING, RATE_DAMPING, selectMode } from './modes';
+import { persist, persistentLength, persistentOffset, restorePersisted } from './persistence';
 import { setQuaternion, setVector } from './quaternion';
 import { gyro, measured, status, target, torque, wheelMomentum } from './state';
 
 export function init(): void {
   resetEstimator();
   status.mode = RATE_DAMPING;
+  restorePersisted();
+}
+
+/** The persistent region: its offset and length in memory, constants (docs/abi.md). */
+export function persistent_offset(): i32 {
+  return persistentOffset();
+}
+
+export function persistent_length(): i32 {
+  return persistentLength();
 }
 
 export function step(): void {
@@ -43,6 +54,7 @@ export function step(): void {
   bus.torqueY(torque.y);
   bus.torqueZ(torque.z);
   bus.mode(<f64>status.mode);
+  persist();
 }
 
 // Replaces AssemblyScript's default abort, an import from "env", so the module imports nothing but the

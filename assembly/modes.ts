@@ -15,14 +15,15 @@ export const POINTING: i32 = 1;
 /** Body rate below which pointing may take over, rad/s (≈ 0.1°/s). */
 const POINTING_ENTRY_RATE: f64 = 0.002;
 /** Star-tracker updates after which the estimate counts as converged: 5 s at 10 Hz. */
-const CONVERGED_STAR_UPDATES: i32 = 50;
+export const CONVERGED_STAR_UPDATES: i32 = 50;
 /** Body rate above which pointing is abandoned, rad/s: 2.5 times the slew rate limit. */
 const POINTING_EXIT_RATE: f64 = 0.05;
 
 export function selectMode(): void {
   const rate = norm(bodyRate);
   if (status.mode == RATE_DAMPING) {
-    if (rate < POINTING_ENTRY_RATE && status.starUpdates >= CONVERGED_STAR_UPDATES) status.mode = POINTING;
+    // The attitude must be known too: a bias restored at boot counts as converged before the first fix.
+    if (rate < POINTING_ENTRY_RATE && status.starUpdates >= CONVERGED_STAR_UPDATES && status.attitudeAcquired == 1) status.mode = POINTING;
   } else if (rate > POINTING_EXIT_RATE) {
     status.mode = RATE_DAMPING;
   }

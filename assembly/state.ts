@@ -16,7 +16,34 @@ export class Status {
   attitudeAcquired: i32;
   /** Star-tracker updates accepted since boot, saturating. */
   starUpdates: i32;
+  /** 1 when init took the gyro bias from the persistent region: acquisition keeps it. */
+  biasRestored: i32;
 }
+
+/**
+ * The persistent region (docs/abi.md#the-persistent-region): what the software writes for a cold spare
+ * to boot with. Not the attitude — after a boot of a second or more it is stale, and the star tracker
+ * gives it back within a cycle — but what takes long to learn: the gyro bias the filter has converged
+ * on, and how well it knows it. Without it a rebooted estimator flies 5 s of rate damping on a zero bias
+ * while it re-learns, and the body drifts at the bias rate meanwhile.
+ */
+@unmanaged
+export class Persistent {
+  /** PERSISTENT_VALID once written; the initial image holds 0: nothing persisted yet. */
+  marker: i32;
+  /** The mode when last written. */
+  mode: i32;
+  biasX: f64;
+  biasY: f64;
+  biasZ: f64;
+  /** The bias error variance per axis, (rad/s)². */
+  biasVarianceX: f64;
+  biasVarianceY: f64;
+  biasVarianceZ: f64;
+}
+
+/** Marks a written persistent region (any other value: empty). */
+export const PERSISTENT_VALID: i32 = 0x50455253; // "PERS"
 
 // Persistent state: survives from cycle to cycle.
 
@@ -52,3 +79,8 @@ export const transitionTimesCovariance: usize = memory.data(6 * 6 * 8, 8);
 /** Kalman update: the error-state correction and one covariance column, 6 each. */
 export const correction: usize = memory.data(6 * 8, 8);
 export const covarianceColumn: usize = memory.data(6 * 8, 8);
+
+// The persistent region, last: the flight computer replicates these bytes to the other processor as
+// they are written, and loads them into a cold spare's memory before its init runs.
+
+export const persistent = changetype<Persistent>(memory.data(offsetof<Persistent>(), 8));

@@ -49,7 +49,8 @@ function sectionIds(bytes) {
 
 /**
  * The flight-software ABI, checked on a fresh binary: bus function imports only (of `allowedChannels`
- * when given), exports exactly init, step and memory, no start function. Throws naming `label`.
+ * when given), exports exactly init, step and memory (and the optional persistent region's two functions,
+ * both or neither), no start function. Throws naming `label`.
  */
 export function checkAbi(label, bytes, allowedChannels = null) {
   const module = new WebAssembly.Module(bytes);
@@ -62,7 +63,8 @@ export function checkAbi(label, bytes, allowedChannels = null) {
   const exports = WebAssembly.Module.exports(module)
     .map(({ name }) => name)
     .sort();
-  if (exports.join() !== 'init,memory,step') problems.push(`exports ${exports.join(', ')}; expected init, memory, step`);
+  const expected = ['init,memory,step', 'init,memory,persistent_length,persistent_offset,step'];
+  if (!expected.includes(exports.join())) problems.push(`exports ${exports.join(', ')}; expected init, memory, step (and persistent_offset with persistent_length, or neither)`);
   if (sectionIds(bytes).includes(8)) problems.push('has a start function');
   if (problems.length > 0) throw new Error(`${label} breaks the flight-software ABI: ${problems.join('; ')}`);
 }

@@ -30,7 +30,7 @@ describe('C flight software, examples/c-adcs/adcs.wasm', () => {
     module = FlightModule.fromFile(WASM);
   });
 
-  it('follows the ABI: imports only bus channels, exports init, step and memory, no start function', () => {
+  it('follows the ABI: imports only bus channels, exports init, step, memory and the persistent region, no start function', () => {
     const bytes = readFileSync(WASM);
     const compiled = new WebAssembly.Module(bytes);
     for (const { module: from, name, kind } of WebAssembly.Module.imports(compiled)) {
@@ -39,7 +39,7 @@ describe('C flight software, examples/c-adcs/adcs.wasm', () => {
       expect([...INPUT_CHANNELS, ...OUTPUT_CHANNELS]).toContain(name);
     }
     expect(module.outputs.map(({ name }) => name).sort()).toEqual([...OUTPUT_CHANNELS].sort());
-    expect(WebAssembly.Module.exports(compiled).map(({ name }) => name).sort()).toEqual(['init', 'memory', 'step']);
+    expect(WebAssembly.Module.exports(compiled).map(({ name }) => name).sort()).toEqual(['init', 'memory', 'persistent_length', 'persistent_offset', 'step']);
     expect(inspectModule(bytes, 'adcs.wasm').startFunction).toBeNull();
     // C's state beyond memory: the stack pointer, which lockstep exports so it is compared and checkpointed.
     expect(module.stateGlobals.map(({ name, type }) => `${name}: ${type}`)).toEqual(['__stack_pointer: i32']);

@@ -3,6 +3,7 @@
 // suspect cycle, and refusing undefined (state, event) pairs.
 import { describe, expect, it } from 'vitest';
 import {
+  FOLLOW_UPS,
   RESTING_STATES,
   TRANSITIONS,
   transition,
@@ -16,7 +17,7 @@ const TRANSIENT = STATES.filter((state) => !RESTING_STATES.has(state));
 const KNOWN_EVENTS = ['agreed', 'detected', 'spare-agreed', 'spare-detected', 'rolled-back'];
 const EVENTS = [...new Set([...KNOWN_EVENTS, ...STATES.flatMap((state) => Object.keys(TRANSITIONS[state]))])] as ControllerEvent[];
 /** Events that start a period: the primary's verdict, or (while a cold spare boots) the boot's progress. */
-const PERIOD_STARTS: ReadonlyArray<readonly ControllerEvent[]> = [['agreed', 'detected'], ['booting', 'boot-done'] as unknown as ControllerEvent[]];
+const PERIOD_STARTS: ReadonlyArray<readonly ControllerEvent[]> = [['agreed', 'detected'], ['booting', 'boot-done'], ['copying', 'copy-done']];
 /** The actions the flight computer implements (src/computer/flight-computer.ts, runCycle). */
 const ACTIONS: readonly ControllerAction[] = [
   'release-primary',
@@ -30,6 +31,8 @@ const ACTIONS: readonly ControllerAction[] = [
   'hold-outputs',
   'roll-back-all',
   'roll-back-primary',
+  'continue-reintegration',
+  'resume-primary',
 ];
 const OUTPUT_DECISIONS: readonly ControllerAction[] = ['release-primary', 'release-spare', 'hold-outputs'];
 const COMMITS: readonly ControllerAction[] = ['commit-primary', 'commit-at-epoch-end' as ControllerAction];
@@ -38,12 +41,17 @@ const MAX_TRANSITIONS_PER_PERIOD = 4;
 
 const defined = (state: ControllerState): ControllerEvent[] => Object.keys(TRANSITIONS[state]) as ControllerEvent[];
 
-/** Every path from `state` on `event` until a resting state: the list of (state, event, actions). */
+/**
+ * Every path from `state` on `event` until the period settles: the list of (state, event, actions). A
+ * transient state must take one of its events; in a resting state the period may end, or an action of
+ * the last step may raise a follow-up event (FOLLOW_UPS) that the state handles.
+ */
 function pathsFrom(state: ControllerState, event: ControllerEvent, depth = 0): Array<Array<{ from: ControllerState; event: ControllerEvent; next: ControllerState; actions: readonly ControllerAction[] }>> {
   if (depth > 10) throw new Error(`no resting state within 10 events from ${state}`);
   const { next, actions } = transition(state, event);
   const step = { from: state, event, next, actions };
-  if (RESTING_STATES.has(next)) return [[step]];
+  const raised = actions.flatMap((action) => FOLLOW_UPS[action] ?? []).filter((following) => TRANSITIONS[next][following]);
+  if (RESTING_STATES.has(next)) return [[step], ...raised.flatMap((following) => pathsFrom(next, following, depth + 1).map((rest) => [step, ...rest]))];
   const events = defined(next);
   if (events.length === 0) throw new Error(`transient state ${next} handles no event`);
   return events.flatMap((following) => pathsFrom(next, following, depth + 1).map((rest) => [step, ...rest]));
@@ -135,7 +143,7 @@ describe('hot-swap controller table', () => {
 
   it('a transition into a transient state carries the action that raises its follow-up event', () => {
     // Only these actions make the flight computer feed the controller another event within the period.
-    const raisesFollowUp: readonly ControllerAction[] = ['take-over-with-spare', 'roll-back-primary'];
+    const raisesFollowUp = Object.keys(FOLLOW_UPS) as ControllerAction[];
     for (const state of STATES) {
       for (const event of defined(state)) {
         const { next, actions } = transition(state, event);
@@ -157,6 +165,19 @@ describe('hot-swap controller table', () => {
     const bothFailed = transition('failover', 'spare-detected');
     expect(RESTING_STATES.has(bothFailed.next)).toBe(true);
     expect(bothFailed.actions).toEqual(expect.arrayContaining(['hold-outputs', 'roll-back-all']));
+  });
+
+  it('while a spare is reintegrated there is none: a detection loses the cycle and rolls back, and the reintegration goes on', () => {
+    const rollback = transition('reintegrating', 'detected');
+    expect(rollback.actions).toEqual(expect.arrayContaining(['hold-outputs', 'roll-back-primary']));
+    expect(rollback.actions).not.toContain('take-over-with-spare');
+    expect(transition(rollback.next, 'rolled-back').next).toBe('reintegrating');
+    expect(transition('reintegrating', 'agreed').actions).toContain('continue-reintegration');
+    expect(transition('reintegrating', 'reintegration-done').next).toBe('duplex');
+    expect(transition('stopped-for-copy', 'copying').actions).toEqual(['hold-outputs']);
+    expect(transition('stopped-for-copy', 'copy-done').next).toBe('duplex');
+    // Every event an action may raise is one the table defines somewhere.
+    for (const events of Object.values(FOLLOW_UPS)) for (const event of events!) expect(STATES.some((state) => TRANSITIONS[state][event])).toBe(true);
   });
 
   it('an undefined (state, event) pair throws, naming both', () => {

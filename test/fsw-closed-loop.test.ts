@@ -93,7 +93,7 @@ describe('reference flight software, build/adcs.wasm', () => {
       expect(kind).toBe('function');
       expect([...INPUT_CHANNELS, ...OUTPUT_CHANNELS]).toContain(name);
     }
-    expect(WebAssembly.Module.exports(module).map(({ name }) => name).sort()).toEqual(['init', 'memory', 'step']);
+    expect(WebAssembly.Module.exports(module).map(({ name }) => name).sort()).toEqual(['init', 'memory', 'persistent_length', 'persistent_offset', 'step']);
   });
 
   it('flies the reference mission: rate damping, then pointing within 0.05° after the settle time', async () => {

@@ -28,16 +28,24 @@ static const double STAR_SIGMA[3] = {2 * ARCSEC, 2 * ARCSEC, 20 * ARCSEC};
 #define STAR_UPDATES_SATURATION (1 << 30)
 
 static void reset_covariance(void) {
+  const double restored[3] = {persistent.bias_variance.x, persistent.bias_variance.y, persistent.bias_variance.z};
   for (int axis = 0; axis < 3; axis++) {
     state.covariance[axis].angle = STAR_SIGMA[axis] * STAR_SIGMA[axis];
     state.covariance[axis].cross = 0;
-    state.covariance[axis].bias = INITIAL_BIAS_SIGMA * INITIAL_BIAS_SIGMA;
+    state.covariance[axis].bias = state.bias_restored ? restored[axis] : INITIAL_BIAS_SIGMA * INITIAL_BIAS_SIGMA;
   }
+}
+
+/* At init, from the persistent region: the bias, and its variance when the attitude is acquired. */
+void estimator_restore_bias(vec3 bias) {
+  state.gyro_bias = bias;
+  state.bias_restored = 1;
 }
 
 void estimator_reset(void) {
   quat identity = {0, 0, 0, 1};
   vec3 zero = {0, 0, 0};
+  state.bias_restored = 0; /* before reset_covariance, which reads it */
   state.attitude = identity;
   state.gyro_bias = zero;
   state.previous_gyro = zero;

@@ -8,6 +8,7 @@
 #include "state.h"
 
 fsw_state state;
+fsw_persistent persistent;
 
 /* Body rate below which pointing may take over, rad/s (≈ 0.1°/s). */
 #define POINTING_ENTRY_RATE 0.002
@@ -20,10 +21,30 @@ fsw_state state;
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
+/* The persistent region's place in memory: constants, read by lockstep without running the module. */
+EXPORT("persistent_offset") int persistent_offset(void) { return (int)(unsigned long)&persistent; }
+EXPORT("persistent_length") int persistent_length(void) { return (int)sizeof persistent; }
+
 EXPORT("init") void init(void) {
   estimator_reset();
   state.mode = MODE_RATE_DAMPING;
-  state.reserved = 0;
+  /* A region written by a previous life (a cold spare booted with the replica) gives back the converged
+   * bias, so pointing resumes as soon as the star tracker gives the attitude back. */
+  if (persistent.marker == PERSISTENT_VALID && persistent.mode == MODE_POINTING) {
+    estimator_restore_bias(persistent.gyro_bias);
+    state.star_updates = CONVERGED_STAR_UPDATES;
+  }
+}
+
+/* Keeps the persistent region current while pointing (the bias has converged by then). */
+static void persist(void) {
+  if (state.mode != MODE_POINTING) return;
+  persistent.mode = state.mode;
+  persistent.gyro_bias = state.gyro_bias;
+  persistent.bias_variance.x = state.covariance[0].bias;
+  persistent.bias_variance.y = state.covariance[1].bias;
+  persistent.bias_variance.z = state.covariance[2].bias;
+  persistent.marker = PERSISTENT_VALID;
 }
 
 /* Rate damping until the body is nearly still and the estimator has digested enough star fixes; back
@@ -31,7 +52,8 @@ EXPORT("init") void init(void) {
 static void select_mode(vec3 body_rate) {
   double rate = norm3(body_rate);
   if (state.mode == MODE_RATE_DAMPING) {
-    if (rate < POINTING_ENTRY_RATE && state.star_updates >= CONVERGED_STAR_UPDATES) state.mode = MODE_POINTING;
+    /* The attitude must be known too: a restored bias counts as converged before the first fix. */
+    if (rate < POINTING_ENTRY_RATE && state.star_updates >= CONVERGED_STAR_UPDATES && state.attitude_acquired) state.mode = MODE_POINTING;
   } else if (!(rate <= POINTING_EXIT_RATE)) {
     state.mode = MODE_RATE_DAMPING; /* also when the rate is NaN */
   }
@@ -57,4 +79,5 @@ EXPORT("step") void step(void) {
   bus_torque_y(torque.y);
   bus_torque_z(torque.z);
   bus_mode((double)state.mode);
+  persist();
 }

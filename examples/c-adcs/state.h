@@ -25,13 +25,29 @@ typedef struct {
   int attitude_acquired;      /* 1 once seeded from a star-tracker solution */
   int star_updates;           /* star-tracker updates accepted, saturating */
   int mode;                   /* MODE_RATE_DAMPING or MODE_POINTING */
-  int reserved;               /* keeps the struct a whole number of 8-byte words */
+  int bias_restored;          /* 1 when init took the gyro bias from the persistent region */
 } fsw_state;
 
 extern fsw_state state;
 
+/* The persistent region (lockstep's optional ABI exports persistent_offset and persistent_length): what
+ * a cold spare boots with. The flight computer replicates these bytes to the other processor as they
+ * change, and puts the replica in place before a cold spare's init. Not the attitude (stale after a
+ * boot, and the star tracker gives it back at once) but what takes long to learn: the converged gyro
+ * bias and its variance. */
+#define PERSISTENT_VALID 0x50455253 /* "PERS"; the initial image holds 0: nothing persisted yet */
+typedef struct {
+  int marker;                 /* PERSISTENT_VALID once written */
+  int mode;                   /* the mode when last written */
+  vec3 gyro_bias;             /* rad/s */
+  vec3 bias_variance;         /* (rad/s)² per axis */
+} fsw_persistent;
+
+extern fsw_persistent persistent;
+
 /* estimator.c */
 void estimator_reset(void);
+void estimator_restore_bias(vec3 bias);
 void estimator_propagate(vec3 gyro, double dt);
 void estimator_star_update(quat measured);
 vec3 estimator_body_rate(vec3 gyro);

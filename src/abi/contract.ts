@@ -10,6 +10,7 @@ import type { ValueTypeName } from '../passes/export-state.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { faultDomains, storageBitsByTarget } from '../faults/fault-space.js';
 import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from './channels.js';
+import { readPersistentRegion, type PersistentRegion } from './persistent-region.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'other';
 
@@ -44,6 +45,8 @@ export interface ModuleReport {
   readonly globals: GlobalReport[];
   readonly memory: { initialPages: number; maxPages: number | null; exported: boolean } | null;
   readonly startFunction: string | null;
+  /** The persistent region the module declares (persistent_offset, persistent_length), or null. */
+  readonly persistent: PersistentRegion | null;
   readonly functions: { defined: number; imported: number; instructions: number; largest: Array<{ name: string; instructions: number }> };
   /** Bits an upset can strike in one core, and in the checkpoint, before any cycle runs. */
   readonly faultSpace: { memoryBitsPerCore: number; globalBitsPerCore: number; checkpointBits: number };
@@ -180,6 +183,9 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       problems.push(`start function ${startFunction}: not allowed; it runs at instantiation, outside the instruction budget and the comparator — do the setup in init`);
     }
 
+    const persistent = readPersistentRegion(module, memoryInfo ? memoryInfo.initial * 65536 : null);
+    problems.push(...persistent.problems);
+
     const globals: GlobalReport[] = [];
     const stateTypes: ValueTypeName[] = [];
     for (let i = 0; i < module.getNumGlobals(); i++) {
@@ -227,6 +233,7 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       globals,
       memory: memoryInfo ? { initialPages: memoryInfo.initial, maxPages: memoryInfo.max ?? null, exported: memoryExported } : null,
       startFunction,
+      persistent: persistent.region,
       functions: { defined: counts.length, imported: importedFunctions, instructions, largest: counts.slice(0, 10) },
       faultSpace: { memoryBitsPerCore: space.memory ?? 0, globalBitsPerCore: space.global ?? 0, checkpointBits: space.checkpoint ?? 0 },
       problems,

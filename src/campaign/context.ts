@@ -5,11 +5,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FlightModule } from '../core/flight-module.js';
 import { parseMission, type Mission } from '../mission/config.js';
-import { prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
+import { linkBytesPerCycle, prepareFlight, REFERENCE_FSW, type FlightSetup } from '../mission/fly.js';
 import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
 import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-space.js';
+import { replicaBytes } from '../spare/persistent-store.js';
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
@@ -109,8 +110,10 @@ export class BuildUnderTest {
       memoryBytes,
       memoryRanges: this.memoryRanges,
       globalTypes: module.stateGlobals.map((global) => global.type),
+      replicaBytes: module.persistent && this.runner.replicated ? replicaBytes(module.persistent) : 0,
       resultSites: this.golden.resultCounts ?? undefined,
       branchSites: this.golden.branchCounts ?? undefined,
+      linkBytesPerCycle: linkBytesPerCycle(this.setup.computer),
     };
     const cores = coreRefsOf(spec.cores);
     this.domains = Object.fromEntries(spec.targets.map((target) => [target, faultDomains(shape, [target], cores)]));

@@ -65,9 +65,9 @@ export interface ExperimentRecord extends Experiment {
   readonly variants?: Partial<Record<Exclude<BuildVariant, 'plain'>, { location: number; bit: number; width: number }>>;
 }
 
-/** Which configurations a fault can strike: the checkpoint and the spare exist only with a spare. */
+/** Which configurations a fault can strike: the checkpoint, the replica, the link to the spare and the spare exist only with a spare. */
 export function configsFor<C extends string>(fault: Pick<Fault, 'target' | 'processor'>, configs: readonly C[]): C[] {
-  return fault.target === 'checkpoint' || fault.processor === 'spare' ? configs.filter((config) => config === 'pair+spare') : [...configs];
+  return fault.target === 'checkpoint' || fault.target === 'replica' || fault.target === 'link' || fault.processor === 'spare' ? configs.filter((config) => config === 'pair+spare') : [...configs];
 }
 
 /**

@@ -98,6 +98,9 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
   const module = FlightModule.fromFile(fsw, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
   const hasGlobals = module.stateGlobals.length > 0;
   if (requestedTargets?.includes('global') && !hasGlobals) throw new CampaignOptionError(`--targets: ${fsw} has no mutable globals; "global" has nothing to strike`);
+  if (requestedTargets?.includes('replica') && (!module.persistent || mission.persistentStore.replication === 'off')) {
+    throw new CampaignOptionError(`--targets: ${module.persistent ? `the mission turns replication off (persistentStore.replication)` : `${fsw} declares no persistent region (exports persistent_offset, persistent_length)`}; "replica" has nothing to strike`);
+  }
   const targets: Target[] = requestedTargets ?? (hasGlobals ? ['memory', 'global', 'checkpoint'] : ['memory', 'checkpoint']);
   // The memory plan, before any experiment: the golden run must fit, and the experiments' bookkeeping beside it.
   const goldenBytes = planGoldenRun(mission, request, targets, configs, module);

@@ -14,11 +14,24 @@
 // experiments through the flight computer and checks that both reach the same outcome.
 // An experiment stops early as masked as soon as F's whole state equals G's at a cycle boundary.
 // Checkpoint faults need no simulation: the checkpoint is read only at a failover, so a fault there is
-// masked when a commit or the scrub rewrites its bytes, and latent until then.
+// masked when a commit or the scrub rewrites its bytes, and latent until then. Nor do replica faults: the
+// persistent store's replica is read only by a cold spare's boot, and every epoch's end checks its CRC-32
+// and resends the region when it is wrong, so a fault there is masked at the first epoch end (and a cold
+// boot before it would find the checksum wrong and boot from the initial image: never silent). A link
+// fault strikes the commit crossing the link in its cycle, if any: the commit is encoded from the golden
+// states, struck in transit and received as the flight computer does it (the same functions); masked when
+// the spare's copy comes out exact (an idle link, or a check caught the flip and the stream was sent
+// again), sdc — a spare silently holding wrong state, which the next failover would fly — otherwise. (A
+// flip in a write of the persistent region in transit lands in the replica, under its CRC-32: the replica
+// target covers it.)
 import { INPUT_CHANNELS } from '../abi/channels.js';
 import { EpochSchedule } from '../computer/epochs.js';
 import { describeDetection } from '../computer/flight-computer.js';
-import { strikeCore } from '../computer/strike.js';
+import { strikeCore, strikeInTransit } from '../computer/strike.js';
+import { Checkpoint } from '../spare/checkpoint.js';
+import type { CheckpointStreamWriter } from '../spare/checkpoint-stream.js';
+import { deliverCommit, type Delivery } from '../spare/commit-delivery.js';
+import { CrossStrapLink } from '../spare/link.js';
 import { missesDeadline, periodSeconds } from '../computer/timing.js';
 import { Core } from '../core/core.js';
 import { disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
@@ -32,6 +45,7 @@ import { breaksPointing } from '../plant/scenario.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { compareCores, decisionInstructions } from '../processor/comparator.js';
 import { detectionReleasesSpareOutputs } from '../spare/controller.js';
+import { failoverReplicationSeconds } from '../spare/persistent-store.js';
 import { configsFor, type BaseConfig, type Experiment, type Outcome } from './experiment.js';
 import { loadFrame, type GoldenRun } from './golden.js';
 
@@ -123,6 +137,8 @@ export class ExperimentRunner {
   run(experiment: Experiment): RunRecord {
     const configs = configsFor(experiment, this.options.configs);
     if (experiment.target === 'checkpoint') return { ...experiment, outcomes: this.checkpointOutcome(experiment, configs), simulated: 0 };
+    if (experiment.target === 'replica') return { ...experiment, outcomes: this.replicaOutcome(experiment, configs), simulated: 0 };
+    if (experiment.target === 'link') return this.linkOutcome(experiment, configs);
     if (isInstructionFault(experiment) && experiment.location < 0) {
       this.tracer?.(experiment.cycle, `the cycle executes no ${experiment.target === 'result' ? 'value-producing instruction' : 'branch'}: nothing to strike`);
       return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
@@ -164,6 +180,92 @@ export class ExperimentRunner {
     return verdictsFor(configs, { outcome: 'latent' });
   }
 
+  /**
+   * A replica fault is masked at the first epoch end from its cycle on, where the replica's scrub finds
+   * its checksum wrong and the region is resent whole (PersistentStore.scrub); latent when the horizon
+   * comes first.
+   */
+  private replicaOutcome(experiment: Experiment, configs: readonly BaseConfig[]): Verdicts {
+    const { golden, epochs } = this;
+    const end = Math.min(golden.cycles, experiment.cycle + this.options.horizon);
+    epochs.moveToUndisturbed(experiment.cycle);
+    for (let cycle = experiment.cycle; cycle < end; cycle++) {
+      if (!epochs.endsAt(cycle)) continue;
+      this.tracer?.(cycle, 'epoch end: the replica\'s scrub finds its checksum wrong and the region is resent whole, before any cold boot read it');
+      return verdictsFor(configs, { outcome: 'masked', latency: cycle + 1 - experiment.cycle });
+    }
+    this.tracer?.(end, 'no epoch ends before the horizon: a cold boot now would find the replica\'s checksum wrong and boot from the initial image');
+    return verdictsFor(configs, { outcome: 'latent' });
+  }
+
+  /** Whether the mission's flight computer keeps a replica of the persistent region (a spare, replication on). */
+  get replicated(): boolean {
+    const computer = this.setup.computer;
+    return this.module.persistent !== null && computer.replication !== 'off';
+  }
+
+  /** The spare's copy of the checkpoint and the stream a link experiment sends it, made at the first one. */
+  private linkRig: { readonly checkpoint: Checkpoint; readonly writer: CheckpointStreamWriter; readonly received: Uint8Array; core: Core; readonly delivery: Delivery } | null = null;
+
+  private linkOutcome(experiment: Experiment, configs: readonly BaseConfig[]): RunRecord {
+    const { golden, epochs } = this;
+    epochs.moveToUndisturbed(experiment.cycle);
+    if (!epochs.endsAt(experiment.cycle)) {
+      this.tracer?.(experiment.cycle, 'no commit crosses the link in this cycle: the flip strikes an idle link');
+      return { ...experiment, outcomes: verdictsFor(configs, { outcome: 'masked', latency: 0 }), simulated: 0 };
+    }
+    const computer = this.setup.computer;
+    if (!this.linkRig) {
+      const module = this.twin.flightModule;
+      const checkpoint = new Checkpoint(module.stateGlobals.map((global) => global.type), computer.memoryLimitBytes);
+      const writer = checkpoint.newWriter(computer.checkpointEncoding);
+      this.linkRig = { checkpoint, writer, received: new Uint8Array(writer.bytes.length), core: new Core(module, 'L', this.input, computer.memoryLimitBytes), delivery: { bytes: 0, seconds: 0, resends: 0 } };
+    }
+    const rig = this.linkRig;
+    // The checkpoint holds the golden state at the epoch's start, and its history the state at the commit
+    // before (what predictive records predict from), as the flight computer's would: the rig commits
+    // both, from a cleared copy when the commit before is boot's. The commit then sends the epoch's end.
+    const first = epochs.start;
+    const previous = first - 1 - epochs.interval;
+    const { checkpoint, writer, received, delivery } = rig;
+    if (previous < -1) checkpoint.clear();
+    const budget = computer.watchdogInstructions;
+    let simulated = 0;
+    for (const commitAt of previous < -1 ? [first - 1] : [previous, first - 1]) {
+      const snapshot = golden.snapshots.indexFor(commitAt + 1);
+      // A core whose memory grew is replaced, not restored (as the faulty core is).
+      if (rig.core.memoryBytes().length !== golden.snapshots.memoryLength(snapshot)) rig.core = new Core(rig.core.flightModule, 'L', this.input, computer.memoryLimitBytes);
+      golden.snapshots.restore(rig.core, snapshot);
+      for (let cycle = golden.snapshots.cycleOf(snapshot); cycle <= commitAt; cycle++, simulated++) {
+        loadFrame(golden, cycle, this.input);
+        rig.core.step(budget);
+      }
+      checkpoint.commitCheckpoint(rig.core, commitAt);
+    }
+    const core = rig.core;
+    core.clearDirtyBlocks();
+    for (let cycle = first; cycle <= experiment.cycle; cycle++, simulated++) {
+      loadFrame(golden, cycle, this.input);
+      core.step(budget);
+    }
+    const written = core.dirtyBlocks();
+    checkpoint.encodeCommit(writer, core, experiment.cycle, written, epochs.checkpointScrub() & ~written);
+    const deliveredCommit = deliverCommit(checkpoint, writer, received, new CrossStrapLink(computer.link), (bytes, length) => strikeInTransit(bytes, length, experiment), delivery);
+    this.tracer?.(
+      experiment.cycle,
+      experiment.location >= writer.length
+        ? `the commit's stream is ${writer.length} bytes: byte ${experiment.location} of the cycle's traffic is idle link`
+        : deliveredCommit.resends > 0
+          ? `the flip corrupted the commit's stream (${writer.length} bytes); a record's check caught it and the receiver asked for the rest again (${deliveredCommit.bytes - writer.length} bytes resent)`
+          : 'the flip struck the commit\'s stream and no check saw it',
+    );
+    const exact =
+      Buffer.compare(Buffer.from(checkpoint.memory.buffer, checkpoint.memory.byteOffset, checkpoint.memoryLength), core.memoryBytes()) === 0 &&
+      core.globals.every((global, i) => Object.is(checkpoint.globals.load(i), global.value));
+    if (!exact) this.tracer?.(experiment.cycle, 'the spare\'s copy of the checkpoint differs from the committed state: a failover would fly it');
+    return { ...experiment, outcomes: verdictsFor(configs, exact ? { outcome: 'masked', latency: 0 } : { outcome: 'sdc', latency: 0 }), simulated };
+  }
+
   /** Of the struck bytes still to rewrite (bit i: byte address + i), those outside the ranges of `mask`. */
   private uncovered(remaining: number, mask: number, address: number): number {
     const end = memoryRanges(this.twin, mask, this.memoryBytes);
@@ -177,6 +279,14 @@ export class ExperimentRunner {
       }
     }
     return remaining;
+  }
+
+  /** Whether a memory fault flips a byte of the persistent region, which the comparator checks every cycle. */
+  private inPersistentRegion(experiment: Experiment): boolean {
+    const region = this.module.persistent;
+    if (!region) return false;
+    const last = experiment.location + ((experiment.bit + experiment.width - 1) >> 3);
+    return experiment.location < region.offset + region.length && last >= region.offset;
   }
 
   /** Whether the byte ranges of a block mask (as comparisons extend them) include any flipped byte. */
@@ -213,7 +323,8 @@ export class ExperimentRunner {
     // that cycle, deciding on the way what the scrub at each epoch's end would find.
     let strike = experiment.cycle;
     let differing = experiment.target === 'memory' ? this.blocksOf(experiment.location, experiment.bit, experiment.width) : 0;
-    if (experiment.target === 'memory' && this.options.skipUntouched !== false) {
+    // The comparator checks the persistent region every cycle: a flip there is found at the end of its cycle.
+    if (experiment.target === 'memory' && this.options.skipUntouched !== false && !this.inPersistentRegion(experiment)) {
       // An access marks the block it starts in and may reach MAX_STORE_BYTES into the next one.
       const reach = differing | this.blocksOf(Math.max(0, experiment.location - MAX_STORE_BYTES), 0, 8 * MAX_STORE_BYTES);
       while (strike < end && ((golden.readBlocks[strike] | golden.writtenBlocks[strike]) & reach) === 0) strike++;
@@ -428,7 +539,10 @@ export class ExperimentRunner {
     const epochStart = this.epochs.start;
     let replay = 0;
     for (let c = epochStart; c <= cycle; c++) replay += this.golden.instructions[c];
-    const seconds = periodSeconds(computer, decision + replay, this.memoryBytes);
+    // Protocol C before release: nothing for the hot spare modelled here (its failed processor gets the region
+    // with its reintegration, after the commands), the one formula all the same.
+    const linkWait = failoverReplicationSeconds(computer.link, computer.replication, this.module.persistent, SPARE_OF['pair+spare']);
+    const seconds = periodSeconds(computer, decision + replay, this.memoryBytes, linkWait);
     this.tracer?.(cycle, `${config}: detection, restore and replay of cycles ${epochStart}–${cycle} take ${(seconds * 1000).toFixed(3)} ms of the ${computer.controlPeriod * 1000} ms period`);
     verdicts[config] = { ...detection, outcome: missesDeadline(computer, seconds) ? 'failover-failed' : 'recovered' };
   }

@@ -11,6 +11,7 @@ import { prepareFlight, REFERENCE_FSW } from '../mission/fly.js';
 import { jsonText, OutputFile } from '../output/files.js';
 import { benchTelemetryMemory, formatTelemetryMemoryBench } from '../bench/telemetry-memory-bench.js';
 import { benchHil, formatHilBench } from '../bench/hil-bench.js';
+import { benchLink, formatLinkBench, type LinkBenchResult } from '../bench/link-bench.js';
 import { integerOption } from './options.js';
 
 interface BenchOptions {
@@ -55,6 +56,13 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
   process.stdout.write(`${formatFaultHooksBench(faultHooks)}\n`);
   const hardening = { ...benchHardening(setup, rounds), kernels: benchKernelHardening(rounds) };
   process.stdout.write(`${formatHardeningBench(hardening, hardening.kernels)}\n`);
+  // The checkpoint stream's encodings on the flight software benched and both shipped programs.
+  const link: LinkBenchResult[] = [];
+  for (const fsw of new Set([resolve(options.fsw ?? REFERENCE_FSW), REFERENCE_FSW, C_EXAMPLE_FSW])) {
+    const measured = benchLink(fsw === resolve(options.fsw ?? REFERENCE_FSW) ? setup : prepareFlight(missionFor(fsw)), Math.max(3, Math.ceil(options.rounds / 10)));
+    process.stdout.write(`${formatLinkBench(measured, relative(process.cwd(), fsw))}\n`);
+    link.push(measured);
+  }
   const memory = { goldenRun: benchGoldenMemory(setup), telemetry: benchTelemetryMemory() };
   process.stdout.write(`${formatGoldenMemoryBench(memory.goldenRun)}\n${formatTelemetryMemoryBench(memory.telemetry)}\n`);
   const hil = await benchHil();
@@ -84,6 +92,7 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
         ...result,
         faultHooks,
         hardening,
+        link,
         campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
         memory,
         ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },

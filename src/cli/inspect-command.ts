@@ -68,6 +68,7 @@ export function formatInspection(result: InspectResult): string {
     `  globals       ${mutable.length} mutable (state)${mutable.length ? `: ${mutable.map((global) => `${global.name} ${global.type}`).join(', ')}` : ''}; ${result.globals.length - mutable.length} other`,
     `  functions     ${result.functions.defined} defined, ${result.functions.imported} imported; ${count(result.functions.instructions)} instructions; largest: ${result.functions.largest.slice(0, 5).map((fn) => `${fn.name} ${count(fn.instructions)}`).join(', ')}`,
   ];
+  lines.push(`  persistent    ${result.persistent ? `${count(result.persistent.length)} bytes at 0x${result.persistent.offset.toString(16)} (persistent_offset, persistent_length): replicated to the other processor, a cold spare boots with it` : 'none declared (a cold spare boots from the initial image)'}`);
   if (result.cycleCost) {
     lines.push(`  cycle cost    ${count(result.cycleCost.meanInstructions)} instructions per cycle on average, ${count(result.cycleCost.maxInstructions)} at most (first ${result.cycleCost.cycles} cycles of the mission)`);
   }

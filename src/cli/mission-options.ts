@@ -1,7 +1,7 @@
 // The options that describe the mission a flight flies, shared by `fly` and `hil`: a mission file and the
 // fields the command line overrides, turned into one mission input the mission schema validates.
 import type { Command } from 'commander';
-import { STORAGE_TARGETS } from '../faults/fault.js';
+import { RANDOM_TARGETS } from '../faults/fault.js';
 import { HARDENING_NAMES } from '../hardenings.js';
 import { parseMission, readMissionFile, type Mission, type MissionInput } from '../mission/config.js';
 import { UsageError } from './errors.js';
@@ -19,6 +19,10 @@ export interface MissionOptions {
   lockstep?: boolean;
   clockHz?: number;
   checkpointInterval?: number;
+  replication?: string;
+  reintegration?: string;
+  linkBandwidth?: number;
+  linkCompression?: string;
   upsets?: number;
   upsetRate?: number;
   upsetFile?: string;
@@ -41,10 +45,14 @@ export function addMissionOptions(command: Command): Command {
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch (state compared and committed at its end)', integerOption('--checkpoint-interval'))
+    .option('--replication <mode>', 'how the persistent region reaches the other processor: sync | async | off')
+    .option('--reintegration <mode>', 'how a failed processor comes back as spare over the link: precopy | stop-and-copy | instant')
+    .option('--link-bandwidth <bytes/s>', 'payload bytes per second of the cross-strap link between the processors', numberOption('--link-bandwidth'))
+    .option('--link-compression <mode>', 'how commits cross the link: predictive | xor-zero-run | none')
     .option('--upsets <n>', 'random upsets spread uniformly over the mission (default 20)', integerOption('--upsets'))
     .option('--upset-rate <r>', 'random upsets as a Poisson process, per bit per day', numberOption('--upset-rate'))
     .option('--upset-file <file>', 'scripted upsets (JSON)')
-    .option('--upset-targets <list>', `where random upsets strike: ${STORAGE_TARGETS.join(',')}`, listOption)
+    .option('--upset-targets <list>', `where random upsets strike: ${RANDOM_TARGETS.join(',')}`, listOption)
     .option('--upset-width <bits>', 'adjacent bits flipped per random upset', integerOption('--upset-width'))
     .option('--realtime [factor]', 'start each cycle on its wall-clock period boundary (factor: simulated seconds per second, default 1) and report latency, jitter and overruns', realTimeFactor);
 }
@@ -82,6 +90,14 @@ function missionInputOf(options: MissionOptions): MissionInput {
   if (options.lockstep === false) base.lockstep = false;
   set('clockHz', options.clockHz);
   set('checkpointInterval', options.checkpointInterval);
+  if (options.replication !== undefined) base.persistentStore = { ...((base.persistentStore as object | undefined) ?? {}), replication: options.replication };
+  set('reintegration', options.reintegration);
+  if (options.linkBandwidth !== undefined || options.linkCompression !== undefined) {
+    const link: Record<string, unknown> = { ...((base.link as object | undefined) ?? {}) };
+    if (options.linkBandwidth !== undefined) link.bandwidthBytesPerSecond = options.linkBandwidth;
+    if (options.linkCompression !== undefined) link.compression = options.linkCompression;
+    base.link = link;
+  }
   const upsetChoice =
     options.upsets !== undefined ? { count: options.upsets } : options.upsetRate !== undefined ? { ratePerBitPerDay: options.upsetRate } : options.upsetFile !== undefined ? { file: options.upsetFile } : null;
   if (upsetChoice || options.upsetTargets || options.upsetWidth !== undefined) {

@@ -7,11 +7,17 @@ import { disarm } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
 import type { TrapKind } from '../core/traps.js';
 import type { MismatchKind, Verdict } from '../processor/comparator.js';
-import { ALL_BLOCKS } from '../core/state.js';
+import { ALL_BLOCKS, RANGES } from '../core/state.js';
 import { FaultError, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
+import { COMMIT_HEADER_BYTES, RECORD_HEADER_BYTES, type CheckpointStreamWriter, type StreamEncoding } from '../spare/checkpoint-stream.js';
+import { deliverCommit, type Delivery } from '../spare/commit-delivery.js';
+import { CrossStrapLink, type LinkConfig } from '../spare/link.js';
+import { PersistentStore, writeBytes, type ReplicationMode } from '../spare/persistent-store.js';
+import { Reintegration, type ReintegrationMode, type ReintegrationStep } from '../spare/reintegration.js';
+import { memoryRanges } from '../core/state.js';
 import {
   initialControllerState,
   RESTING_STATES,
@@ -22,8 +28,8 @@ import {
   type SpareMode,
 } from '../spare/controller.js';
 import { EpochSchedule } from './epochs.js';
-import { strikeCheckpoint, strikeCore } from './strike.js';
-import { missesDeadline, periodSeconds, type ClockConfig } from './timing.js';
+import { strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
+import { missesDeadline, periodSeconds, slackSeconds, type ClockConfig } from './timing.js';
 
 export type { SpareMode } from '../spare/controller.js';
 
@@ -46,6 +52,45 @@ export interface FlightComputerConfig extends ClockConfig {
    * outputs are compared every cycle. A failover replays the epoch's logged inputs from the checkpoint.
    */
   checkpointInterval: number;
+  /** The cross-strap link between the processors, which carries every commit to the spare. */
+  link: LinkConfig;
+  /**
+   * How writes to the flight software's persistent region reach the other processor's replica: sync
+   * (protocol C), async (protocol A) or off. Only for a module that declares a region, flown with a spare.
+   */
+  replication: ReplicationMode;
+  /** How commits are encoded on the link: XOR against the committed copy in zero runs, or the raw bytes. */
+  checkpointEncoding: StreamEncoding;
+  /** How a hot spare's failed processor comes back as spare (src/spare/reintegration.ts). */
+  reintegration: ReintegrationMode;
+  /** Pre-copy rounds before the remainder is sent whatever its size. */
+  reintegrationMaxRounds: number;
+}
+
+/** The commits a run sent over the link to the spare. */
+export interface CheckpointTraffic {
+  commits: number;
+  /** Bytes the commits' records describe: what copying the dirty ranges would send. */
+  rawBytes: number;
+  rawMax: number;
+  /** Bytes on the link (headers and checks included, resends not). */
+  streamBytes: number;
+  streamMax: number;
+  /** Commits whose stream a flipped bit corrupted, caught by a record's check and sent again. */
+  resends: number;
+  /** Periods whose commands and commit together did not fit in the period. */
+  overruns: number;
+}
+
+/** The reintegrations of a run: a hot spare's failed processor brought back over the link. */
+export interface ReintegrationTotals {
+  count: number;
+  rounds: number;
+  bytes: number;
+  /** Modelled time the computer flew without a spare, s. */
+  simplexSeconds: number;
+  /** Periods the primary was stopped for a copy (commands held). */
+  downtimeCycles: number;
 }
 
 export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
@@ -90,6 +135,13 @@ export interface CycleReport {
   readonly modelledSeconds: number;
   /** Modelled time of detection plus recovery, s (0 when nothing was detected). */
   readonly recoverySeconds: number;
+  /** Of modelledSeconds, the time the commands waited on the link for a synchronous replica, s. */
+  readonly linkWaitSeconds: number;
+  /**
+   * Modelled time the link was busy after the commands were out, s: the commit, an asynchronous write of
+   * the persistent region, the replica's repair (a reintegration's rounds are not counted here).
+   */
+  readonly linkSeconds: number;
 }
 
 const NO_DETECTIONS: Detection[] = [];
@@ -104,12 +156,18 @@ class CycleWork {
   instructions = 0;
   recoveryInstructions = 0;
   restoredBytes = 0;
+  /** Seconds the commands waited on the link: a synchronous replica's acknowledgement. */
+  linkWaitSeconds = 0;
   failover = false;
   stateReset = false;
   /** Blocks written since the last commit, by the processor whose state would be committed. */
   written = 0;
   /** Checkpoint blocks to check against the committed core (though unwritten) at this epoch's end. */
   scrubbed = 0;
+  /** Modelled seconds the link was busy this period after the commands were out (commit, store traffic). */
+  linkSeconds = 0;
+  /** Blocks of the checkpoint this period's commit changed (what a reintegration must send again). */
+  committed = 0;
 
   reset(cycle: number, epochCycles: number, epochEnds: boolean): void {
     this.cycle = cycle;
@@ -120,10 +178,18 @@ class CycleWork {
     this.instructions = 0;
     this.recoveryInstructions = 0;
     this.restoredBytes = 0;
+    this.linkWaitSeconds = 0;
     this.failover = false;
     this.stateReset = false;
     this.written = 0;
     this.scrubbed = 0;
+    this.linkSeconds = 0;
+    this.committed = 0;
+  }
+
+  /** Modelled seconds from the start of the period until its commands are ready. */
+  commandsSeconds(config: FlightComputerConfig): number {
+    return periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes, this.linkWaitSeconds);
   }
 
   noteRun(result: ProcessorCycle, checkpointScrub: number): void {
@@ -142,10 +208,12 @@ class CycleWork {
     missedDeadline: false,
     modelledSeconds: 0,
     recoverySeconds: 0,
+    linkWaitSeconds: 0,
+    linkSeconds: 0,
   };
 
   report(config: FlightComputerConfig): CycleReport {
-    const modelledSeconds = periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes);
+    const modelledSeconds = this.commandsSeconds(config);
     const missedDeadline = missesDeadline(config, this.released === null ? null : modelledSeconds);
     const record = this.record;
     record.cycle = this.cycle;
@@ -157,11 +225,13 @@ class CycleWork {
     record.missedDeadline = missedDeadline;
     record.modelledSeconds = modelledSeconds;
     record.recoverySeconds = this.detections.length > 0 ? modelledSeconds : 0;
+    record.linkWaitSeconds = this.linkWaitSeconds;
+    record.linkSeconds = this.linkSeconds;
     return record;
   }
 }
 
-/** Upper bound of controller transitions in one period: a failover takes two. */
+/** Upper bound of controller transitions in one period: a failover and the start of a reintegration take three. */
 const MAX_TRANSITIONS_PER_CYCLE = 4;
 
 export class FlightComputer {
@@ -184,6 +254,24 @@ export class FlightComputer {
   private readonly armed: Core[] = [];
   /** What the cycle in progress has done so far, reused from cycle to cycle. */
   private readonly work = new CycleWork();
+  /** The cross-strap link and the account of what crossed it. */
+  readonly link: CrossStrapLink;
+  private readonly writer: CheckpointStreamWriter;
+  /** The spare's receive buffer: what arrived over the link, before its checks. */
+  private readonly received: Uint8Array;
+  private readonly delivery: Delivery = { bytes: 0, seconds: 0, resends: 0 };
+  /** A link fault of this cycle: it flips bits of the commit stream in transit, if the cycle commits. */
+  private transitFault: Fault | null = null;
+  private readonly flipInTransit = (bytes: Uint8Array, length: number) => strikeInTransit(bytes, length, this.transitFault!);
+  /** Whether the spare holds the checkpoint, so that commits are sent to it (a hot spare not being reintegrated). */
+  private spareCurrent = false;
+  readonly traffic: CheckpointTraffic = { commits: 0, rawBytes: 0, rawMax: 0, streamBytes: 0, streamMax: 0, resends: 0, overruns: 0 };
+  private reintegration: Reintegration | null = null;
+  readonly reintegrations: ReintegrationTotals = { count: 0, rounds: 0, bytes: 0, simplexSeconds: 0, downtimeCycles: 0 };
+  /** Control periods a stop-and-copy still stops the primary for. */
+  private stoppedCyclesLeft = 0;
+  /** The replicated persistent store, when the module declares a region and a spare keeps its replica. */
+  readonly persistentStore: PersistentStore | null;
 
   constructor(
     readonly flightModule: FlightModule,
@@ -205,6 +293,15 @@ export class FlightComputer {
     const frameLength = this.processors[0].inputs.length;
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
     this.state = initialControllerState(config.spare);
+    this.link = new CrossStrapLink(config.link);
+    this.writer = this.checkpoint.newWriter(config.checkpointEncoding);
+    this.received = new Uint8Array(this.writer.bytes.length);
+    const region = flightModule.persistent;
+    // One link: the store's writes share the account (and the period) with commits and reintegrations.
+    this.persistentStore =
+      region && config.spare !== 'none' && config.replication !== 'off'
+        ? new PersistentStore(region, config.replication, this.link, this.processors[0].cores[0].memoryBytes())
+        : null;
   }
 
   private newProcessor(name: string): Processor {
@@ -235,7 +332,11 @@ export class FlightComputer {
     if (result.verdict !== 'agreed') return result;
     this.checkpoint.commitCheckpoint(this.primary.cores[0], -1);
     this.startEpoch(0);
-    if (this.config.spare === 'hot') this.resync(this.spare);
+    if (this.config.spare === 'hot') {
+      // Both processors boot the same image: the spare's copy of the boot commit is made, not sent.
+      this.resync(this.spare);
+      this.spareCurrent = true;
+    }
     return result;
   }
 
@@ -246,6 +347,14 @@ export class FlightComputer {
   strike(fault: Fault): void {
     if (fault.target === 'checkpoint') {
       strikeCheckpoint(this.checkpoint, fault);
+      return;
+    }
+    if (fault.target === 'replica') {
+      strikeReplica(this.persistentStore, fault);
+      return;
+    }
+    if (fault.target === 'link') {
+      this.transitFault = fault;
       return;
     }
     const processor = fault.processor === 'spare' ? this.spare : this.primary;
@@ -259,8 +368,8 @@ export class FlightComputer {
     this.cycleIndex = cycle;
     const config = this.config;
     const epochs = this.epochs;
-    // While a cold spare boots nothing runs and nothing is logged: it will fly from its initial image.
-    if (this.state === 'spare-booting') epochs.holdAt(cycle);
+    // While a cold spare boots, or the primary is stopped for a copy, nothing runs and nothing is logged.
+    if (this.state === 'spare-booting' || this.state === 'stopped-for-copy') epochs.holdAt(cycle);
     epochs.check(cycle);
     const epochCycles = epochs.cyclesThrough(cycle);
     const frame = this.inputLog[epochCycles - 1];
@@ -272,6 +381,11 @@ export class FlightComputer {
     if (this.state === 'spare-booting') {
       // The failed primary is out of service; nothing runs until the cold spare has booted.
       event = --this.bootCyclesLeft > 0 ? 'booting' : 'boot-done';
+    } else if (this.state === 'stopped-for-copy') {
+      // The primary does not advance: its state is legitimately not what this cycle would have made it.
+      work.stateReset = true;
+      this.reintegrations.downtimeCycles++;
+      event = --this.stoppedCyclesLeft > 0 ? 'copying' : 'copy-done';
     } else {
       // The state is compared, and the checkpoint committed, at the end of each epoch.
       const scrub = work.epochEnds ? epochs.scrub() : 0;
@@ -297,6 +411,8 @@ export class FlightComputer {
     if (!RESTING_STATES.has(this.state)) throw new Error(`hot-swap controller ended a period in state ${this.state}`);
     // An armed fault that has not fired by the end of its period never will.
     while (this.armed.length > 0) disarm(this.armed.pop()!);
+    this.transitFault = null;
+    if (work.linkSeconds > 0 && slackSeconds(config, work.commandsSeconds(config), work.linkSeconds) < 0) this.traffic.overruns++;
     return work.report(config);
   }
 
@@ -305,9 +421,19 @@ export class FlightComputer {
     const work = this.work;
     switch (action) {
       case 'release-primary':
+        if (this.persistentStore) this.storeTraffic(true, (now) => this.persistentStore!.replicate(this.primary.cores[0].memoryBytes(), now));
         work.released = this.primary.outputs;
         return null;
       case 'release-spare':
+        if (this.persistentStore) {
+          // The replica now belongs with the processor that failed. A cold spare's successor is sent the
+          // region whole now; a hot spare's comes back with its reintegration, which carries the region.
+          if (this.config.spare === 'hot') this.persistentStore.detach(this.spare.cores[0].memoryBytes());
+          else {
+            this.persistentStore.adopt(this.spare.cores[0].memoryBytes());
+            this.storeTraffic(true, (now) => this.persistentStore!.resend(now));
+          }
+        }
         // Roles have not swapped yet: the spare's outputs, never the failed primary's.
         work.released = this.spare.outputs;
         return null;
@@ -320,11 +446,20 @@ export class FlightComputer {
       case 'take-over-with-spare':
         return this.takeOver(previous, frame);
       case 'swap-roles':
+        // The new spare is the processor that failed: reset, it holds nothing until resynchronised.
         this.primaryIndex = 1 - this.primaryIndex;
+        this.spareCurrent = false;
         return null;
       case 'resync-failed-processor':
         // A cold spare stays unpowered: it is replaced by fresh instances when it next takes over.
-        if (this.config.spare === 'hot') this.resync(this.spare);
+        if (this.config.spare !== 'hot') return null;
+        return this.startReintegration();
+      case 'continue-reintegration':
+        return this.continueReintegration();
+      case 'resume-primary':
+        // The copy is across: the primary flies again from the next period, a new epoch from there.
+        this.epochs.holdAt(work.cycle + 1);
+        this.finishReintegration();
         return null;
       case 'hold-outputs':
         work.released = null;
@@ -333,6 +468,7 @@ export class FlightComputer {
         work.stateReset = true;
         this.resync(this.primary);
         this.resync(this.spare);
+        this.spareCurrent = this.config.spare === 'hot';
         this.epochs.begin(work.cycle + 1);
         return null;
       case 'roll-back-primary':
@@ -353,6 +489,8 @@ export class FlightComputer {
     const work = this.work;
     const spare = this.spare;
     const bootCycles = Math.ceil(config.coldBootSeconds / config.controlPeriod);
+    // The failed primary is reset now: protocol A's writes still in flight from it are lost.
+    if (previous !== 'spare-booting') this.persistentStore?.senderReset(this.nowSeconds());
     if (config.spare === 'cold' && previous !== 'spare-booting' && bootCycles > 0) {
       work.failover = true;
       this.bootCyclesLeft = bootCycles;
@@ -398,9 +536,126 @@ export class FlightComputer {
     throw new Error('replayEpoch: an epoch has at least one cycle');
   }
 
+  /**
+   * Commits the primary's state: the commit is encoded as the checkpoint stream and, when the spare holds
+   * the checkpoint, sent to it over the link (a link fault of the cycle flipping bits in transit, caught by
+   * the records' checks and sent again); otherwise applied to the primary's own copy alone.
+   */
   private commit(cycle: number, written: number, scrubbed: number): void {
-    this.checkpoint.commitCheckpoint(this.primary.cores[0], cycle, written, scrubbed);
+    const { checkpoint, writer, work } = this;
+    const repairs = checkpoint.repairs;
+    const sizeBefore = checkpoint.memoryLength;
+    checkpoint.encodeCommit(writer, this.primary.cores[0], cycle, written, scrubbed);
+    if (this.spareCurrent) {
+      const delivery = deliverCommit(checkpoint, writer, this.received, this.link, this.transitFault ? this.flipInTransit : null, this.delivery);
+      const traffic = this.traffic;
+      traffic.commits++;
+      traffic.rawBytes += writer.rawBytes;
+      traffic.rawMax = Math.max(traffic.rawMax, writer.rawBytes);
+      traffic.streamBytes += writer.length;
+      traffic.streamMax = Math.max(traffic.streamMax, writer.length);
+      if (delivery.resends > 0) traffic.resends++;
+      work.linkSeconds += delivery.seconds;
+    } else if (!checkpoint.receive(writer.bytes, writer.length).complete) {
+      throw new Error('checkpoint stream: a commit that crossed no link failed its own check');
+    }
+    // What changed in the checkpoint: all of it when memory grew; the written blocks and any repaired one.
+    work.committed = checkpoint.memoryLength !== sizeBefore ? ALL_BLOCKS : written | (checkpoint.repairs !== repairs ? scrubbed : 0);
+    // The replica's scrub, after the commit on the link: after the commands, so it delays none.
+    if (this.persistentStore) this.storeTraffic(false, (now) => this.persistentStore!.scrub(now));
     this.startEpoch(cycle + 1);
+  }
+
+  /**
+   * Charges the persistent store's use of the shared link: `send` (given mission time now) returns what
+   * the commands wait for — charged to them when `beforeRelease` (protocol C) — and the rest of the link
+   * time it took (protocol A's write, a repair after the commands) follows the commands on the link, where
+   * the commit and a reintegration's rounds then find it busy.
+   */
+  private storeTraffic(beforeRelease: boolean, send: (now: number) => number): void {
+    const work = this.work;
+    const busy = this.link.busySeconds;
+    const seconds = send(this.nowSeconds());
+    const wait = beforeRelease ? seconds : 0;
+    work.linkWaitSeconds += wait;
+    work.linkSeconds += this.link.busySeconds - busy - wait;
+  }
+
+  /** Modelled mission time now, within the current period: its start plus what the period has used. */
+  private nowSeconds(): number {
+    const work = this.work;
+    return work.cycle * this.config.controlPeriod + work.commandsSeconds(this.config) + work.linkSeconds;
+  }
+
+  private slack(): number {
+    const work = this.work;
+    return slackSeconds(this.config, work.commandsSeconds(this.config), work.linkSeconds);
+  }
+
+  /** Bytes a reintegration round sends for the checkpoint blocks of `mask`: their ranges, the globals, headers. */
+  private readonly roundBytes = (mask: number): number => {
+    const length = this.checkpoint.memoryLength;
+    const end = mask === 0 ? 0 : memoryRanges(this.primary.cores[0], mask, length);
+    let bytes = COMMIT_HEADER_BYTES + RECORD_HEADER_BYTES + this.checkpoint.globals.bytes.length;
+    for (let i = 0; i < end; i += 2) bytes += RECORD_HEADER_BYTES + RANGES[i + 1] - RANGES[i];
+    // Every round carries the persistent region whole (a few dozen bytes, cheaper to send than to track):
+    // the last round's copy is what the reintegrated processor's replica becomes.
+    const store = this.persistentStore;
+    if (store) bytes += writeBytes(store.length);
+    return bytes;
+  };
+
+  /** After a failover: the failed processor, reset, comes back as spare as the mission's mode says. */
+  private startReintegration(): ControllerEvent | null {
+    const config = this.config;
+    if (config.reintegration === 'instant') {
+      this.resync(this.spare);
+      this.checkpoint.resetHistory();
+      this.spareCurrent = true;
+      this.persistentStore?.attach(this.primary.cores[0].memoryBytes());
+      this.reintegrations.count++;
+      return null;
+    }
+    const reintegration = new Reintegration(config.reintegration, this.link, config.reintegrationMaxRounds, config.controlPeriod, this.nowSeconds());
+    this.reintegration = reintegration;
+    return this.reintegrationEvent(reintegration.begin(this.roundBytes(ALL_BLOCKS), this.nowSeconds(), this.slack()), 'reintegration-started');
+  }
+
+  /** A period of the primary flying while the spare is reintegrated: what fits in its slack is sent. */
+  private continueReintegration(): ControllerEvent | null {
+    const reintegration = this.reintegration;
+    if (!reintegration) throw new Error('continue-reintegration: no reintegration under way');
+    const work = this.work;
+    return this.reintegrationEvent(reintegration.period(work.committed, work.epochEnds, this.nowSeconds(), this.slack(), this.roundBytes), null);
+  }
+
+  private reintegrationEvent(step: ReintegrationStep, continuing: ControllerEvent | null): ControllerEvent | null {
+    switch (step) {
+      case 'continue':
+        return continuing;
+      case 'stop-for-copy':
+        this.stoppedCyclesLeft = this.reintegration!.downtimeCycles;
+        return 'stop-for-copy';
+      case 'done':
+        this.finishReintegration();
+        return continuing === null ? 'reintegration-done' : null;
+    }
+  }
+
+  /** The spare holds the checkpoint again: commits go to it, and a failover can use it. */
+  private finishReintegration(): void {
+    const reintegration = this.reintegration!;
+    const totals = this.reintegrations;
+    totals.count++;
+    totals.rounds += reintegration.rounds;
+    totals.bytes += reintegration.bytes;
+    totals.simplexSeconds += reintegration.finishedAt - reintegration.startedAt;
+    this.reintegration = null;
+    this.resync(this.spare);
+    this.checkpoint.resetHistory();
+    this.spareCurrent = true;
+    // The last round carried the region: the reintegrated processor holds the replica again.
+    this.persistentStore?.attach(this.primary.cores[0].memoryBytes());
   }
 
   private startEpoch(firstCycle: number): void {
@@ -415,12 +670,18 @@ export class FlightComputer {
     }
   }
 
-  /** A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image. */
+  /**
+   * A cold spare keeps no state: it is replaced by fresh instances and boots from the initial image — with
+   * the replica of the persistent region in place before `init` runs, when there is one and its checksum
+   * holds.
+   */
   private coldBoot(processor: Processor): { processor: Processor; boot: ProcessorCycle } {
     const index = this.processors.indexOf(processor);
     const fresh = this.newProcessor(processor.name);
     this.processors[index] = fresh;
     this.bootCount++;
+    const image = this.persistentStore?.bootImage(this.nowSeconds()) ?? null;
+    if (image) for (const core of fresh.cores) core.memoryBytes().set(image, this.persistentStore!.region.offset);
     return { processor: fresh, boot: fresh.boot(this.config.bootInstructions, this.config.compareState) };
   }
 

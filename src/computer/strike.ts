@@ -1,11 +1,13 @@
 // How a fault lands. Storage faults flip bits in a core's memory or globals, or in the checkpoint, at
 // once; instruction faults arm the fault hooks of a core built with them, to flip the n-th result or
 // invert the n-th branch decision of the cycle about to run. The flight computer (FlightComputer.strike)
-// and the campaign runner (its faulty core) both strike through `strikeCore` — the same code.
+// and the campaign runner (its faulty core) both strike through `strikeCore` — the same code. A link fault
+// flips bits of a commit's stream as it crosses the link (`strikeInTransit`), for both of them too.
 import type { Core } from '../core/core.js';
 import { armBranchFlip, armResultFlip, hasFaultHooks } from '../core/fault-core.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';
 import type { Checkpoint } from '../spare/checkpoint.js';
+import type { PersistentStore } from '../spare/persistent-store.js';
 import { FaultError, flipBits, resultMask, type Fault } from '../faults/fault.js';
 
 const scratchCache = new WeakMap<Core, GlobalSlots>();
@@ -56,7 +58,17 @@ export function strikeCore(core: Core, fault: Fault): boolean {
       return true;
     case 'checkpoint':
       throw new FaultError('a checkpoint fault strikes the checkpoint, not a core');
+    case 'replica':
+      throw new FaultError('a replica fault strikes the persistent store\'s replica, not a core');
+    case 'link':
+      throw new FaultError('a link fault strikes a commit in transit, not a core');
   }
+}
+
+/** Flips bits of the persistent store's replica: the region's bytes, or the CRC-32 after them. */
+export function strikeReplica(store: PersistentStore | null, fault: Fault): void {
+  if (!store) throw new FaultError('a replica fault needs flight software that declares a persistent region, flown with a spare and replication on');
+  flipBits(store.replica, fault.location, fault.bit, fault.width);
 }
 
 /** Flips bits of the checkpoint's memory image or global slots. */
@@ -65,4 +77,16 @@ export function strikeCheckpoint(checkpoint: Checkpoint, fault: Fault): void {
     checkGlobalBits(checkpoint.globals, fault.location, fault.bit, fault.width);
     checkpoint.globals.flip(fault.location, fault.bit, fault.width);
   } else flipBits(checkpoint.memory.subarray(0, checkpoint.memoryLength), fault.location, fault.bit, fault.width);
+}
+
+/**
+ * Flips the bits of a link fault in the first `length` bytes that crossed the link in its cycle (the
+ * commit's stream): location is the byte of the period's traffic, so a fault beyond what was sent struck
+ * an idle link. Returns whether it flipped anything.
+ */
+export function strikeInTransit(bytes: Uint8Array, length: number, fault: Fault): boolean {
+  const last = fault.location + ((fault.bit + fault.width - 1) >> 3);
+  if (fault.location < 0 || last >= length) return false;
+  flipBits(bytes.subarray(0, length), fault.location, fault.bit, fault.width);
+  return true;
 }

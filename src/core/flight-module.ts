@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { IN, OUT, type InputChannel, type OutputChannel } from '../abi/channels.js';
 import { assertConforms, inspectModule } from '../abi/contract.js';
+import type { PersistentRegion } from '../abi/persistent-region.js';
 import { CORE_PASSES, ModuleError, transformBinary } from '../passes/index.js';
 import type { DirtyMemoryReport } from '../passes/track-dirty-memory.js';
 import { FUEL_GLOBAL } from '../passes/count-instructions.js';
@@ -36,6 +37,8 @@ export class FlightModule {
     readonly dirtyTracking: DirtyMemoryReport | null,
     /** The passes the module was prepared with. */
     readonly passes: readonly string[],
+    /** The persistent region the module declares, replicated to the other processor; null: none. */
+    readonly persistent: PersistentRegion | null,
   ) {}
 
   static fromFile(path: string, options: FlightModuleOptions = {}): FlightModule {
@@ -68,6 +71,6 @@ export class FlightModule {
     if (exports.get(FUEL_GLOBAL) !== 'global') throw new ModuleError(source, 'instruction counting failed to export its fuel counter');
     const stateGlobals = (prepared.reports.get('export-state') as unknown as ExportStateReport).globals;
     const dirtyTracking = (prepared.reports.get('track-dirty-memory') as DirtyMemoryReport | undefined) ?? null;
-    return new FlightModule(source, compiled, inputs, outputs, stateGlobals, dirtyTracking, passes);
+    return new FlightModule(source, compiled, inputs, outputs, stateGlobals, dirtyTracking, passes, report.persistent);
   }
 }

@@ -79,6 +79,14 @@ export function statesEqual(a: Core, b: Core, mask: number = ALL_BLOCKS): boolea
   return true;
 }
 
+/** Whether two cores' persistent regions agree (true for a module that declares none). */
+export function persistentRegionsEqual(a: Core, b: Core): boolean {
+  const region = a.flightModule.persistent;
+  if (!region) return true;
+  const end = region.offset + region.length;
+  return a.memoryBytes().compare(b.memoryBytes(), region.offset, end, region.offset, end) === 0;
+}
+
 /** Copies the whole state of `from` into `to` (both instances of the same module). */
 export function copyState(from: Core, to: Core): void {
   const source = from.memoryBytes();

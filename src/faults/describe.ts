@@ -1,5 +1,5 @@
 // A fault in words, the one way `fly` events, `replay` and the summaries name it: where it struck (which
-// processor and core, or the checkpoint), what (an address, a global by name, the n-th instruction
+// processor and core, the checkpoint, the persistent replica, or the link), what (an address, a global by name, the n-th instruction
 // result or branch decision of the cycle) and which bits.
 import type { Fault } from './fault.js';
 
@@ -23,6 +23,10 @@ export function describeFault(fault: Fault, globalNames: readonly string[] = [])
       return fault.region === 'global'
         ? `checkpoint ${global(fault.location)}, ${bits}`
         : `checkpoint memory, address 0x${fault.location.toString(16)}, ${bits}`;
+    case 'replica':
+      return `persistent replica, byte ${fault.location}, ${bits}`;
+    case 'link':
+      return `cross-strap link, byte ${fault.location} of the cycle's traffic, ${bits}`;
   }
 }
 

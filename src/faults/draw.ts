@@ -63,6 +63,7 @@ export function drawFault(random: SeededRandom, domains: readonly FaultDomain[],
   const [location, bit, placedWidth] = place(domain, cycle, width, random);
   // Only the fields the target has: a record of it is what a results file and a replay show.
   if (domain.target === 'checkpoint') return { cycle, target: domain.target, region: domain.region, location, bit, width: placedWidth };
+  if (domain.target === 'replica' || domain.target === 'link') return { cycle, target: domain.target, location, bit, width: placedWidth };
   return { cycle, target: domain.target, processor: domain.processor, core: domain.core, location, bit, width: placedWidth };
 }
 

@@ -1,6 +1,7 @@
 // The fault space: every place a fault can strike, grouped into domains (the memory of core A of the
-// primary, the globals of core B of the spare, the checkpoint's memory image, the instruction results
-// core A executes, ...), each with its size in bits. The one computation of it: `fly` draws random
+// primary, the globals of core B of the spare, the checkpoint's memory image, the persistent store's
+// replica, the instruction results core A executes, the byte slots of the cross-strap link in a period,
+// ...), each with its size in bits. The one computation of it: `fly` draws random
 // upsets over it, a campaign draws its experiments from it, and the summaries report its size. Faults
 // are spread uniformly over the bits of the domains drawn from, as particles strike bits, not variables.
 import { BITS_OF_TYPE, type ValueTypeName } from '../passes/export-state.js';
@@ -39,9 +40,13 @@ export interface FaultSpaceShape {
   /** The memory faults strike, when not all of it (a campaign's `--memory-range used`). */
   readonly memoryRanges?: readonly ByteRange[];
   readonly globalTypes: readonly ValueTypeName[];
+  /** Bytes of the persistent store's replica (region and checksum), when the module declares a region. */
+  readonly replicaBytes?: number;
   /** Sites executed per cycle, from a fault-hook build's golden run: needed for result and branch faults. */
   readonly resultSites?: Int32Array;
   readonly branchSites?: Int32Array;
+  /** Bytes the cross-strap link can carry in a control period: where a link fault strikes. */
+  readonly linkBytesPerCycle?: number;
 }
 
 export interface CoreRef {
@@ -80,9 +85,18 @@ export function faultDomains(shape: FaultSpaceShape, targets: readonly FaultTarg
       }
     }
   }
+  if (targets.includes('link')) {
+    // The link's byte slots of a period, used or idle: a fault in an idle slot strikes nothing.
+    const bytes = shape.linkBytesPerCycle ?? 0;
+    if (bytes > 0) domains.push({ target: 'link', bits: bytes * 8, ranges: [[0, bytes]] });
+  }
   if (targets.includes('checkpoint')) {
     if (memoryBits > 0) domains.push({ target: 'checkpoint', region: 'memory', bits: memoryBits, ranges });
     if (globalTotal > 0) domains.push({ target: 'checkpoint', region: 'global', bits: globalTotal, globalBits });
+  }
+  // The replica exists only for a module with a persistent region: without one the target offers no bits.
+  if (targets.includes('replica') && shape.replicaBytes) {
+    domains.push({ target: 'replica', bits: shape.replicaBytes * 8, ranges: [[0, shape.replicaBytes]] });
   }
   return domains;
 }

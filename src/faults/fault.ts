@@ -3,13 +3,20 @@
 // globals, the checkpoint) strike at the start of their cycle, before the cores run — the same as at the
 // end of the previous one: between cycles is where state lives. Instruction faults (the result of the
 // n-th value-producing instruction, the n-th branch decision) strike during their cycle, and need the
-// fault-hook build of the flight software.
+// fault-hook build of the flight software. A replica fault flips bits of the persistent store's replica
+// (src/spare/persistent-store.ts): the region's bytes as the other processor holds them, or their CRC-32.
+// A link fault flips bits of what crosses the cross-strap link in its cycle — a commit's stream on its way
+// to the spare — and strikes nothing when the link is idle there. (A flip in a write of the persistent
+// region in transit lands in the replica, under its CRC-32: what a replica fault models.)
 
-export const FAULT_TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint'] as const;
+export const FAULT_TARGETS = ['memory', 'global', 'result', 'branch', 'checkpoint', 'replica', 'link'] as const;
 export type FaultTarget = (typeof FAULT_TARGETS)[number];
 /** Targets that are bits of storage: what a rate per bit per day can strike. */
-export const STORAGE_TARGETS = ['memory', 'global', 'checkpoint'] as const satisfies readonly FaultTarget[];
+export const STORAGE_TARGETS = ['memory', 'global', 'checkpoint', 'replica'] as const satisfies readonly FaultTarget[];
 export type StorageTarget = (typeof STORAGE_TARGETS)[number];
+/** Targets `fly` draws random upsets over: storage, and the bits the link carries. */
+export const RANDOM_TARGETS = ['memory', 'global', 'checkpoint', 'replica', 'link'] as const satisfies readonly FaultTarget[];
+export type RandomTarget = (typeof RANDOM_TARGETS)[number];
 
 export type ProcessorRole = 'primary' | 'spare';
 export type CoreName = 'A' | 'B';
@@ -26,7 +33,9 @@ export interface Fault {
   /** checkpoint: its memory image or its global slots. */
   readonly region?: CheckpointRegion;
   /**
-   * memory (and checkpoint memory): byte address; global (and checkpoint global): index into the module's
+   * link: the byte of the cycle's traffic on the link (from the start of its commit's stream).
+   * memory (and checkpoint memory): byte address; replica: byte of the replica (the region's bytes, then
+   * the 4 bytes of their CRC-32); global (and checkpoint global): index into the module's
    * state globals; result, branch: the n-th (0-based) value-producing instruction or branch decision the
    * core executes in the cycle (-1: the cycle executes none, so there is nothing to strike).
    */

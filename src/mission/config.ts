@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
-import { STORAGE_TARGETS } from '../faults/fault.js';
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
+import { DEFAULT_LINK } from '../spare/link.js';
+import { REPLICATION_MODES } from '../spare/persistent-store.js';
+import { DEFAULT_MAX_ROUNDS, REINTEGRATION_MODES } from '../spare/reintegration.js';
+import { RANDOM_TARGETS } from '../faults/fault.js';
 import { requirementsSchema } from './requirements.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -91,6 +94,30 @@ export const missionSchema = z
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
     watchdogFraction: z.number().gt(0).max(1).default(0.4).describe('instruction budget of a cycle, as a fraction of the control period at clockHz'),
     checkpointBytesPerSecond: z.number().positive().finite().default(20e6).describe('modelled speed of loading a checkpoint into the spare, bytes/s'),
+    link: z
+      .object({
+        bandwidthBytesPerSecond: z.number().positive().max(1e12).finite().default(DEFAULT_LINK.bandwidthBytesPerSecond).describe('payload bytes per second the cross-strap link between the processors carries (default 125000: 1 Mbit/s)'),
+        latencySeconds: z.number().min(0).max(10).finite().default(DEFAULT_LINK.latencySeconds).describe('fixed time of one transfer over the link, s (default 1e-4)'),
+        compression: z.enum(['predictive', 'xor-zero-run', 'none']).default('predictive').describe('how commits cross the link: predictive, each 8-byte word as its residual against a stride prediction from the last two commits (after FPC), or the zero runs where smaller; xor-zero-run, each dirty range as its XOR against the committed copy in zero runs (SecondSite); none, the raw bytes'),
+      })
+      .strict()
+      .default({ bandwidthBytesPerSecond: DEFAULT_LINK.bandwidthBytesPerSecond, latencySeconds: DEFAULT_LINK.latencySeconds, compression: 'predictive' })
+      .describe('the cross-strap link between the processors, which carries every checkpoint commit and reintegration'),
+    persistentStore: z
+      .object({
+        replication: z
+          .enum(REPLICATION_MODES)
+          .default('sync')
+          .describe('how writes to the flight software\'s persistent region reach the other processor: sync (DRBD protocol C: a cycle\'s commands wait for the replica), async (protocol A: they do not; writes in flight when the primary fails are lost) or off (a cold spare boots from the initial image)'),
+      })
+      .strict()
+      .default({ replication: 'sync' })
+      .describe('the replicated persistent store, for flight software that declares a persistent region (docs/abi.md)'),
+    reintegration: z
+      .enum(REINTEGRATION_MODES)
+      .default('precopy')
+      .describe('how a hot spare\'s failed processor comes back over the link: precopy, rounds in each period\'s slack while the primary flies, then the remainder at an epoch boundary; stop-and-copy, all at once while the primary stops; instant, at no cost (no link)'),
+    reintegrationMaxRounds: z.number().int().min(1).max(100).default(DEFAULT_MAX_ROUNDS).describe('pre-copy rounds before the remainder is sent whatever its size'),
     checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs compared every cycle'),
     coldBootSeconds: z.number().min(0).max(3600).finite().default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
@@ -99,7 +126,7 @@ export const missionSchema = z
         count: z.number().int().min(0).max(1_000_000).optional().describe('random upsets spread uniformly over the mission'),
         ratePerBitPerDay: z.number().min(0).max(1).finite().optional().describe('random upsets as a Poisson process, per bit per day (RAD750 in GEO: 1e-11; COTS SRAM in LEO: 1e-9–1e-7)'),
         file: z.string().min(1).optional().describe('scripted upsets (JSON: { "upsets": [...] })'),
-        targets: z.array(z.enum(STORAGE_TARGETS)).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike'),
+        targets: z.array(z.enum(RANDOM_TARGETS)).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike (replica: the persistent store\'s replica, for flight software with a persistent region; link: the bits the cross-strap link carries in a period, which strike what is in transit)'),
         width: z.number().int().min(1).max(64).default(1).describe('adjacent bits per random upset (1: single-bit upsets)'),
       })
       .strict()
@@ -274,6 +301,10 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     checkpointInterval: defaults.checkpointInterval,
     watchdogFraction: defaults.watchdogFraction,
     checkpointBytesPerSecond: defaults.checkpointBytesPerSecond,
+    link: defaults.link,
+    persistentStore: defaults.persistentStore,
+    reintegration: defaults.reintegration,
+    reintegrationMaxRounds: defaults.reintegrationMaxRounds,
     coldBootSeconds: defaults.coldBootSeconds,
     memoryLimitPages: defaults.memoryLimitPages,
     upsets: defaults.upsets,

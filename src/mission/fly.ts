@@ -19,7 +19,8 @@ import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
 import { readUpsetFile } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
-import { missionTiming, scenarioOf, type Mission } from './config.js';
+import { ConfigError, missionTiming, scenarioOf, type Mission } from './config.js';
+import { asyncLinkProblem, replicaBytes } from '../spare/persistent-store.js';
 import { RealTimePacer, type RealTimeSummary } from './realtime.js';
 import { hardenModule } from '../harden.js';
 import { HARDENINGS } from '../hardenings.js';
@@ -60,11 +61,31 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     memoryLimitBytes: mission.memoryLimitPages * 65536,
     coldBootSeconds: mission.coldBootSeconds,
     checkpointInterval: mission.checkpointInterval,
+    link: { bandwidthBytesPerSecond: mission.link.bandwidthBytesPerSecond, latencySeconds: mission.link.latencySeconds },
+    checkpointEncoding: mission.link.compression === 'none' ? 'raw' : mission.link.compression,
+    reintegration: mission.reintegration,
+    reintegrationMaxRounds: mission.reintegrationMaxRounds,
+    replication: mission.persistentStore.replication,
   };
+  const region = module.persistent;
+  const replicated = region !== null && computer.spare !== 'none' && computer.replication !== 'off';
+  if (replicated && computer.replication === 'async') {
+    const problem = asyncLinkProblem(computer.link, region, scenario.controlPeriod);
+    if (problem) throw new ConfigError(`${source}: persistentStore.replication: ${problem}`);
+  }
   const upsets =
     scripted ??
     randomFaults(
-      faultDomains({ memoryBytes: initialMemoryBytes(module), globalTypes: module.stateGlobals.map((global) => global.type) }, mission.upsets.targets, coresOf(computer)),
+      faultDomains(
+        {
+          memoryBytes: initialMemoryBytes(module),
+          globalTypes: module.stateGlobals.map((global) => global.type),
+          replicaBytes: replicated ? replicaBytes(region) : 0,
+          linkBytesPerCycle: linkBytesPerCycle(computer),
+        },
+        mission.upsets.targets,
+        coresOf(computer),
+      ),
       {
         seed: mission.seed,
         cycles,
@@ -75,6 +96,11 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
       },
     );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+/** The bytes the link can carry in one control period: the slots a link fault strikes. */
+export function linkBytesPerCycle(computer: FlightComputerConfig): number {
+  return Math.floor(computer.link.bandwidthBytesPerSecond * computer.controlPeriod);
 }
 
 /** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
@@ -120,7 +146,7 @@ export interface TelemetryRow {
 
 export interface FlightEvent {
   cycle: number;
-  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence';
+  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence' | 'replica';
   detail: string;
 }
 
@@ -138,9 +164,71 @@ export interface RunResult {
   pointingErrorsAfterSettle: { max: number; rms: number; samples: number };
   finalPointingErrorDeg: number;
   timing: { maxCycleMs: number; meanCycleMs: number; maxRecoveryMs: number };
+  /** The replicated persistent store's account, when the run has one (src/spare/persistent-store.ts). */
+  persistentStore: PersistentStoreSummary | null;
   /** Wall-clock figures of a real-time run (machine-dependent; not in any digest). */
   realtime?: RealTimeSummary;
+  /** The commits sent to the spare over the cross-strap link. */
+  checkpoint: CheckpointSummary;
+  /** The failed processors brought back as spare over the link. */
+  reintegration: ReintegrationSummary;
   events: FlightEvent[];
+}
+
+export interface PersistentStoreSummary {
+  replication: 'sync' | 'async';
+  regionBytes: number;
+  /**
+   * Writes sent over the link (cycles whose region changed, a cold spare's resync after a failover,
+   * repairs); a hot spare's failed processor gets the region inside its reintegration's rounds.
+   */
+  writes: number;
+  bytes: number;
+  bytesPerCycleMean: number;
+  /** Time the commands waited for the replica (protocol C), per cycle on average and at most, ms. */
+  linkWaitMsMean: number;
+  linkWaitMsMax: number;
+  bootsFromReplica: number;
+  /** Cold boots that found the replica's checksum wrong and booted from the initial image. */
+  bootsFromInitialImage: number;
+  /** Scrubs and boots that found the replica's checksum wrong. */
+  checksumFailures: number;
+  /** Protocol A writes in flight when the primary was reset: lost. */
+  lostWrites: number;
+}
+
+export interface CheckpointSummary {
+  /** Commits sent over the link to the spare. */
+  commits: number;
+  /** Bytes per commit of the dirty ranges and globals, raw: what copying them would send. */
+  bytesPerCommitMean: number;
+  bytesPerCommitMax: number;
+  /** Bytes per commit on the link as the stream encodes them (headers and checks included). */
+  compressedBytesPerCommitMean: number;
+  compressedBytesPerCommitMax: number;
+  /** Raw bytes over bytes on the link (5: an 80% reduction). */
+  compressionRatio: number;
+  /**
+   * Fraction of the mission the link was busy: all its traffic, one account — commits, reintegration
+   * rounds and the persistent store's writes and repairs.
+   */
+  linkUtilization: number;
+  /** Commits a flipped bit in transit corrupted, caught by a check and sent again. */
+  resends: number;
+  /** Periods whose commands and link traffic (commit, store writes) together did not fit in the period. */
+  linkOverruns: number;
+}
+
+export interface ReintegrationSummary {
+  count: number;
+  mode: string;
+  /** Rounds per reintegration (the whole image is one; stop-and-copy has one). */
+  roundsMean: number;
+  bytesTotal: number;
+  /** Modelled time flown without a spare while processors were brought back, s. */
+  simplexSecondsTotal: number;
+  /** Periods the primary was stopped for a copy, commands held. */
+  downtimeCycles: number;
 }
 
 export interface SimulateOptions {
@@ -192,6 +280,10 @@ export class Flight {
   private sumSquares = 0;
   private settledSamples = 0;
   private totalModelledSeconds = 0;
+  private totalLinkWaitSeconds = 0;
+  private maxLinkWaitSeconds = 0;
+  private checksumFailuresSeen = 0;
+  private bootsFromInitialImageSeen = 0;
   private flown = 0;
 
   constructor(
@@ -224,6 +316,19 @@ export class Flight {
       pointingErrorsAfterSettle: { max: 0, rms: 0, samples: 0 },
       finalPointingErrorDeg: 0,
       timing: { maxCycleMs: 0, meanCycleMs: 0, maxRecoveryMs: 0 },
+      persistentStore: null,
+      checkpoint: {
+        commits: 0,
+        bytesPerCommitMean: 0,
+        bytesPerCommitMax: 0,
+        compressedBytesPerCommitMean: 0,
+        compressedBytesPerCommitMax: 0,
+        compressionRatio: 0,
+        linkUtilization: 0,
+        resends: 0,
+        linkOverruns: 0,
+      },
+      reintegration: { count: 0, mode: config.reintegration, roundsMean: 0, bytesTotal: 0, simplexSecondsTotal: 0, downtimeCycles: 0 },
       events: [],
     };
   }
@@ -260,6 +365,19 @@ export class Flight {
     const report = computer.runCycle(cycle, inputs);
     recordReport(report, result, (event) => this.note(event));
     this.totalModelledSeconds += report.modelledSeconds;
+    this.totalLinkWaitSeconds += report.linkWaitSeconds;
+    this.maxLinkWaitSeconds = Math.max(this.maxLinkWaitSeconds, report.linkWaitSeconds);
+    const store = computer.persistentStore;
+    if (store && store.account.checksumFailures > this.checksumFailuresSeen) {
+      const boot = store.account.bootsFromInitialImage > this.bootsFromInitialImageSeen;
+      this.checksumFailuresSeen = store.account.checksumFailures;
+      this.bootsFromInitialImageSeen = store.account.bootsFromInitialImage;
+      this.note({
+        cycle,
+        kind: 'replica',
+        detail: boot ? 'the replica\'s checksum failed: the cold spare booted from the initial image' : 'the replica\'s scrub found its checksum wrong: the region was resent whole',
+      });
+    }
     if (report.outputs) {
       const outputs = report.outputs;
       for (let channel = 0; channel < applied.length; channel++) {
@@ -312,7 +430,45 @@ export class Flight {
     result.pointingErrorsAfterSettle.samples = this.settledSamples;
     result.timing.meanCycleMs = this.flown > 0 ? (this.totalModelledSeconds / this.flown) * 1000 : 0;
     result.commandDigest = this.digest.copy().digest('hex');
+    const store = this.computer.persistentStore;
+    if (store) {
+      const account = store.account;
+      result.persistentStore = {
+        replication: store.mode,
+        regionBytes: store.length,
+        writes: account.writes,
+        bytes: account.bytes,
+        bytesPerCycleMean: this.flown > 0 ? account.bytes / this.flown : 0,
+        linkWaitMsMean: this.flown > 0 ? (this.totalLinkWaitSeconds / this.flown) * 1000 : 0,
+        linkWaitMsMax: this.maxLinkWaitSeconds * 1000,
+        bootsFromReplica: account.bootsFromReplica,
+        bootsFromInitialImage: account.bootsFromInitialImage,
+        checksumFailures: account.checksumFailures,
+        lostWrites: account.lostWrites,
+      };
+    }
     if (this.pacer) result.realtime = this.pacer.summary();
+    const { traffic, reintegrations, link } = this.computer;
+    const commits = traffic.commits;
+    result.checkpoint = {
+      commits,
+      bytesPerCommitMean: commits > 0 ? traffic.rawBytes / commits : 0,
+      bytesPerCommitMax: traffic.rawMax,
+      compressedBytesPerCommitMean: commits > 0 ? traffic.streamBytes / commits : 0,
+      compressedBytesPerCommitMax: traffic.streamMax,
+      compressionRatio: traffic.streamBytes > 0 ? traffic.rawBytes / traffic.streamBytes : 0,
+      linkUtilization: link.utilization(this.flown * this.setup.scenario.controlPeriod),
+      resends: traffic.resends,
+      linkOverruns: traffic.overruns,
+    };
+    result.reintegration = {
+      count: reintegrations.count,
+      mode: this.setup.computer.reintegration,
+      roundsMean: reintegrations.count > 0 ? reintegrations.rounds / reintegrations.count : 0,
+      bytesTotal: reintegrations.bytes,
+      simplexSecondsTotal: reintegrations.simplexSeconds,
+      downtimeCycles: reintegrations.downtimeCycles,
+    };
     return result;
   }
 }

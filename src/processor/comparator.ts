@@ -6,7 +6,7 @@
 // A processor without lock-step (one core) has no comparator, but a core that stops — a trap, the
 // watchdog, a failed software check — is seen all the same: it presents no outputs.
 import type { Core, CycleResult } from '../core/core.js';
-import { statesEqual } from '../core/state.js';
+import { persistentRegionsEqual, statesEqual } from '../core/state.js';
 
 export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog' | 'check';
 export type MismatchKind = 'outputs' | 'state';
@@ -55,6 +55,10 @@ export function compareCores(
   // A hardened core caught its own error: it presents no outputs, like a trapped one.
   if (resultA.status === 'check' || resultB.status === 'check') return CHECK;
   if (!a.outputs.sameAs(b.outputs)) return OUTPUTS_DIFFER;
+  // The persistent region leaves the processor every cycle for its replica, as the outputs leave for the
+  // spacecraft: it is compared every cycle, whatever compareState, so that only what both cores wrote is
+  // ever replicated.
+  if (!persistentRegionsEqual(a, b)) return STATES_DIFFER;
   if (compareState && !statesEqual(a, b, blocks)) return STATES_DIFFER;
   return AGREED;
 }

@@ -9,7 +9,7 @@ import { formatVerdicts, judgeFlight, type FlightGateOptions, type RequirementVe
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
   RunResult,
-  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'events'
+  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'checkpoint' | 'reintegration' | 'events'
 >;
 
 /** What any flight's summary holds, whoever flew the spacecraft (lockstep's plant, or 42). */
@@ -40,6 +40,8 @@ export interface RunSummary extends RunCounters {
     meanCycleMs: number;
     maxRecoveryMs: number;
   };
+  /** The replicated persistent store, for flight software with a persistent region flown with a spare; else null. */
+  persistentStore: RunResult['persistentStore'];
   /** With --realtime: wall-clock latency, jitter and overruns of the cycles (src/mission/realtime.ts). */
   realtime?: RealTimeSummary;
 }
@@ -98,9 +100,34 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
       watchdogInstructions: computer.watchdogInstructions,
       ...run.timing,
     },
+    persistentStore: run.persistentStore,
+    checkpoint: run.checkpoint,
+    reintegration: run.reintegration,
     ...(run.realtime ? { realtime: run.realtime } : {}),
     events: run.events,
   };
+}
+
+/**
+ * The cross-strap link's lines: commits on it, with how busy the link was (all its traffic: commits,
+ * reintegrations, the persistent store), and reintegrations (only when the run had a spare to send to).
+ */
+function formatLinkLines(summary: RunSummary): string[] {
+  const c = summary.checkpoint;
+  const r = summary.reintegration;
+  const lines: string[] = [];
+  if (c.commits > 0) {
+    const reduction = c.bytesPerCommitMean > 0 ? (1 - c.compressedBytesPerCommitMean / c.bytesPerCommitMean) * 100 : 0;
+    lines.push(
+      `  checkpoint link      ${c.commits} commits: ${c.bytesPerCommitMean.toFixed(0)} B raw → ${c.compressedBytesPerCommitMean.toFixed(0)} B on the link per commit (${c.compressionRatio.toFixed(2)}×, ${reduction.toFixed(1)}% less; max ${c.bytesPerCommitMax} → ${c.compressedBytesPerCommitMax}); link busy ${(c.linkUtilization * 100).toFixed(2)}% (all traffic)${c.resends ? `; ${c.resends} resent after a check failed` : ''}${c.linkOverruns ? `; ${c.linkOverruns} periods overran` : ''}`,
+    );
+  }
+  if (r.count > 0 || r.downtimeCycles > 0) {
+    lines.push(
+      `  reintegration        ${r.count} × ${r.mode}: ${r.roundsMean.toFixed(1)} rounds, ${r.bytesTotal} B, ${r.simplexSecondsTotal.toFixed(3)} s without a spare, ${r.downtimeCycles} downtime cycles`,
+    );
+  }
+  return lines;
 }
 
 const arcsec = (deg: number) => `${(deg * 3600).toFixed(1)}″`;
@@ -128,6 +155,12 @@ export function formatRunLines(summary: RunSummary): string[] {
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
     `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : !p.evaluated ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
+    ...formatLinkLines(summary),
+    ...(summary.persistentStore
+      ? [
+          `  persistent store     ${summary.persistentStore.regionBytes} bytes, ${summary.persistentStore.replication} replication: ${summary.persistentStore.bytesPerCycleMean.toFixed(1)} bytes/cycle on the link, commands waited ${summary.persistentStore.linkWaitMsMean.toFixed(3)} ms/cycle (max ${summary.persistentStore.linkWaitMsMax.toFixed(3)}); cold boots from the replica ${summary.persistentStore.bootsFromReplica}, from the initial image (checksum failed) ${summary.persistentStore.bootsFromInitialImage}${summary.persistentStore.lostWrites ? `; ${summary.persistentStore.lostWrites} writes lost in flight` : ''}`,
+        ]
+      : []),
     ...(summary.realtime
       ? [
           `  real time            ${summary.realtime.factor}× (period ${summary.realtime.periodMs} ms): latency p50 ${summary.realtime.latencyP50Ms.toFixed(3)} ms, p99 ${summary.realtime.latencyP99Ms.toFixed(3)} ms, max ${summary.realtime.latencyMaxMs.toFixed(3)} ms; start jitter p99 ${summary.realtime.jitterP99Ms.toFixed(3)} ms; ${summary.realtime.overruns} overrun${summary.realtime.overruns === 1 ? '' : 's'}`,

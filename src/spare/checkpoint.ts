@@ -3,10 +3,15 @@
 // it over at any moment. It is written only after both cores agreed (commitCheckpoint), never from a
 // cycle under suspicion, and restoring it plus re-executing the logged inputs reproduces the primary
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
+// A commit reaches it as a stream over the cross-strap link (checkpoint-stream.ts): this image stands for
+// the committed copy both ends hold, which the sender encodes against and the receiver applies onto.
+// Both ends also keep the copy at the commit before (the history predictive records predict from): the
+// receiver snapshots its copy as a commit begins and makes that snapshot the history once it is whole.
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
 import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
 import type { ValueTypeName } from '../passes/export-state.js';
+import { applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type ApplyResult, type StreamEncoding, type StreamTarget } from './checkpoint-stream.js';
 
 const HEADER_BYTES = 16; // committed cycle, memory length, two spare words
 const BOOT_CYCLE = -1;
@@ -18,10 +23,21 @@ export class Checkpoint {
   readonly memory: Uint8Array;
   /** Scrubbed ranges found different from the committed core and rewritten: upsets in the checkpoint. */
   repairs = 0;
+  /** The core's globals as the next commit sends them. */
+  private readonly nextGlobals: GlobalSlots;
+  private readonly target: StreamTarget;
+  /** The copy as the commit being received began; the history once it is complete. */
+  private memorySnapshot: Uint8Array;
+  private globalsSnapshot: Uint8Array;
+  /** The longest memory committed: past it, the history and the snapshot hold zeros. */
+  private extent = 0;
+  /** The stream of commits made without a link in between. */
+  private readonly writer: CheckpointStreamWriter;
 
   constructor(
     globalTypes: readonly ValueTypeName[],
     readonly memoryCapacity: number,
+    encoding: StreamEncoding = 'predictive',
   ) {
     const globalsBytes = GlobalSlots.byteLength(globalTypes.length);
     this.buffer = new SharedArrayBuffer(HEADER_BYTES + globalsBytes + memoryCapacity);
@@ -29,6 +45,16 @@ export class Checkpoint {
     this.globals = new GlobalSlots(globalTypes, this.buffer, HEADER_BYTES);
     this.memory = new Uint8Array(this.buffer, HEADER_BYTES + globalsBytes, memoryCapacity);
     this.header[0] = BOOT_CYCLE;
+    this.nextGlobals = new GlobalSlots(globalTypes);
+    this.memorySnapshot = new Uint8Array(memoryCapacity);
+    this.globalsSnapshot = new Uint8Array(globalsBytes);
+    this.target = { memory: this.memory, globals: this.globals.bytes, memoryHistory: new Uint8Array(memoryCapacity), globalsHistory: new Uint8Array(globalsBytes) };
+    this.writer = this.newWriter(encoding);
+  }
+
+  /** A stream writer sized for this checkpoint. */
+  newWriter(encoding: StreamEncoding): CheckpointStreamWriter {
+    return new CheckpointStreamWriter(this.memoryCapacity, this.globals.bytes.length, encoding);
   }
 
   /** The cycle whose end state this checkpoint holds (-1: the state right after boot). */
@@ -42,32 +68,88 @@ export class Checkpoint {
   }
 
   /**
-   * Commits the state of `core` at the end of `cycle`. Only the memory ranges of `written` (what the core
-   * wrote since its last commit or restore) are copied: the rest of the checkpoint already equals the
-   * core, unless an upset struck it there — which the `scrubbed` blocks check, copying only on a
-   * difference (a read is cheap; a write into shared memory is not). A change of memory size copies all.
+   * Encodes the commit of `core`'s state at the end of `cycle` into `writer`, as the checkpoint stream
+   * sends it over the link (src/spare/checkpoint-stream.ts). Only the memory ranges of `written` (what the
+   * core wrote since its last commit or restore) are sent: the rest of the checkpoint already equals the
+   * core, unless an upset struck it there — which the `scrubbed` ranges check, sending only on a
+   * difference (a read is cheap; a write into shared memory is not). A change of memory size sends all.
    */
-  commitCheckpoint(core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
+  encodeCommit(writer: CheckpointStreamWriter, core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
     const bytes = core.memoryBytes();
     if (bytes.length > this.memoryCapacity) {
       throw new Error(`core ${core.name}: memory of ${bytes.length} bytes exceeds the checkpoint capacity of ${this.memoryCapacity}`);
     }
+    writer.begin(cycle, bytes.length);
     const sameSize = bytes.length === this.header[1];
     let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
-    for (let i = 0; i < end; i += 2) bytes.copy(this.memory, RANGES[i], RANGES[i], RANGES[i + 1]);
+    const { memoryHistory, globalsHistory } = this.target;
+    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
       for (let i = 0; i < end; i += 2) {
         if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
-          bytes.copy(this.memory, RANGES[i], RANGES[i], RANGES[i + 1]);
+          writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
           this.repairs++;
         }
       }
     }
     const globals = core.globals;
-    for (let i = 0; i < globals.length; i++) this.globals.store(i, globals[i].value as number | bigint);
-    this.header[0] = cycle;
-    this.header[1] = bytes.length;
+    const next = this.nextGlobals;
+    for (let i = 0; i < globals.length; i++) next.store(i, globals[i].value as number | bigint);
+    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, next.bytes, 0, next.bytes.length);
+    writer.finish();
+  }
+
+  /**
+   * The receiving end: applies `stream[from, length)` of a commit (every record checked before it is
+   * applied) and, once the whole commit is in, takes its cycle and memory length.
+   */
+  receive(stream: Uint8Array, length: number, from = 0): ApplyResult {
+    // From the start nothing of this commit is applied yet (a failed header applies nothing).
+    if (from === 0) this.snapshot();
+    const result = applyStream(stream, length, this.target, from);
+    if (result.complete) {
+      this.header[0] = result.cycle;
+      this.header[1] = result.memoryLength;
+      const target = this.target;
+      [target.memoryHistory, this.memorySnapshot] = [this.memorySnapshot, target.memoryHistory];
+      [target.globalsHistory, this.globalsSnapshot] = [this.globalsSnapshot, target.globalsHistory];
+      this.extent = Math.max(this.extent, result.memoryLength);
+    }
+    return result;
+  }
+
+  /** Copies the committed copy (up to its length; zeros past it, as memory only grows) into the snapshot. */
+  private snapshot(): void {
+    const length = this.header[1];
+    this.memorySnapshot.set(this.memory.subarray(0, length));
+    if (this.extent > length) this.memorySnapshot.fill(0, length, this.extent);
+    this.globalsSnapshot.set(this.globals.bytes);
+  }
+
+  /**
+   * A spare reintegrated holds the checkpoint but no history: both ends start predicting from the copy
+   * itself (as after boot), so the two ends stay the same.
+   */
+  resetHistory(): void {
+    this.target.memoryHistory.set(this.memory);
+    this.target.globalsHistory.set(this.globals.bytes);
+  }
+
+  /** Clears the copy and its history, as a checkpoint before boot holds them (campaigns' link rig). */
+  clear(): void {
+    this.memory.fill(0);
+    this.globals.bytes.fill(0);
+    this.target.memoryHistory.fill(0);
+    this.target.globalsHistory.fill(0);
+    this.header[0] = BOOT_CYCLE;
+    this.header[1] = 0;
+  }
+
+  /** Commits `core`'s state at the end of `cycle` through a stream no fault touches (boot, tests). */
+  commitCheckpoint(core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
+    this.encodeCommit(this.writer, core, cycle, written, scrubbed);
+    if (!this.receive(this.writer.bytes, this.writer.length).complete) throw new Error('checkpoint stream: an untouched commit failed its own check');
   }
 
   restoreInto(core: Core): void {

@@ -6,11 +6,22 @@
 // reset and re-synchronised to become the new spare. Without a spare, the lone
 // processor rolls back to its checkpoint and the cycle's commands are lost. A cold spare must boot
 // first: when its boot outlasts the period, the controller waits in `spare-booting`, releasing nothing,
-// and the fresh spare takes over at the first cycle after its boot.
+// and the fresh spare takes over at the first cycle after its boot. A hot spare's failed processor comes
+// back as spare over the cross-strap link (src/spare/reintegration.ts): while it does, the computer has
+// no spare (`reintegrating`), so a detection then is a rollback, and a stop-and-copy that does not fit the
+// period stops the primary (`stopped-for-copy`).
 /** hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: no spare. */
 export type SpareMode = 'hot' | 'cold' | 'none';
 
-export type ControllerState = 'duplex' | 'simplex' | 'failover' | 'rollback' | 'spare-booting';
+export type ControllerState =
+  | 'duplex'
+  | 'simplex'
+  | 'failover'
+  | 'rollback'
+  | 'spare-booting'
+  | 'reintegrating'
+  | 'reintegration-rollback'
+  | 'stopped-for-copy';
 export type ControllerEvent =
   | 'agreed'
   | 'detected'
@@ -19,7 +30,12 @@ export type ControllerEvent =
   | 'spare-not-ready'
   | 'booting'
   | 'boot-done'
-  | 'rolled-back';
+  | 'rolled-back'
+  | 'reintegration-started'
+  | 'reintegration-done'
+  | 'stop-for-copy'
+  | 'copying'
+  | 'copy-done';
 export type ControllerAction =
   | 'release-primary'
   | 'commit-at-epoch-end'
@@ -30,7 +46,9 @@ export type ControllerAction =
   | 'resync-failed-processor'
   | 'hold-outputs'
   | 'roll-back-all'
-  | 'roll-back-primary';
+  | 'roll-back-primary'
+  | 'continue-reintegration'
+  | 'resume-primary';
 
 export interface Transition {
   readonly next: ControllerState;
@@ -41,6 +59,24 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
   duplex: {
     agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end'] },
     detected: { next: 'failover', actions: ['take-over-with-spare'] },
+    // The failed processor was reset and comes back over the link (not instantly).
+    'reintegration-started': { next: 'reintegrating', actions: [] },
+    'stop-for-copy': { next: 'stopped-for-copy', actions: [] },
+  },
+  reintegrating: {
+    agreed: { next: 'reintegrating', actions: ['release-primary', 'commit-at-epoch-end', 'continue-reintegration'] },
+    // No spare yet: as in simplex, the cycle is lost and the primary rolls back to its checkpoint.
+    detected: { next: 'reintegration-rollback', actions: ['hold-outputs', 'roll-back-primary'] },
+    'reintegration-done': { next: 'duplex', actions: [] },
+    'stop-for-copy': { next: 'stopped-for-copy', actions: [] },
+  },
+  'reintegration-rollback': {
+    'rolled-back': { next: 'reintegrating', actions: [] },
+  },
+  // The primary is stopped while the whole remainder crosses the link: nothing runs, nothing is released.
+  'stopped-for-copy': {
+    copying: { next: 'stopped-for-copy', actions: ['hold-outputs'] },
+    'copy-done': { next: 'duplex', actions: ['hold-outputs', 'resume-primary'] },
   },
   failover: {
     'spare-agreed': {
@@ -64,8 +100,19 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
   },
 };
 
+/**
+ * The events an action may raise within its period (the flight computer feeds them back to the table):
+ * a hand-over's and a rollback's outcome, and the progress of a reintegration.
+ */
+export const FOLLOW_UPS: Readonly<Partial<Record<ControllerAction, readonly ControllerEvent[]>>> = {
+  'take-over-with-spare': ['spare-agreed', 'spare-detected', 'spare-not-ready'],
+  'roll-back-primary': ['rolled-back'],
+  'resync-failed-processor': ['reintegration-started', 'stop-for-copy'],
+  'continue-reintegration': ['reintegration-done', 'stop-for-copy'],
+};
+
 /** States the controller rests in between cycles; the others last only within one control period. */
-export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex', 'spare-booting']);
+export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex', 'spare-booting', 'reintegrating', 'stopped-for-copy']);
 
 export function transition(state: ControllerState, event: ControllerEvent): Transition {
   const next = TRANSITIONS[state][event];
