@@ -26,23 +26,26 @@ const TWO32 = 2 ** 32;
 let mispredicted = new Int32Array(1024);
 let changedWords = new Uint8Array(1024);
 
-// 64-bit words as (lo, hi) pairs of unsigned 32-bit numbers: exact in doubles, no BigInt allocation.
-// Results land in RESULT (low, high), read straight after each call: a typed array, because a module
-// variable holding a number past 2^31 is boxed, and boxing per word made encoding ten times slower.
-const RESULT = new Uint32Array(2);
+// 64-bit words as (lo, hi) pairs of 32-bit halves, exact in doubles, no BigInt allocation. Halves cross
+// function boundaries as signed int32 (small integers V8 never boxes; an unsigned one past 2^31 is a heap
+// number, one allocation per word, which made coding several times slower) and are read unsigned
+// (>>> 0) where the arithmetic needs it. Results land in RESULT (low, high), read straight after a call.
+const RESULT = new Int32Array(2);
 
 /** The stride prediction 2·h1 − h2, modulo 2^64. */
 function predict(h1Lo: number, h1Hi: number, h2Lo: number, h2Hi: number): void {
-  const lo = 2 * h1Lo - h2Lo;
-  RESULT[0] = lo >>> 0;
-  RESULT[1] = (2 * h1Hi - h2Hi + (lo - RESULT[0]) / TWO32) >>> 0;
+  const lo = 2 * (h1Lo >>> 0) - (h2Lo >>> 0);
+  const low = lo >>> 0;
+  RESULT[0] = low;
+  // The store wraps modulo 2^32, as the arithmetic of 64-bit words does.
+  RESULT[1] = 2 * (h1Hi >>> 0) - (h2Hi >>> 0) + (lo - low) / TWO32;
 }
 
 /** zigzag(a − b): the signed 64-bit difference folded so that small magnitudes have few bits. */
 function zigzagDifference(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  const lo = aLo - bLo;
+  const lo = (aLo >>> 0) - (bLo >>> 0);
   const dLo = lo >>> 0;
-  const dHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;
+  const dHi = ((aHi >>> 0) - (bHi >>> 0) - (lo < 0 ? 1 : 0)) >>> 0;
   if (dHi >= 0x80000000) {
     const nLo = ~dLo >>> 0;
     const nHi = ~dHi >>> 0;
@@ -62,20 +65,19 @@ function addUnzigzag(pLo: number, pHi: number, zLo: number, zHi: number): void {
     dLo = ~dLo >>> 0;
     dHi = ~dHi >>> 0;
   }
-  const lo = pLo + dLo;
-  RESULT[0] = lo >>> 0;
-  RESULT[1] = (pHi + dHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
+  const lo = (pLo >>> 0) + dLo;
+  RESULT[0] = lo;
+  RESULT[1] = (pHi >>> 0) + dHi + (lo >= TWO32 ? 1 : 0);
 }
 
-/** The little-endian 32-bit word at `o` (byte reads: as fast on shared memory as on any, and aligned or not). */
+/** The little-endian 32-bit word at `o`, as int32 (byte reads: as fast on shared memory as on any, and aligned or not). */
 function u32(bytes: Uint8Array, o: number): number {
-  return (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+  return bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
 }
 
 /** Whether the 8 bytes at `o` of a and b are equal. */
 function sameWord(a: Uint8Array, b: Uint8Array, o: number): boolean {
-  for (let k = o; k < o + 8; k++) if (a[k] !== b[k]) return false;
-  return true;
+  return u32(a, o) === u32(b, o) && u32(a, o + 4) === u32(b, o + 4);
 }
 
 function setU32(bytes: Uint8Array, o: number, value: number): void {
@@ -267,7 +269,7 @@ export function applyPredictive(input: Uint8Array, at: number, end: number, out:
       else zHi |= 1 << (bits - 33);
     }
     predict(h1Lo, h1Hi, h2Lo, h2Hi);
-    addUnzigzag(RESULT[0], RESULT[1], zLo >>> 0, zHi >>> 0);
+    addUnzigzag(RESULT[0], RESULT[1], zLo, zHi);
     // A word sent as changed that decodes to its old value was not what the sender encoded.
     if (RESULT[0] === h1Lo && RESULT[1] === h1Hi) return false;
     setU32(out, o, RESULT[0]);
