@@ -31,22 +31,28 @@ beforeAll(async () => {
 });
 afterAll(() => pool.destroy());
 
+/** This thread's context, slowed by `ms` per experiment, counting the experiments it ran. */
+function slowed(context: CampaignContext, ms: number): CampaignContext & { ran: number } {
+  const slow = {
+    ran: 0,
+    run: (index: number) => {
+      slow.ran++;
+      for (const until = performance.now() + ms; performance.now() < until; );
+      return context.run(index);
+    },
+  };
+  return slow as unknown as CampaignContext & { ran: number };
+}
+
 describe('executeExperiments over threads', () => {
   it('hands on every experiment once, as this thread computes it, in batches of the size asked for', async () => {
     // Not contiguous, as with a shard or a resumed run, and more than a claim per thread.
     const indices = Array.from({ length: 40 * CLAIM + 7 }, (_, i) => 3 * i + 1);
     // This thread is slowed down, so that the workers compute most records: theirs must equal its own.
-    let here = 0;
-    const slow = {
-      run: (index: number) => {
-        here++;
-        for (const until = performance.now() + 2; performance.now() < until; );
-        return context.run(index);
-      },
-    } as CampaignContext;
+    const slow = slowed(context, 2);
     const batches: ExperimentRecord[][] = [];
     await executeExperiments({ spec, context: slow, indices, jobs: 3, batchSize: 100, onBatch: (records) => batches.push(records), pool });
-    expect(here).toBeLessThan(indices.length / 2);
+    expect(slow.ran).toBeLessThan(indices.length / 2);
     expect(batches.slice(0, -1).every((batch) => batch.length >= 100)).toBe(true);
     const records = batches.flat().sort((a, b) => a.index - b.index);
     expect(records.map((record) => record.index)).toEqual(indices);
@@ -69,17 +75,10 @@ describe('executeExperiments over threads', () => {
       // Once its first task returns, the worker holds the context it built as it started.
       await early.warm(spec);
       const indices = Array.from({ length: 10 * CLAIM }, (_, i) => i);
-      let here = 0;
-      const slow = {
-        run: (index: number) => {
-          here++;
-          for (const until = performance.now() + 5; performance.now() < until; );
-          return context.run(index);
-        },
-      } as CampaignContext;
+      const slow = slowed(context, 5);
       const records: ExperimentRecord[] = [];
       await executeExperiments({ spec, context: slow, indices, jobs: 2, batchSize: 64, onBatch: (batch) => records.push(...batch), pool: early });
-      expect(here).toBeLessThan(indices.length);
+      expect(slow.ran).toBeLessThan(indices.length);
       expect(records.sort((a, b) => a.index - b.index)).toEqual(indices.map((index) => context.run(index)));
       const run = executeExperiments({ spec: { ...spec, fswSha256: '0'.repeat(64) }, context, indices: [...Array(100_000).keys()], jobs: 2, batchSize: 64, onBatch: () => undefined, pool: failing });
       await expect(run).rejects.toThrow(/SHA-256 changed/);
