@@ -324,3 +324,11 @@ export const eddi: ModulePass = {
     return hardenEddi(module, { families: new Set(DEFAULT_FAMILIES), hardens: () => true });
   },
 };
+
+export const eddiCfc: ModulePass = {
+  name: 'eddi-cfc',
+  description: "EDDI with control-flow checking (cfc.ts): every conditional branch's edge checked against its shadow condition on entry",
+  run(module: Module): HardeningReport {
+    return hardenEddi(module, { families: new Set([...DEFAULT_FAMILIES, 'edges']), hardens: () => true });
+  },
+};
