@@ -66,6 +66,8 @@ describe('executeExperiments over threads', () => {
     const early = new CampaignPool(1, spec);
     const failing = new CampaignPool(1, { ...spec, fswSha256: '0'.repeat(64) });
     try {
+      // Once its first task returns, the worker holds the context it built as it started.
+      await early.warm(spec);
       const indices = Array.from({ length: 10 * CLAIM }, (_, i) => i);
       let here = 0;
       const slow = {

@@ -1,6 +1,6 @@
 // The layout tells the story of the machine, from the bottom up: module passes, the vocabulary of faults,
 // the flight-software ABI, a core, the processor, the spare and its controller, the flight computer, the
-// spacecraft, missions, campaigns, reports, benchmarks and the command line. A module imports only from
+// spacecraft, missions, campaigns, trade studies, reports, benchmarks and the command line. A module imports only from
 // its own layer or those below: this test reads every import of src/ and names any that runs upward.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,9 +24,12 @@ const LAYERS: readonly (readonly string[])[] = [
   ['mission'],
   ['hil'],
   ['campaign'],
+  ['tradestudy'],
   ['reports'],
   ['bench'],
   ['cli'],
+  // The library's entry point: beside the command line, over the same layers, importing nothing of it.
+  ['index.ts'],
 ];
 
 function layerOf(path: string): number {
@@ -54,6 +57,10 @@ describe('layers', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it('the library entry point does not reach into the command line', () => {
+    expect(readFileSync(join(SRC, 'index.ts'), 'utf8')).not.toMatch(/from '\.\/cli\//);
   });
 
   it('the check sees an upward import (it can fail)', () => {

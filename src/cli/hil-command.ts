@@ -8,12 +8,14 @@ import { flyWithNasa42, type HilOptions } from '../hil/hil.js';
 import { prepareFlight } from '../mission/fly.js';
 import { jsonText, OutputSet } from '../output/files.js';
 import { formatHilSummary, summarizeHil } from '../reports/hil-summary.js';
+import { junitXml } from '../reports/junit.js';
 import { UsageError } from './errors.js';
+import { addGateOptions, enforce, gatesOf, type GateCommandOptions } from './gate-options.js';
 import { addMissionOptions, missionOf, realTimeFactorOf, type MissionOptions } from './mission-options.js';
 import { integerOption } from './options.js';
 import { ProgressLine } from './progress.js';
 
-interface HilCommandOptions extends MissionOptions {
+interface HilCommandOptions extends MissionOptions, GateCommandOptions {
   nasa42?: string;
   case?: string;
   runDir?: string;
@@ -25,14 +27,14 @@ interface HilCommandOptions extends MissionOptions {
 }
 
 export function registerHil(program: Command): void {
-  addMissionOptions(program.command('hil').description('fly the flight computer as NASA 42\'s flight software (hardware-in-the-loop), judged from 42\'s truth'))
+  addGateOptions(addMissionOptions(program.command('hil').description('fly the flight computer as NASA 42\'s flight software (hardware-in-the-loop), judged from 42\'s truth'))
     .option('--nasa42 <dir>', '42\'s source tree, built (cached) and started by lockstep (default: ../shared/nasa42 beside the project)')
     .option('--case <dir>', 'the 42 sim case (default: lockstep\'s reference spacecraft, nasa42/lockstep-reference)')
     .option('--run-dir <dir>', 'a new or empty folder where 42 runs and writes its truth (kept; default: a temporary one)')
     .option('--connect <[host:]port>', 'fly against a 42 already running, instead of starting one')
     .option('--truth <dir>', 'with --connect: the folder where that 42 writes its truth files')
     .option('--spacecraft <index>', 'the spacecraft of the case lockstep flies (its port is 10001 + index)', integerOption('--spacecraft', 0), 0)
-    .option('--json <file>', 'write the summary as JSON (written also when the run breaks off, marked incomplete)')
+    .option('--json <file>', 'write the summary as JSON (written also when the run breaks off, marked incomplete)'))
     .option('--quiet', 'no progress line and no summary on stdout')
     .action((options: HilCommandOptions) => hilAction(options));
 }
@@ -52,8 +54,9 @@ function peerOf(options: HilCommandOptions): HilOptions['nasa42'] {
 async function hilAction(options: HilCommandOptions): Promise<void> {
   const mission = missionOf(options);
   const peer = peerOf(options);
+  const gates = gatesOf(options);
   const setup = prepareFlight(mission, undefined, options.config ?? 'command line');
-  const outputs = new OutputSet([options.json ? { option: '--json', path: options.json } : null]);
+  const outputs = new OutputSet([options.json ? { option: '--json', path: options.json } : null, options.junit ? { option: '--junit', path: options.junit } : null]);
   const text = outputs.usesStandardOutput ? process.stderr : process.stdout;
   const progress = new ProgressLine(!options.quiet);
   let hil;
@@ -65,9 +68,16 @@ async function hilAction(options: HilCommandOptions): Promise<void> {
   } finally {
     progress.done();
   }
-  const summary = summarizeHil(setup, hil);
+  const summary = summarizeHil(setup, hil, gates);
   // The summary is the record of what was flown, whole or broken off: it is written either way.
-  outputs.produce(() => outputs.get('--json')?.write(jsonText(summary)));
+  outputs.produce(() => {
+    outputs.get('--json')?.write(jsonText(summary));
+    outputs
+      .get('--junit')
+      ?.write(junitXml({ name: 'lockstep hil', classname: 'lockstep.hil', properties: { simulator: '42', seed: summary.seed, fsw: summary.fsw, spare: summary.spare, cycles: summary.cycles, complete: summary.complete }, verdicts: summary.requirements }));
+  });
   if (!options.quiet) text.write(`${formatHilSummary(summary)}\n`);
+  // A run that broke off exits with the code of what broke it; its requirements were not judged.
   if (hil.failure) throw hil.failure;
+  enforce(summary.requirements);
 }

@@ -3,13 +3,9 @@
 // measured cost of a cycle on the reference mission, and the fault space each upset target offers.
 // A module that breaks the contract gets every problem listed and exit code 4; so does one that conforms
 // but fails with no upset (init, or one of the fault-free cycles flown, traps or overruns its budget).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { inspectModule, type ModuleReport } from '../abi/contract.js';
-import { FlightModule } from '../core/flight-module.js';
 import { parseMission, readMissionFile } from '../mission/config.js';
-import { describeFaultFreeFailure, faultFreeFailureText, flyOneCore } from '../mission/fault-free.js';
-import { prepareFlight } from '../mission/fly.js';
+import { inspectFlightModule, type InspectResult } from '../mission/inspect.js';
 import { ModuleError } from '../passes/index.js';
 import { jsonText, OutputFile } from '../output/files.js';
 import { integerOption } from './options.js';
@@ -18,17 +14,6 @@ interface InspectOptions {
   config?: string;
   cycles: number;
   json?: string;
-}
-
-export interface CycleCost {
-  cycles: number;
-  meanInstructions: number;
-  maxInstructions: number;
-}
-
-export interface InspectResult extends ModuleReport {
-  conforms: boolean;
-  cycleCost: CycleCost | null;
 }
 
 export function registerInspect(program: Command): void {
@@ -53,36 +38,9 @@ function inspectAction(file: string, options: InspectOptions): void {
 
 function inspect(file: string, options: InspectOptions, json: OutputFile | null): void {
   const mission = parseMission(options.config ? readMissionFile(options.config) : { upsets: { count: 0 } }, options.config ?? 'command line');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new ModuleError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const report = inspectModule(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
-  const problems = [...report.problems];
-  let cycleCost: CycleCost | null = null;
-  let failureText: string | null = null;
-  if (problems.length === 0) {
-    const module = FlightModule.fromBytes(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
-    const setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0 } }, module);
-    // Instructions per cycle of one core flying the mission's first cycles in closed loop.
-    let flown = 0;
-    let total = 0;
-    let max = 0;
-    const failure = flyOneCore(setup, options.cycles, (_cycle, _inputs, result) => {
-      flown++;
-      total += result.instructions;
-      max = Math.max(max, result.instructions);
-    });
-    if (flown > 0) cycleCost = { cycles: flown, meanInstructions: Math.round(total / flown), maxInstructions: max };
-    if (failure) {
-      problems.push(describeFaultFreeFailure(failure));
-      failureText = faultFreeFailureText(failure);
-    }
-  }
-  const conforms = problems.length === 0;
-  const result: InspectResult = { ...report, problems, conforms, cycleCost };
+  const { result, failureText } = inspectFlightModule(file, mission, options.cycles);
+  const problems = result.problems;
+  const conforms = result.conforms;
   if (json) {
     // The report is the result, conforming or not: it is kept even when inspect then exits non-zero.
     json.write(jsonText(result));

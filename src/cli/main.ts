@@ -1,5 +1,5 @@
 // The `lockstep` command line: one subcommand per job (fly, hil, campaign, merge, replay, harden, inspect,
-// init, bench), user mistakes answered with one clear line and a distinct exit code (errors.ts).
+// init, bench, tradestudy), user mistakes answered with one clear line and a distinct exit code (errors.ts).
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCampaign } from './campaign-command.js';
@@ -11,6 +11,7 @@ import { registerHarden } from './harden-command.js';
 import { registerHil } from './hil-command.js';
 import { registerInit } from './init-command.js';
 import { registerInspect } from './inspect-command.js';
+import { registerTradeStudy } from './tradestudy-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerHarden(program);
   registerHil(program);
+  registerTradeStudy(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

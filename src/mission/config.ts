@@ -10,6 +10,7 @@ import { describeHardenings, HARDENING_NAMES } from '../hardenings.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeZodIssue } from '../input-errors.js';
+import { requirementsSchema } from './requirements.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
 
@@ -112,6 +113,7 @@ export const missionSchema = z
       .strict()
       .optional()
       .describe('lockstep hil: how 42\'s fields map onto the flight software\'s bus (default: the reference flight software on lockstep\'s 42 case)'),
+    requirements: requirementsSchema.optional(),
   })
   .strict()
   .describe('A lockstep mission: spacecraft, flight software, flight computer and upsets.');

@@ -4,6 +4,7 @@
 // cost the spacecraft nothing.
 import type { FlightSetup, RunResult } from '../mission/fly.js';
 import type { RealTimeSummary } from '../mission/realtime.js';
+import { formatVerdicts, judgeFlight, type FlightGateOptions, type RequirementVerdict } from './requirements.js';
 
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
@@ -28,6 +29,8 @@ export interface RunSummary extends RunCounters {
     rmsErrorDegAfterSettling: number;
     finalErrorDeg: number;
     met: boolean;
+    /** Whether the mission lasted beyond the settling time, so that `met` says something. */
+    evaluated: boolean;
   };
   timing: {
     clockHz: number;
@@ -44,15 +47,17 @@ export interface RunSummary extends RunCounters {
 export interface FlySummary extends RunSummary {
   faultFreeCommandDigest: string;
   matchesFaultFree: boolean;
+  /** The CI gates' verdicts, one per requirement (src/reports/requirements.ts). */
+  requirements: RequirementVerdict[];
 }
 
-export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult): FlySummary {
+export function summarizeFlight(setup: FlightSetup, run: RunResult, faultFree: RunResult, gates: FlightGateOptions = {}): FlySummary {
   const { events, realtime, ...summary } = summarizeRun(setup, run);
+  const compared = { ...summary, faultFreeCommandDigest: faultFree.commandDigest, matchesFaultFree: run.commandDigest === faultFree.commandDigest };
   return {
-    ...summary,
-    faultFreeCommandDigest: faultFree.commandDigest,
-    matchesFaultFree: run.commandDigest === faultFree.commandDigest,
+    ...compared,
     ...(realtime ? { realtime } : {}),
+    requirements: judgeFlight(compared, setup.mission, gates),
     events,
   };
 }
@@ -84,6 +89,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
       finalErrorDeg: run.finalPointingErrorDeg,
       // A mission that ends before the settling time has not shown that it meets the requirement.
       met: pointing.samples > 0 && pointing.max <= scenario.pointingRequirementDeg,
+      evaluated: pointing.samples > 0,
     },
     commandDigest: run.commandDigest,
     timing: {
@@ -104,6 +110,7 @@ export function formatFlightSummary(summary: FlySummary): string {
     `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
     ...formatRunLines(summary),
     `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
+    ...formatVerdicts(summary.requirements),
   ].join('\n');
 }
 
@@ -119,7 +126,7 @@ export function formatRunLines(summary: RunSummary): string[] {
     `  failovers            ${summary.failovers}`,
     `  missed deadlines     ${summary.missedDeadlines}`,
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
-    `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : seconds <= p.settleTimeS ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
+    `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : !p.evaluated ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
     ...(summary.realtime
       ? [

@@ -5,6 +5,7 @@
 import type { HilRun } from '../hil/hil.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { formatRunLines, summarizeRun, type RunSummary } from './flight-summary.js';
+import { formatVerdicts, judgeFlight, type FlightGateOptions, type RequirementVerdict } from './requirements.js';
 
 export interface HilSummary extends RunSummary {
   simulator: '42';
@@ -14,9 +15,14 @@ export interface HilSummary extends RunSummary {
   complete: boolean;
   /** Why the run broke off, when it did. */
   failure: string | null;
+  /**
+   * The CI gates' verdicts (no commandStream: hil flies no fault-free reference); empty when the run broke
+   * off, whose exit code is that of what broke it.
+   */
+  requirements: RequirementVerdict[];
 }
 
-export function summarizeHil(setup: FlightSetup, hil: HilRun): HilSummary {
+export function summarizeHil(setup: FlightSetup, hil: HilRun, gates: FlightGateOptions = {}): HilSummary {
   const { events, realtime, ...summary } = summarizeRun(setup, hil.run);
   return {
     simulator: '42',
@@ -25,6 +31,7 @@ export function summarizeHil(setup: FlightSetup, hil: HilRun): HilSummary {
     complete: hil.complete,
     failure: hil.failure ? hil.failure.message : null,
     ...(realtime ? { realtime } : {}),
+    requirements: hil.complete ? judgeFlight(summary, setup.mission, gates) : [],
     events,
   };
 }
@@ -36,5 +43,6 @@ export function formatHilSummary(summary: HilSummary): string {
     `  command stream       ${summary.commandDigest.slice(0, 16)}…`,
     `  42's truth           ${summary.truthDigest ? `${summary.truthDigest.slice(0, 16)}…` : 'none read'}`,
     ...(summary.failure ? [`  broke off            ${summary.failure}`] : []),
+    ...formatVerdicts(summary.requirements),
   ].join('\n');
 }
