@@ -46,14 +46,14 @@ describe('semantics: a *-cfc build computes what the original computes', () => {
 
 /**
  * A build with the campaigns' fault hooks (fault-hooks.ts), and the kind of each branch site: an edge
- * (If, Break, Switch) of the program, or else 'Select' — an inverted select is a data fault, caught by
- * duplication except between two NaNs (checks.ts: by design) — or 'helper', EDDI's memory.grow helper,
- * which hardening adds and does not check (docs/hardening.md).
+ * (If, Break, Switch), or else 'Select' — an inverted select is a data fault, caught by duplication
+ * except between two NaNs (checks.ts: by design). The edges of EDDI's memory.grow helper count too: a
+ * *-cfc build checks them (eddi.ts), and -O3 may inline the helper into the program anyway.
  */
 function hooked(binary: Uint8Array): { compiled: WebAssembly.Module; kinds: string[] } {
   const { binary: withHooks, reports } = transformBinary(binary, ['fault-hooks'], 'generated');
   const report = reports.get('fault-hooks') as FaultHooksReport;
-  const kinds = report.sites.map((site) => (site.function.startsWith('__lockstep_') ? 'helper' : site.instruction));
+  const kinds = report.sites.map((site) => site.instruction);
   return { compiled: new WebAssembly.Module(withHooks as Uint8Array<ArrayBuffer>), kinds };
 }
 
@@ -75,7 +75,7 @@ interface Tally {
  * Inverts each branch decision of a run of a generated program in turn: the outcome is a check, a trap,
  * or the fault-free outcome. Returns the tally; `strict` asserts that nothing is silent.
  */
-function injectWrongEdges(binary: Uint8Array, input: ProgramInput, doubled: boolean, tally: Tally, strict: boolean): void {
+function injectWrongEdges(binary: Uint8Array, input: ProgramInput, doubled: boolean, tally: Tally, strict: boolean, brTableBit?: number): void {
   const { compiled, kinds } = hooked(binary);
   let decisions = 0;
   const golden = observable(runProgram(compiled, input, { doubled, afterRun: (exports) => (decisions = global(exports, BRANCH_COUNT_GLOBAL).value as number) }));
@@ -84,7 +84,10 @@ function injectWrongEdges(binary: Uint8Array, input: ProgramInput, doubled: bool
     const outcome = observable(
       runProgram(compiled, input, {
         doubled,
-        before: (exports) => (global(exports, BRANCH_COUNTDOWN_GLOBAL).value = n + 1),
+        before: (exports) => {
+          global(exports, BRANCH_COUNTDOWN_GLOBAL).value = n + 1;
+          if (brTableBit !== undefined) global(exports, FAULT_MASK_GLOBAL).value = BigInt(brTableBit);
+        },
         afterRun: (exports) => (fired = global(exports, FAULT_FIRED_GLOBAL).value as number),
       }),
     );
@@ -176,6 +179,27 @@ describe('the edge checks survive the optimizers', () => {
         { numRuns: 40 },
       );
       expect(tally.caught).toBeGreaterThan(20);
+    });
+  }
+});
+
+describe('regressions: the counterexamples of the -O3 properties, before and after -O3', () => {
+  const input: ProgramInput = { a: 0, b: 0n, x: 0n, y: 0n };
+  // A br_table (index 0 of $b1 $b0 $b1; -O3 turns it into an if): the pass once left br_tables
+  // unchecked, so an index flipped from 0 to 1 (bit 0) took the other target unseen.
+  // A memory.grow: EDDI's helper, inlined by -O3; its decisions were once unchecked.
+  const cases = [
+    { name: 'swift-cfc', choices: [0, 0, 15473, 656890, 0, 0, 455321, 5589, 637229] },
+    { name: 'eddi-cfc', choices: [0, 0, 0, 147149, 243269] },
+  ] as const;
+  for (const { name, choices } of cases) {
+      it(`${name}: every decision inverted (br_table indices at bits 0 and 1) is caught or harmless`, () => {
+      const hardened = hardenModule(assemble(programText(choices, 4, { canonicalNaNs: true })), options(name)).binary;
+      const tally: Tally = { caught: 0, harmless: 0, silent: 0 };
+      for (const binary of [hardened, optimizeO3(hardened)]) {
+        for (const bit of [0, 1]) injectWrongEdges(binary, input, name === 'eddi-cfc', tally, true, bit);
+      }
+      expect(tally.caught).toBeGreaterThan(4);
     });
   }
 });

@@ -28,6 +28,9 @@
 // the opaque zeros (opaque-zero.ts), so neither Binaryen nor V8 can relate it to the condition the
 // branch tests: inside the taken arm of `if (c)` nothing is known about c', and the check stays.
 //
+// EDDI's memory.grow helper, which the hardening adds rather than duplicates, has its two decisions
+// checked the same way, written out by hand (eddi.ts, growBody): Binaryen -O3 inlines it into the program.
+//
 // Works on the flat IR of a hardened function (after duplicate.ts has instrumented it, before its
 // clean-up), where every condition is a local (or a constant) with a shadow local.
 import binaryen, { addLocal, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
@@ -69,7 +72,9 @@ export function edgeTargets(body: ExpressionRef, name: string): EdgeTargets {
   const exits = new Set<ExpressionRef>();
   walkPostOrder(body, name, (expr) => {
     const id = B.getExpressionId(expr);
-    if (B.getExpressionType(expr) === B.unreachable && id !== B.ReturnId) return;
+    // Code of unreachable type never runs, except what is so typed because it transfers control: a return,
+    // and a br_table (always of unreachable type; in flat IR its index is a local or a constant).
+    if (B.getExpressionType(expr) === B.unreachable && id !== B.ReturnId && !(id === B.SwitchId && isFlatOperand(B.Switch.getCondition(expr)))) return;
     if (id === B.IfId && isFlatOperand(B.If.getCondition(expr))) branches.add(expr);
     else if (id === B.BreakId && B.Break.getCondition(expr) && !B.Break.getValue(expr) && isFlatOperand(B.Break.getCondition(expr))) branches.add(expr);
     else if (id === B.SwitchId && !B.Switch.getValue(expr) && isFlatOperand(B.Switch.getCondition(expr))) branches.add(expr);

@@ -124,6 +124,11 @@ export interface MemoryTreatment {
   shadowAccess(copy: ExpressionRef): ExpressionRef;
   /** After every function is instrumented, with the functions `prepare` saw (EDDI relocates the program's accesses). */
   finish(module: Module, functions: readonly FunctionRef[]): void;
+  /**
+   * With the `edges` family, after `finish`: checks the decisions of the code the treatment added itself
+   * (EDDI's memory.grow helper), registering each check through `site`.
+   */
+  checkOwnEdges?(module: Module, site: (functionName: string, instruction: ExpressionRef) => number): void;
   report(): HardeningReport['memory'];
 }
 
@@ -592,6 +597,7 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
   }
   for (const fn of leftAlone) keepCoherent(h, fn, B.getFunctionInfo(fn).name);
   memory.finish(module, functions);
+  if (options.families.has('edges')) memory.checkOwnEdges?.(module, (functionName, at) => h.addSite('edges', functionName, at));
   if (options.cleanup !== false) for (const fn of hardened) module.runPassesOnFunction(fn, CLEANUP_PASSES);
 
   const byFamily = Object.fromEntries(CHECK_FAMILIES.map((family) => [family, 0])) as Record<CheckFamily, number>;
