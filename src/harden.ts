@@ -1,10 +1,12 @@
-// hardenModule: SWIFT or EDDI (src/passes/swift.ts, eddi.ts) applied to any WebAssembly module, with the
+// hardenModule: SWIFT or EDDI (src/passes/swift.ts, eddi.ts), with or without control-flow checking (the
+// `edges` family, cfc.ts), applied to any WebAssembly module, with the
 // options COAST and ASPIS give — which check families to insert and which functions to harden or leave
 // alone, for SWIFT whether loads are loaded again or copied, which imports are pure — checked as a
 // caller's mistake apart from the module's, and a report of what it did: instructions duplicated, checks
 // by family (each check site with its id, the value `lockstep.check_failed` receives), and the cost in
 // code size. The library face of the passes, which take their options already checked.
 import binaryen, { emitBinary, exportNamesByFunction, type Module } from './passes/binaryen.js';
+import { EDGE_PLACEMENTS, type EdgePlacement } from './passes/cfc.js';
 import { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily } from './passes/checks.js';
 import { HARDENING_MODES, type DuplicationOptions, type HardeningMode, type HardeningReport } from './passes/duplicate.js';
 import { hardenEddi } from './passes/eddi.js';
@@ -16,6 +18,7 @@ import { hardenSwift, SWIFT_LOADS, type SwiftLoads } from './passes/swift.js';
 export { CHECK_FAMILIES, DEFAULT_FAMILIES, type CheckFamily, type CheckSite } from './passes/checks.js';
 export { HARDENING_MODES, type HardeningMode, type HardeningReport } from './passes/duplicate.js';
 export { SWIFT_LOADS, type SwiftLoads } from './passes/swift.js';
+export { EDGE_PLACEMENTS, type EdgePlacement } from './passes/cfc.js';
 export { HARDENINGS, HARDENING_NAMES, type HardeningName } from './hardenings.js';
 
 type InPlaceOptions = DuplicationOptions & { readonly mode: HardeningMode; readonly swiftLoads?: SwiftLoads };
@@ -52,6 +55,12 @@ export interface HardenOptions {
    * and are never called twice).
    */
   readonly pureImports?: readonly string[];
+  /**
+   * With the `edges` family (control-flow checking, passes/cfc.ts): where the signature is checked — on
+   * entry of every destination of a conditional branch ('entry', the default: soonest), or where values
+   * leave the function ('exit').
+   */
+  readonly edgePlacement?: EdgePlacement;
 }
 
 export interface HardenReport extends HardeningReport {
@@ -67,7 +76,7 @@ export interface HardenResult {
 export class HardenOptionsError extends Error {
   constructor(
     /** The option at fault: mode, families, functions (include and exclude both given), include, exclude. */
-    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads' | 'pureImports',
+    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads' | 'pureImports' | 'edgePlacement',
     /** What is wrong with it. */
     readonly detail: string,
   ) {
@@ -89,6 +98,9 @@ function checkOptions(options: HardenOptions): Set<CheckFamily> {
   }
   for (const pattern of options.pureImports ?? []) {
     if (!/^[^.]+\.[^.]+$/.test(pattern)) throw new HardenOptionsError('pureImports', `"${pattern}" names no import (module.name, or module.* for all of a module's)`);
+  }
+  if (options.edgePlacement !== undefined && !(EDGE_PLACEMENTS as readonly string[]).includes(options.edgePlacement)) {
+    throw new HardenOptionsError('edgePlacement', `"${String(options.edgePlacement)}" is not a placement of control-flow checks (${EDGE_PLACEMENTS.join(', ')})`);
   }
   if (options.functions?.include && options.functions.exclude) {
     throw new HardenOptionsError('functions', 'give either the functions to harden (include) or those to leave alone (exclude), not both');
@@ -126,6 +138,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
         swiftLoads: options.swiftLoads,
         pureImports: options.pureImports?.length ? importMatcher(options.pureImports) : undefined,
+        edgePlacement: options.edgePlacement,
       });
     } catch (error) {
       if (error instanceof PassRefusal || error instanceof UnsupportedExpressionError) throw new ModuleError(source, error.message);

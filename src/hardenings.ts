@@ -3,6 +3,8 @@
 // this one table, so that a hardening added here is flown, compared, timed and documented by the same
 // name everywhere. Kept apart from harden.ts, which loads Binaryen, so that mission parsing and campaign
 // statistics can name a hardening without it.
+import type { EdgePlacement } from './passes/cfc.js';
+import type { CheckFamily } from './passes/checks.js';
 import type { HardeningMode } from './passes/duplicate.js';
 import type { SwiftLoads } from './passes/swift.js';
 
@@ -15,6 +17,9 @@ export interface Hardening {
   readonly mode: HardeningMode;
   readonly swiftLoads?: SwiftLoads;
   readonly pureImports?: readonly string[];
+  /** The check families (default: passes/checks.ts's DEFAULT_FAMILIES). */
+  readonly families?: readonly CheckFamily[];
+  readonly edgePlacement?: EdgePlacement;
   /** What it is, in a few words (help texts, the mission schema, the bench). */
   readonly label: string;
   /** Campaigns fly it on a lone core (configuration `name`) and also under these (configuration `base+name`). */
@@ -26,13 +31,17 @@ export interface Hardening {
 /**
  * SWIFT as lockstep builds it (loads loaded again); SWIFT as the paper does it (loads copied); SWIFT that
  * also reads every bus input twice (the flight ABI latches inputs for the cycle, so a second read is
- * the same value, and a fault in the first shows — at the price of a second host call per input); EDDI.
+ * the same value, and a fault in the first shows — at the price of a second host call per input); EDDI;
+ * SWIFT and EDDI with control-flow checking (passes/cfc.ts: the default families and `edges`, so that an
+ * inverted branch decision is caught on entry of the wrong successor).
  */
 export const HARDENINGS = {
   swift: { mode: 'swift', label: 'SWIFT, loads loaded again', alsoUnder: ['pair', 'pair+spare'], runtimeGoal: 1.6 },
   'swift-copy': { mode: 'swift', swiftLoads: 'copy', label: "SWIFT as the paper has it, loads copied" },
   'swift-bus': { mode: 'swift', pureImports: ['bus.*'], label: 'SWIFT reading every bus input twice' },
   eddi: { mode: 'eddi', label: 'EDDI, memory duplicated too', runtimeGoal: 2.0 },
+  'swift-cfc': { mode: 'swift', families: ['stores', 'branches', 'globals', 'calls', 'returns', 'edges'], label: 'SWIFT with control-flow checking' },
+  'eddi-cfc': { mode: 'eddi', families: ['stores', 'branches', 'globals', 'calls', 'returns', 'edges'], label: 'EDDI with control-flow checking' },
 } as const satisfies Record<string, Hardening>;
 
 export type HardeningName = keyof typeof HARDENINGS;

@@ -162,7 +162,7 @@ describe('lockstep harden', () => {
       [['harden', 'atomics.wasm', '-o', 'out5.wasm', '--mode', 'swift'], 4, /atomics\.wasm: uses threads \(atomics, shared memory\), which lockstep does not support; compile without it \(clang: -mcpu=mvp/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out6.wasm', '--mode', 'eddi', '--copy-loads'], 2, /--copy-loads: EDDI loads shadows from shadow memory/],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out7.wasm', '--mode', 'swift', '--pure-imports', 'bus'], 2, /--pure-imports: "bus" names no import/],
-      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out3.wasm', '--mode', 'tmr'], 2, /--mode: "tmr" is not a hardening mode/],
+      [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out3.wasm', '--mode', 'tmr'], 2, /--mode: "tmr" is not a hardening \(swift, /],
       [['harden', join(ROOT, 'build/adcs.wasm'), '-o', 'out4.wasm', '--mode', 'swift', '--checks', 'everything'], 2, /"everything" is not a check family/],
     ];
     for (const [args, code, message] of cases) {

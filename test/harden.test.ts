@@ -539,12 +539,14 @@ describe('lockstep harden', () => {
 describe('benchHardening', () => {
   it('times the plain, SWIFT (reloading and copying loads) and EDDI builds side by side and gives their ratios', () => {
     const result = benchHardening(setupFor({}), { rounds: 3, cyclesPerRound: 20 });
-    expect(Object.keys(result.nsPerCycle).sort()).toEqual(['eddi', 'plain', 'swift', 'swiftBus', 'swiftCopy']);
+    expect(Object.keys(result.nsPerCycle).sort()).toEqual(['eddi', 'eddiCfc', 'plain', 'swift', 'swiftBus', 'swiftCfc', 'swiftCopy']);
     for (const ns of Object.values(result.nsPerCycle)) expect(ns).toBeGreaterThan(0);
     expect(result.ratios.swiftVsPlain).toBeCloseTo(result.nsPerCycle.swift / result.nsPerCycle.plain, 10);
     expect(result.ratios.swiftCopyVsPlain).toBeCloseTo(result.nsPerCycle.swiftCopy / result.nsPerCycle.plain, 10);
     expect(result.ratios.swiftBusVsPlain).toBeCloseTo(result.nsPerCycle.swiftBus / result.nsPerCycle.plain, 10);
     expect(result.ratios.eddiVsPlain).toBeCloseTo(result.nsPerCycle.eddi / result.nsPerCycle.plain, 10);
+    expect(result.ratios.swiftCfcVsPlain).toBeCloseTo(result.nsPerCycle.swiftCfc / result.nsPerCycle.plain, 10);
+    expect(result.ratios.eddiCfcVsPlain).toBeCloseTo(result.nsPerCycle.eddiCfc / result.nsPerCycle.plain, 10);
     const text = formatHardeningBench(result);
     for (const name of HARDENING_NAMES) expect(text).toContain(`  ${name} `);
     expect(text).toMatch(/swift +SWIFT, loads loaded again +[\d.]+ µs\/cycle +[\d.]+× plain \(goal ≤ 1\.6×\)/);

@@ -1,9 +1,11 @@
-// `lockstep harden IN.wasm -o OUT.wasm --mode swift|eddi`: adds EDDI or SWIFT (duplicated instructions and
-// checks before what leaves the sphere of replication) to any module, and says what it added. The output
-// is written whole, only after the module was hardened and validated.
+// `lockstep harden IN.wasm -o OUT.wasm --mode swift|eddi|<a named hardening>`: adds EDDI or SWIFT (duplicated
+// instructions and checks before what leaves the sphere of replication) to any module, and says what it
+// added. `--mode` takes any name of the table of hardenings (src/hardenings.ts: swift-cfc...), whose
+// options the other flags then override. The output is written whole, only after the module was
+// hardened and validated.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CHECK_FAMILIES, HARDENING_MODES, hardenModule, HardenOptionsError, type CheckFamily, type HardeningMode } from '../harden.js';
+import { CHECK_FAMILIES, HARDENINGS, HARDENING_NAMES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions, type HardeningMode } from '../harden.js';
 import { ModuleError } from '../passes/index.js';
 import { jsonText, OutputSet } from '../output/files.js';
 import { UsageError } from './errors.js';
@@ -29,6 +31,7 @@ const FLAGS: Record<HardenOptionsError['option'], string> = {
   exclude: '--skip',
   swiftLoads: '--copy-loads',
   pureImports: '--pure-imports',
+  edgePlacement: '--mode',
 };
 
 export function registerHarden(program: Command): void {
@@ -37,7 +40,7 @@ export function registerHarden(program: Command): void {
     .description('add EDDI or SWIFT to a module: duplicated instructions, and checks that survive the optimizers')
     .argument('<in.wasm>', 'the module')
     .requiredOption('-o, --output <out.wasm>', 'the hardened module')
-    .requiredOption('--mode <mode>', `${HARDENING_MODES.join(' | ')}`)
+    .requiredOption('--mode <mode>', `${HARDENING_NAMES.join(' | ')}`)
     .option('--checks <list>', `check families: ${CHECK_FAMILIES.join(',')} (default: all but loads)`, listOption)
     .option('--only <functions>', 'harden only these functions (names or export names)', listOption)
     .option('--skip <functions>', 'leave these functions alone', listOption)
@@ -60,15 +63,19 @@ function harden(input: string, options: HardenCommandOptions, outputs: OutputSet
   } catch (error) {
     throw new ModuleError(input, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  // A named hardening gives its options (swift and eddi are named hardenings too); flags override them.
+  if (!Object.hasOwn(HARDENINGS, options.mode)) throw new UsageError(`--mode: "${options.mode}" is not a hardening (${HARDENING_NAMES.join(', ')})`);
+  const named: Partial<HardenOptions> = HARDENINGS[options.mode as keyof typeof HARDENINGS];
   let result;
   try {
     result = hardenModule(bytes, {
-      mode: options.mode as HardeningMode,
-      families: options.checks as CheckFamily[] | undefined,
+      ...named,
+      mode: named.mode as HardeningMode,
+      families: (options.checks as CheckFamily[] | undefined) ?? named.families,
       functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined,
       source: input,
-      swiftLoads: options.copyLoads ? 'copy' : undefined,
-      pureImports: options.pureImports,
+      swiftLoads: options.copyLoads ? 'copy' : named.swiftLoads,
+      pureImports: options.pureImports ?? named.pureImports,
     });
   } catch (error) {
     if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);

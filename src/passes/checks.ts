@@ -23,13 +23,14 @@ export const CHECK_IMPORT = 'check_failed';
 /** The import's name inside the module. */
 export const CHECK_FUNCTION = '__lockstep_check_failed';
 
-export const CHECK_FAMILIES = ['stores', 'branches', 'globals', 'calls', 'returns', 'loads'] as const;
+export const CHECK_FAMILIES = ['stores', 'branches', 'globals', 'calls', 'returns', 'loads', 'edges'] as const;
 export type CheckFamily = (typeof CHECK_FAMILIES)[number];
 /**
  * Checked unless asked otherwise: stores (address and value, and the operands of bulk memory writes and
  * memory.grow), branch decisions (if, br_if, br_table, select), global.set values, call arguments and a
  * call_indirect's table index (host imports included), and return values. Load addresses (SWIFT's paper
- * checks them too) are available as `loads`.
+ * checks them too) are available as `loads`, and control-flow checking (cfc.ts: the edge taken by every
+ * conditional branch, against its shadow condition) as `edges`.
  */
 export const DEFAULT_FAMILIES: readonly CheckFamily[] = ['stores', 'branches', 'globals', 'calls', 'returns'];
 
@@ -83,7 +84,7 @@ function components(m: Module, pair: Compared): Array<{ type: number; a: () => E
 }
 
 /** `lockstep.check_failed(site)`, then a trap. */
-function fail(m: Module, site: number): ExpressionRef {
+export function failCode(m: Module, site: number): ExpressionRef {
   return m.block(null, [m.call(CHECK_FUNCTION, [m.i32.const(site)], B.none), m.unreachable()], B.unreachable);
 }
 
@@ -92,7 +93,7 @@ export function checkCode(m: Module, pairs: readonly Compared[], site: number, f
   const parts = pairs.flatMap((pair) => components(m, pair));
   const any = (conditions: ExpressionRef[]) => conditions.reduce((acc, c) => m.i32.or(acc, c));
   const fast = any(parts.map((part) => bitsDiffer(m, part.type, part.a, part.b, functionName)));
-  if (!parts.some((part) => part.type === B.f32 || part.type === B.f64)) return m.if(fast, fail(m, site));
+  if (!parts.some((part) => part.type === B.f32 || part.type === B.f64)) return m.if(fast, failCode(m, site));
   // The bits differ: a fault, unless both are NaNs. Only this rare path pays for telling.
   const exact = any(
     parts.map((part) => {
@@ -102,5 +103,5 @@ export function checkCode(m: Module, pairs: readonly Compared[], site: number, f
       return m.i32.and(differ, m.i32.or(ops.eq(part.a(), part.a()), ops.eq(part.b(), part.b())));
     }),
   );
-  return m.if(fast, m.if(exact, fail(m, site)));
+  return m.if(fast, m.if(exact, failCode(m, site)));
 }

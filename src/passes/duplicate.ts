@@ -41,6 +41,7 @@
 // and bulk-memory write to shadow memory as well, so that hardened code never sees a stale shadow.
 import binaryen, { addLocal, exportNamesByFunction, globalName, isTuple, localGetIndex, localTypes, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
 import { addCheckImport, CHECK_FAMILIES, CHECK_FUNCTION, CHECK_IMPORT, CHECK_MODULE, checkCode, importsCheck, type CheckFamily, type CheckSite, type Compared } from './checks.js';
+import { checkEdges, edgeTargets, type EdgePlacement } from './cfc.js';
 import { childrenOf, definedFunctions, expressionKindName, walkPostOrder } from './expressions.js';
 import { addOpaqueZeros, OPAQUE_ZERO_GLOBAL, opaqueScalar, zeroGlobal } from './opaque-zero.js';
 import { isLockstepName, PassRefusal } from './pass.js';
@@ -68,6 +69,8 @@ export interface DuplicationOptions {
    * the shadow instead of having its result copied, so that a fault in the result shows.
    */
   readonly pureImports?: (module: string, base: string) => boolean;
+  /** With the `edges` family: where control-flow signatures are checked (cfc.ts; default 'entry'). */
+  readonly edgePlacement?: EdgePlacement;
 }
 
 export interface HardeningReport {
@@ -121,6 +124,11 @@ export interface MemoryTreatment {
   shadowAccess(copy: ExpressionRef): ExpressionRef;
   /** After every function is instrumented, with the functions `prepare` saw (EDDI relocates the program's accesses). */
   finish(module: Module, functions: readonly FunctionRef[]): void;
+  /**
+   * With the `edges` family, after `finish`: checks the decisions of the code the treatment added itself
+   * (EDDI's memory.grow helper), registering each check through `site`.
+   */
+  checkOwnEdges?(module: Module, site: (functionName: string, instruction: ExpressionRef) => number): void;
   report(): HardeningReport['memory'];
 }
 
@@ -578,11 +586,18 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
     const declared = localTypes(fn).length;
     module.runPassesOnFunction(fn, ['flatten']);
     const hardener = new FunctionHardener(h, fn, name);
+    // Control-flow checking needs the original branches and exits, found before instrumentation adds its own.
+    const edges = options.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
     hardener.instrument();
+    if (edges) {
+      const context = { module, fn, name, shadowOperand: (operand: ExpressionRef) => hardener.shadowOperand(operand), site: (at: ExpressionRef) => h.addSite('edges', name, at) };
+      checkEdges(context, edges, options.edgePlacement ?? 'entry');
+    }
     hardener.seedEntry(declared);
   }
   for (const fn of leftAlone) keepCoherent(h, fn, B.getFunctionInfo(fn).name);
   memory.finish(module, functions);
+  if (options.families.has('edges')) memory.checkOwnEdges?.(module, (functionName, at) => h.addSite('edges', functionName, at));
   if (options.cleanup !== false) for (const fn of hardened) module.runPassesOnFunction(fn, CLEANUP_PASSES);
 
   const byFamily = Object.fromEntries(CHECK_FAMILIES.map((family) => [family, 0])) as Record<CheckFamily, number>;

@@ -20,9 +20,10 @@
 // modules of up to 8), its declared maximum doubles, it can grow to at most half of the largest
 // WebAssembly memory, and the host sees the program's data P pages higher than before.
 import binaryen, { addLocal, memoryName, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
-import { DEFAULT_FAMILIES } from './checks.js';
+import { DEFAULT_FAMILIES, failCode } from './checks.js';
 import { duplicateInPlace, type DuplicationOptions, type HardeningReport, type MemoryTreatment, type Shadows } from './duplicate.js';
 import { childrenOf, walkPostOrder } from './expressions.js';
+import { OPAQUE_ZERO_GLOBAL } from './opaque-zero.js';
 import { PassRefusal, type ModulePass } from './pass.js';
 import { replaceChild, setSlot, walkWithParents } from './rewrite.js';
 
@@ -142,33 +143,47 @@ function doubleMemory(module: Module, functions: readonly FunctionRef[]): Layout
   // The base lives in a global, which the host's state export makes part of the core's state.
 
   module.addGlobal(SHADOW_BASE_GLOBAL, B.i32, true, module.i32.const(base));
-  const m = module;
+  module.addFunction(EDDI_GROW_FUNCTION, B.i32, B.i32, [B.i32], growBody(module, null));
+  return { constantBase: null };
+}
+
+/**
+ * The body of EDDI's memory.grow helper (param 0: the pages d; local 1: the old size). With `site`
+ * (eddi-cfc), its two decisions are checked as cfc.ts checks a program's: each is taken again from its
+ * operand passed through the opaque zero (local 2; the grow's result is kept in local 3), and each edge
+ * checks, on entry, that the shadow decision agrees — so an inverted decision is caught here too, also
+ * when an optimizer inlines the helper into the program.
+ */
+function growBody(m: Module, site: ((instruction: ExpressionRef) => number) | null): ExpressionRef {
   const d = () => m.local.get(0, B.i32);
   const old = () => m.local.get(1, B.i32);
   const bytes = (pagesExpr: ExpressionRef) => m.i32.shl(pagesExpr, m.i32.const(16));
-  m.addFunction(
-    EDDI_GROW_FUNCTION,
+  const failed = () => m.return(m.i32.const(-1));
+  // if (condition(value)) return -1, the decision checked when `site` is given.
+  const decision = (value: ExpressionRef, condition: (operand: ExpressionRef) => ExpressionRef, local: number): ExpressionRef[] => {
+    if (site === null) return [m.if(condition(value), failed())];
+    const shadow = () => condition(m.i32.xor(m.local.get(local, B.i32), m.local.get(2, B.i32)));
+    const branch = m.if(condition(m.local.get(local, B.i32)), m.block(null, [], B.none));
+    B.If.setIfTrue(branch, m.block(null, [m.if(m.i32.eqz(shadow()), failCode(m, site(branch))), failed()], B.none));
+    return [...(local === 0 ? [] : [m.local.set(local, value)]), branch, m.if(shadow(), failCode(m, site(branch)))];
+  };
+  return m.block(
+    null,
+    [
+      ...(site === null ? [] : [m.local.set(2, m.global.get(OPAQUE_ZERO_GLOBAL, B.i32))]),
+      // Both halves grow by d pages; 2d must stay within the largest memory.
+      ...decision(d(), (operand) => m.i32.gt_u(operand, m.i32.const(MAX_PAGES / 2)), 0),
+      m.local.set(1, m.i32.shr_u(m.memory.size(), m.i32.const(1))),
+      ...decision(m.memory.grow(m.i32.shl(d(), m.i32.const(1))), (operand) => m.i32.eq(operand, m.i32.const(-1)), 3),
+      // The program's half moves up by d pages; shadow memory's new pages are zero, as the program's
+      // new pages (fresh from memory.grow) are.
+      m.memory.copy(bytes(m.i32.add(old(), d())), bytes(old()), bytes(old())),
+      m.memory.fill(bytes(old()), m.i32.const(0), bytes(d())),
+      m.global.set(SHADOW_BASE_GLOBAL, bytes(m.i32.add(old(), d()))),
+      old(),
+    ],
     B.i32,
-    B.i32,
-    [B.i32],
-    m.block(
-      null,
-      [
-        // Both halves grow by d pages; 2d must stay within the largest memory.
-        m.if(m.i32.gt_u(d(), m.i32.const(MAX_PAGES / 2)), m.return(m.i32.const(-1))),
-        m.local.set(1, m.i32.shr_u(m.memory.size(), m.i32.const(1))),
-        m.if(m.i32.eq(m.memory.grow(m.i32.shl(d(), m.i32.const(1))), m.i32.const(-1)), m.return(m.i32.const(-1))),
-        // The program's half moves up by d pages; shadow memory's new pages are zero, as the program's
-        // new pages (fresh from memory.grow) are.
-        m.memory.copy(bytes(m.i32.add(old(), d())), bytes(old()), bytes(old())),
-        m.memory.fill(bytes(old()), m.i32.const(0), bytes(d())),
-        m.global.set(SHADOW_BASE_GLOBAL, bytes(m.i32.add(old(), d()))),
-        old(),
-      ],
-      B.i32,
-    ),
   );
-  return { constantBase: null };
 }
 
 /** EDDI's memory: a shadow copy in the lower half, which shadow loads read and every store also writes. */
@@ -224,6 +239,15 @@ export class EddiMemory implements MemoryTreatment {
 
   mirrorsWrite(write: ExpressionRef): boolean {
     return this.layout !== null && isMemoryWrite(write);
+  }
+
+  /** eddi-cfc: the memory.grow helper's decisions are checked too (growBody). */
+  checkOwnEdges(module: Module, site: (functionName: string, instruction: ExpressionRef) => number): void {
+    const fn = module.getFunction(EDDI_GROW_FUNCTION);
+    if (!fn) return;
+    addLocal(fn, B.i32);
+    addLocal(fn, B.i32);
+    B.Function.setBody(fn, growBody(module, (at) => site(EDDI_GROW_FUNCTION, at)));
   }
 
   /** Moves every memory access of the program (not the shadows', not the grow function's) to the top half. */
@@ -322,5 +346,13 @@ export const eddi: ModulePass = {
   description: 'EDDI: SWIFT plus duplicated memory (a shadow copy every store also writes and shadow loads read)',
   run(module: Module): HardeningReport {
     return hardenEddi(module, { families: new Set(DEFAULT_FAMILIES), hardens: () => true });
+  },
+};
+
+export const eddiCfc: ModulePass = {
+  name: 'eddi-cfc',
+  description: "EDDI with control-flow checking (cfc.ts): every conditional branch's edge checked against its shadow condition on entry",
+  run(module: Module): HardeningReport {
+    return hardenEddi(module, { families: new Set([...DEFAULT_FAMILIES, 'edges']), hardens: () => true });
   },
 };

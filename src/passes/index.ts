@@ -2,20 +2,20 @@
 // the supported features, validate it, apply the named passes in order, validate again, emit (with the
 // module's names, binaryen.ts).
 // Passes compose: a core is built with ['export-state', 'count-instructions'], and later passes
-// (fault hooks, EDDI, SWIFT) slot in by name.
+// (fault hooks, EDDI, SWIFT, and either with control-flow checking: swift-cfc, eddi-cfc) slot in by name.
 import binaryen, { emitBinary, validateQuietly, type Module } from './binaryen.js';
 import { countInstructions } from './count-instructions.js';
-import { eddi } from './eddi.js';
+import { eddi, eddiCfc } from './eddi.js';
 import { exportState } from './export-state.js';
 import { faultHooks } from './fault-hooks.js';
 import { SUPPORTED_FEATURES, unsupportedFeatureMessage, unsupportedFeaturesOf } from './features.js';
-import { swift } from './swift.js';
+import { swift, swiftCfc } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi, swiftCfc, eddiCfc].map((pass) => [pass.name, pass]),
 );
 
 /**

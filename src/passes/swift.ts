@@ -109,6 +109,14 @@ export function hardenSwift(module: Module, options: DuplicationOptions & { read
   return duplicateInPlace(module, options, new SwiftMemory(options.swiftLoads));
 }
 
+export const swiftCfc: ModulePass = {
+  name: 'swift-cfc',
+  description: "SWIFT with control-flow checking (cfc.ts): every conditional branch's edge checked against its shadow condition on entry",
+  run(module: Module): HardeningReport {
+    return hardenSwift(module, { families: new Set([...DEFAULT_FAMILIES, 'edges']), hardens: () => true });
+  },
+};
+
 export const swift: ModulePass = {
   name: 'swift',
   description: 'SWIFT: duplicate every value computation into shadows (loads loaded again), check before stores, branches, calls, returns and global writes',
