@@ -7,15 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FAMILIES, EDGE_PLACEMENTS, hardenModule, type HardenOptions } from '../src/harden.js';
 import { HARDENINGS } from '../src/hardenings.js';
 import { BRANCH_COUNT_GLOBAL, BRANCH_COUNTDOWN_GLOBAL, FAULT_FIRED_GLOBAL, FAULT_MASK_GLOBAL, type FaultHooksReport } from '../src/passes/fault-hooks.js';
 import { transformBinary } from '../src/passes/index.js';
-import { main } from '../src/cli/main.js';
 import { EXIT } from '../src/cli/errors.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runProgram, type ProgramInput } from './harden-programs.js';
-import { agreeOn, checkSites, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
+import { agreeOn, checkSites, cli, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
 import { choicesArbitrary as everyKindChoices, randomModuleGlobals, randomModuleHost, randomModuleText, watWithFeatures } from './random-module.js';
 
 const CFC = ['swift-cfc', 'eddi-cfc'] as const;
@@ -266,18 +265,3 @@ function runEveryKind(
   return { result, memory: `${seen.length}:${seen.toString('base64')}`, globals: randomModuleGlobals(exports), calls: calls.join(',') };
 }
 
-/** The command line in this process: exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
-  ];
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}

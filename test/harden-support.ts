@@ -1,8 +1,10 @@
 // Helpers of the hardening tests (harden.test.ts, harden-turbofan.test.ts): original and hardened runs
-// compared, check sites counted in a binary, Binaryen's optimizer, and the opaque zeros made non-zero.
+// compared, check sites counted in a binary, Binaryen's optimizer, the opaque zeros made non-zero, and the
+// command line run in this process.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { hardenModule, type HardenOptions } from '../src/harden.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
 import binaryen from '../src/passes/binaryen.js';
@@ -87,4 +89,20 @@ export function perturbZeros(exports: Record<string, unknown>): void {
   (exports[OPAQUE_ZERO_I64_GLOBAL] as WebAssembly.Global).value = 1n;
   (exports[OPAQUE_ZERO_F32_GLOBAL] as WebAssembly.Global).value = 1;
   (exports[OPAQUE_ZERO_F64_GLOBAL] as WebAssembly.Global).value = 1;
+}
+
+/** Runs the command line in this process, capturing what it writes: exit code and output. */
+export async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
+  ];
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 }

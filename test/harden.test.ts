@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordInputFrames } from '../src/bench/bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench, kernelPath, KERNELS } from '../src/bench/hardening-bench.js';
 import { HARDENINGS, HARDENING_NAMES } from '../src/hardenings.js';
@@ -17,7 +17,6 @@ import { inspectModule } from '../src/abi/contract.js';
 import { prepareFaultModule } from '../src/core/fault-core.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { EXIT } from '../src/cli/errors.js';
-import { main } from '../src/cli/main.js';
 import { CHECK_FAMILIES, DEFAULT_FAMILIES, hardenInPlace, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions } from '../src/harden.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
 import binaryen from '../src/passes/binaryen.js';
@@ -28,7 +27,7 @@ import { ModuleError, readModule, transformBinary } from '../src/passes/index.js
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runEveryKindModule, runProgram } from './harden-programs.js';
 import { COUNTDOWN_GLOBAL, MASK_GLOBAL, hardenWithFlipHook } from './harden-inject.js';
 import { choicesArbitrary as everyKindChoices, randomModuleText, watWithFeatures } from './random-module.js';
-import { agreeOn, checkSites, inputsArbitrary, MODES, optimizeO3, referenceBytes } from './harden-support.js';
+import { agreeOn, checkSites, cli, inputsArbitrary, MODES, optimizeO3, referenceBytes } from './harden-support.js';
 import { fly, outputBits, setupFor, wat } from './support.js';
 
 describe('semantics: a hardened program computes what the original computes', () => {
@@ -475,21 +474,6 @@ describe('lockstep harden', () => {
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'lockstep-harden-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Runs the command line in-process, capturing what it writes. */
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const spies = [
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
-      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
-    ];
-    try {
-      const code = await main(args);
-      return { code, stdout: out.join(''), stderr: err.join('') };
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-    }
-  }
 
   it('--only, --skip, --checks, --copy-loads, --pure-imports and --json reach the library, and the module is written', async () => {
     const output = join(dir, 'only.wasm');
