@@ -99,6 +99,8 @@ export interface ReplicaAccount {
 export class PersistentStore {
   /** The replica at the other processor: the region's bytes, then their CRC-32 (little-endian). */
   readonly replica: Uint8Array;
+  /** The replica's bytes as words, for its checksum (made once: checksums are read and written every cycle). */
+  private readonly replicaView: DataView;
   /** The primary's record of what it sent: each cycle's write is the difference from it. */
   private readonly sent: Uint8Array;
   private readonly inFlight: InFlight[] = [];
@@ -119,6 +121,7 @@ export class PersistentStore {
     initialImage: Uint8Array,
   ) {
     this.replica = new Uint8Array(replicaBytes(region));
+    this.replicaView = new DataView(this.replica.buffer, this.replica.byteOffset, this.replica.byteLength);
     this.sent = new Uint8Array(region.length);
     this.sent.set(initialImage.subarray(region.offset, region.offset + region.length));
     this.replica.set(this.sent);
@@ -135,11 +138,11 @@ export class PersistentStore {
   }
 
   private storeChecksum(checksum: number): void {
-    new DataView(this.replica.buffer, this.replica.byteOffset).setUint32(this.region.length, checksum, true);
+    this.replicaView.setUint32(this.region.length, checksum, true);
   }
 
   private storedChecksum(): number {
-    return new DataView(this.replica.buffer, this.replica.byteOffset).getUint32(this.region.length, true);
+    return this.replicaView.getUint32(this.region.length, true);
   }
 
   /** Whether the replica's bytes match the checksum written with them. */
