@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.js';
 import { Checkpoint } from '../src/spare/checkpoint.js';
-import { applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
+import { applyIntact, applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
 
 const MEMORY = 512;
 const GLOBALS = 24;
@@ -94,10 +94,26 @@ describe('checkpoint stream', () => {
         expect(result).toMatchObject({ complete: true, cycle: 7, memoryLength: MEMORY });
         expect(target.memory).toEqual(expected(m, dirty));
         expect(target.globals).toEqual(m.globalsNext);
-        expect(target.memoryHistory).toEqual(m.history);
+        // The history now holds what the records replaced, and is untouched elsewhere.
+        expect(target.memoryHistory).toEqual(expected({ base: m.history, next: m.base }, dirty));
+        expect(target.globalsHistory).toEqual(m.globalsBase);
         expect(writer.rawBytes).toBe(dirty.reduce((sum, [s, e]) => sum + e - s, 0) + GLOBALS);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('takes an intact commit without decoding exactly as decoding it would (applyIntact)', () => {
+    fc.assert(
+      fc.property(memories, ranges, encodings, (m, dirty, encoding) => {
+        const writer = encode(encoding, m, dirty);
+        const decoded = receiver(m);
+        expect(applyStream(writer.bytes, writer.length, decoded).complete).toBe(true);
+        const intact = receiver(m);
+        applyIntact(writer, intact);
+        expect(intact).toEqual(decoded);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -5,13 +5,13 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 // A commit reaches it as a stream over the cross-strap link (checkpoint-stream.ts): this image stands for
 // the committed copy both ends hold, which the sender encodes against and the receiver applies onto.
-// Both ends also keep the copy at the commit before (the history predictive records predict from): the
-// receiver snapshots its copy as a commit begins and makes that snapshot the history once it is whole.
+// Both ends also keep a history, what predictive records predict from: each byte as it was before the
+// last commit that carried it (checkpoint-stream.ts keeps it as it applies records).
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
 import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
 import type { ValueTypeName } from '../passes/export-state.js';
-import { applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type ApplyResult, type StreamEncoding, type StreamTarget } from './checkpoint-stream.js';
+import { applyIntact, applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type ApplyResult, type StreamEncoding, type StreamTarget } from './checkpoint-stream.js';
 
 const HEADER_BYTES = 16; // committed cycle, memory length, two spare words
 const BOOT_CYCLE = -1;
@@ -26,11 +26,6 @@ export class Checkpoint {
   /** The core's globals as the next commit sends them. */
   private readonly nextGlobals: GlobalSlots;
   private readonly target: StreamTarget;
-  /** The copy as the commit being received began; the history once it is complete. */
-  private memorySnapshot: Uint8Array;
-  private globalsSnapshot: Uint8Array;
-  /** The longest memory committed: past it, the history and the snapshot hold zeros. */
-  private extent = 0;
   /** The stream of commits made without a link in between. */
   private readonly writer: CheckpointStreamWriter;
 
@@ -46,8 +41,6 @@ export class Checkpoint {
     this.memory = new Uint8Array(this.buffer, HEADER_BYTES + globalsBytes, memoryCapacity);
     this.header[0] = BOOT_CYCLE;
     this.nextGlobals = new GlobalSlots(globalTypes);
-    this.memorySnapshot = new Uint8Array(memoryCapacity);
-    this.globalsSnapshot = new Uint8Array(globalsBytes);
     this.target = { memory: this.memory, globals: this.globals.bytes, memoryHistory: new Uint8Array(memoryCapacity), globalsHistory: new Uint8Array(globalsBytes) };
     this.writer = this.newWriter(encoding);
   }
@@ -105,26 +98,19 @@ export class Checkpoint {
    * applied) and, once the whole commit is in, takes its cycle and memory length.
    */
   receive(stream: Uint8Array, length: number, from = 0): ApplyResult {
-    // From the start nothing of this commit is applied yet (a failed header applies nothing).
-    if (from === 0) this.snapshot();
     const result = applyStream(stream, length, this.target, from);
     if (result.complete) {
       this.header[0] = result.cycle;
       this.header[1] = result.memoryLength;
-      const target = this.target;
-      [target.memoryHistory, this.memorySnapshot] = [this.memorySnapshot, target.memoryHistory];
-      [target.globalsHistory, this.globalsSnapshot] = [this.globalsSnapshot, target.globalsHistory];
-      this.extent = Math.max(this.extent, result.memoryLength);
     }
     return result;
   }
 
-  /** Copies the committed copy (up to its length; zeros past it, as memory only grows) into the snapshot. */
-  private snapshot(): void {
-    const length = this.header[1];
-    this.memorySnapshot.set(this.memory.subarray(0, length));
-    if (this.extent > length) this.memorySnapshot.fill(0, length, this.extent);
-    this.globalsSnapshot.set(this.globals.bytes);
+  /** Takes the commit `writer` has just encoded as a link that flipped nothing would deliver it (applyIntact). */
+  receiveIntact(writer: CheckpointStreamWriter): void {
+    applyIntact(writer, this.target);
+    this.header[0] = writer.cycle;
+    this.header[1] = writer.memoryLength;
   }
 
   /**
@@ -149,7 +135,7 @@ export class Checkpoint {
   /** Commits `core`'s state at the end of `cycle` through a stream no fault touches (boot, tests). */
   commitCheckpoint(core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
     this.encodeCommit(this.writer, core, cycle, written, scrubbed);
-    if (!this.receive(this.writer.bytes, this.writer.length).complete) throw new Error('checkpoint stream: an untouched commit failed its own check');
+    this.receiveIntact(this.writer);
   }
 
   restoreInto(core: Core): void {
