@@ -32,9 +32,11 @@ const memories = fc
     fc.uint8Array({ minLength: GLOBALS, maxLength: GLOBALS }),
     edits,
     fc.uint8Array({ minLength: GLOBALS, maxLength: GLOBALS }),
+    edits,
   )
-  .map(([base, historyEdits, nextEdits, strides, globalsBase, globalsHistoryEdits, globalsNext]) => {
+  .map(([base, historyEdits, nextEdits, strides, globalsBase, globalsHistoryEdits, globalsNext, olderEdits]) => {
     const history = edited(base, historyEdits);
+    const older = edited(history, olderEdits);
     const next = edited(base, nextEdits);
     const view = new DataView(next.buffer);
     const baseView = new DataView(base.buffer);
@@ -43,7 +45,8 @@ const memories = fc
       new DataView(history.buffer).setBigUint64(word * 8, BigInt.asUintN(64, value - stride), true);
       view.setBigUint64(word * 8, BigInt.asUintN(64, value + stride + (stride & 7n)), true);
     }
-    return { base, history, next, globalsBase, globalsHistory: edited(globalsBase, globalsHistoryEdits), globalsNext };
+    const globalsHistory = edited(globalsBase, globalsHistoryEdits);
+    return { base, history, older, next, globalsBase, globalsHistory, globalsOlder: edited(globalsHistory, olderEdits), globalsNext };
   });
 
 /** A core with `memory` and no globals or dirty tracking (every commit sends the whole memory). */
@@ -66,15 +69,22 @@ const encodings = fc.constantFrom<StreamEncoding>('predictive', 'xor-zero-run', 
 function encode(encoding: StreamEncoding, m: Memories, dirty: [number, number][]) {
   const writer = new CheckpointStreamWriter(MEMORY, GLOBALS, encoding);
   writer.begin(7, MEMORY);
-  for (const [start, end] of dirty) writer.add(REGION_MEMORY, m.base, m.history, m.next, start, end);
-  writer.add(REGION_GLOBALS, m.globalsBase, m.globalsHistory, m.globalsNext, 0, GLOBALS);
+  for (const [start, end] of dirty) writer.add(REGION_MEMORY, m.base, m.history, m.older, m.next, start, end);
+  writer.add(REGION_GLOBALS, m.globalsBase, m.globalsHistory, m.globalsOlder, m.globalsNext, 0, GLOBALS);
   writer.finish();
   return writer;
 }
 
-/** The receiver's side before the commit: its copy and history, as the sender's. */
+/** The receiver's side before the commit: its copy and histories, as the sender's. */
 function receiver(m: Memories) {
-  return { memory: Uint8Array.from(m.base), globals: Uint8Array.from(m.globalsBase), memoryHistory: Uint8Array.from(m.history), globalsHistory: Uint8Array.from(m.globalsHistory) };
+  return {
+    memory: Uint8Array.from(m.base),
+    globals: Uint8Array.from(m.globalsBase),
+    memoryHistory: Uint8Array.from(m.history),
+    globalsHistory: Uint8Array.from(m.globalsHistory),
+    memoryOlder: Uint8Array.from(m.older),
+    globalsOlder: Uint8Array.from(m.globalsOlder),
+  };
 }
 
 /** What the receiver should hold: the committed copy with the dirty ranges and the globals of the next state. */
@@ -94,9 +104,11 @@ describe('checkpoint stream', () => {
         expect(result).toMatchObject({ complete: true, cycle: 7, memoryLength: MEMORY });
         expect(target.memory).toEqual(expected(m, dirty));
         expect(target.globals).toEqual(m.globalsNext);
-        // The history now holds what the records replaced, and is untouched elsewhere.
+        // The histories now hold what the records replaced, and are untouched elsewhere.
         expect(target.memoryHistory).toEqual(expected({ base: m.history, next: m.base }, dirty));
         expect(target.globalsHistory).toEqual(m.globalsBase);
+        expect(target.memoryOlder).toEqual(expected({ base: m.older, next: m.history }, dirty));
+        expect(target.globalsOlder).toEqual(m.globalsHistory);
         expect(writer.rawBytes).toBe(dirty.reduce((sum, [s, e]) => sum + e - s, 0) + GLOBALS);
       }),
       { numRuns: 500 },
@@ -146,14 +158,14 @@ describe('checkpoint stream', () => {
     for (const encoding of ['predictive', 'xor-zero-run'] as const) {
       const writer = new CheckpointStreamWriter(MEMORY, 0, encoding);
       writer.begin(0, MEMORY);
-      writer.add(REGION_MEMORY, base, base, base, 0, MEMORY);
+      writer.add(REGION_MEMORY, base, base, base, base, 0, MEMORY);
       expect(writer.finish()).toBeLessThan(50);
     }
     fc.assert(
       fc.property(memories, encodings, (m, encoding) => {
         const w = new CheckpointStreamWriter(MEMORY, 0, encoding);
         w.begin(0, MEMORY);
-        w.add(REGION_MEMORY, m.base, m.history, m.base.map((b, i) => b ^ ((i * 37 + 11) & 0xff | 1)), 0, MEMORY); // every byte differs
+        w.add(REGION_MEMORY, m.base, m.history, m.older, m.base.map((b, i) => b ^ ((i * 37 + 11) & 0xff | 1)), 0, MEMORY); // every byte differs
         expect(w.finish()).toBeLessThanOrEqual(20 + 20 + MEMORY);
       }),
       { numRuns: 60 },
@@ -170,9 +182,10 @@ describe('checkpoint stream', () => {
     const sizes = (['predictive', 'xor-zero-run'] as const).map((encoding) => {
       const writer = new CheckpointStreamWriter(words * 8, 0, encoding);
       writer.begin(0, words * 8);
-      writer.add(REGION_MEMORY, bytes(base), bytes(history), bytes(next), 0, words * 8);
+      writer.add(REGION_MEMORY, bytes(base), bytes(history), bytes(history), bytes(next), 0, words * 8);
       const length = writer.finish();
-      const target = { memory: Uint8Array.from(bytes(base)), globals: new Uint8Array(0), memoryHistory: Uint8Array.from(bytes(history)), globalsHistory: new Uint8Array(0) };
+      const none = new Uint8Array(0);
+      const target = { memory: Uint8Array.from(bytes(base)), globals: none, memoryHistory: Uint8Array.from(bytes(history)), globalsHistory: none, memoryOlder: Uint8Array.from(bytes(history)), globalsOlder: none };
       expect(applyStream(writer.bytes, length, target).complete).toBe(true);
       expect(target.memory).toEqual(bytes(next));
       return length;

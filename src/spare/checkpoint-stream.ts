@@ -77,9 +77,9 @@ export class CheckpointStreamWriter {
 
   /**
    * Appends bytes [start, end) of `next` as a record, encoded against the same bytes of `base` (the
-   * committed copy) and `history` (the copy at the commit before, for predictions).
+   * committed copy) and its histories `history` and `older` (for predictions: StreamTarget).
    */
-  add(region: number, base: Uint8Array, history: Uint8Array, next: Uint8Array, start: number, end: number): void {
+  add(region: number, base: Uint8Array, history: Uint8Array, older: Uint8Array, next: Uint8Array, start: number, end: number): void {
     const raw = end - start;
     if (raw <= 0) return;
     const header = this.length;
@@ -87,7 +87,7 @@ export class CheckpointStreamWriter {
     let encoding = ENCODING_RAW;
     let written = -1;
     if (this.encoding === 'predictive') {
-      written = encodePredictive(base, history, next, start, end, this.bytes, payload, payload + raw);
+      written = encodePredictive(base, history, older, next, start, end, this.bytes, payload, payload + raw);
       if (written >= 0) encoding = ENCODING_PREDICTIVE;
       // Zero runs win on ranges of few, scattered changed bytes (or of no whole words).
       const zeroRuns = encodeXorZeroRuns(base, next, start, end, this.scratch, 0, written >= 0 ? written : raw);
@@ -183,14 +183,16 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
 /**
  * Where the receiver applies records: the spare's copy of memory and of the global slots, and their
  * histories (what predictive records predict from): each byte as it was before the last record that
- * carried it was applied. Both ends keep the history this way, record by record, so that it costs a copy
- * of what was sent rather than of the whole memory.
+ * carried it was applied (`history`), and before the one before (`older`). Both ends keep them this way,
+ * record by record, so that they cost a copy of what was sent rather than of the whole memory.
  */
 export interface StreamTarget {
   readonly memory: Uint8Array;
   readonly globals: Uint8Array;
-  memoryHistory: Uint8Array;
-  globalsHistory: Uint8Array;
+  readonly memoryHistory: Uint8Array;
+  readonly globalsHistory: Uint8Array;
+  readonly memoryOlder: Uint8Array;
+  readonly globalsOlder: Uint8Array;
 }
 
 export interface ApplyResult {
@@ -207,10 +209,11 @@ export interface ApplyResult {
  * The receiver: verifies and applies the records of `stream[from, length)` onto `target` in order,
  * stopping at the first that fails its CRC or does not fit (a flipped length); what it applied is
  * verified, what follows is to be sent again. `from` 0 starts at the commit header. Each record applied
- * moves the bytes it replaces into the history.
+ * moves the bytes it replaces into the history, and the history's into `older`.
  */
-/** The bytes a record is about to overwrite, kept for the history (grown once to the largest record). */
+/** The bytes a record is about to overwrite, and their history, kept for the histories (grown once to the largest record). */
 let previous = new Uint8Array(4096);
+let previousHistory = new Uint8Array(4096);
 
 export function applyStream(stream: Uint8Array, length: number, target: StreamTarget, from = 0): ApplyResult {
   const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
@@ -236,17 +239,23 @@ export function applyStream(stream: Uint8Array, length: number, target: StreamTa
     if (at >= from) {
       if (!fits || recordCrc(stream, at, payloadLength) !== view.getUint32(at + 16, true)) return { complete: false, resendFrom: at, ...header };
       const history = region === REGION_GLOBALS ? target.globalsHistory : target.memoryHistory;
-      if (previous.length < raw) previous = new Uint8Array(raw);
+      const older = region === REGION_GLOBALS ? target.globalsOlder : target.memoryOlder;
+      if (previous.length < raw) {
+        previous = new Uint8Array(raw);
+        previousHistory = new Uint8Array(raw);
+      }
       previous.set(into.subarray(offset, offset + raw));
+      previousHistory.set(history.subarray(offset, offset + raw));
       let applied: boolean;
       if (encoding === ENCODING_RAW) {
         applied = payloadLength === raw;
         if (applied) into.set(stream.subarray(payload, payload + raw), offset);
       } else if (encoding === ENCODING_PREDICTIVE) {
-        applied = applyPredictive(stream, payload, payload + payloadLength, into, history, offset, offset + raw);
+        applied = applyPredictive(stream, payload, payload + payloadLength, into, history, older, offset, offset + raw);
       } else applied = applyXorZeroRuns(stream, payload, payload + payloadLength, into, offset, offset + raw);
       if (!applied) return { complete: false, resendFrom: at, ...header };
       history.set(previous.subarray(0, raw), offset);
+      older.set(previousHistory.subarray(0, raw), offset);
     }
     at = payload + payloadLength;
   }
@@ -266,9 +275,11 @@ export function applyIntact(writer: CheckpointStreamWriter, target: StreamTarget
     const globals = writer.recordRegions[record] === REGION_GLOBALS;
     const into = globals ? target.globals : target.memory;
     const history = globals ? target.globalsHistory : target.memoryHistory;
+    const older = globals ? target.globalsOlder : target.memoryOlder;
     const start = writer.recordStarts[record];
     const end = writer.recordEnds[record];
     const source = writer.recordSources[record];
+    older.set(history.subarray(start, end), start);
     history.set(into.subarray(start, end), start);
     into.set(source.subarray(start, end), start);
   }

@@ -5,8 +5,9 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 // A commit reaches it as a stream over the cross-strap link (checkpoint-stream.ts): this image stands for
 // the committed copy both ends hold, which the sender encodes against and the receiver applies onto.
-// Both ends also keep a history, what predictive records predict from: each byte as it was before the
-// last commit that carried it (checkpoint-stream.ts keeps it as it applies records).
+// Both ends also keep two histories, what predictive records predict from: each byte as it was before the
+// last commit that carried it, and before the one before (checkpoint-stream.ts keeps them as it applies
+// records).
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
 import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
@@ -41,7 +42,14 @@ export class Checkpoint {
     this.memory = new Uint8Array(this.buffer, HEADER_BYTES + globalsBytes, memoryCapacity);
     this.header[0] = BOOT_CYCLE;
     this.nextGlobals = new GlobalSlots(globalTypes);
-    this.target = { memory: this.memory, globals: this.globals.bytes, memoryHistory: new Uint8Array(memoryCapacity), globalsHistory: new Uint8Array(globalsBytes) };
+    this.target = {
+      memory: this.memory,
+      globals: this.globals.bytes,
+      memoryHistory: new Uint8Array(memoryCapacity),
+      globalsHistory: new Uint8Array(globalsBytes),
+      memoryOlder: new Uint8Array(memoryCapacity),
+      globalsOlder: new Uint8Array(globalsBytes),
+    };
     this.writer = this.newWriter(encoding);
   }
 
@@ -75,13 +83,13 @@ export class Checkpoint {
     writer.begin(cycle, bytes.length);
     const sameSize = bytes.length === this.header[1];
     let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
-    const { memoryHistory, globalsHistory } = this.target;
-    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
+    const { memoryHistory, globalsHistory, memoryOlder, globalsOlder } = this.target;
+    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
       for (let i = 0; i < end; i += 2) {
         if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
-          writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
+          writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
           this.repairs++;
         }
       }
@@ -89,7 +97,7 @@ export class Checkpoint {
     const globals = core.globals;
     const next = this.nextGlobals;
     for (let i = 0; i < globals.length; i++) next.store(i, globals[i].value as number | bigint);
-    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, next.bytes, 0, next.bytes.length);
+    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, globalsOlder, next.bytes, 0, next.bytes.length);
     writer.finish();
   }
 
@@ -118,16 +126,15 @@ export class Checkpoint {
    * itself (as after boot), so the two ends stay the same.
    */
   resetHistory(): void {
-    this.target.memoryHistory.set(this.memory);
-    this.target.globalsHistory.set(this.globals.bytes);
+    for (const history of [this.target.memoryHistory, this.target.memoryOlder]) history.set(this.memory);
+    for (const history of [this.target.globalsHistory, this.target.globalsOlder]) history.set(this.globals.bytes);
   }
 
   /** Clears the copy and its history, as a checkpoint before boot holds them (campaigns' link rig). */
   clear(): void {
     this.memory.fill(0);
     this.globals.bytes.fill(0);
-    this.target.memoryHistory.fill(0);
-    this.target.globalsHistory.fill(0);
+    for (const history of [this.target.memoryHistory, this.target.memoryOlder, this.target.globalsHistory, this.target.globalsOlder]) history.fill(0);
     this.header[0] = BOOT_CYCLE;
     this.header[1] = 0;
   }
