@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.js';
 import { Checkpoint } from '../src/spare/checkpoint.js';
-import { applyIntact, applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
+import { encodePredictive, zeroRunFloor } from '../src/spare/predictive.js';
+import { applyIntact, applyStream, CheckpointStreamWriter, encodeXorZeroRuns, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
 
 const MEMORY = 512;
 const GLOBALS = 24;
@@ -126,6 +127,19 @@ describe('checkpoint stream', () => {
         expect(intact).toEqual(decoded);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('never skips zero runs where they would have been smaller: their floor is a floor (zeroRunFloor)', () => {
+    const out = new Uint8Array(4 * MEMORY);
+    fc.assert(
+      fc.property(memories, fc.nat(MEMORY / 8), fc.nat(MEMORY / 8), (m, a, b) => {
+        const [start, end] = [8 * Math.min(a, b), 8 * Math.max(a, b)];
+        if (encodePredictive(m.base, m.history, m.older, m.next, start, end, out, 0, out.length) < 0) return;
+        const floor = zeroRunFloor;
+        expect(encodeXorZeroRuns(m.base, m.next, start, end, out, 0, out.length)).toBeGreaterThanOrEqual(floor);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -16,7 +16,7 @@
 // Zero-run payload: until the raw length is covered, a varint count of zero bytes of the XOR, a varint
 // count of literal bytes, and those bytes.
 import { crc32 } from 'node:zlib';
-import { applyPredictive, encodePredictive } from './predictive.js';
+import { applyPredictive, encodePredictive, zeroRunFloor } from './predictive.js';
 
 export const COMMIT_HEADER_BYTES = 20;
 export const RECORD_HEADER_BYTES = 20;
@@ -89,8 +89,9 @@ export class CheckpointStreamWriter {
     if (this.encoding === 'predictive') {
       written = encodePredictive(base, history, older, next, start, end, this.bytes, payload, payload + raw);
       if (written >= 0) encoding = ENCODING_PREDICTIVE;
-      // Zero runs win on ranges of few, scattered changed bytes (or of no whole words).
-      const zeroRuns = encodeXorZeroRuns(base, next, start, end, this.scratch, 0, written >= 0 ? written : raw);
+      // Zero runs win on ranges of few, scattered changed bytes (or of no whole words); they are not
+      // tried where they cannot win (most ranges of f64 state).
+      const zeroRuns = written >= 0 && zeroRunFloor >= written ? -1 : encodeXorZeroRuns(base, next, start, end, this.scratch, 0, written >= 0 ? written : raw);
       if (zeroRuns >= 0 && (written < 0 || zeroRuns < written)) {
         this.bytes.set(this.scratch.subarray(0, zeroRuns), payload);
         written = zeroRuns;

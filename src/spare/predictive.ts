@@ -210,15 +210,36 @@ export function encodePredictive(base: Uint8Array, history: Uint8Array, older: U
 // a long loop on stack replacement before the code that follows it has run, and code reached with no
 // type feedback then deoptimizes — at every commit, which made encoding ten times slower.
 
-/** Marks the changed words and lists the mispredicted ones; returns how many were. */
+/**
+ * Bytes the XOR zero-run encoding of the last range encodePredictive took cannot go below: every
+ * differing byte is a literal, and each run of changed words (an unchanged word is a run of equal bytes
+ * long enough to cut a literal run) costs at least two varint bytes. The stream writer skips trying zero
+ * runs when this is no smaller than the predictive payload: the choice, and the bytes, stay the same.
+ */
+export let zeroRunFloor = 0;
+
+/** Marks the changed words, lists the mispredicted ones and sets zeroRunFloor; returns how many were mispredicted. */
 function classifyWords(b: Int32Array, h: Int32Array, n: Int32Array, words: number): number {
   let misses = 0;
+  let floor = 0;
+  let previousChanged = false;
   for (let w = 0, i = 0; w < words; w++, i += 2) {
-    const changed = n[i] !== b[i] || n[i + 1] !== b[i + 1];
+    const lo = n[i] ^ b[i];
+    const hi = n[i + 1] ^ b[i + 1];
+    const changed = lo !== 0 || hi !== 0;
     changedWords[w] = changed ? 1 : 0;
     if (changed !== (h[i] !== b[i] || h[i + 1] !== b[i + 1])) mispredicted[misses++] = w;
+    if (changed) {
+      floor += nonZeroBytes(lo) + nonZeroBytes(hi) + (previousChanged ? 0 : 2);
+    }
+    previousChanged = changed;
   }
+  zeroRunFloor = floor;
   return misses;
+}
+
+function nonZeroBytes(x: number): number {
+  return (x & 0xff ? 1 : 0) + (x & 0xff00 ? 1 : 0) + (x & 0xff0000 ? 1 : 0) + (x & 0xff000000 ? 1 : 0);
 }
 
 /** Writes the payload's bits for words classified by classifyWords. */
