@@ -15,6 +15,8 @@ const LockstepCharts = (() => {
     return String(Number(value.toPrecision(4)));
   }
   const tickValues = (u, splits) => splits.map(formatTick);
+  /** An asinh axis keeps zero and the decades: uPlot's own splits add one below zero, and every 2…9 between. */
+  const decades = (u, splits) => splits.map((v) => (v === 0 || (v > 0 && v.toExponential()[0] === '1') ? v : null));
 
   function reportData() {
     return JSON.parse(document.getElementById('report-data').textContent);
@@ -136,9 +138,10 @@ const LockstepCharts = (() => {
   /**
    * Estimates with their 95% intervals, grouped: one group per category along x, one dot and whisker per
    * series in each. `groups`: labels; `series`: [{ label, values: [{ value, lo, hi } | null] }]. The y axis
-   * is asinh-scaled, linear near zero and logarithmic beyond `linear`, so that 0.9 and 1e-4 both show.
+   * is asinh-scaled, linear near zero and logarithmic beyond `linear`, so that 0.9 and 1e-4 both show;
+   * labelled at the decades unless `everyTick`.
    */
-  function intervalChart(element, { groups, series, yLabel, linear = 1e-4, height = 300, yMax }) {
+  function intervalChart(element, { groups, series, yLabel, linear = 1e-4, height = 300, yMax, everyTick = false, plugins = [] }) {
     const count = series.length;
     const spread = 0.7;
     const offset = (i) => (count === 1 ? 0 : -spread / 2 + (spread * i) / (count - 1));
@@ -166,11 +169,11 @@ const LockstepCharts = (() => {
       height,
       scales: {
         x: { time: false, range: [-0.5, groups.length - 0.5] },
-        y: { distr: 4, asinh: linear, range: [0, highest] },
+        y: { distr: 4, asinh: linear, auto: false, range: () => [0, highest] },
       },
       axes: [
         { splits: () => groups.map((_, g) => g), values: (u, splits) => splits.map((g) => groups[g] ?? ''), grid: { show: false }, gap: 6 },
-        { label: yLabel, size: 78, values: tickValues },
+        { label: yLabel, size: 78, values: tickValues, ...(everyTick ? {} : { filter: decades }) },
       ],
       series: [
         { label: 'group', value: (u, v) => (v === null || v === undefined ? '' : groups[Math.round(v)] ?? '') },
@@ -183,6 +186,7 @@ const LockstepCharts = (() => {
         })),
       ],
       plugins: [
+        ...plugins,
         drawHook((u, ctx) => {
           ctx.lineWidth = 1.5 * devicePixelRatio;
           const cap = 4 * devicePixelRatio;
@@ -205,23 +209,26 @@ const LockstepCharts = (() => {
         }),
       ],
       cursor: { drag: { x: false, y: false } },
+      // The page's own legend names the series; uPlot's would only repeat them.
+      legend: { show: false },
     };
     return new uPlot(options, data, element);
   }
 
-  /** Counts over integer values (a histogram), one stepped line per series: [{ label, counts }]. */
-  function distributionChart(element, { series, xLabel, yLabel, height = 260 }) {
+  /** Counts over integer values (a histogram), one stepped line per series: [{ label, counts }], y asinh-scaled (linear below 1). */
+  function distributionChart(element, { series, colors = PALETTE, xLabel, yLabel, height = 260 }) {
     const length = Math.max(1, ...series.map((s) => s.counts.length));
     const xs = Array.from({ length: length + 1 }, (_, i) => i);
     const data = [xs, ...series.map((s) => xs.map((x) => (x < s.counts.length ? s.counts[x] : 0)))];
+    const highest = Math.max(1, ...data.slice(1).flat()) * 1.1;
     const options = {
       width: widthOf(element),
       height,
-      scales: { x: { time: false }, y: { distr: 4, asinh: 1, range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [{ label: xLabel }, { label: yLabel, size: 78, values: tickValues }],
+      scales: { x: { time: false }, y: { distr: 4, asinh: 1, auto: false, range: () => [0, highest] } },
+      axes: [{ label: xLabel }, { label: yLabel, size: 78, values: tickValues, filter: decades }],
       series: [
         { label: xLabel },
-        ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } })),
+        ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 1.5, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } })),
       ],
     };
     return new uPlot(options, data, element);
