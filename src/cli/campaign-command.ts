@@ -13,6 +13,7 @@ import { BASE_CONFIGS } from '../hardenings.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
 import { campaignReportHtml } from '../reports/html/campaign-report.js';
+import { reportAssets } from '../reports/html/page.js';
 import { junitXml } from '../reports/junit.js';
 import { formatVerdicts, judgeCampaign, silentLimitsOf, type SilentLimits } from '../reports/requirements.js';
 import { UsageError } from './errors.js';
@@ -165,6 +166,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
         results = options.out ? ResultsFile.prepare(options.out, { resume: Boolean(options.resume), force: Boolean(options.force) }) : null;
         json = options.json ? OutputFile.open(options.json) : null;
         junit = options.junit ? OutputFile.open(options.junit) : null;
+        if (options.report) reportAssets();
         html = options.report ? OutputFile.open(options.report) : null;
         return results;
       },

@@ -6,6 +6,7 @@ import { prepareFlight } from '../mission/fly.js';
 import { jsonText, OutputSet } from '../output/files.js';
 import { FlightSeriesRecorder } from '../reports/html/flight-series.js';
 import { flightReportHtml } from '../reports/html/flight-report.js';
+import { reportAssets } from '../reports/html/page.js';
 import { TelemetryCsv } from '../reports/telemetry.js';
 import { flyMission } from '../reports/flight.js';
 import { formatFlightSummary } from '../reports/flight-summary.js';
@@ -36,7 +37,9 @@ function flyAction(options: FlyOptions): void {
   const mission = missionOf(options);
   const gates = gatesOf(options);
   const setup = prepareFlight(mission, undefined, options.config ?? 'command line');
-  // Every output is opened before the first cycle: a path that cannot be written is refused now.
+  // Every output is opened before the first cycle: a path that cannot be written is refused now, and so
+  // is a report whose pieces (uPlot, assets/report/) are missing.
+  if (options.report) reportAssets();
   const outputs = new OutputSet([
     options.json ? { option: '--json', path: options.json } : null,
     options.telemetry ? { option: '--telemetry', path: options.telemetry } : null,

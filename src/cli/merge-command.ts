@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { jsonText, OutputError, OutputSet, type OutputRequest } from '../output/files.js';
 import { FileLock } from '../output/lock.js';
 import { campaignReportHtml } from '../reports/html/campaign-report.js';
+import { reportAssets } from '../reports/html/page.js';
 
 interface MergeOptions {
   out?: string;
@@ -46,6 +47,7 @@ function mergeAction(files: string[], options: MergeOptions): void {
   const inputs = files.map((file, i) => ({ option: `input ${i + 1}`, path: file }));
   const lock = options.out ? FileLock.acquire(options.out) : null;
   try {
+    if (options.report) reportAssets();
     const outputs = new OutputSet(requests, inputs);
     outputs.produce(() => merge(files, options, outputs));
   } finally {

@@ -6,12 +6,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OutputError } from '../../output/files.js';
 
 const require = createRequire(import.meta.url);
 /** The same from src/ (tests) and dist/ (the command line): both sit two levels below the package root. */
 const ASSETS = fileURLToPath(new URL('../../../assets/report/', import.meta.url));
 
-export class ReportAssetError extends Error {}
+/** The report's pieces cannot be read: an installation problem, said as the report that cannot be written. */
+export class ReportAssetError extends OutputError {}
 
 function readAsset(path: string, what: string): string {
   try {
@@ -21,29 +23,41 @@ function readAsset(path: string, what: string): string {
   }
 }
 
-interface Library {
-  readonly script: string;
+interface Assets {
+  readonly uplotScript: string;
+  readonly uplotCss: string;
+  readonly uplotLicense: string;
   readonly css: string;
-  readonly license: string;
+  readonly charts: string;
+  readonly scripts: Readonly<Record<PageOptions['script'], string>>;
 }
 
-let library: Library | null = null;
+let assets: Assets | null = null;
 
-/** uPlot's script, stylesheet and licence, read once per process. */
-function uplot(): Library {
-  if (library) return library;
+/**
+ * Everything a page inlines, read once per process. The commands call it before their work starts, so
+ * that a broken installation is said before a long flight or campaign rather than after it.
+ */
+export function reportAssets(): Assets {
+  if (assets) return assets;
   let root: string;
   try {
     root = dirname(require.resolve('uplot/package.json'));
   } catch {
     throw new ReportAssetError('the charting library uPlot is not installed: reinstall lockstep (npm ci)');
   }
-  library = {
-    script: readAsset(join(root, 'dist', 'uPlot.iife.min.js'), 'uPlot'),
-    css: readAsset(join(root, 'dist', 'uPlot.min.css'), 'uPlot\'s stylesheet'),
-    license: readAsset(join(root, 'LICENSE'), 'uPlot\'s licence'),
+  assets = {
+    uplotScript: readAsset(join(root, 'dist', 'uPlot.iife.min.js'), 'uPlot'),
+    uplotCss: readAsset(join(root, 'dist', 'uPlot.min.css'), "uPlot's stylesheet"),
+    uplotLicense: readAsset(join(root, 'LICENSE'), "uPlot's licence"),
+    css: readAsset(join(ASSETS, 'report.css'), 'the report stylesheet'),
+    charts: readAsset(join(ASSETS, 'charts.js'), 'the report charts script'),
+    scripts: {
+      'flight.js': readAsset(join(ASSETS, 'flight.js'), 'the report script flight.js'),
+      'campaign.js': readAsset(join(ASSETS, 'campaign.js'), 'the report script campaign.js'),
+    },
   };
-  return library;
+  return assets;
 }
 
 /** Text placed inside <script> or <style> must not close it early. */
@@ -72,10 +86,7 @@ export interface PageOptions {
 }
 
 export function htmlPage({ title, body, data, script }: PageOptions): string {
-  const chart = uplot();
-  const css = readAsset(join(ASSETS, 'report.css'), 'the report stylesheet');
-  const shared = readAsset(join(ASSETS, 'charts.js'), 'the report charts script');
-  const own = readAsset(join(ASSETS, script), `the report script ${script}`);
+  const a = reportAssets();
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -83,18 +94,18 @@ export function htmlPage({ title, body, data, script }: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="lockstep">
 <title>${escapeHtml(title)}</title>
-<style>${inlined(chart.css, 'style')}</style>
-<style>${inlined(css, 'style')}</style>
+<style>${inlined(a.uplotCss, 'style')}</style>
+<style>${inlined(a.css, 'style')}</style>
 </head>
 <body>
 ${body}
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
 <!-- uPlot, inlined so that the report opens offline. Its licence:
-${chart.license.replace(/--/g, '- -').trim()}
+${a.uplotLicense.replace(/--/g, '- -').trim()}
 -->
-<script>${inlined(chart.script, 'script')}</script>
-<script>${inlined(shared, 'script')}</script>
-<script>${inlined(own, 'script')}</script>
+<script>${inlined(a.uplotScript, 'script')}</script>
+<script>${inlined(a.charts, 'script')}</script>
+<script>${inlined(a.scripts[script], 'script')}</script>
 </body>
 </html>
 `;
