@@ -21,6 +21,7 @@ import type { FlySummary } from '../src/reports/flight-summary.js';
 import { campaignReportHtml, functionRowsOf } from '../src/reports/html/campaign-report.js';
 import { flightReportHtml } from '../src/reports/html/flight-report.js';
 import { extraValuesOf, FlightSeriesRecorder, MAX_BUCKETS } from '../src/reports/html/flight-series.js';
+import { campaignWithReport, fly, flyWithReport } from '../src/index.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const ARTIFACTS = join(ROOT, 'artifacts', 'reports');
@@ -101,6 +102,23 @@ describe('the reports as written', () => {
   });
 });
 
+describe('the library', () => {
+  it('flyWithReport: the summary fly() returns, and the page of fly --report', () => {
+    const mission = { duration: 5, upsets: { count: 3 } };
+    const { summary, html } = flyWithReport({ mission });
+    expect(summary).toEqual(fly({ mission }));
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('id="pointing-chart"');
+  });
+
+  it('campaignWithReport: the result campaign() returns, and the page of campaign --report', async () => {
+    const { result, html } = await campaignWithReport({ mission: { duration: 5 }, experiments: 40, configs: ['pair', 'pair+spare'] });
+    expect(result.experiments).toBe(40);
+    expect(html).toContain('id="rates-all-targets"');
+    expect(html).toContain('id="latency-chart"');
+  });
+});
+
 describe('flight series', () => {
   it('a flight longer than the buckets keeps every peak: neighbours merge, the envelope holds the extremes', () => {
     const recorder = new FlightSeriesRecorder();
@@ -177,7 +195,7 @@ describe.skipIf(skipBrowser)('the reports in Chromium', () => {
     await page.goto(`file://${path(name)}`, { waitUntil: 'load' });
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     const charts = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('.chart')].map((element) => {
+      Array.from(document.querySelectorAll<HTMLElement>('.chart')).map((element) => {
         const canvas = element.querySelector('canvas');
         if (!canvas) return { chart: element.dataset.chart ?? element.id, coloured: 0 };
         const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;

@@ -12,7 +12,7 @@ import { DEFAULT_EXPERIMENTS, runCampaign } from '../campaign/run.js';
 import { BASE_CONFIGS } from '../hardenings.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
-import { campaignReportHtml } from '../reports/html/campaign-report.js';
+import { campaignHeading, campaignReportHtml } from '../reports/html/campaign-report.js';
 import { reportAssets } from '../reports/html/page.js';
 import { junitXml } from '../reports/junit.js';
 import { formatVerdicts, judgeCampaign, silentLimitsOf, type SilentLimits } from '../reports/requirements.js';
@@ -179,13 +179,11 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     const jsonFile = json as OutputFile | null;
     const junitFile = junit as OutputFile | null;
     const htmlFile = html as OutputFile | null;
-    const heading = `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`;
     jsonFile?.write(jsonText(written));
     junitFile?.write(
       junitXml({ name: 'lockstep campaign', classname: 'lockstep.campaign', properties: { seed: report.seed, fsw: report.fsw, experiments: report.experiments, configs: configs.join(','), targets: report.targets.join(',') }, verdicts: requirements }),
     );
-    // The page holds no speed (experiments/s, jobs): the same campaign gives the same bytes on any machine.
-    htmlFile?.write(campaignReportHtml({ report, summary, records, requirements, heading }));
+    htmlFile?.write(campaignReportHtml({ report, summary, records, requirements, heading: campaignHeading(report) }));
     jsonFile?.commit();
     junitFile?.commit();
     htmlFile?.commit();

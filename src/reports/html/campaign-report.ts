@@ -49,6 +49,11 @@ export interface CampaignHtmlInput {
   readonly heading: string;
 }
 
+/** The page's first line of the text `campaign` prints, without the speed (experiments/s, jobs): the same campaign, the same bytes. */
+export function campaignHeading(report: CampaignReport): string {
+  return `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`;
+}
+
 const DETECTED: ReadonlySet<OutcomeName> = new Set(['detected', 'recovered', 'failover-failed']);
 
 /** Detected experiments by detection latency, per configuration: what the summary's mean and max are of. */
