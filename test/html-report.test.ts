@@ -87,6 +87,13 @@ describe('the reports as written', () => {
     expect(readFileSync(path('fly-again.html')).equals(readFileSync(path('fly.html')))).toBe(true);
   });
 
+  it('merge --report of a campaign\'s results file is the page the campaign wrote, byte for byte', () => {
+    const merge = lockstep(['merge', path('campaign.jsonl'), '--report', path('merged.html'), '--quiet']);
+    expect(merge.stderr).toBe('');
+    expect(merge.status).toBe(0);
+    expect(readFileSync(path('merged.html')).equals(readFileSync(path('campaign.html')))).toBe(true);
+  });
+
   it('go through the output files: one file for two outputs is refused before the flight, naming both options', () => {
     const clash = lockstep([...FLY_ARGS, '--report', path('same.html'), '--json', path('same.html')]);
     expect(clash.status).toBe(7);

@@ -10,7 +10,7 @@ import { IncompleteResultsError, readResults, RecordCollector, ResultsFileError,
 import { existsSync } from 'node:fs';
 import { jsonText, OutputError, OutputSet, type OutputRequest } from '../output/files.js';
 import { FileLock } from '../output/lock.js';
-import { campaignReportHtml } from '../reports/html/campaign-report.js';
+import { campaignHeading, campaignReportHtml } from '../reports/html/campaign-report.js';
 import { reportAssets } from '../reports/html/page.js';
 
 interface MergeOptions {
@@ -84,10 +84,10 @@ function merge(files: string[], options: MergeOptions, outputs: OutputSet): void
   if (out) out.write(resultsText({ ...header, plan: coversAll(shards) ? plan : { ...plan, shard: shards.length === 1 ? shards[0] : plan.shard } }, records));
   const merged = { ...report, files: files.length, duplicates: collector.duplicates + contents.reduce((sum, content) => sum + content.duplicates, 0) };
   outputs.get('--json')?.write(jsonText(merged));
-  const heading = `lockstep merge — ${records.length} experiments from ${files.length} file(s), seed ${report.seed}`;
-  outputs.get('--report')?.write(campaignReportHtml({ report, summary, records, requirements: [], heading }));
+  // The page of the campaign run whole: a merged campaign reports exactly what it would.
+  outputs.get('--report')?.write(campaignReportHtml({ report, summary, records, requirements: [], heading: campaignHeading(report) }));
   if (!options.quiet) {
-    process.stdout.write(`${heading}\n${formatCampaignReport(report, summary)}\n`);
+    process.stdout.write(`lockstep merge — ${records.length} experiments from ${files.length} file(s), seed ${report.seed}\n${formatCampaignReport(report, summary)}\n`);
   }
 }
 
