@@ -4,9 +4,9 @@
 // page that needs the network fails. Each page must load with no console error and every chart must have
 // drawn its data (coloured pixels on its canvas, not only axes); a screenshot of each is kept in
 // artifacts/reports/. Without Chromium these tests are skipped saying why, except in CI (CI=true), where
-// .ci/run installs it and its absence fails them. Also: the same flight gives the same bytes, the report
-// goes through the output files (refused beside another output on the same file), and the pieces that
-// gather and shape the data.
+// .ci/run installs it and its absence fails them. Also: the same flight gives the same bytes, `merge`
+// writes the campaign's page byte for byte, the report goes through the output files (refused beside
+// another output on the same file), the library's functions, and the pieces that gather and shape the data.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -15,8 +15,15 @@ const LockstepCharts = (() => {
     return String(Number(value.toPrecision(4)));
   }
   const tickValues = (u, splits) => splits.map(formatTick);
-  /** An asinh axis keeps zero and the decades: uPlot's own splits add one below zero, and every 2…9 between. */
-  const decades = (u, splits) => splits.map((v) => (v === 0 || (v > 0 && v.toExponential()[0] === '1') ? v : null));
+  /**
+   * An asinh axis keeps zero and the decades (and 2 and 5 between them when it spans two decades or
+   * fewer): uPlot's own splits add one below zero, and every 2…9 between.
+   */
+  const decades = (u, splits, axisIdx) => {
+    const scale = u.scales[u.axes[axisIdx].scale];
+    const kept = scale.max / scale.asinh <= 100 ? '125' : '1';
+    return splits.map((v) => (v === 0 || (v > 0 && kept.includes(v.toExponential()[0])) ? v : null));
+  };
 
   function reportData() {
     return JSON.parse(document.getElementById('report-data').textContent);
