@@ -189,7 +189,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     htmlFile?.commit();
     if (!options.quiet) {
       process.stdout.write(
-        `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment\n${formatCampaignReport(report, summary)}\n${formatVerdicts(requirements).map((line) => `${line}\n`).join('')}`,
+        `${campaignHeading(report, `${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s)`)}\n${formatCampaignReport(report, summary)}\n${formatVerdicts(requirements).map((line) => `${line}\n`).join('')}`,
       );
     }
     enforce(requirements);

@@ -49,9 +49,12 @@ export interface CampaignHtmlInput {
   readonly heading: string;
 }
 
-/** The page's first line of the text `campaign` prints, without the speed (experiments/s, jobs): the same campaign, the same bytes. */
-export function campaignHeading(report: CampaignReport): string {
-  return `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`;
+/**
+ * The first line `campaign` prints. `speed` (experiments/s, jobs) is the terminal's only: the page leaves
+ * it out, so that the same campaign gives the same bytes on any machine.
+ */
+export function campaignHeading(report: CampaignReport, speed?: string): string {
+  return `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${speed ? `${speed}, ` : ''}${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment`;
 }
 
 const DETECTED: ReadonlySet<OutcomeName> = new Set(['detected', 'recovered', 'failover-failed']);
