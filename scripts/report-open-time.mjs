@@ -27,7 +27,7 @@ if (files.length === 0 || !(runs >= 1)) {
   console.error('usage: node scripts/report-open-time.mjs [--runs N] [--screenshot DIR] [--viewport WxH] FILE.html...');
   process.exit(2);
 }
-const executablePath = [process.env.LOCKSTEP_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => path && existsSync(path));
+const executablePath = (process.env.LOCKSTEP_CHROMIUM ? [process.env.LOCKSTEP_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((path) => existsSync(path));
 if (!executablePath) {
   console.error('Chromium is not installed (Debian: apt-get install chromium; or set LOCKSTEP_CHROMIUM)');
   process.exit(2);
