@@ -9,7 +9,9 @@
   const secondsPerPoint = data.cyclesPerPoint * data.periodS;
   const x = data.pointing.max.map((_, i) => i * secondsPerPoint);
   const kinds = Object.keys(data.eventColors);
-  const markers = data.events.map(([cycle, kind]) => ({ x: cycle * data.periodS, color: data.eventColors[kind], lane: kinds.indexOf(kind) }));
+  const markers = data.events.map(([cycle, kind]) => ({ kind, x: cycle * data.periodS, color: data.eventColors[kind], lane: kinds.indexOf(kind) }));
+  // An upset costs no time of its own: the timing chart marks what it led to.
+  const consequences = markers.filter((m) => m.kind !== 'upset');
   const bands = [];
   data.states.forEach(([cycle, state], i) => {
     const shade = data.stateShades[state];
@@ -39,7 +41,7 @@
       yLabel: 'modelled cycle time, ms',
       include: data.deadlineMs,
       series: [{ label: 'modelled cycle time, ms', values: data.modelled.max, min: data.modelled.min, color: '#2ca02c' }],
-      plugins: [C.bandPlugin(bands), C.markerPlugin(markers.filter((m) => m.color !== data.eventColors.upset)), C.levelPlugin([{ y: data.deadlineMs, color: '#d62728' }])],
+      plugins: [C.bandPlugin(bands), C.markerPlugin(consequences), C.levelPlugin([{ y: data.deadlineMs, color: data.deadlineColor }])],
       height: 220,
     }),
   );
@@ -53,7 +55,7 @@
         xLabel: 'time, s',
         yLabel: series.name,
         series: [{ label: series.name, values: series.max, min: series.min, color: C.PALETTE[i % C.PALETTE.length] }],
-        plugins: [C.markerPlugin(markers.filter((m) => m.color === data.eventColors.failover))],
+        plugins: [C.markerPlugin(markers.filter((m) => m.kind === 'failover'))],
         height: 180,
       }),
     );

@@ -24,6 +24,9 @@ export const STATE_SHADES: Readonly<Record<string, string>> = {
   'stopped-for-copy': 'rgba(127, 127, 127, 0.4)',
 };
 
+/** The deadline's dashed line, in the chart (flight.js reads it from the data) and its legend. */
+const DEADLINE_COLOR = '#d62728';
+
 /** The data flight.js draws (assets/report/flight.js): the one place its shape is defined. */
 export interface FlightReportData {
   readonly periodS: number;
@@ -34,6 +37,7 @@ export interface FlightReportData {
   readonly settleTimeS: number;
   readonly modelled: { readonly max: readonly (number | null)[]; readonly min: readonly (number | null)[] | null };
   readonly deadlineMs: number;
+  readonly deadlineColor: string;
   readonly extra: ReadonlyArray<{ readonly name: string; readonly max: readonly (number | null)[]; readonly min: readonly (number | null)[] | null }>;
   readonly events: ReadonlyArray<readonly [number, FlightEvent['kind']]>;
   readonly eventColors: Readonly<Record<string, string>>;
@@ -56,6 +60,7 @@ export function flightReportHtml(summary: FlySummary, series: FlightSeries): str
     settleTimeS: summary.pointing.settleTimeS,
     modelled: envelope(series.modelledMs),
     deadlineMs: summary.timing.controlPeriodMs,
+    deadlineColor: DEADLINE_COLOR,
     extra: series.extra.map((s) => ({ name: s.name, ...envelope(s) })),
     events: summary.events.map((event) => [event.cycle, event.kind] as const),
     eventColors: Object.fromEntries(Object.entries(EVENT_MARKS).map(([kind, mark]) => [kind, mark.color])),
@@ -87,7 +92,7 @@ ${decimated}${eventsNote}${statesNote}
 </section>
 <section>
 <h2>Modelled cycle time against the deadline</h2>
-<p class="legend"><span><i class="dash"></i>deadline: the control period, ${summary.timing.controlPeriodMs} ms</span> · max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms, worst detection + recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms</p>
+<p class="legend"><span><i class="dash" style="border-top-color:${DEADLINE_COLOR}"></i>deadline: the control period, ${summary.timing.controlPeriodMs} ms</span> · max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms, worst detection + recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms</p>
 <div class="chart" id="timing-chart" data-chart="modelled cycle time"></div>
 </section>
 ${debugSection(series)}
