@@ -253,9 +253,11 @@ describe.skipIf(skipBrowser)('the reports in Chromium', () => {
     expect(headings).not.toContain('Per function');
   });
 
-  it('campaign with byFunction in its summary: the per-function table', async () => {
-    const { errors, headings } = await open('campaign-functions.html');
+  it('campaign with byFunction in its summary: the per-function table, and the most vulnerable functions drawn', async () => {
+    const { errors, charts, headings } = await open('campaign-functions.html');
     expect(errors).toEqual([]);
     expect(headings).toContain('Per function');
+    expect(charts.map((c) => c.chart)).toContain('silent rate by function');
+    expectDrawn(charts);
   });
 });

@@ -30,6 +30,21 @@
     }),
   );
 
+  if (data.functions) {
+    const element = document.getElementById('functions-chart');
+    C.track(
+      element,
+      C.intervalChart(element, {
+        groups: data.functions.names,
+        series: [{ label: 'silent rate', color: '#d62728', values: data.functions.values }],
+        yLabel: 'silent rate',
+        yMax: Math.max(...data.functions.values.map((v) => v.hi)) * 1.1 || 1,
+        rotateLabels: true,
+        height: 300,
+      }),
+    );
+  }
+
   if (data.mwtf) {
     const element = document.getElementById('mwtf-chart');
     C.track(

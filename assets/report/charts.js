@@ -15,6 +15,7 @@ const LockstepCharts = (() => {
     return String(Number(value.toPrecision(4)));
   }
   const tickValues = (u, splits) => splits.map(formatTick);
+  const shortened = (name, most = 26) => (name.length <= most ? name : `…${name.slice(name.length - most + 1)}`);
   /**
    * An asinh axis keeps zero and the decades (and 2 and 5 between them when it spans two decades or
    * fewer): uPlot's own splits add one below zero, and every 2…9 between.
@@ -146,9 +147,9 @@ const LockstepCharts = (() => {
    * Estimates with their 95% intervals, grouped: one group per category along x, one dot and whisker per
    * series in each. `groups`: labels; `series`: [{ label, values: [{ value, lo, hi } | null] }]. The y axis
    * is asinh-scaled, linear near zero and logarithmic beyond `linear`, so that 0.9 and 1e-4 both show;
-   * labelled at the decades unless `everyTick`.
+   * labelled at the decades unless `everyTick`; `rotateLabels` slants long group names.
    */
-  function intervalChart(element, { groups, series, yLabel, linear = 1e-4, height = 300, yMax, everyTick = false, plugins = [] }) {
+  function intervalChart(element, { groups, series, yLabel, linear = 1e-4, height = 300, yMax, everyTick = false, rotateLabels = false, plugins = [] }) {
     const count = series.length;
     const spread = 0.7;
     const offset = (i) => (count === 1 ? 0 : -spread / 2 + (spread * i) / (count - 1));
@@ -179,7 +180,15 @@ const LockstepCharts = (() => {
         y: { distr: 4, asinh: linear, auto: false, range: () => [0, highest] },
       },
       axes: [
-        { splits: () => groups.map((_, g) => g), values: (u, splits) => splits.map((g) => groups[g] ?? ''), grid: { show: false }, gap: 6 },
+        {
+          splits: () => groups.map((_, g) => g),
+          values: (u, splits) => splits.map((g) => (rotateLabels ? shortened(groups[g] ?? '') : groups[g] ?? '')),
+          grid: { show: false },
+          gap: 6,
+          // Long names (functions) slanted and shortened from the left (their end names them best), so
+          // that neighbours do not overwrite each other; the table beside the chart has them whole.
+          ...(rotateLabels ? { rotate: 30, size: 130 } : {}),
+        },
         { label: yLabel, size: 78, values: tickValues, ...(everyTick ? {} : { filter: decades }) },
       ],
       series: [

@@ -28,6 +28,21 @@ export interface CampaignReportData {
   /** Per configuration: detected experiments by cycles from injection to detection (index = cycles). */
   readonly latency: ReadonlyArray<{ readonly config: string; readonly counts: readonly number[] }>;
   readonly mwtf: { readonly variants: readonly string[]; readonly values: readonly Estimate[]; readonly yMax: number } | null;
+  /** The functions with the highest silent-failure rates (byFunction), at most MOST_VULNERABLE. */
+  readonly functions: { readonly names: readonly string[]; readonly values: readonly Estimate[] } | null;
+}
+
+/** Functions drawn at most: the chart is for spotting the vulnerable ones; the table has them all. */
+export const MOST_VULNERABLE = 20;
+
+/** The functions to draw: highest silent-failure rate first, then most experiments, then by name. */
+function mostVulnerable(rows: readonly FunctionRow[] | null): CampaignReportData['functions'] {
+  if (!rows) return null;
+  const drawn = rows
+    .filter((row) => row.experiments > 0)
+    .sort((a, b) => b.silentRate - a.silentRate || b.interval[1] - a.interval[1] || b.experiments - a.experiments || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, MOST_VULNERABLE);
+  return drawn.length > 0 ? { names: drawn.map((row) => row.name), values: drawn.map((row) => ({ value: row.silentRate, lo: row.interval[0], hi: row.interval[1] })) } : null;
 }
 
 /** One row of the per-function table, as the summary's `byFunction` holds it (read leniently: see functionRowsOf). */
@@ -115,6 +130,7 @@ export function campaignReportHtml({ report, summary, records, requirements, hea
   }));
   if (targets.length > 1) groups.push({ id: 'all-targets', title: 'all targets', entryOf: (config) => summary.configs[config] });
 
+  const functions = functionRowsOf((report as { byFunction?: unknown }).byFunction ?? (summary as { byFunction?: unknown }).byFunction);
   const mwtfVariants = Object.keys(report.mwtf);
   const mwtfFigures = mwtfVariants.map((variant) => report.mwtf[variant as keyof typeof report.mwtf]!);
   const finite = mwtfFigures.flatMap((figure) => [figure.value, figure.ci95[0], figure.ci95[1]]).filter((v) => Number.isFinite(v));
@@ -136,6 +152,7 @@ export function campaignReportHtml({ report, summary, records, requirements, hea
             yMax: mwtfMax,
           }
         : null,
+    functions: mostVulnerable(functions),
   };
 
   const title = `lockstep campaign — ${report.experiments} experiments, seed ${report.seed}`;
@@ -154,7 +171,6 @@ export function campaignReportHtml({ report, summary, records, requirements, hea
       return `${escapeHtml(config)}: ${latency ? `mean ${latency.mean.toFixed(1)}, max ${latency.max}` : '—'}`;
     })
     .join(' · ');
-  const functions = functionRowsOf((report as { byFunction?: unknown }).byFunction ?? (summary as { byFunction?: unknown }).byFunction);
   const body = `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="subtitle">${escapeHtml(report.fsw)} · targets ${escapeHtml(report.targets.join(', '))} · configurations ${escapeHtml(configs.join(', '))} · horizon ${report.horizon} cycles · ${report.width}-bit upsets${report.complete ? '' : ` · <strong>INCOMPLETE: ${report.missing.count} of ${report.plannedExperiments} experiments missing</strong>`}</p>
@@ -174,7 +190,7 @@ ${rateSections}
 <h2>MWTF</h2>
 ${mwtfSection(report, summary, data.mwtf !== null)}
 </section>
-${functions ? functionSection(functions) : ''}
+${functions ? functionSection(functions, data.functions !== null) : ''}
 <section>
 <h2>Summary</h2>
 <pre>${escapeHtml(`${heading}\n${formatCampaignReport(report, summary)}`)}</pre>
@@ -223,7 +239,7 @@ function mwtfSection(report: CampaignReport, summary: CampaignSummary, drawn: bo
 <table><thead><tr><th>hardening</th><th>MWTF vs single</th><th>95% interval</th><th>runtime</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function functionSection(rows: readonly FunctionRow[]): string {
+function functionSection(rows: readonly FunctionRow[], drawn: boolean): string {
   const outcomes = [...new Set(rows.flatMap((row) => Object.keys(row.outcomes)))];
   const ordered = [...OUTCOMES.filter((outcome) => outcomes.includes(outcome)), ...outcomes.filter((outcome) => !(OUTCOMES as readonly string[]).includes(outcome))];
   const head = `<tr><th>function</th><th>experiments</th>${ordered.map((outcome) => `<th>${escapeHtml(outcome)}</th>`).join('')}<th>silent rate</th><th>95% interval</th></tr>`;
@@ -235,7 +251,8 @@ function functionSection(rows: readonly FunctionRow[]): string {
     .join('\n');
   return `<section>
 <h2>Per function</h2>
-<p class="legend">Where the faults struck, by function of the flight software: the outcomes of its experiments and its silent-failure rate (sdc + pointing) with the 95% interval.</p>
+<p class="legend">Where the faults struck, by function of the flight software: the outcomes of its experiments and its silent-failure rate (sdc + pointing) with the 95% interval.${drawn ? ` The chart: the ${Math.min(MOST_VULNERABLE, rows.filter((row) => row.experiments > 0).length)} functions with the highest rates.` : ''}</p>
+${drawn ? '<div class="chart" id="functions-chart" data-chart="silent rate by function"></div>' : ''}
 <table class="functions"><thead>${head}</thead><tbody>
 ${body}
 </tbody></table>
