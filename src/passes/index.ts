@@ -12,6 +12,7 @@ import { SUPPORTED_FEATURES, unsupportedFeatureMessage, unsupportedFeaturesOf } 
 import { swift, swiftCfc } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
+import { stripDebugSections } from './wasm-binary.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
@@ -60,7 +61,11 @@ export function readModule(bytes: Uint8Array, source: string): Module {
   }
   let module: Module;
   try {
-    module = binaryen.readBinary(bytes);
+    // Debug information (DWARF, a source map's URL) never reaches Binaryen, which would try to rewrite
+    // DWARF it cannot keep true through lockstep's passes: a module built with -g flies, and costs,
+    // exactly what the same module built without does. Lines are read from the module as compiled
+    // (src/source/).
+    module = binaryen.readBinary(stripDebugSections(bytes));
   } catch (error) {
     throw new ModuleError(source, `cannot be decoded: ${(error as Error).message}`);
   }
