@@ -225,3 +225,25 @@ export function siteTableProblem(value: unknown): string | null {
   }
   return null;
 }
+
+/** The functions struck most, as the campaign's table prints them: experiments and the silent rate per configuration. */
+export function formatAttribution(attribution: Pick<Attribution, 'targets' | 'experiments' | 'lines' | 'byFunction'>, configs: readonly ConfigName[], most = 10): string {
+  const width = 28;
+  const label = (entry: FunctionAttribution) => `${entry.name ?? '(no instruction struck)'}${entry.file !== undefined ? ` ${entry.file}:${entry.line}` : ''}`;
+  const nameWidth = Math.min(72, Math.max(20, ...attribution.byFunction.slice(0, most).map((entry) => label(entry).length)));
+  const silent = (entry: FunctionAttribution, config: ConfigName) => {
+    const table = entry.configs[config];
+    if (!table || table.experiments === 0) return '—';
+    const [lo, hi] = table.silent.ci95;
+    return `${table.silent.count}/${table.experiments} [${(lo * 100).toFixed(1)}, ${(hi * 100).toFixed(1)}]%`;
+  };
+  const lines = [
+    `  by function (${attribution.targets.join(', ')}: ${attribution.experiments} experiments${attribution.lines ? `; lines from the ${attribution.lines === 'dwarf' ? 'DWARF line tables' : 'source map'}` : ''}), sdc + pointing per configuration`,
+    `    ${'function'.padEnd(nameWidth)} ${'experiments'.padStart(11)}${configs.map((config) => config.padStart(width)).join('')}`,
+  ];
+  for (const entry of attribution.byFunction.slice(0, most)) {
+    lines.push(`    ${label(entry).slice(0, nameWidth).padEnd(nameWidth)} ${String(entry.experiments).padStart(11)}${configs.map((config) => silent(entry, config).padStart(width)).join('')}`);
+  }
+  if (attribution.byFunction.length > most) lines.push(`    … ${attribution.byFunction.length - most} more functions in the JSON summary (byFunction)`);
+  return lines.join('\n');
+}

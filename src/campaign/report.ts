@@ -4,7 +4,7 @@
 // and which experiments of the plan are missing.
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
 import { VARIANT_ORDER, type CampaignContext } from './context.js';
-import { ATTRIBUTED_TARGETS, attribute, firstBuildOf, siteTableOf, type Attribution, type SiteTable } from './attribution.js';
+import { ATTRIBUTED_TARGETS, attribute, firstBuildOf, formatAttribution, siteTableOf, type Attribution, type SiteTable } from './attribution.js';
 import type { ConfigName, ExperimentRecord } from './experiment.js';
 import type { CampaignPlan, FaultSpaceReport, ResultsHeader } from './results-file.js';
 import { absoluteRates, formatSummary, mwtfFigures, summarize, type AbsoluteRates, type CampaignSummary, type MwtfFigure, type TargetBits } from './summary.js';
@@ -97,7 +97,7 @@ export interface CampaignReport {
    */
   byFunction?: Attribution['byFunction'];
   byLine?: Attribution['byLine'];
-  attribution?: { targets: readonly string[]; experiments: number; lines: SiteTable['lines'] };
+  attribution?: { targets: Attribution['targets']; experiments: number; lines: SiteTable['lines'] };
 }
 
 export interface ReportOptions {
@@ -151,6 +151,7 @@ export function formatCampaignReport(report: CampaignReport, summary: CampaignSu
     lines.push(`  INCOMPLETE: ${report.missing.count} of the ${report.plannedExperiments} planned experiments are missing (${ranges}${report.missing.count > report.missing.ranges.reduce((sum, [a, b]) => sum + b - a + 1, 0) ? ', …' : ''})`);
   }
   lines.push(formatSummary(summary));
+  if (report.attribution && report.byFunction) lines.push(formatAttribution({ ...report.attribution, byFunction: report.byFunction }, Object.keys(summary.configs) as ConfigName[]));
   for (const [variant, figure] of Object.entries(report.mwtf)) {
     // No silent failure in the hardened build: the figure is unbounded, its interval's lower end is what a sample this size shows.
     const value =
