@@ -8,6 +8,7 @@ import { countInstructions } from './count-instructions.js';
 import { eddi, eddiCfc } from './eddi.js';
 import { exportState } from './export-state.js';
 import { faultHooks } from './fault-hooks.js';
+import { profileFunctions } from './profile-functions.js';
 import { SUPPORTED_FEATURES, unsupportedFeatureMessage, unsupportedFeaturesOf } from './features.js';
 import { swift, swiftCfc } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
@@ -16,7 +17,7 @@ import { stripDebugSections } from './wasm-binary.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi, swiftCfc, eddiCfc].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi, swiftCfc, eddiCfc, profileFunctions].map((pass) => [pass.name, pass]),
 );
 
 /**
@@ -33,6 +34,8 @@ export const BARE_CORE_PASSES = ['export-state', 'count-instructions'] as const;
  * core passes, then the hooks, last, so that neither instruction counting nor dirty tracking sees them.
  */
 export const FAULT_HOOK_PASSES = [...CORE_PASSES, 'fault-hooks'] as const;
+/** `inspect --profile`: the core passes, then a counter per function beside each fuel charge (profile-functions.ts). */
+export const PROFILE_PASSES = [...CORE_PASSES, 'profile-functions'] as const;
 
 export class ModuleError extends Error {
   constructor(
