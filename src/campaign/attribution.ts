@@ -28,6 +28,8 @@ export interface SiteTable {
   readonly builds: Partial<Record<BuildVariant, readonly SiteEntry[]>>;
   /** Where the plain build's lines come from, or null when the module carries none. */
   readonly lines: 'dwarf' | 'source-map' | null;
+  /** Where each function begins in its source ([file, line], the first line of its body), by function index; null where unknown. */
+  readonly places?: ReadonlyArray<readonly [fileIndex: number, line: number] | null>;
 }
 
 export interface AttributedOutcomes {
@@ -39,7 +41,7 @@ export interface AttributedOutcomes {
 export interface FunctionAttribution {
   /** The function; null for experiments that struck no instruction (their cycle executes none, or their core does not run). */
   name: string | null;
-  /** Where the function's first site with a line is, when known. */
+  /** Where the function begins in its source (the first line of its body), when known. */
   file?: string;
   line?: number;
   /** Experiments of the attributed targets whose fault site is in the function (in the first build). */
@@ -147,13 +149,11 @@ export function attribute(records: readonly ExperimentRecord[], table: SiteTable
       if (line && variant === 'plain') countInto(line.counts, config, outcome.outcome);
     }
   }
-  const firstLine = new Map<number, SiteEntry>();
-  for (const entry of plain ?? []) if (entry.length === 3 && !firstLine.has(entry[0])) firstLine.set(entry[0], entry);
   const functions: FunctionAttribution[] = [...byFunction].map(([index, entry]) => {
-    const where = firstLine.get(index);
+    const place = index < 0 ? null : (table.places?.[index] ?? null);
     return {
       name: index < 0 ? null : table.functions[index],
-      ...(where && where.length === 3 ? { file: table.files[where[1]], line: where[2] } : {}),
+      ...(place ? { file: table.files[place[0]], line: place[1] } : {}),
       experiments: entry.experiments,
       configs: tablesOf(entry.counts, configs),
     };
@@ -175,7 +175,11 @@ export function attribute(records: readonly ExperimentRecord[], table: SiteTable
 }
 
 /** The site table of a campaign's builds, from each build's site sources. */
-export function siteTableOf(builds: ReadonlyArray<{ variant: BuildVariant; siteSources: ReadonlyArray<{ function: string; file?: string; line?: number }> }>, lines: SiteTable['lines']): SiteTable {
+export function siteTableOf(
+  builds: ReadonlyArray<{ variant: BuildVariant; siteSources: ReadonlyArray<{ function: string; file?: string; line?: number }> }>,
+  lines: SiteTable['lines'],
+  functionLines: ReadonlyMap<string, { file: string; line: number }>,
+): SiteTable {
   const functions: string[] = [];
   const files: string[] = [];
   const indexIn = (list: string[], lookup: Map<string, number>, name: string) => {
@@ -196,7 +200,11 @@ export function siteTableOf(builds: ReadonlyArray<{ variant: BuildVariant; siteS
       return site.file !== undefined && site.line !== undefined ? [fn, indexIn(files, fileIndex, site.file), site.line] : [fn];
     });
   }
-  return { functions, files, builds: tables, lines };
+  const places = functions.map((name) => {
+    const place = functionLines.get(name);
+    return place ? ([indexIn(files, fileIndex, place.file), place.line] as const) : null;
+  });
+  return { functions, files, builds: tables, lines, ...(places.some((place) => place !== null) ? { places } : {}) };
 }
 
 /** Why a header's site table cannot be one, or null. */
@@ -210,6 +218,10 @@ export function siteTableProblem(value: unknown): string | null {
   if (!table.builds || typeof table.builds !== 'object') return 'builds is not an object';
   const functions = (table.functions as string[]).length;
   const files = (table.files as string[]).length;
+  if (table.places !== undefined) {
+    const place = (entry: unknown) => entry === null || (Array.isArray(entry) && entry.length === 2 && entry.every((n) => Number.isSafeInteger(n) && n >= 0) && entry[0] < files);
+    if (!Array.isArray(table.places) || table.places.length !== functions || !table.places.every(place)) return 'places is not a [file, line] or null per function';
+  }
   for (const [variant, sites] of Object.entries(table.builds as Record<string, unknown>)) {
     if (!Array.isArray(sites)) return `builds.${variant} is not a list`;
     for (let i = 0; i < sites.length; i++) {

@@ -15,6 +15,7 @@ import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
 import { siteSourcesOf, type SiteSource } from '../source/site-sources.js';
+import type { SourceLine } from '../source/source-lines.js';
 import { BASE_CONFIGS, HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
@@ -86,7 +87,7 @@ export class BuildUnderTest {
 
   /** The module as the campaign's file holds it, debug sections and all: where source lines come from. */
   private readonly compiledBytes: Uint8Array;
-  private sources: { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null } | null = null;
+  private sources: { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null; functions: ReadonlyMap<string, SourceLine> } | null = null;
 
   constructor(private readonly spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, compiledBytes: Uint8Array, builds: number, contextOptions: ContextOptions) {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
@@ -144,12 +145,17 @@ export class BuildUnderTest {
     return this.sourcesOfSites().lines;
   }
 
-  private sourcesOfSites(): { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null } {
+  /** Where each function of the plain build begins in its source, by name (empty without lines). */
+  get functionLines(): ReadonlyMap<string, SourceLine> {
+    return this.sourcesOfSites().functions;
+  }
+
+  private sourcesOfSites(): { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null; functions: ReadonlyMap<string, SourceLine> } {
     if (this.sources === null) {
       this.sources =
         this.variant === 'plain' && this.faultSites.length > 0
           ? siteSourcesOf(this.compiledBytes, this.spec.fsw, this.faultSites)
-          : { sites: this.faultSites.map((site) => ({ function: site.function })), lines: null };
+          : { sites: this.faultSites.map((site) => ({ function: site.function })), lines: null, functions: new Map() };
     }
     return this.sources;
   }

@@ -26,7 +26,7 @@ export function siteTableFor(context: CampaignContext): { sites?: SiteTable } {
   if (!ATTRIBUTED_TARGETS.some((target) => context.spec.targets.includes(target))) return {};
   const plain = context.builds.find((build) => build.variant === 'plain');
   const lines = plain && plain.siteSources.some((site) => site.line !== undefined) ? plain.lineSource : null;
-  return { sites: siteTableOf(context.builds, lines) };
+  return { sites: siteTableOf(context.builds, lines, plain?.functionLines ?? new Map()) };
 }
 
 /** Bits per storage target, read back from a recorded fault space. */

@@ -13,7 +13,7 @@ import binaryen, { type ExpressionRef } from '../passes/binaryen.js';
 import { childrenOf, definedFunctions } from '../passes/expressions.js';
 import { sitesOf, type FaultSite } from '../passes/fault-hooks.js';
 import { readModule } from '../passes/index.js';
-import { sourceLinesOf, type SourceLines } from './source-lines.js';
+import { sourceLinesOf, type SourceLine, type SourceLines } from './source-lines.js';
 import { classifiedInstructions, codeSectionOf, type InstructionClass } from '../passes/wasm-binary.js';
 
 const B = binaryen;
@@ -94,9 +94,13 @@ function siteOffsets(fn: number, instructions: ReturnType<typeof classifiedInstr
  * build of `bytes` (`sites`, the fault-hooks report of that build), by site id. `path` is where the module
  * was read from: a source map is looked for beside it.
  */
-export function siteSourcesOf(bytes: Uint8Array, path: string | null, sites: readonly FaultSite[]): { sites: SiteSource[]; lines: SourceLines['kind'] | null } {
+export function siteSourcesOf(
+  bytes: Uint8Array,
+  path: string | null,
+  sites: readonly FaultSite[],
+): { sites: SiteSource[]; lines: SourceLines['kind'] | null; functions: Map<string, SourceLine> } {
   const lines = sourceLinesOf(bytes, path);
-  const names = { sites: sites.map((site) => ({ function: site.function })), lines: null };
+  const names = { sites: sites.map((site) => ({ function: site.function })), lines: null, functions: new Map<string, SourceLine>() };
   if (!lines) return names;
   const code = codeSectionOf(bytes);
   if (!code) return names;
@@ -105,8 +109,15 @@ export function siteSourcesOf(bytes: Uint8Array, path: string | null, sites: rea
     const functions = definedFunctions(module);
     if (functions.length !== code.bodies.length) return names;
     const byName = new Map<string, Array<number | null>>();
-    functions.forEach((fn, i) => byName.set(B.getFunctionInfo(fn).name, siteOffsets(fn, classifiedInstructions(bytes, code.bodies[i]))));
-    return { sites: sourcesBySite(sites, byName, lines), lines: lines.kind };
+    // Where each function begins: the first line of its body (its declaration's, for clang's prologue).
+    const places = new Map<string, SourceLine>();
+    functions.forEach((fn, i) => {
+      const { name } = B.getFunctionInfo(fn);
+      byName.set(name, siteOffsets(fn, classifiedInstructions(bytes, code.bodies[i])));
+      const place = lines.firstIn(code.bodies[i].start, code.bodies[i].end);
+      if (place) places.set(name, place);
+    });
+    return { sites: sourcesBySite(sites, byName, lines), lines: lines.kind, functions: places };
   } finally {
     module.dispose();
   }

@@ -20,6 +20,8 @@ export interface SourceLines {
   readonly from: string;
   /** The line of the instruction at `offset` (a byte offset of the module), or null when none is known. */
   lookup(offset: number): SourceLine | null;
+  /** The first line known for an instruction in [start, end): where a function's body begins, in its source. */
+  firstIn(start: number, end: number): SourceLine | null;
 }
 
 /** The last entry at or before `key` of an ascending table. */
@@ -35,6 +37,22 @@ function lastAtOrBefore<T>(keys: readonly number[], values: readonly T[], key: n
     } else hi = mid - 1;
   }
   return found < 0 ? null : values[found];
+}
+
+/** The first entry with a line (not 0) whose key is in [start, end) of an ascending table. */
+function firstIn(keys: readonly number[], values: ReadonlyArray<SourceLine | null>, start: number, end: number): SourceLine | null {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid] < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < keys.length && keys[i] < end; i++) {
+    const line = values[i];
+    if (line && line.line > 0) return line;
+  }
+  return null;
 }
 
 /** The URL a sourceMappingURL section holds. */
@@ -59,7 +77,12 @@ export function sourceLinesOf(bytes: Uint8Array, path: string | null): SourceLin
     const table = parseDwarfLines({ line, lineStr: custom('.debug_line_str'), str: custom('.debug_str') });
     // DWARF addresses count from the Code section's contents.
     const offsets = table.addresses.map((address) => address + code.contents);
-    return { kind: 'dwarf', from: path ?? 'the module', lookup: (offset) => lastAtOrBefore(offsets, table.lines, offset) };
+    return {
+      kind: 'dwarf',
+      from: path ?? 'the module',
+      lookup: (offset) => lastAtOrBefore(offsets, table.lines, offset),
+      firstIn: (start, end) => firstIn(offsets, table.lines, start, end),
+    };
   }
   if (path === null) return null;
   const url = sourceMappingUrl(bytes);
@@ -67,5 +90,10 @@ export function sourceLinesOf(bytes: Uint8Array, path: string | null): SourceLin
   const mapPath = candidates.find((candidate) => existsSync(candidate));
   if (!mapPath) return null;
   const map = parseSourceMap(readFileSync(mapPath, 'utf8'), mapPath);
-  return { kind: 'source-map', from: mapPath, lookup: (offset) => lastAtOrBefore(map.offsets, map.lines, offset) };
+  return {
+    kind: 'source-map',
+    from: mapPath,
+    lookup: (offset) => lastAtOrBefore(map.offsets, map.lines, offset),
+    firstIn: (start, end) => firstIn(map.offsets, map.lines, start, end),
+  };
 }
