@@ -93,8 +93,7 @@ export class BuildUnderTest {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
     const source = variant === 'plain' ? spec.fsw : `${spec.fsw} (${variant})`;
     this.compiledBytes = compiledBytes;
-    const plainBytes = compiledBytes;
-    const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { ...HARDENINGS[variant], source }).binary;
+    const bytes = variant === 'plain' ? compiledBytes : hardenModule(compiledBytes, { ...HARDENINGS[variant], source }).binary;
     const module = FlightModule.fromBytes(bytes, source, options);
     this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
     // Instruction-level faults need the fault-hook build: its golden run counts the sites of each cycle.
