@@ -14,7 +14,7 @@ import { inspectFlightModule } from '../src/mission/inspect.js';
 import { parseMission } from '../src/mission/config.js';
 import binaryen from '../src/passes/binaryen.js';
 import { definedFunctions } from '../src/passes/expressions.js';
-import { CORE_PASSES, readModule, transformBinary } from '../src/passes/index.js';
+import { CORE_PASSES, PASSES, readModule, transformBinary } from '../src/passes/index.js';
 import { sectionsOf, stripDebugSections } from '../src/passes/wasm-binary.js';
 import { siteSourcesOf } from '../src/source/site-sources.js';
 import { cli } from './harden-support.js';
@@ -122,6 +122,18 @@ describe.each(PROGRAMS)('$name', (program) => {
     const total = profile.functions.reduce((sum, fn) => sum + fn.total, 0);
     expect(Math.round(total / profile.cycles)).toBe(result.cycleCost!.meanInstructions);
     expect(profile.functions.reduce((sum, fn) => sum + fn.share, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('every pass keeps the name section', () => {
+  const bytes = new Uint8Array(readFileSync('examples/c-adcs/adcs.wasm'));
+  const original = functionNames(bytes);
+  // Each pass where it runs: the instrumentation after the core passes, a hardening on the module as compiled.
+  const pipelines = [...PASSES.keys()].map((name) => (CORE_PASSES.includes(name as never) ? [...CORE_PASSES] : ['track-read-memory', 'fault-hooks', 'profile-functions'].includes(name) ? [...CORE_PASSES, name] : [name]));
+  it.each(pipelines.map((passes) => [passes.join(', '), passes]))('%s', (_label, passes) => {
+    const { binary } = transformBinary(bytes, passes as string[], 'c-adcs');
+    const names = functionNames(binary);
+    for (const name of original) expect(names).toContain(name);
   });
 });
 
