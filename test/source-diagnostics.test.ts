@@ -17,6 +17,7 @@ import { definedFunctions } from '../src/passes/expressions.js';
 import { CORE_PASSES, PASSES, readModule, transformBinary } from '../src/passes/index.js';
 import { sectionsOf, stripDebugSections } from '../src/passes/wasm-binary.js';
 import { siteSourcesOf } from '../src/source/site-sources.js';
+import { sourceLinesOf } from '../src/source/source-lines.js';
 import { cli } from './harden-support.js';
 
 const PROGRAMS = [
@@ -122,6 +123,18 @@ describe.each(PROGRAMS)('$name', (program) => {
     const total = profile.functions.reduce((sum, fn) => sum + fn.total, 0);
     expect(Math.round(total / profile.cycles)).toBe(result.cycleCost!.meanInstructions);
     expect(profile.functions.reduce((sum, fn) => sum + fn.share, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('a source map that cannot be the module\'s', () => {
+  it('is refused naming the module and the map: broken JSON, or offsets past the module', () => {
+    const bytes = new Uint8Array(readFileSync('build/adcs.wasm'));
+    const module = join(dir, 'adcs.wasm');
+    writeFileSync(module, bytes);
+    writeFileSync(`${module}.map`, '{"version":3');
+    expect(() => sourceLinesOf(bytes, module)).toThrow(/adcs\.wasm: its line information cannot be read: .*adcs\.wasm\.map: not JSON/);
+    writeFileSync(`${module}.map`, JSON.stringify({ version: 3, sources: ['a.ts'], mappings: 'gggggE,AAAA' }));
+    expect(() => sourceLinesOf(bytes, module)).toThrow(/maps byte 67108864, past the end of the 4\d{3}-byte module/);
   });
 });
 

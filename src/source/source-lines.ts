@@ -8,6 +8,9 @@ import { dirname, resolve } from 'node:path';
 import { parseDwarfLines } from './dwarf-line.js';
 import { parseSourceMap } from './source-map.js';
 import { codeSectionOf, Reader, sectionsOf } from '../passes/wasm-binary.js';
+import { ModuleError } from '../passes/index.js';
+import { DwarfError } from './dwarf-line.js';
+import { SourceMapError } from './source-map.js';
 
 export interface SourceLine {
   readonly file: string;
@@ -66,6 +69,16 @@ function sourceMappingUrl(bytes: Uint8Array): string | null {
  * the module's own path, `path`), else `path`.map; null when it has none.
  */
 export function sourceLinesOf(bytes: Uint8Array, path: string | null): SourceLines | null {
+  try {
+    return readSourceLines(bytes, path);
+  } catch (error) {
+    // A broken line table or map is the user's file: named, never a stack trace (a stale map can be deleted).
+    if (error instanceof SourceMapError || error instanceof DwarfError) throw new ModuleError(path ?? 'module', `its line information cannot be read: ${error.message}`);
+    throw error;
+  }
+}
+
+function readSourceLines(bytes: Uint8Array, path: string | null): SourceLines | null {
   const sections = sectionsOf(bytes);
   const custom = (name: string) => {
     const section = sections.find((candidate) => candidate.id === 0 && candidate.name === name);
@@ -90,6 +103,10 @@ export function sourceLinesOf(bytes: Uint8Array, path: string | null): SourceLin
   const mapPath = candidates.find((candidate) => existsSync(candidate));
   if (!mapPath) return null;
   const map = parseSourceMap(readFileSync(mapPath, 'utf8'), mapPath);
+  // A map of another build would name wrong lines: one that maps past the module's end cannot be its own.
+  if (map.offsets.length > 0 && map.offsets[map.offsets.length - 1] >= bytes.length) {
+    throw new SourceMapError(`${mapPath}: maps byte ${map.offsets[map.offsets.length - 1]}, past the end of the ${bytes.length}-byte module (a map of another build?)`);
+  }
   return {
     kind: 'source-map',
     from: mapPath,
