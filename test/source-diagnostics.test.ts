@@ -3,6 +3,7 @@
 // left lines, its line; a campaign's byFunction and byLine name real functions and files and add up to
 // the campaign's totals; replay names the function and file:line struck; debug sections change nothing
 // a core does; old result files without sites stay readable; inspect --profile adds up to the cycle cost.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import binaryen from '../src/passes/binaryen.js';
 import { definedFunctions } from '../src/passes/expressions.js';
 import { CORE_PASSES, PASSES, readModule, transformBinary } from '../src/passes/index.js';
 import { sectionsOf, stripDebugSections } from '../src/passes/wasm-binary.js';
+import { parseDwarfLines } from '../src/source/dwarf-line.js';
 import { siteSourcesOf } from '../src/source/site-sources.js';
 import { sourceLinesOf } from '../src/source/source-lines.js';
 import { cli } from './harden-support.js';
@@ -123,6 +125,54 @@ describe.each(PROGRAMS)('$name', (program) => {
     const total = profile.functions.reduce((sum, fn) => sum + fn.total, 0);
     expect(Math.round(total / profile.cycles)).toBe(result.cycleCost!.meanInstructions);
     expect(profile.functions.reduce((sum, fn) => sum + fn.share, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+/** A module's line table as llvm-dwarfdump reads it: "address file:line" rows, "address END" at a sequence's end. */
+function dwarfdumpRows(path: string): string[] {
+  const rows: string[] = [];
+  let files: Record<string, string> = {};
+  let current = '';
+  for (const line of execFileSync('llvm-dwarfdump', ['--debug-line', path], { encoding: 'utf8' }).split('\n')) {
+    let match;
+    if (/^debug_line\[/.test(line)) files = {};
+    if ((match = /^file_names\[\s*(\d+)\]/.exec(line))) current = match[1];
+    if ((match = /^\s+name: "(.*)"/.exec(line))) files[current] = match[1];
+    if ((match = /^(0x[0-9a-f]+)\s+(\d+)\s+\d+\s+(\d+)/.exec(line))) rows.push(`${parseInt(match[1], 16)} ${line.includes('end_sequence') ? 'END' : `${files[match[3]]}:${match[2]}`}`);
+  }
+  return rows.sort();
+}
+
+function ourRows(path: string): string[] {
+  const bytes = new Uint8Array(readFileSync(path));
+  const section = (name: string) => {
+    const found = sectionsOf(bytes).find((candidate) => candidate.name === name);
+    return found ? bytes.subarray(found.payload, found.end) : undefined;
+  };
+  const table = parseDwarfLines({ line: section('.debug_line')!, lineStr: section('.debug_line_str'), str: section('.debug_str') });
+  return table.addresses.map((address, i) => `${address} ${table.lines[i] ? `${table.lines[i]!.file}:${table.lines[i]!.line}` : 'END'}`).sort();
+}
+
+const dwarfdump = spawnSync('llvm-dwarfdump', ['--version']).status === 0;
+const clang = spawnSync('clang', ['--version']).status === 0 && spawnSync('wasm-ld', ['--version']).status === 0;
+
+describe('the DWARF line reader', () => {
+  it.skipIf(!dwarfdump)('reads the C example\'s line table (DWARF 4) row for row as llvm-dwarfdump does', () => {
+    expect(ourRows('examples/c-adcs/adcs.wasm')).toEqual(dwarfdumpRows('examples/c-adcs/adcs.wasm'));
+  });
+
+  it.skipIf(!dwarfdump || !clang)('and the same program built with -gdwarf-5', () => {
+    const here = join(process.cwd(), 'examples/c-adcs');
+    const objects = ['main', 'estimator', 'controller'].map((name) => {
+      const object = join(dir, `${name}.o`);
+      execFileSync('clang', ['--target=wasm32', '-mcpu=mvp', '-O2', '-ffreestanding', '-fno-builtin', `-ffile-prefix-map=${here}=.`, '-gline-tables-only', '-gdwarf-5', '-c', '-o', object, `${name}.c`], { cwd: here });
+      return object;
+    });
+    const module = join(dir, 'dwarf5.wasm');
+    execFileSync('wasm-ld', ['--no-entry', '--stack-first', '-z', 'stack-size=8192', '--initial-memory=65536', '--max-memory=65536', '-o', module, ...objects]);
+    const rows = ourRows(module);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows).toEqual(dwarfdumpRows(module));
   });
 });
 
