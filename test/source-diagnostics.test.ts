@@ -20,6 +20,9 @@ import { sectionsOf, stripDebugSections } from '../src/passes/wasm-binary.js';
 import { parseDwarfLines } from '../src/source/dwarf-line.js';
 import { siteSourcesOf } from '../src/source/site-sources.js';
 import { sourceLinesOf } from '../src/source/source-lines.js';
+import { campaignReport as buildCampaignReport } from '../src/campaign/report.js';
+import { readResults } from '../src/campaign/results-file.js';
+import { campaignReportHtml, functionRowsOf } from '../src/reports/html/campaign-report.js';
 import { cli } from './harden-support.js';
 
 const PROGRAMS = [
@@ -103,6 +106,15 @@ describe.each(PROGRAMS)('$name', (program) => {
       expect(table.silent.ci95[0]).toBeLessThanOrEqual(table.silent.rate);
       expect(table.silent.ci95[1]).toBeGreaterThanOrEqual(table.silent.rate);
     }
+
+    // The HTML report draws lockstep's own byFunction (the first configuration's), with where each function is.
+    const rows0 = functionRowsOf(byFunction, 'single')!;
+    expect(rows0.map((row) => row.name).sort()).toEqual(byFunction.filter((entry) => entry.name !== null && entry.configs.single).map((entry) => entry.name).sort());
+    const { header: resultsHeader, records } = readResults(out);
+    const built = buildCampaignReport(resultsHeader, records);
+    const html = campaignReportHtml({ report: built.report, summary: built.summary, records, requirements: [], heading: 'lockstep campaign' });
+    expect(html).toContain('Per function');
+    expect(html).toContain(`${byFunction.find((entry) => entry.name !== null)!.file}:`);
 
     // Replay of a result fault that struck a site with a line.
     const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line) as ExperimentRecord);
