@@ -69,9 +69,13 @@ export function checkAbi(label, bytes, allowedChannels = null) {
   if (problems.length > 0) throw new Error(`${label} breaks the flight-software ABI: ${problems.join('; ')}`);
 }
 
-/** Runs asc with `args`, keeping the binary in memory; rejects with the compiler's diagnostics. */
-export async function compileToMemory(args, label) {
+/**
+ * Runs asc with `args`, keeping the binary (and its source map, when the options ask for one) in memory;
+ * rejects with the compiler's diagnostics.
+ */
+export async function compileWithSourceMap(args, label) {
   let binary;
+  let sourceMap;
   const diagnostics = [];
   const stream = { write: (text) => diagnostics.push(String(text)) };
   const { error } = await asc.main(args, {
@@ -79,11 +83,17 @@ export async function compileToMemory(args, label) {
     stderr: stream,
     writeFile: (file, contents) => {
       if (file.endsWith('.wasm')) binary = contents;
+      else if (file.endsWith('.wasm.map')) sourceMap = contents;
     },
   });
   if (error) throw new Error(`asc failed on ${label}: ${error.message}\n${diagnostics.join('')}`);
   if (!binary) throw new Error(`asc produced no binary for ${label}\n${diagnostics.join('')}`);
-  return binary;
+  return { binary, sourceMap };
+}
+
+/** Runs asc with `args`, keeping the binary in memory; rejects with the compiler's diagnostics. */
+export async function compileToMemory(args, label) {
+  return (await compileWithSourceMap(args, label)).binary;
 }
 
 /** Writes a file whole or not at all. */

@@ -1,5 +1,5 @@
 // Builds the reference flight software, assembly/ → build/adcs.wasm, with the options in asconfig.json
-// (target "release"). Cached: nothing is compiled when the output is newer than every input (the
+// (target "release"), with its name section and source map (build/adcs.wasm.map). Cached: nothing is compiled when the output is newer than every input (the
 // sources, asconfig.json, this script and the installed compiler). The result is checked against the
 // flight-software ABI before it is written: imports from module "bus" only, exports exactly init, step
 // and memory, no start function.
@@ -10,14 +10,17 @@
 
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkAbi, compileToMemory, isNewerThan, listSources, writeAtomic } from './asc-tools.mjs';
+import { checkAbi, compileWithSourceMap, isNewerThan, listSources, writeAtomic } from './asc-tools.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outFile = join(root, 'build', 'adcs.wasm');
+// Its source map (asconfig.json), which the module's sourceMappingURL section names: instruction offsets
+// to lines of assembly/, for the campaign's byLine and replay. Cores never see it (src/source/).
+const mapFile = `${outFile}.map`;
 
 async function isUpToDate() {
   const inputs = [...(await listSources(join(root, 'assembly'))), join(root, 'asconfig.json'), fileURLToPath(import.meta.url), join(root, 'scripts', 'asc-tools.mjs')];
-  return isNewerThan(outFile, inputs);
+  return (await isNewerThan(outFile, inputs)) && (await isNewerThan(mapFile, inputs));
 }
 
 /**
@@ -27,8 +30,14 @@ async function isUpToDate() {
 export async function buildFlightSoftware({ force = false } = {}) {
   if (!force && (await isUpToDate())) return { path: outFile, built: false };
 
-  const binary = await compileToMemory(['--config', 'asconfig.json', '--target', 'release', '--baseDir', root], 'assembly/');
+  const { binary, sourceMap } = await compileWithSourceMap(['--config', 'asconfig.json', '--target', 'release', '--baseDir', root], 'assembly/');
   checkAbi('build/adcs.wasm', binary);
+  if (!sourceMap) throw new Error('asc wrote no source map for build/adcs.wasm (asconfig.json: sourceMap)');
+  // The map first: a module never names a map that is not there yet.
+  // Without the sources' text, which the map does not need to name lines (and which is mostly the standard
+  // library's), and without asc's sourceRoot (the output's name), so that sources read assembly/x.ts.
+  const { sourcesContent: _text, sourceRoot: _root, ...map } = JSON.parse(Buffer.from(sourceMap).toString('utf8'));
+  await writeAtomic(mapFile, `${JSON.stringify(map)}\n`);
   await writeAtomic(outFile, binary);
   return { path: outFile, built: true };
 }

@@ -107,6 +107,8 @@ export interface InspectOptions {
   readonly mission?: MissionSource;
   /** Cycles flown to measure the cost of a cycle (default 100). */
   readonly cycles?: number;
+  /** Also count the instructions of each function per cycle (`profile` in the result), as `inspect --profile`. */
+  readonly profile?: boolean;
 }
 
 /**
@@ -116,7 +118,7 @@ export interface InspectOptions {
  */
 export function inspect(file: string, options: InspectOptions = {}): InspectResult {
   const { mission } = missionOf(options.mission ?? { upsets: { count: 0 } });
-  return inspectFlightModule(file, mission, options.cycles ?? 100).result;
+  return inspectFlightModule(file, mission, options.cycles ?? 100, { profile: options.profile }).result;
 }
 
 export { CampaignOptionError } from './campaign/run.js';
@@ -139,6 +141,7 @@ export type { CampaignSummary, ConfigSummary, OutcomeTable } from './campaign/su
 export type { CountSummary } from './campaign/statistics.js';
 export type { ConfigName, OutcomeName, Target, FaultyCore } from './campaign/experiment.js';
 export type { CampaignRequest } from './campaign/run.js';
-export type { InspectResult, CycleCost } from './mission/inspect.js';
+export type { InspectResult, CycleCost, FunctionProfile } from './mission/inspect.js';
+export type { Attribution, FunctionAttribution, LineAttribution, AttributedOutcomes } from './campaign/attribution.js';
 export type { HardenOptions, HardenResult, HardenReport } from './harden.js';
 export type { FlyMissionOptions } from './reports/flight.js';

@@ -181,7 +181,7 @@ describe.skipIf(skipBrowser)('the reports in Chromium', () => {
       { name: 'step', experiments: 120, outcomes: { masked: 100, detected: 18, sdc: 2 }, silentRate: 2 / 120, interval: [0.002, 0.059] },
       { name: 'estimate<f64>', experiments: 80, outcomes: { masked: 80 }, silentRate: 0, interval: [0, 0.045] },
     ];
-    writeFileSync(path('campaign-functions.html'), campaignReportHtml({ report: { ...report, byFunction } as typeof report, summary: campaignSummary, records, requirements: [], heading: 'lockstep campaign' }));
+    writeFileSync(path('campaign-functions.html'), campaignReportHtml({ report: { ...report, byFunction } as unknown as typeof report, summary: campaignSummary, records, requirements: [], heading: 'lockstep campaign' }));
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
   }, 60_000);
   afterAll(async () => browser?.close());

@@ -13,6 +13,7 @@ const SRC = join(dirname(dirname(fileURLToPath(import.meta.url))), 'src');
 const LAYERS: readonly (readonly string[])[] = [
   ['random.ts', 'input-errors.ts', 'output'],
   ['passes'],
+  ['source'],
   ['hardenings.ts', 'harden.ts'],
   ['faults'],
   ['abi'],

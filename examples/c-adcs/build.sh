@@ -34,9 +34,12 @@ fi
 #   -mcpu=mvp           WebAssembly 1.0 only (no sign-ext, SIMD, bulk memory...): runs everywhere
 #   -O2 -ffp-contract=off   optimised, but no fused multiply-add: every a*b+c rounds twice
 #   -ffreestanding -fno-builtin   no libc, and no calls to memset/memcpy the program did not write
-#   -ffile-prefix-map   source paths do not reach the output
+#   -ffile-prefix-map   source paths do not reach the output (DWARF's included: files are named ./main.c)
+#   -gline-tables-only  DWARF line tables and nothing more: which source line each instruction comes from,
+#                       for campaigns' byLine and replay. It changes no instruction (the code is the
+#                       same as without -g), and lockstep strips it before a core is built.
 cflags="--target=wasm32 -mcpu=mvp -O2 -ffp-contract=off -std=c11 -Wall -Wextra -Werror
-  -ffreestanding -fno-builtin -ffile-prefix-map=$here=."
+  -ffreestanding -fno-builtin -ffile-prefix-map=$here=. -gline-tables-only"
 # Linker:
 #   --no-entry          a library-like module: no _start, no start function; the exports are the
 #                       functions marked export_name in main.c (init, step) and the memory ("memory")
@@ -44,8 +47,8 @@ cflags="--target=wasm32 -mcpu=mvp -O2 -ffp-contract=off -std=c11 -Wall -Wextra -
 #                       overflow traps (out of bounds) instead of overwriting the program's state
 #   -z stack-size=8192  8 KiB of stack (the program uses a few hundred bytes)
 #   --initial-memory, --max-memory   exactly one 64 KiB page
-#   --strip-debug       no debug sections (function and global names are kept, for readable traps)
-ldflags="--no-entry --stack-first -z stack-size=8192 --initial-memory=65536 --max-memory=65536 --strip-debug"
+#   (no --strip-debug: the line tables stay; function and global names are kept, for readable traps)
+ldflags="--no-entry --stack-first -z stack-size=8192 --initial-memory=65536 --max-memory=65536"
 
 objects=$(mktemp -d)
 trap 'rm -rf "$objects"' EXIT

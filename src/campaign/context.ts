@@ -14,6 +14,8 @@ import { replicaBytes } from '../spare/persistent-store.js';
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { hardenModule } from '../harden.js';
+import { siteSourcesOf, type SiteSource } from '../source/site-sources.js';
+import type { SourceLine } from '../source/source-lines.js';
 import { BASE_CONFIGS, HARDENINGS, HARDENING_NAMES } from '../hardenings.js';
 import { recordGoldenRun, type GoldenRun } from './golden.js';
 import { ExperimentRunner } from './runner.js';
@@ -83,10 +85,15 @@ export class BuildUnderTest {
   /** The base configurations this build is judged under, and the campaign configuration each stands for. */
   readonly configs: ReadonlyArray<{ base: BaseConfig; config: ConfigName }>;
 
-  constructor(spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, plainBytes: Uint8Array, builds: number, contextOptions: ContextOptions) {
+  /** The module as the campaign's file holds it, debug sections and all: where source lines come from. */
+  private readonly compiledBytes: Uint8Array;
+  private sources: { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null; functions: ReadonlyMap<string, SourceLine> } | null = null;
+
+  constructor(private readonly spec: CampaignSpec, mission: Mission, readonly variant: BuildVariant, compiledBytes: Uint8Array, builds: number, contextOptions: ContextOptions) {
     const options = { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages };
     const source = variant === 'plain' ? spec.fsw : `${spec.fsw} (${variant})`;
-    const bytes = variant === 'plain' ? plainBytes : hardenModule(plainBytes, { ...HARDENINGS[variant], source }).binary;
+    this.compiledBytes = compiledBytes;
+    const bytes = variant === 'plain' ? compiledBytes : hardenModule(compiledBytes, { ...HARDENINGS[variant], source }).binary;
     const module = FlightModule.fromBytes(bytes, source, options);
     this.setup = prepareFlight({ ...mission, upsets: { ...mission.upsets, count: 0, file: undefined, ratePerBitPerDay: undefined } }, module);
     // Instruction-level faults need the fault-hook build: its golden run counts the sites of each cycle.
@@ -121,6 +128,35 @@ export class BuildUnderTest {
 
   get cycles(): number {
     return this.golden.cycles;
+  }
+
+  /**
+   * The function, and in the plain build the source line, of each fault-hook site, by id: computed when
+   * first asked (the header and replay ask; workers never do). A hardened build's sites are its own
+   * code, which no line table of the compiled module describes: they are named by function only.
+   */
+  get siteSources(): readonly SiteSource[] {
+    return this.sourcesOfSites().sites;
+  }
+
+  /** Where the plain build's lines come from (DWARF in the module, or its source map), or null. */
+  get lineSource(): 'dwarf' | 'source-map' | null {
+    return this.sourcesOfSites().lines;
+  }
+
+  /** Where each function of the plain build begins in its source, by name (empty without lines). */
+  get functionLines(): ReadonlyMap<string, SourceLine> {
+    return this.sourcesOfSites().functions;
+  }
+
+  private sourcesOfSites(): { sites: readonly SiteSource[]; lines: 'dwarf' | 'source-map' | null; functions: ReadonlyMap<string, SourceLine> } {
+    if (this.sources === null) {
+      this.sources =
+        this.variant === 'plain' && this.faultSites.length > 0
+          ? siteSourcesOf(this.compiledBytes, this.spec.fsw, this.faultSites)
+          : { sites: this.faultSites.map((site) => ({ function: site.function })), lines: null, functions: new Map() };
+    }
+    return this.sources;
   }
 }
 
@@ -181,10 +217,12 @@ export class CampaignContext {
         const outcome = run.outcomes[base];
         if (outcome) outcomes[config] = outcome;
       }
-      if (record === null) record = { ...experiment, outcomes, simulated: 0 };
-      else if (build.variant !== 'plain') variants[build.variant] = { location: experiment.location, bit: experiment.bit, width: experiment.width };
+      const site = run.site !== undefined ? { site: run.site } : {};
+      if (record === null) record = { ...experiment, outcomes, simulated: 0, ...site };
+      else if (build.variant !== 'plain') variants[build.variant] = { location: experiment.location, bit: experiment.bit, width: experiment.width, ...site };
     }
-    return { ...record!, outcomes, simulated, ...(Object.keys(variants).length > 0 ? { variants } : {}) };
+    const { site, ...first } = record!;
+    return { ...first, outcomes, simulated, ...(site !== undefined ? { site } : {}), ...(Object.keys(variants).length > 0 ? { variants } : {}) };
   }
 }
 
@@ -193,7 +231,8 @@ export function goldenShapeOf(spec: CampaignSpec, cycles: number, builds: number
   return { cycles, snapshotInterval: spec.snapshotInterval, builds, hooked: spec.targets.includes('result') || spec.targets.includes('branch'), globals };
 }
 
-const VARIANT_ORDER: readonly BuildVariant[] = ['plain', ...HARDENING_NAMES];
+/** The order a campaign builds its variants in: the first one's draw is the record's own fields. */
+export const VARIANT_ORDER: readonly BuildVariant[] = ['plain', ...HARDENING_NAMES];
 
 /**
  * The byte ranges of the blocks in `blocks` (as comparisons and commits extend them), and memory beyond

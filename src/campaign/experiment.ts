@@ -62,7 +62,14 @@ export interface ExperimentRecord extends Experiment {
    * Where the fault struck in each hardened build, when the campaign has hardened configurations: the same
    * draw (target, cycle, core) lands at another address or instruction in a build with another layout.
    */
-  readonly variants?: Partial<Record<Exclude<BuildVariant, 'plain'>, { location: number; bit: number; width: number }>>;
+  readonly variants?: Partial<Record<Exclude<BuildVariant, 'plain'>, { location: number; bit: number; width: number; site?: number }>>;
+  /**
+   * Result and branch faults: the fault-hook site the flip fired at (an index into the result file's site
+   * table, which names its function and source line), absent when nothing was struck (a cycle that
+   * executes no such instruction, a core that does not run). Read from the hooked core after the strike,
+   * so it costs the campaign nothing; the summary attributes experiments to functions by it.
+   */
+  readonly site?: number;
 }
 
 /** Which configurations a fault can strike: the checkpoint, the replica, the link to the spare and the spare exist only with a spare. */

@@ -3,7 +3,8 @@
 // the same campaign run whole would: the table, the fault space, MWTF, the mean cost of an experiment,
 // and which experiments of the plan are missing.
 import { rangeBytes, storageBitsByTarget } from '../faults/fault-space.js';
-import type { CampaignContext } from './context.js';
+import { VARIANT_ORDER, type CampaignContext } from './context.js';
+import { ATTRIBUTED_TARGETS, attribute, firstBuildOf, formatAttribution, siteTableOf, type Attribution, type SiteTable } from './attribution.js';
 import type { ConfigName, ExperimentRecord } from './experiment.js';
 import type { CampaignPlan, FaultSpaceReport, ResultsHeader } from './results-file.js';
 import { absoluteRates, formatSummary, mwtfFigures, summarize, type AbsoluteRates, type CampaignSummary, type MwtfFigure, type TargetBits } from './summary.js';
@@ -18,6 +19,14 @@ export function faultSpaceOf(context: CampaignContext): FaultSpaceReport {
     memoryBitsPerCore: rangeBytes(build.memoryRanges) * 8,
     ...Object.fromEntries(Object.entries(bits).map(([target, count]) => [target, { bits: count ?? 0, bitCycles: (count ?? 0) * build.cycles }])),
   };
+}
+
+/** The header's site table, for a campaign with result or branch targets (else nothing). */
+export function siteTableFor(context: CampaignContext): { sites?: SiteTable } {
+  if (!ATTRIBUTED_TARGETS.some((target) => context.spec.targets.includes(target))) return {};
+  const plain = context.builds.find((build) => build.variant === 'plain');
+  const lines = plain && plain.siteSources.some((site) => site.line !== undefined) ? plain.lineSource : null;
+  return { sites: siteTableOf(context.builds, lines, plain?.functionLines ?? new Map()) };
 }
 
 /** Bits per storage target, read back from a recorded fault space. */
@@ -82,6 +91,13 @@ export interface CampaignReport {
   mwtf: Partial<Record<HardeningName, MwtfFigure>>;
   perMission?: AbsoluteRates;
   configs: CampaignSummary['configs'];
+  /**
+   * Result and branch experiments by the function (and source line) of the instruction they struck, per
+   * configuration (attribution.ts); absent without such targets, or for a file that predates site tables.
+   */
+  byFunction?: Attribution['byFunction'];
+  byLine?: Attribution['byLine'];
+  attribution?: { targets: Attribution['targets']; experiments: number; lines: SiteTable['lines'] };
 }
 
 export interface ReportOptions {
@@ -94,6 +110,7 @@ export interface ReportOptions {
 export function campaignReport(header: ResultsHeader, records: readonly ExperimentRecord[], options: ReportOptions = {}): { report: CampaignReport; summary: CampaignSummary } {
   const { spec, plan } = header;
   const summary = summarize(records, spec.configs, spec.targets);
+  const attribution = attribute(records, header.sites, spec.configs, spec.targets, firstBuildOf(spec.configs, VARIANT_ORDER));
   const shards = options.shards ?? [plan.shard];
   const missing = missingOf(records, plan, shards);
   const report: CampaignReport = {
@@ -114,6 +131,13 @@ export function campaignReport(header: ResultsHeader, records: readonly Experime
       ? { perMission: absoluteRates(summary, targetBits(header.faultSpace), options.upsetRatePerBitPerDay, options.missionSeconds) }
       : {}),
     configs: summary.configs,
+    ...(attribution
+      ? {
+          attribution: { targets: attribution.targets, experiments: attribution.experiments, lines: attribution.lines },
+          byFunction: attribution.byFunction,
+          ...(attribution.byLine ? { byLine: attribution.byLine } : {}),
+        }
+      : {}),
   };
   return { report, summary };
 }
@@ -127,6 +151,7 @@ export function formatCampaignReport(report: CampaignReport, summary: CampaignSu
     lines.push(`  INCOMPLETE: ${report.missing.count} of the ${report.plannedExperiments} planned experiments are missing (${ranges}${report.missing.count > report.missing.ranges.reduce((sum, [a, b]) => sum + b - a + 1, 0) ? ', …' : ''})`);
   }
   lines.push(formatSummary(summary));
+  if (report.attribution && report.byFunction) lines.push(formatAttribution({ ...report.attribution, byFunction: report.byFunction }, Object.keys(summary.configs) as ConfigName[]));
   for (const [variant, figure] of Object.entries(report.mwtf)) {
     // No silent failure in the hardened build: the figure is unbounded, its interval's lower end is what a sample this size shows.
     const value =

@@ -15,7 +15,8 @@ import { describeWriteError, OutputError, OutputFile, writeFully } from '../outp
 import { FileLock } from '../output/lock.js';
 import type { HardeningName } from '../hardenings.js';
 import { CONFIGS, OUTCOMES, TARGETS, type ExperimentRecord } from './experiment.js';
-import { CAMPAIGN_IDENTITY, fingerprintOf, SPEC_VERSION, type CampaignSpec } from './context.js';
+import { CAMPAIGN_IDENTITY, fingerprintOf, SPEC_VERSION, VARIANT_ORDER, type CampaignSpec } from './context.js';
+import { ATTRIBUTED_TARGETS, firstBuildOf, siteTableProblem, type SiteTable } from './attribution.js';
 
 export class ResultsFileError extends Error {}
 
@@ -44,6 +45,12 @@ export interface ResultsHeader {
   readonly faultSpace: FaultSpaceReport;
   /** Modelled runtime of each hardened build over the plain one (for MWTF). */
   readonly runtimeRatios: Partial<Record<HardeningName, number>>;
+  /**
+   * Campaigns with result or branch targets: the function (and source line) of each fault-hook site of
+   * each build, which rows' `site` index. Absent in files written before lockstep recorded sites: those
+   * are read as before, without attribution to functions.
+   */
+  readonly sites?: SiteTable;
 }
 
 export interface ResultsContents {
@@ -101,6 +108,22 @@ function rowProblem(value: unknown, header: ResultsHeader): string | null {
     if (!CONFIGS.includes(config as never) || !header.spec.configs.includes(config as never)) return `has an outcome for configuration "${config}", which the campaign does not judge (${header.spec.configs.join(', ')})`;
     if (!OUTCOMES.includes(outcome?.outcome as never)) return `has an unknown outcome for ${config}`;
   }
+  return siteProblem(record, header);
+}
+
+/** Why a row's fault sites (`site`, `variants.<v>.site`) cannot be sites of the campaign's builds, or null. */
+function siteProblem(record: Record<string, unknown>, header: ResultsHeader): string | null {
+  const variants = (record.variants ?? {}) as Record<string, { site?: unknown } | undefined>;
+  const first = firstBuildOf(header.spec.configs, VARIANT_ORDER);
+  const claims: Array<[string, unknown, string]> = [['site', record.site, first], ...Object.entries(variants).map(([variant, entry]): [string, unknown, string] => [`variants.${variant}.site`, entry?.site, variant])];
+  for (const [field, site, variant] of claims) {
+    if (site === undefined) continue;
+    if (!ATTRIBUTED_TARGETS.includes(record.target as never)) return `has a ${field} on a ${String(record.target)} experiment (only result and branch faults strike a site)`;
+    const sites = header.sites?.builds[variant as keyof SiteTable['builds']];
+    if (!Number.isSafeInteger(site) || (site as number) < 0 || (sites !== undefined && (site as number) >= sites.length)) {
+      return `has ${field} ${JSON.stringify(site)}, not a fault site of the ${variant} build${sites ? ` (0 to ${sites.length - 1})` : ''}`;
+    }
+  }
   return null;
 }
 
@@ -122,6 +145,10 @@ function parseHeader(path: string, line: string | undefined): ResultsHeader {
   const plan = header.plan;
   if (!plan || !Number.isSafeInteger(plan.experiments) || plan.experiments < 1 || !plan.shard || !Number.isSafeInteger(plan.shard.count) || plan.shard.count < 1 || !Number.isSafeInteger(plan.shard.index) || plan.shard.index < 0 || plan.shard.index >= plan.shard.count) {
     throw new ResultsFileError(`${path}: its header has no valid plan of experiments`);
+  }
+  if (header.sites !== undefined) {
+    const problem = siteTableProblem(header.sites);
+    if (problem) throw new ResultsFileError(`${path}: its header's sites ${problem}`);
   }
   return header;
 }
@@ -215,13 +242,17 @@ export class ResultsFile {
    * cut after its last complete row. A resumed file may be extended to more experiments (its header is
    * rewritten), never shrunk below what it holds.
    */
-  start(header: ResultsHeader): void {
+  start(newHeader: ResultsHeader): void {
     const existing = this.existing;
     if (!existing) {
-      this.createWith(header, []);
+      this.createWith(newHeader, []);
       return;
     }
     const old = existing.header;
+    // A file written before sites were recorded stays without them: its old rows name none, so the
+    // campaign is not attributed to functions rather than attributed in part.
+    const { sites: _sites, ...withoutSites } = newHeader;
+    const header: ResultsHeader = old.sites === undefined ? withoutSites : newHeader;
     if (old.fingerprint !== header.fingerprint) {
       throw new ResultsFileError(`${this.path}: holds another campaign (different ${CAMPAIGN_IDENTITY}); not resumed, left untouched`);
     }

@@ -12,7 +12,7 @@ import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VE
 import { CampaignPool, executeExperiments } from './execute.js';
 import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from './memory-plan.js';
-import { campaignReport, faultSpaceOf, runtimeRatiosOf, type CampaignReport } from './report.js';
+import { campaignReport, faultSpaceOf, runtimeRatiosOf, siteTableFor, type CampaignReport } from './report.js';
 import { RecordCollector, type ResultsFile, type ResultsHeader } from './results-file.js';
 import { leveugleSampleSize } from './statistics.js';
 import { marginMet, summarize, type CampaignSummary } from './summary.js';
@@ -147,6 +147,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
       plan: { experiments: planned, shard },
       faultSpace: faultSpaceOf(context),
       runtimeRatios: runtimeRatiosOf(context),
+      ...siteTableFor(context),
     };
     // --resume with no file yet starts it: a restarted job needs no special case.
     results?.start(header);

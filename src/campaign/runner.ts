@@ -74,6 +74,8 @@ export interface RunRecord extends Experiment {
    * even when the memory budget stored the snapshots further apart: a record does not depend on the budget.
    */
   readonly simulated: number;
+  /** The fault-hook site a result or branch flip fired at (ExperimentRecord.site). */
+  readonly site?: number;
 }
 
 /** Explains an experiment as it runs, for `lockstep replay`: (cycle, what happened). */
@@ -399,6 +401,7 @@ export class ExperimentRunner {
     strikeCore(faulty, experiment);
     if (experiment.target === 'memory') this.touchedF |= differing;
     if (instructionFault) resetFaultCounters(faulty);
+    let site: number | null = null;
 
     for (let cycle = strike; cycle < end && open.size > 0; cycle++) {
       loadFrame(golden, cycle, this.input);
@@ -406,6 +409,7 @@ export class ExperimentRunner {
       const resultG = twin.step(budget);
       if (instructionFault && cycle === strike) {
         const fired = readFaultCounters(faulty).fired;
+        site = fired;
         disarm(faulty);
         if (fired === null && resultF.status === 'ok') throw new Error(`experiment ${experiment.index}: the ${experiment.target} flip at n = ${experiment.location} did not fire (golden count ${experiment.target === 'result' ? golden.resultCounts?.[strike] : golden.branchCounts?.[strike]})`);
         if (fired !== null) this.tracer?.(cycle, `the flip fired at fault site #${fired}${this.describeSite ? ` (${this.describeSite(fired)})` : ''}`);
@@ -461,7 +465,7 @@ export class ExperimentRunner {
       }
     }
     for (const config of open) verdicts[config] = { outcome: 'latent' };
-    return { ...experiment, outcomes: verdicts, simulated };
+    return { ...experiment, outcomes: verdicts, simulated, ...(site !== null ? { site } : {}) };
   }
 
   private pointingBroke = false;

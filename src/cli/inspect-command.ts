@@ -14,6 +14,7 @@ interface InspectOptions {
   config?: string;
   cycles: number;
   json?: string;
+  profile?: boolean;
 }
 
 export function registerInspect(program: Command): void {
@@ -24,6 +25,7 @@ export function registerInspect(program: Command): void {
     .option('--config <file>', 'mission file whose channel map and memory limit apply')
     .option('--cycles <n>', 'fault-free cycles of the mission to fly, checking that they complete and measuring their cost (0: init only)', integerOption('--cycles', 0), 100)
     .option('--json <file>', 'write the report as JSON')
+    .option('--profile', 'dynamic instructions per function per cycle over the cycles flown (each function\'s own code)')
     .action((file: string, options: InspectOptions) => inspectAction(file, options));
 }
 
@@ -38,7 +40,7 @@ function inspectAction(file: string, options: InspectOptions): void {
 
 function inspect(file: string, options: InspectOptions, json: OutputFile | null): void {
   const mission = parseMission(options.config ? readMissionFile(options.config) : { upsets: { count: 0 } }, options.config ?? 'command line');
-  const { result, failureText } = inspectFlightModule(file, mission, options.cycles);
+  const { result, failureText } = inspectFlightModule(file, mission, options.cycles, { profile: options.profile });
   const problems = result.problems;
   const conforms = result.conforms;
   if (json) {
@@ -71,6 +73,14 @@ export function formatInspection(result: InspectResult): string {
   lines.push(`  persistent    ${result.persistent ? `${count(result.persistent.length)} bytes at 0x${result.persistent.offset.toString(16)} (persistent_offset, persistent_length): replicated to the other processor, a cold spare boots with it` : 'none declared (a cold spare boots from the initial image)'}`);
   if (result.cycleCost) {
     lines.push(`  cycle cost    ${count(result.cycleCost.meanInstructions)} instructions per cycle on average, ${count(result.cycleCost.maxInstructions)} at most (first ${result.cycleCost.cycles} cycles of the mission)`);
+  }
+  if (result.profile) {
+    lines.push(`  profile       instructions per cycle by function (its own code, callees not included), ${result.profile.cycles} cycles:`);
+    const width = Math.min(60, Math.max(8, ...result.profile.functions.map((fn) => fn.name.length)));
+    lines.push(`    ${'function'.padEnd(width)} ${'mean'.padStart(10)} ${'max'.padStart(10)} ${'share'.padStart(7)}`);
+    for (const fn of result.profile.functions) {
+      lines.push(`    ${fn.name.slice(0, width).padEnd(width)} ${count(Math.round(fn.meanPerCycle)).padStart(10)} ${count(fn.maxPerCycle).padStart(10)} ${`${(fn.share * 100).toFixed(1)}%`.padStart(7)}`);
+    }
   }
   const space = result.faultSpace;
   lines.push(

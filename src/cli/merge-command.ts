@@ -62,6 +62,12 @@ function merge(files: string[], options: MergeOptions, outputs: OutputSet): void
     if (other.header.fingerprint !== first.header.fingerprint) {
       throw new ResultsFileError(`${other.file}: holds another campaign than ${first.file} (different ${CAMPAIGN_IDENTITY})`);
     }
+    // Rows name fault sites by id: the files must agree on what each id is.
+    if (JSON.stringify(other.header.sites ?? null) !== JSON.stringify(first.header.sites ?? null)) {
+      throw new ResultsFileError(
+        `${other.file}: its table of fault sites differs from ${first.file}'s (${!other.header.sites || !first.header.sites ? 'one was written by a lockstep that did not record sites' : 'written by another lockstep version'}); merge files written by one version`,
+      );
+    }
   }
   const collector = new RecordCollector();
   for (const { file, records } of contents) for (const record of records) collector.add(record, file);

@@ -61,12 +61,18 @@ export function assertCoreCompleted(source: string, result: CycleResult, cycle: 
  * `cycles` cycles under the watchdog budget (and the memory limit). `onCycle` sees each completed cycle,
  * with its input frame. Returns the first failure, or null.
  */
-export function flyOneCore(setup: FlightSetup, cycles: number, onCycle?: (cycle: number, inputs: Float64Array, result: CycleResult) => void): FaultFreeFailure | null {
+export function flyOneCore(
+  setup: FlightSetup,
+  cycles: number,
+  onCycle?: (cycle: number, inputs: Float64Array, result: CycleResult) => void,
+  onBoot?: (core: Core) => void,
+): FaultFreeFailure | null {
   const { computer, scenario } = setup;
   const inputs = new Float64Array(INPUT_CHANNELS.length);
   const core = new Core(setup.flightModule, 'fault-free', inputs, computer.memoryLimitBytes);
   const boot = coreFailure(core.boot(computer.bootInstructions), null, computer.bootInstructions);
   if (boot) return boot;
+  onBoot?.(core);
   const spacecraft = createSpacecraft(scenario, setup.mission.seed);
   const applied = new Float64Array(OUTPUT_CHANNELS.length);
   for (let cycle = 0; cycle < cycles; cycle++) {

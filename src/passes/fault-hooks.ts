@@ -366,6 +366,21 @@ class HookBuilder {
   }
 }
 
+/**
+ * The sites of a function body in the order the pass numbers them (evaluation order, a select's branch
+ * site before its value site), without changing it: how src/source/ finds, in the flight software as
+ * compiled, the instruction each site id of the hooked build stands for.
+ */
+export function sitesOf(body: ExpressionRef, functionName: string): Array<{ expr: ExpressionRef; kind: FaultSite['kind'] }> {
+  const analysis = analyze(body, functionName);
+  const sites: Array<{ expr: ExpressionRef; kind: FaultSite['kind'] }> = [];
+  walkPostOrder(body, functionName, (expr) => {
+    if (branchConditionIndex(expr, analysis) >= 0) sites.push({ expr, kind: 'branch' });
+    if (valueSiteType(expr, analysis)) sites.push({ expr, kind: 'value' });
+  });
+  return sites;
+}
+
 function hookEverySite(module: Module, fn: FunctionRef, sites: FaultSite[]): void {
   const { name, body } = B.getFunctionInfo(fn);
   const analysis = analyze(body, name);

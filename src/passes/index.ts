@@ -8,14 +8,16 @@ import { countInstructions } from './count-instructions.js';
 import { eddi, eddiCfc } from './eddi.js';
 import { exportState } from './export-state.js';
 import { faultHooks } from './fault-hooks.js';
+import { profileFunctions } from './profile-functions.js';
 import { SUPPORTED_FEATURES, unsupportedFeatureMessage, unsupportedFeaturesOf } from './features.js';
 import { swift, swiftCfc } from './swift.js';
 import { trackDirtyMemory } from './track-dirty-memory.js';
 import { trackReadMemory } from './track-read-memory.js';
+import { stripDebugSections } from './wasm-binary.js';
 import type { ModulePass, PassReport } from './pass.js';
 
 export const PASSES: ReadonlyMap<string, ModulePass> = new Map(
-  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi, swiftCfc, eddiCfc].map((pass) => [pass.name, pass]),
+  [exportState, countInstructions, trackDirtyMemory, trackReadMemory, faultHooks, swift, eddi, swiftCfc, eddiCfc, profileFunctions].map((pass) => [pass.name, pass]),
 );
 
 /**
@@ -32,6 +34,8 @@ export const BARE_CORE_PASSES = ['export-state', 'count-instructions'] as const;
  * core passes, then the hooks, last, so that neither instruction counting nor dirty tracking sees them.
  */
 export const FAULT_HOOK_PASSES = [...CORE_PASSES, 'fault-hooks'] as const;
+/** `inspect --profile`: the core passes, then a counter per function beside each fuel charge (profile-functions.ts). */
+export const PROFILE_PASSES = [...CORE_PASSES, 'profile-functions'] as const;
 
 export class ModuleError extends Error {
   constructor(
@@ -60,7 +64,11 @@ export function readModule(bytes: Uint8Array, source: string): Module {
   }
   let module: Module;
   try {
-    module = binaryen.readBinary(bytes);
+    // Debug information (DWARF, a source map's URL) never reaches Binaryen, which would try to rewrite
+    // DWARF it cannot keep true through lockstep's passes: a module built with -g flies, and costs,
+    // exactly what the same module built without does. Lines are read from the module as compiled
+    // (src/source/).
+    module = binaryen.readBinary(stripDebugSections(bytes));
   } catch (error) {
     throw new ModuleError(source, `cannot be decoded: ${(error as Error).message}`);
   }

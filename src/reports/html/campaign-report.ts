@@ -48,6 +48,8 @@ function mostVulnerable(rows: readonly FunctionRow[] | null): CampaignReportData
 /** One row of the per-function table, as the summary's `byFunction` holds it (read leniently: see functionRowsOf). */
 export interface FunctionRow {
   readonly name: string;
+  /** Where the function begins in its source (`file:line`), when the campaign knows. */
+  readonly where?: string;
   readonly experiments: number;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly silentRate: number;
@@ -96,26 +98,46 @@ const estimateOf = (entry: OutcomeTable | undefined, row: OutcomeName | 'silent'
 
 /**
  * The summary's `byFunction`, when it has one: rows with a name, experiments, outcome counts (numbers, or
- * counts with rates), the silent rate and its interval. Anything else is no table rather than a broken one.
+ * counts with rates), the silent rate and its interval. lockstep's own rows hold them per configuration
+ * (`configs.<config>`, src/campaign/attribution.ts): `config` picks the one drawn, and the row of
+ * experiments that struck no instruction (`name: null`) is left out. Anything else is no table rather than
+ * a broken one.
  */
-export function functionRowsOf(value: unknown): FunctionRow[] | null {
+export function functionRowsOf(value: unknown, config?: string): FunctionRow[] | null {
   if (!Array.isArray(value) || value.length === 0) return null;
   const rows: FunctionRow[] = [];
   for (const item of value) {
     if (!item || typeof item !== 'object') return null;
-    const { name, experiments, outcomes, silentRate, interval } = item as Record<string, unknown>;
-    if (typeof name !== 'string' || typeof experiments !== 'number' || typeof silentRate !== 'number') return null;
-    if (!Array.isArray(interval) || interval.length !== 2 || !interval.every((end) => typeof end === 'number')) return null;
-    const counts: Record<string, number> = {};
-    if (outcomes && typeof outcomes === 'object') {
-      for (const [outcome, count] of Object.entries(outcomes)) {
-        const n = typeof count === 'number' ? count : count && typeof count === 'object' && typeof (count as { count?: unknown }).count === 'number' ? (count as { count: number }).count : null;
-        if (n !== null) counts[outcome] = n;
-      }
+    const entry = item as Record<string, unknown>;
+    if (entry.configs && typeof entry.configs === 'object') {
+      if (entry.name === null) continue;
+      const table = config === undefined ? undefined : (entry.configs as Record<string, { experiments?: unknown; outcomes?: unknown; silent?: { rate?: unknown; ci95?: unknown } } | undefined>)[config];
+      if (!table) continue;
+      const where = typeof entry.file === 'string' && typeof entry.line === 'number' ? `${entry.file}:${entry.line}` : undefined;
+      const row = flatRow({ name: entry.name, experiments: table.experiments, outcomes: table.outcomes, silentRate: table.silent?.rate, interval: table.silent?.ci95 }, where);
+      if (!row) return null;
+      rows.push(row);
+      continue;
     }
-    rows.push({ name, experiments, outcomes: counts, silentRate, interval: [interval[0], interval[1]] });
+    const row = flatRow(entry);
+    if (!row) return null;
+    rows.push(row);
   }
-  return rows;
+  return rows.length > 0 ? rows : null;
+}
+
+function flatRow(item: Record<string, unknown>, where?: string): FunctionRow | null {
+  const { name, experiments, outcomes, silentRate, interval } = item;
+  if (typeof name !== 'string' || typeof experiments !== 'number' || typeof silentRate !== 'number') return null;
+  if (!Array.isArray(interval) || interval.length !== 2 || !interval.every((end) => typeof end === 'number')) return null;
+  const counts: Record<string, number> = {};
+  if (outcomes && typeof outcomes === 'object') {
+    for (const [outcome, count] of Object.entries(outcomes)) {
+      const n = typeof count === 'number' ? count : count && typeof count === 'object' && typeof (count as { count?: unknown }).count === 'number' ? (count as { count: number }).count : null;
+      if (n !== null) counts[outcome] = n;
+    }
+  }
+  return { name, experiments, outcomes: counts, silentRate, interval: [interval[0], interval[1]], ...(where ? { where } : {}) };
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 4 : 2)}%`;
@@ -130,7 +152,9 @@ export function campaignReportHtml({ report, summary, records, requirements, hea
   }));
   if (targets.length > 1) groups.push({ id: 'all-targets', title: 'all targets', entryOf: (config) => summary.configs[config] });
 
-  const functions = functionRowsOf((report as { byFunction?: unknown }).byFunction ?? (summary as { byFunction?: unknown }).byFunction);
+  // lockstep's byFunction is per configuration: the page draws the first one (the least protected).
+  const functionConfig = configs[0];
+  const functions = functionRowsOf((report as { byFunction?: unknown }).byFunction ?? (summary as { byFunction?: unknown }).byFunction, functionConfig);
   const mwtfVariants = Object.keys(report.mwtf);
   const mwtfFigures = mwtfVariants.map((variant) => report.mwtf[variant as keyof typeof report.mwtf]!);
   const finite = mwtfFigures.flatMap((figure) => [figure.value, figure.ci95[0], figure.ci95[1]]).filter((v) => Number.isFinite(v));
@@ -190,7 +214,7 @@ ${rateSections}
 <h2>MWTF</h2>
 ${mwtfSection(report, summary, data.mwtf !== null)}
 </section>
-${functions ? functionSection(functions, data.functions !== null) : ''}
+${functions ? functionSection(functions, data.functions !== null, report.byFunction ? functionConfig : undefined) : ''}
 <section>
 <h2>Summary</h2>
 <pre>${escapeHtml(`${heading}\n${formatCampaignReport(report, summary)}`)}</pre>
@@ -239,19 +263,19 @@ function mwtfSection(report: CampaignReport, summary: CampaignSummary, drawn: bo
 <table><thead><tr><th>hardening</th><th>MWTF vs single</th><th>95% interval</th><th>runtime</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function functionSection(rows: readonly FunctionRow[], drawn: boolean): string {
+function functionSection(rows: readonly FunctionRow[], drawn: boolean, config?: string): string {
   const outcomes = [...new Set(rows.flatMap((row) => Object.keys(row.outcomes)))];
   const ordered = [...OUTCOMES.filter((outcome) => outcomes.includes(outcome)), ...outcomes.filter((outcome) => !(OUTCOMES as readonly string[]).includes(outcome))];
   const head = `<tr><th>function</th><th>experiments</th>${ordered.map((outcome) => `<th>${escapeHtml(outcome)}</th>`).join('')}<th>silent rate</th><th>95% interval</th></tr>`;
   const body = rows
     .map(
       (row) =>
-        `<tr><td><code>${escapeHtml(row.name)}</code></td><td class="num">${row.experiments}</td>${ordered.map((outcome) => `<td class="num">${row.outcomes[outcome] ?? 0}</td>`).join('')}<td class="num">${percent(row.silentRate)}</td><td class="num">[${percent(row.interval[0])}, ${percent(row.interval[1])}]</td></tr>`,
+        `<tr><td><code>${escapeHtml(row.name)}</code>${row.where ? ` <span class="note">${escapeHtml(row.where)}</span>` : ''}</td><td class="num">${row.experiments}</td>${ordered.map((outcome) => `<td class="num">${row.outcomes[outcome] ?? 0}</td>`).join('')}<td class="num">${percent(row.silentRate)}</td><td class="num">[${percent(row.interval[0])}, ${percent(row.interval[1])}]</td></tr>`,
     )
     .join('\n');
   return `<section>
 <h2>Per function</h2>
-<p class="legend">Where the faults struck, by function of the flight software: the outcomes of its experiments and its silent-failure rate (sdc + pointing) with the 95% interval.${drawn ? ` The chart: the ${Math.min(MOST_VULNERABLE, rows.filter((row) => row.experiments > 0).length)} functions with the highest rates.` : ''}</p>
+<p class="legend">Where the faults struck, by function of the flight software: the outcomes of its experiments and its silent-failure rate (sdc + pointing) with the 95% interval${config ? `, under ${escapeHtml(config)} (result and branch faults; every configuration in the JSON summary's byFunction)` : ''}.${drawn ? ` The chart: the ${Math.min(MOST_VULNERABLE, rows.filter((row) => row.experiments > 0).length)} functions with the highest rates.` : ''}</p>
 ${drawn ? '<div class="chart" id="functions-chart" data-chart="silent rate by function"></div>' : ''}
 <table class="functions"><thead>${head}</thead><tbody>
 ${body}
