@@ -2,13 +2,11 @@
 // controller that decides each control period which outputs — if any — reach the spacecraft. It also
 // keeps the modelled clock: how long each cycle took on a CPU of the configured speed, including
 // detection, restore and re-execution after a failure, and whether the commands met their deadline.
-import type { Core, OutputCapture } from '../core/core.js';
+import type { Core } from '../core/core.js';
 import { disarm } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
-import type { TrapKind } from '../core/traps.js';
-import type { MismatchKind, Verdict } from '../processor/comparator.js';
 import { ALL_BLOCKS, RANGES } from '../core/state.js';
-import { FaultError, type Fault } from '../faults/fault.js';
+import { FaultError, isLasting, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
@@ -27,9 +25,13 @@ import {
   type ControllerState,
   type SpareMode,
 } from '../spare/controller.js';
+import { CycleWork, detectionOf, type CycleReport } from './cycle-work.js';
 import { EpochSchedule } from './epochs.js';
-import { strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
-import { missesDeadline, periodSeconds, slackSeconds, type ClockConfig } from './timing.js';
+import { answersHeartbeat, HealthMonitor, scrubSpare, type HealthPolicy } from './health.js';
+import { afflictionOf, strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
+import { slackSeconds, type ClockConfig } from './timing.js';
+
+export { describeDetection, type CycleReport, type Detection, type DetectionCause } from './cycle-work.js';
 
 export type { SpareMode } from '../spare/controller.js';
 
@@ -65,6 +67,8 @@ export interface FlightComputerConfig extends ClockConfig {
   reintegration: ReintegrationMode;
   /** Pre-copy rounds before the remainder is sent whatever its size. */
   reintegrationMaxRounds: number;
+  /** Fail counts, their threshold and window, and the spare's heartbeat (src/computer/health.ts). */
+  health: HealthPolicy;
 }
 
 /** The commits a run sent over the link to the spare. */
@@ -93,143 +97,6 @@ export interface ReintegrationTotals {
   downtimeCycles: number;
 }
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
-
-export interface Detection {
-  readonly processor: string;
-  readonly cause: DetectionCause;
-  readonly mismatch: MismatchKind | null;
-  readonly trap: TrapKind | null;
-}
-
-/** A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)". */
-export function describeDetection(detection: { readonly cause: DetectionCause; readonly mismatch?: MismatchKind | null; readonly trap?: TrapKind | null }): string {
-  switch (detection.cause) {
-    case 'mismatch':
-      return `${detection.mismatch ?? 'output'} mismatch`;
-    case 'trap':
-      return `trap (${detection.trap ?? 'unknown'})`;
-    case 'watchdog':
-      return 'watchdog';
-    case 'check':
-      return 'software check failed';
-  }
-}
-
-/** What a control period came to. The flight computer updates one record in place: read it before the next cycle. */
-export interface CycleReport {
-  readonly cycle: number;
-  /** Whether commands were released to the spacecraft in time this period. */
-  readonly released: boolean;
-  /** Released outputs (valid when `released`). */
-  readonly outputs: OutputCapture | null;
-  readonly detections: readonly Detection[];
-  readonly failover: boolean;
-  /**
-   * Whether recovery legitimately replaced the flight state by another than the failed cycle's would have
-   * been — a cold boot, a rollback — rather than reproducing it (a hot spare's replay).
-   */
-  readonly stateReset: boolean;
-  readonly missedDeadline: boolean;
-  /** Modelled time from the start of the period until commands were ready (or the cycle given up), s. */
-  readonly modelledSeconds: number;
-  /** Modelled time of detection plus recovery, s (0 when nothing was detected). */
-  readonly recoverySeconds: number;
-  /** Of modelledSeconds, the time the commands waited on the link for a synchronous replica, s. */
-  readonly linkWaitSeconds: number;
-  /**
-   * Modelled time the link was busy after the commands were out, s: the commit, an asynchronous write of
-   * the persistent region, the replica's repair (a reintegration's rounds are not counted here).
-   */
-  readonly linkSeconds: number;
-}
-
-const NO_DETECTIONS: Detection[] = [];
-
-/** The running account of one control period: what ran, what was detected, what to release and commit. */
-class CycleWork {
-  cycle = 0;
-  epochCycles = 0;
-  epochEnds = false;
-  detections: Detection[] = NO_DETECTIONS;
-  released: OutputCapture | null = null;
-  instructions = 0;
-  recoveryInstructions = 0;
-  restoredBytes = 0;
-  /** Seconds the commands waited on the link: a synchronous replica's acknowledgement. */
-  linkWaitSeconds = 0;
-  failover = false;
-  stateReset = false;
-  /** Blocks written since the last commit, by the processor whose state would be committed. */
-  written = 0;
-  /** Checkpoint blocks to check against the committed core (though unwritten) at this epoch's end. */
-  scrubbed = 0;
-  /** Modelled seconds the link was busy this period after the commands were out (commit, store traffic). */
-  linkSeconds = 0;
-  /** Blocks of the checkpoint this period's commit changed (what a reintegration must send again). */
-  committed = 0;
-
-  reset(cycle: number, epochCycles: number, epochEnds: boolean): void {
-    this.cycle = cycle;
-    this.epochCycles = epochCycles;
-    this.epochEnds = epochEnds;
-    this.detections = NO_DETECTIONS;
-    this.released = null;
-    this.instructions = 0;
-    this.recoveryInstructions = 0;
-    this.restoredBytes = 0;
-    this.linkWaitSeconds = 0;
-    this.failover = false;
-    this.stateReset = false;
-    this.written = 0;
-    this.scrubbed = 0;
-    this.linkSeconds = 0;
-    this.committed = 0;
-  }
-
-  /** Modelled seconds from the start of the period until its commands are ready. */
-  commandsSeconds(config: FlightComputerConfig): number {
-    return periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes, this.linkWaitSeconds);
-  }
-
-  noteRun(result: ProcessorCycle, checkpointScrub: number): void {
-    this.written = result.written;
-    this.scrubbed = checkpointScrub & ~result.written;
-  }
-
-  /** The report of the period, one record updated in place every cycle: read it before the next. */
-  private readonly record: { -readonly [K in keyof CycleReport]: CycleReport[K] } = {
-    cycle: 0,
-    released: false,
-    outputs: null,
-    detections: NO_DETECTIONS,
-    failover: false,
-    stateReset: false,
-    missedDeadline: false,
-    modelledSeconds: 0,
-    recoverySeconds: 0,
-    linkWaitSeconds: 0,
-    linkSeconds: 0,
-  };
-
-  report(config: FlightComputerConfig): CycleReport {
-    const modelledSeconds = this.commandsSeconds(config);
-    const missedDeadline = missesDeadline(config, this.released === null ? null : modelledSeconds);
-    const record = this.record;
-    record.cycle = this.cycle;
-    record.released = !missedDeadline;
-    record.outputs = missedDeadline ? null : this.released;
-    record.detections = this.detections;
-    record.failover = this.failover;
-    record.stateReset = this.stateReset;
-    record.missedDeadline = missedDeadline;
-    record.modelledSeconds = modelledSeconds;
-    record.recoverySeconds = this.detections.length > 0 ? modelledSeconds : 0;
-    record.linkWaitSeconds = this.linkWaitSeconds;
-    record.linkSeconds = this.linkSeconds;
-    return record;
-  }
-}
 
 /** Upper bound of controller transitions in one period: a failover and the start of a reintegration take three. */
 const MAX_TRANSITIONS_PER_CYCLE = 4;
@@ -272,12 +139,20 @@ export class FlightComputer {
   private stoppedCyclesLeft = 0;
   /** The replicated persistent store, when the module declares a region and a spare keeps its replica. */
   readonly persistentStore: PersistentStore | null;
+  /** Fail counts, heartbeats and the processors declared failed. */
+  readonly health: HealthMonitor;
+  /**
+   * The lasting faults of each physical processor (by name), by core index: they stay with the hardware,
+   * so a cold spare's fresh instances get them again.
+   */
+  private readonly lasting = new Map<string, Array<{ core: number; fault: Fault }>>();
 
   constructor(
     readonly flightModule: FlightModule,
     readonly config: FlightComputerConfig,
   ) {
     this.epochs = EpochSchedule.beforeBoot(config.checkpointInterval);
+    this.health = new HealthMonitor(config.health);
     this.processors = [this.newProcessor('P1'), this.newProcessor('P2')];
     const initialBytes = this.processors[0].cores[0].memoryBytes().length;
     if (initialBytes > config.memoryLimitBytes) {
@@ -305,7 +180,9 @@ export class FlightComputer {
   }
 
   private newProcessor(name: string): Processor {
-    return new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
+    const processor = new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
+    for (const { core, fault } of this.lasting.get(name) ?? []) processor.cores[core].afflict(afflictionOf(processor.cores[core], fault));
+    return processor;
   }
 
   get primary(): Processor {
@@ -357,11 +234,30 @@ export class FlightComputer {
       this.transitFault = fault;
       return;
     }
-    const processor = fault.processor === 'spare' ? this.spare : this.primary;
-    const index = fault.core === 'B' ? 1 : 0;
-    if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
-    const core = processor.cores[index];
-    if (strikeCore(core, fault)) this.armed.push(core);
+    const processor = this.processorOf(fault);
+    // A dead or babbling fault that names no core strikes every core of the processor.
+    const indices = fault.core === undefined && isLasting(fault) && fault.kind !== 'stuck' ? processor.cores.map((_, i) => i) : [fault.core === 'B' ? 1 : 0];
+    for (const index of indices) {
+      if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
+      const core = processor.cores[index];
+      if (strikeCore(core, fault)) this.armed.push(core);
+      if (isLasting(fault)) {
+        // The hardware keeps it: recorded under the physical processor, whatever its role now.
+        let faults = this.lasting.get(processor.name);
+        if (!faults) this.lasting.set(processor.name, (faults = []));
+        faults.push({ core: index, fault });
+        if (fault.kind === 'dead') this.health.noteDeath(processor.name, fault.cycle);
+      }
+    }
+  }
+
+  /** The processor a fault names: by role at this moment, or by its identity. */
+  private processorOf(fault: Fault): Processor {
+    if (fault.processor === undefined || fault.processor === 'primary') return this.primary;
+    if (fault.processor === 'spare') return this.spare;
+    const named = this.processors.find((processor) => processor.name === fault.processor);
+    if (!named) throw new FaultError(`processor ${fault.processor}: the flight computer has ${this.processors.map((processor) => processor.name).join(' and ')}`);
+    return named;
   }
 
   runCycle(cycle: number, inputs: Float64Array): CycleReport {
@@ -389,12 +285,14 @@ export class FlightComputer {
     } else {
       // The state is compared, and the checkpoint committed, at the end of each epoch.
       const scrub = work.epochEnds ? epochs.scrub() : 0;
+      work.scrub = scrub;
       const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
       work.noteRun(primaryCycle, epochs.checkpointScrub());
       work.instructions += primaryCycle.decisionInstructions;
       if (primaryCycle.verdict === 'agreed') event = 'agreed';
       else {
         work.detections = [detectionOf(primaryCycle, this.primary)];
+        this.health.noteFailure(this.primary.name, cycle);
         event = 'detected';
       }
     }
@@ -451,9 +349,19 @@ export class FlightComputer {
         this.spareCurrent = false;
         return null;
       case 'resync-failed-processor':
+        // A processor that does not come back from its reset, or is over its fail threshold, is not trusted again.
+        if (!answersHeartbeat(this.spare) || this.health.overThreshold(this.spare.name, work.cycle)) return 'spare-failed';
         // A cold spare stays unpowered: it is replaced by fresh instances when it next takes over.
         if (this.config.spare !== 'hot') return null;
         return this.startReintegration();
+      case 'check-spare':
+        return this.checkSpare();
+      case 'resync-spare':
+        this.resync(this.spare);
+        return null;
+      case 'retire-spare':
+        this.retireSpare();
+        return null;
       case 'continue-reintegration':
         return this.continueReintegration();
       case 'resume-primary':
@@ -513,6 +421,7 @@ export class FlightComputer {
     work.noteRun(spareCycle, this.epochs.checkpointScrub());
     if (spareCycle.verdict === 'agreed') return 'spare-agreed';
     work.detections = [...work.detections, detectionOf(spareCycle, this.spare)];
+    this.health.noteFailure(this.spare.name, work.cycle);
     return 'spare-detected';
   }
 
@@ -658,6 +567,34 @@ export class FlightComputer {
     this.persistentStore?.attach(this.primary.cores[0].memoryBytes());
   }
 
+  /**
+   * A hot spare standing by: its heartbeat (every heartbeatCycles) and, at an epoch's end, the scrub of its
+   * copy of the blocks the primary's scrub compared. Silent, or over its threshold: failed.
+   */
+  private checkSpare(): ControllerEvent | null {
+    if (this.config.spare !== 'hot' || !this.spareCurrent) return null;
+    const { health, work } = this;
+    const spare = this.spare;
+    if (health.heartbeatAt(work.cycle) && !answersHeartbeat(spare)) {
+      health.noteSilence(spare.name, work.cycle);
+      return 'spare-failed';
+    }
+    if (work.epochEnds && !scrubSpare(spare, this.checkpoint, work.scrub)) {
+      health.noteSpareFault(spare.name, work.cycle);
+      return health.overThreshold(spare.name, work.cycle) ? 'spare-failed' : 'spare-faulty';
+    }
+    return null;
+  }
+
+  /** The spare is declared failed: never reintegrated, no commit sent to it; the primary flies alone. */
+  private retireSpare(): void {
+    const spare = this.spare;
+    this.health.retire(spare.name, this.work.cycle);
+    this.spareCurrent = false;
+    this.reintegration = null;
+    this.persistentStore?.detach(this.primary.cores[0].memoryBytes());
+  }
+
   private startEpoch(firstCycle: number): void {
     this.epochs.begin(firstCycle);
     for (const core of this.primary.cores) core.clearDirtyBlocks();
@@ -693,14 +630,4 @@ export class FlightComputer {
   get currentCycle(): number {
     return this.cycleIndex;
   }
-}
-
-function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
-  const trap = result.results[0].trap ?? result.results[1].trap;
-  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap };
-}
-
-function causeOf(verdict: Verdict): DetectionCause {
-  if (verdict === 'agreed') throw new Error('an agreed verdict is not a detection');
-  return verdict;
 }

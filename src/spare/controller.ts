@@ -10,6 +10,12 @@
 // back as spare over the cross-strap link (src/spare/reintegration.ts): while it does, the computer has
 // no spare (`reintegrating`), so a detection then is a rollback, and a stop-and-copy that does not fit the
 // period stops the primary (`stopped-for-copy`).
+// Health management (src/computer/health.ts) feeds the table too: every agreed period in duplex checks the
+// spare (`check-spare`: its heartbeat, and at an epoch's end the scrub of its memory), and a failed
+// processor is looked at before it is brought back (`resync-failed-processor`). A spare that does not
+// answer, or any processor over its fail-count threshold, is declared failed (`spare-failed`): it is
+// never reintegrated and the computer degrades to simplex. A spare whose scrub found a fault under the
+// threshold is reloaded (`spare-faulty`, `resync-spare`).
 /** hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: no spare. */
 export type SpareMode = 'hot' | 'cold' | 'none';
 
@@ -35,7 +41,9 @@ export type ControllerEvent =
   | 'reintegration-done'
   | 'stop-for-copy'
   | 'copying'
-  | 'copy-done';
+  | 'copy-done'
+  | 'spare-faulty'
+  | 'spare-failed';
 export type ControllerAction =
   | 'release-primary'
   | 'commit-at-epoch-end'
@@ -48,7 +56,10 @@ export type ControllerAction =
   | 'roll-back-all'
   | 'roll-back-primary'
   | 'continue-reintegration'
-  | 'resume-primary';
+  | 'resume-primary'
+  | 'check-spare'
+  | 'resync-spare'
+  | 'retire-spare';
 
 export interface Transition {
   readonly next: ControllerState;
@@ -57,8 +68,12 @@ export interface Transition {
 
 export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<ControllerEvent, Transition>>>> = {
   duplex: {
-    agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end'] },
+    agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end', 'check-spare'] },
     detected: { next: 'failover', actions: ['take-over-with-spare'] },
+    // The spare's scrub found a fault, under the threshold: it is reloaded from the checkpoint.
+    'spare-faulty': { next: 'duplex', actions: ['resync-spare'] },
+    // Silent, or over its threshold: declared failed, never reintegrated; the primary flies on alone.
+    'spare-failed': { next: 'simplex', actions: ['retire-spare'] },
     // The failed processor was reset and comes back over the link (not instantly).
     'reintegration-started': { next: 'reintegrating', actions: [] },
     'stop-for-copy': { next: 'stopped-for-copy', actions: [] },
@@ -107,7 +122,8 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
 export const FOLLOW_UPS: Readonly<Partial<Record<ControllerAction, readonly ControllerEvent[]>>> = {
   'take-over-with-spare': ['spare-agreed', 'spare-detected', 'spare-not-ready'],
   'roll-back-primary': ['rolled-back'],
-  'resync-failed-processor': ['reintegration-started', 'stop-for-copy'],
+  'resync-failed-processor': ['reintegration-started', 'stop-for-copy', 'spare-failed'],
+  'check-spare': ['spare-faulty', 'spare-failed'],
   'continue-reintegration': ['reintegration-done', 'stop-for-copy'],
 };
 
