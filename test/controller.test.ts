@@ -36,6 +36,9 @@ const ACTIONS: readonly ControllerAction[] = [
   'check-spare',
   'resync-spare',
   'retire-spare',
+  'resync-outvoted',
+  'replace-voter',
+  'retire-voter',
 ];
 const OUTPUT_DECISIONS: readonly ControllerAction[] = ['release-primary', 'release-spare', 'hold-outputs'];
 const COMMITS: readonly ControllerAction[] = ['commit-primary', 'commit-at-epoch-end' as ControllerAction];
@@ -204,6 +207,21 @@ describe('hot-swap controller table', () => {
       }
     }
     expect([...reachable].sort()).toEqual(['rollback', 'simplex']);
+  });
+
+  it('TMR: an outvoted core is resynchronised after the release and before any commit; no path rolls back a majority', () => {
+    const outvoted = transition('voting', 'outvoted');
+    expect(outvoted).toEqual({ next: 'voting', actions: ['release-primary', 'resync-outvoted', 'commit-at-epoch-end'] });
+    for (const path of pathsFrom('voting', 'outvoted')) {
+      const actions = path.flatMap((step) => step.actions);
+      expect(actions.filter((action) => OUTPUT_DECISIONS.includes(action))).toEqual(['release-primary']);
+      expect(actions).not.toContain('roll-back-primary');
+      expect(path.length).toBeLessThanOrEqual(MAX_TRANSITIONS_PER_PERIOD - 1);
+    }
+    // A failed voter is replaced by the spare, or without one the two left fly on as a pair.
+    expect(transition('voting', 'voter-failed').actions).toEqual(['replace-voter']);
+    expect(transition('voting', 'voter-lost')).toEqual({ next: 'simplex', actions: ['retire-voter'] });
+    expect(transition('voting', 'detected').actions).toEqual(['hold-outputs', 'roll-back-primary']);
   });
 
   it('an undefined (state, event) pair throws, naming both', () => {

@@ -23,6 +23,7 @@ import {
   type ControllerAction,
   type ControllerEvent,
   type ControllerState,
+  type Redundancy,
   type SpareMode,
 } from '../spare/controller.js';
 import { CycleWork, detectionOf, type CycleReport } from './cycle-work.js';
@@ -30,6 +31,7 @@ import { EpochSchedule } from './epochs.js';
 import { answersHeartbeat, HealthMonitor, scrubSpare, type HealthPolicy } from './health.js';
 import { afflictionOf, strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
 import { slackSeconds, type ClockConfig } from './timing.js';
+import { outvotedDetections, replaceVoter, resyncFromMajority, TMR_SPARE_NAME, tmrSpare, votingGroup } from './voting.js';
 
 export { describeDetection, type CycleReport, type Detection, type DetectionCause } from './cycle-work.js';
 
@@ -37,6 +39,8 @@ export type { SpareMode } from '../spare/controller.js';
 
 export interface FlightComputerConfig extends ClockConfig {
   spare: SpareMode;
+  /** A lock-step pair per processor, or three cores voting (TMR: P1, P2, P3, with P4 as their spare). */
+  redundancy: Redundancy;
   /** Two cores in lock-step behind a comparator per processor; false: one core, no comparator. */
   lockstep: boolean;
   /** Compare the cores' whole state at the end of each epoch, not only their outputs. */
@@ -146,6 +150,10 @@ export class FlightComputer {
    * so a cold spare's fresh instances get them again.
    */
   private readonly lasting = new Map<string, Array<{ core: number; fault: Fault }>>();
+  /** TMR: the voting core outvoted in the period in progress. */
+  private outvotedIndex = -1;
+  /** Whether the spare can still take over or join the vote (not declared failed, not already in the vote). */
+  private spareAvailable = true;
 
   constructor(
     readonly flightModule: FlightModule,
@@ -153,7 +161,7 @@ export class FlightComputer {
   ) {
     this.epochs = EpochSchedule.beforeBoot(config.checkpointInterval);
     this.health = new HealthMonitor(config.health);
-    this.processors = [this.newProcessor('P1'), this.newProcessor('P2')];
+    this.processors = config.redundancy === 'tmr' ? [votingGroup(flightModule, config.memoryLimitBytes), this.newProcessor(TMR_SPARE_NAME)] : [this.newProcessor('P1'), this.newProcessor('P2')];
     const initialBytes = this.processors[0].cores[0].memoryBytes().length;
     if (initialBytes > config.memoryLimitBytes) {
       throw new ModuleError(
@@ -167,20 +175,21 @@ export class FlightComputer {
     );
     const frameLength = this.processors[0].inputs.length;
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
-    this.state = initialControllerState(config.spare);
+    this.state = initialControllerState(config.spare, config.redundancy);
     this.link = new CrossStrapLink(config.link);
     this.writer = this.checkpoint.newWriter(config.checkpointEncoding);
     this.received = new Uint8Array(this.writer.bytes.length);
     const region = flightModule.persistent;
     // One link: the store's writes share the account (and the period) with commits and reintegrations.
     this.persistentStore =
-      region && config.spare !== 'none' && config.replication !== 'off'
+      // Three voting cores each hold the region: no replica is kept for a spare (TMR).
+      region && config.spare !== 'none' && config.replication !== 'off' && config.redundancy === 'pair'
         ? new PersistentStore(region, config.replication, this.link, this.processors[0].cores[0].memoryBytes())
         : null;
   }
 
   private newProcessor(name: string): Processor {
-    const processor = new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
+    const processor = name === TMR_SPARE_NAME ? tmrSpare(this.flightModule, this.config.memoryLimitBytes) : new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
     for (const { core, fault } of this.lasting.get(name) ?? []) processor.cores[core].afflict(afflictionOf(processor.cores[core], fault));
     return processor;
   }
@@ -234,30 +243,46 @@ export class FlightComputer {
       this.transitFault = fault;
       return;
     }
-    const processor = this.processorOf(fault);
-    // A dead or babbling fault that names no core strikes every core of the processor.
-    const indices = fault.core === undefined && isLasting(fault) && fault.kind !== 'stuck' ? processor.cores.map((_, i) => i) : [fault.core === 'B' ? 1 : 0];
-    for (const index of indices) {
-      if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
-      const core = processor.cores[index];
+    for (const { core, owner, index } of this.coresStruck(fault)) {
       if (strikeCore(core, fault)) this.armed.push(core);
       if (isLasting(fault)) {
         // The hardware keeps it: recorded under the physical processor, whatever its role now.
-        let faults = this.lasting.get(processor.name);
-        if (!faults) this.lasting.set(processor.name, (faults = []));
+        let faults = this.lasting.get(owner);
+        if (!faults) this.lasting.set(owner, (faults = []));
         faults.push({ core: index, fault });
-        if (fault.kind === 'dead') this.health.noteDeath(processor.name, fault.cycle);
+        if (fault.kind === 'dead') this.health.noteDeath(owner, fault.cycle);
       }
     }
   }
 
-  /** The processor a fault names: by role at this moment, or by its identity. */
-  private processorOf(fault: Fault): Processor {
-    if (fault.processor === undefined || fault.processor === 'primary') return this.primary;
-    if (fault.processor === 'spare') return this.spare;
-    const named = this.processors.find((processor) => processor.name === fault.processor);
-    if (!named) throw new FaultError(`processor ${fault.processor}: the flight computer has ${this.processors.map((processor) => processor.name).join(' and ')}`);
-    return named;
+  /**
+   * The cores a fault strikes, with the physical processor each belongs to: by role at this moment or by
+   * identity; in TMR each voting core is a processor of its own. A dead or babbling fault that names no
+   * core strikes every core of its processor.
+   */
+  private coresStruck(fault: Fault): Array<{ core: Core; owner: string; index: number }> {
+    const named = fault.processor !== undefined && fault.processor !== 'primary' && fault.processor !== 'spare';
+    if (named) {
+      for (const processor of this.processors) {
+        const index = processor.cores.findIndex((core) => core.name === fault.processor);
+        if (index >= 0) return [{ core: processor.cores[index], owner: fault.processor!, index: 0 }];
+      }
+    }
+    const processor = named ? this.processors.find((candidate) => candidate.name === fault.processor) : fault.processor === 'spare' ? this.spare : this.primary;
+    if (!processor) throw new FaultError(`processor ${fault.processor}: the flight computer has ${this.processorNames().join(', ')}`);
+    const whole = fault.core === undefined && isLasting(fault) && fault.kind !== 'stuck';
+    const indices = whole ? processor.cores.map((_, i) => i) : [fault.core === 'B' ? 1 : 0];
+    return indices.map((index) => {
+      if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
+      const core = processor.cores[index];
+      // A voting core is a processor of its own: its lasting faults are kept under its name.
+      return processor.voting || processor.name === TMR_SPARE_NAME ? { core, owner: core.name, index: 0 } : { core, owner: processor.name, index };
+    });
+  }
+
+  /** The physical processors, by name (in TMR, each voting core and the spare). */
+  processorNames(): string[] {
+    return this.processors.flatMap((processor) => (processor.voting || processor.name === TMR_SPARE_NAME ? processor.cores.map((core) => core.name) : [processor.name]));
   }
 
   runCycle(cycle: number, inputs: Float64Array): CycleReport {
@@ -289,8 +314,13 @@ export class FlightComputer {
       const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
       work.noteRun(primaryCycle, epochs.checkpointScrub());
       work.instructions += primaryCycle.decisionInstructions;
-      if (primaryCycle.verdict === 'agreed') event = 'agreed';
-      else {
+      if (primaryCycle.verdict === 'agreed' && primaryCycle.outvoted === 0) event = 'agreed';
+      else if (primaryCycle.verdict === 'agreed') {
+        // Two of three agreed: their commands go out; the outvoted core is resynchronised from them.
+        work.detections = outvotedDetections(this.primary, primaryCycle);
+        for (const detection of work.detections) this.health.noteFailure(detection.processor, cycle);
+        event = 'outvoted';
+      } else {
         work.detections = [detectionOf(primaryCycle, this.primary)];
         this.health.noteFailure(this.primary.name, cycle);
         event = 'detected';
@@ -360,7 +390,30 @@ export class FlightComputer {
         this.resync(this.spare);
         return null;
       case 'retire-spare':
-        this.retireSpare();
+        this.retireSpare(previous === 'duplex');
+        return null;
+      case 'resync-outvoted': {
+        const last = this.primary.last;
+        const resynced = resyncFromMajority(this.primary, last.outvoted, last.outvotedWhole, last.repairs, last.byteRepairs);
+        // One voter at a time can fail for good in a period: the first found (a second outvoted with it is a double fault).
+        const failed = resynced.find((core) => core.dead || this.health.overThreshold(core.name, work.cycle));
+        if (!failed) return null;
+        this.outvotedIndex = this.primary.cores.indexOf(failed);
+        return 'voter-failed';
+      }
+      case 'replace-voter': {
+        const failed = this.primary.cores[this.outvotedIndex].name;
+        if (this.config.spare === 'none' || !this.spareAvailable) return 'voter-lost';
+        replaceVoter(this.primary, this.outvotedIndex, this.spare);
+        this.spareAvailable = false;
+        this.spareCurrent = false;
+        this.health.retire(failed, work.cycle, false);
+        return null;
+      }
+      case 'retire-voter':
+        // Two cores left: a lock-step pair, which the controller flies as simplex.
+        this.health.retire(this.primary.cores[this.outvotedIndex].name, work.cycle, true);
+        this.primary.replaceCore(this.outvotedIndex);
         return null;
       case 'continue-reintegration':
         return this.continueReintegration();
@@ -586,11 +639,12 @@ export class FlightComputer {
     return null;
   }
 
-  /** The spare is declared failed: never reintegrated, no commit sent to it; the primary flies alone. */
-  private retireSpare(): void {
+  /** The spare is declared failed: never reintegrated, no commit sent to it; a pair's primary flies alone. */
+  private retireSpare(degrades: boolean): void {
     const spare = this.spare;
-    this.health.retire(spare.name, this.work.cycle);
+    this.health.retire(spare.name, this.work.cycle, degrades);
     this.spareCurrent = false;
+    this.spareAvailable = false;
     this.reintegration = null;
     this.persistentStore?.detach(this.primary.cores[0].memoryBytes());
   }

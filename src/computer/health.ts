@@ -92,11 +92,14 @@ export class HealthMonitor {
     this.noteFailure(processor, cycle);
   }
 
-  /** `processor` declared failed at `cycle`: the computer flies on without it. */
-  retire(processor: string, cycle: number): void {
+  /**
+   * `processor` declared failed at `cycle`: the computer flies on without it — degraded (to simplex, or
+   * TMR to a pair) unless a spare took its place.
+   */
+  retire(processor: string, cycle: number, degrades = true): void {
     if (this.summary.failedProcessors.includes(processor)) return;
     this.summary.failedProcessors.push(processor);
-    this.summary.degradedAtCycle ??= cycle;
+    if (degrades) this.summary.degradedAtCycle ??= cycle;
   }
 
   isRetired(processor: string): boolean {

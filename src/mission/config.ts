@@ -89,6 +89,7 @@ export const missionSchema = z
       .optional()
       .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
+    redundancy: z.enum(['pair', 'tmr']).default('pair').describe('pair: each processor is two cores in lock-step behind a comparator (with the spare); tmr: three cores (P1, P2, P3) vote 2 of 3 on outputs every cycle and on state at epoch ends, the outvoted one resynchronised from the majority, no rollback; the spare (P4, one core) replaces a voter declared failed'),
     lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (with spare none, what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
@@ -305,6 +306,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     seed: defaults.seed,
     channels: {},
     spare: defaults.spare,
+    redundancy: defaults.redundancy,
     lockstep: defaults.lockstep,
     compareState: defaults.compareState,
     clockHz: defaults.clockHz,

@@ -16,7 +16,7 @@ import { copyState } from '../core/state.js';
 import { describeFault } from '../faults/describe.js';
 import { randomFaults } from '../faults/draw.js';
 import { FaultError, isInstructionFault, type Fault } from '../faults/fault.js';
-import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
+import { ALL_CORES, faultDomains, TMR_CORES } from '../faults/fault-space.js';
 import { readUpsetFile, type UpsetFileMachine } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
@@ -50,8 +50,10 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles, machineOf(mission)) : null;
   // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
   const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
+  if (mission.redundancy === 'tmr' && !mission.lockstep) throw new ConfigError(`${source}: redundancy: tmr votes three cores; lockstep: false (one core per processor) does not apply to it`);
   const computer: FlightComputerConfig = {
     spare: mission.spare,
+    redundancy: mission.redundancy,
     lockstep: mission.lockstep,
     compareState: mission.compareState,
     clockHz: mission.clockHz,
@@ -108,6 +110,7 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
 /** The processors a mission's flight computer has, for an upset file naming them. */
 function machineOf(mission: Mission): UpsetFileMachine {
   const spare = mission.spare === 'none' ? 'no spare' : `a ${mission.spare} spare`;
+  if (mission.redundancy === 'tmr') return { processors: mission.spare === 'none' ? ['P1', 'P2', 'P3'] : ['P1', 'P2', 'P3', 'P4'], description: `TMR with ${spare}` };
   return { processors: mission.spare === 'none' ? ['P1'] : ['P1', 'P2'], description: `a ${mission.lockstep ? 'lock-step pair' : 'lone core'} with ${spare}` };
 }
 
@@ -116,8 +119,9 @@ export function linkBytesPerCycle(computer: FlightComputerConfig): number {
   return Math.floor(computer.link.bandwidthBytesPerSecond * computer.controlPeriod);
 }
 
-/** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
+/** Every core a random upset can strike: both of each processor, or the one of each without lock-step; TMR's three voters and its spare. */
 function coresOf(computer: FlightComputerConfig) {
+  if (computer.redundancy === 'tmr') return TMR_CORES;
   return ALL_CORES.filter((ref) => computer.lockstep || ref.core === 'A');
 }
 

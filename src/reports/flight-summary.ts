@@ -18,6 +18,8 @@ export interface RunSummary extends RunCounters {
   scenario: string;
   fsw: string;
   spare: string;
+  /** pair (lock-step pairs) or tmr (three cores voting). */
+  redundancy: string;
   /** Two cores in lock-step per processor, or one (no comparator). */
   lockstep: boolean;
   compareState: boolean;
@@ -73,6 +75,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
     scenario: scenario.name,
     fsw: setup.flightModule.source,
     spare: mission.spare,
+    redundancy: mission.redundancy,
     lockstep: mission.lockstep,
     compareState: mission.compareState,
     cycles: run.cycles,
@@ -135,7 +138,8 @@ function formatLinkLines(summary: RunSummary): string[] {
 function formatHealthLine(summary: RunSummary): string[] {
   const h = summary.health;
   if (h.failedProcessors.length === 0 && h.spareFailuresDetected === 0) return [];
-  const failed = h.failedProcessors.length > 0 ? `${h.failedProcessors.join(', ')} declared failed, simplex from cycle ${h.degradedAtCycle}` : 'no processor declared failed';
+  const degraded = h.degradedAtCycle === null ? 'the spare took its place' : `degraded from cycle ${h.degradedAtCycle}`;
+  const failed = h.failedProcessors.length > 0 ? `${h.failedProcessors.join(', ')} declared failed, ${degraded}` : 'no processor declared failed';
   return [`  health               ${failed}; spare failures detected ${h.spareFailuresDetected}${h.heartbeatLatencyCyclesMax > 0 ? `, heartbeat latency max ${h.heartbeatLatencyCyclesMax} cycles` : ''}`];
 }
 
@@ -143,7 +147,7 @@ const arcsec = (deg: number) => `${(deg * 3600).toFixed(1)}″`;
 
 export function formatFlightSummary(summary: FlySummary): string {
   return [
-    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
+    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, ${summary.redundancy === 'tmr' ? 'TMR, ' : ''}spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
     ...formatRunLines(summary),
     `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
     ...formatVerdicts(summary.requirements),
