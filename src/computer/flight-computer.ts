@@ -177,7 +177,8 @@ export class FlightComputer {
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
     this.state = initialControllerState(config.spare, config.redundancy);
     this.link = new CrossStrapLink(config.link);
-    this.writer = this.checkpoint.newWriter(config.checkpointEncoding);
+    // Only a hot spare is sent commits over the link: without one, the cheapest encoding commits locally.
+    this.writer = this.checkpoint.newWriter(config.spare === 'hot' ? config.checkpointEncoding : 'raw');
     this.received = new Uint8Array(this.writer.bytes.length);
     const region = flightModule.persistent;
     // One link: the store's writes share the account (and the period) with commits and reintegrations.

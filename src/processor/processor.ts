@@ -131,6 +131,8 @@ export class Processor {
    */
   readonly last: ProcessorCycle;
 
+  private readonly voteResults: CycleResult[] = [];
+
   private runVote(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch: boolean, scrubBlocks: number): ProcessorCycle {
     const cores = this.members;
     let written = 0;
@@ -139,7 +141,8 @@ export class Processor {
       core.step(budget);
       if (endOfEpoch) written |= core.dirtyBlocks();
     }
-    const results = [cores[0].result, cores[1].result, cores[2].result];
+    const results = this.voteResults;
+    for (let i = 0; i < 3; i++) results[i] = cores[i].result;
     const blocks = written | scrubBlocks;
     const vote = voteOfThree(cores, results, compareState, blocks);
     const last = this.last;

@@ -10,7 +10,7 @@
 // block (two latent flips in one block, each in another core), the block is voted byte by byte.
 import type { Core, CycleResult } from '../core/core.js';
 import { DIRTY_BLOCKS } from '../passes/track-dirty-memory.js';
-import { memoryRanges, RANGES } from '../core/state.js';
+import { memoryRanges, persistentRegionsEqual, RANGES } from '../core/state.js';
 import { compareCores, type MismatchKind, type Verdict } from './comparator.js';
 
 export interface Vote {
@@ -37,7 +37,9 @@ const vote: Vote = { verdict: 'agreed', mismatch: null, outvotedWhole: 0, outvot
 
 /** Votes on three cores' last cycle: outputs every cycle, state (by block) when `compareState`. */
 export function voteOfThree(cores: readonly Core[], results: readonly CycleResult[], compareState: boolean, blocks: number): Vote {
-  const agree = (i: number, j: number) => compareCores(cores[i], cores[j], results[i], results[j], false, 0).verdict === 'agreed';
+  // The comparator's agreement on outputs, inlined: the vote runs every cycle.
+  const agree = (i: number, j: number) =>
+    results[i].status === 'ok' && results[j].status === 'ok' && cores[i].outputs.sameAs(cores[j].outputs) && persistentRegionsEqual(cores[i], cores[j]);
   const slower = (i: number, j: number) => Math.max(results[i].instructions, results[j].instructions);
   vote.repairs.length = 0;
   vote.byteRepairs.length = 0;
