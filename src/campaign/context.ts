@@ -10,6 +10,7 @@ import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
 import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-space.js';
+import type { FaultKind } from '../faults/fault.js';
 import { replicaBytes } from '../spare/persistent-store.js';
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
@@ -35,6 +36,8 @@ export interface CampaignSpec {
   readonly cores: readonly FaultyCore[];
   /** Memory faults strike the blocks the golden run reads or writes (used), or all of memory. */
   readonly memoryRange: MemoryRange;
+  /** What a fault in a core does, by turns (absent: flips only, and the spec of a campaign before kinds existed). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 export const MEMORY_RANGES = ['used', 'all'] as const;
@@ -43,7 +46,7 @@ export type MemoryRange = (typeof MEMORY_RANGES)[number];
 export const SPEC_VERSION = 2;
 
 /** What the fingerprint covers, for messages about a file of another campaign. */
-export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, memory range or snapshot interval';
+export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, kinds, memory range or snapshot interval';
 
 export function fingerprintOf(spec: CampaignSpec): string {
   const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
@@ -162,7 +165,7 @@ export class CampaignContext {
 
   /** Experiment `index` as it lands in `build` (the first build by default). */
   experiment(index: number, build: BuildUnderTest = this.builds[0]): Experiment {
-    return drawExperiment(this.spec.seed, index, this.spec.targets, build.domains, build.cycles, this.spec.width);
+    return drawExperiment(this.spec.seed, index, this.spec.targets, build.domains, build.cycles, this.spec.width, this.spec.kinds);
   }
 
   /** Runs experiment `index` in every build and gathers the outcomes of every configuration. */

@@ -4,6 +4,7 @@
 // the report. Options are checked here, each named by its command-line flag.
 import { INPUT_CHANNELS } from '../abi/channels.js';
 import { BASE_CONFIGS } from '../hardenings.js';
+import { FAULT_KINDS, type FaultKind } from '../faults/fault.js';
 import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes } from '../faults/fault-space.js';
@@ -44,6 +45,8 @@ export interface CampaignRequest {
   readonly memoryRange?: MemoryRange;
   readonly horizon?: number;
   readonly width?: number;
+  /** What a fault in a core does, by turns: flip (default), stuck, dead, babbling. */
+  readonly kinds?: readonly FaultKind[];
   /** Threads computing; undefined: every core for rounds of 20,000 experiments or more, one thread below. */
   readonly jobs?: number;
   /** Every core the machine offers, when jobs is not given. */
@@ -91,6 +94,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
   const requestedTargets = request.targets ? checkList(request.targets, TARGETS, '--targets') : null;
   const horizon = request.horizon ?? 100;
   const width = request.width ?? 1;
+  const kinds = checkList(request.kinds ?? ['flip'], FAULT_KINDS, '--kinds');
   const confidence = request.confidence ?? 0.95;
   const shard = request.shard ?? { index: 0, count: 1 };
   const mission = parseMission({ ...request.mission, upsets: { count: 0 } }, request.source ?? request.missionFile ?? 'mission');
@@ -119,6 +123,8 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
     snapshotInterval: SNAPSHOT_INTERVAL,
     cores,
     memoryRange,
+    // Flips only: the spec (and fingerprint) of a campaign from before kinds existed.
+    ...(kinds.length === 1 && kinds[0] === 'flip' ? {} : { kinds }),
   };
   const results = request.openResults?.() ?? null;
   const existingPlan = results?.existing?.header.plan;

@@ -30,7 +30,8 @@ export function outvotedDetections(group: Processor, cycle: ProcessorCycle): Det
     if (((cycle.outvoted >>> index) & 1) === 0) return;
     const result = core.result;
     if (result.status !== 'ok') detections.push({ processor: core.name, cause: result.status, mismatch: null, trap: result.trap });
-    else detections.push({ processor: core.name, cause: 'mismatch', mismatch: ((cycle.outvotedWhole >>> index) & 1) !== 0 ? 'outputs' : 'state', trap: null });
+    // Outvoted whole with its outputs agreeing: its persistent region differed, which is state (as the comparator says).
+    else detections.push({ processor: core.name, cause: 'mismatch', mismatch: ((cycle.outvotedWhole >>> index) & 1) !== 0 && !core.outputs.sameAs(group.outputs) ? 'outputs' : 'state', trap: null });
   });
   return detections;
 }
