@@ -430,7 +430,7 @@ export class ExperimentRunner {
       const epochEnds = epochs.endsAt(cycle);
 
       // The comparator of the pair configurations; a lone core is judged by the same verdict, less the comparison.
-      const compareState = computer.compareState && epochEnds && COMPARED.some((config) => open.has(config));
+      const compareState = computer.compareState && epochEnds && (open.has('pair') || open.has('pair+spare') || open.has('tmr') || open.has('tmr+spare'));
       const { verdict, mismatch } = compareCores(faulty, twin, resultF, resultG, compareState, epochWritten | epochs.scrub());
       if (verdict !== 'agreed') {
         const decision = decisionInstructions(verdict, resultF, resultG);

@@ -149,7 +149,7 @@ export class FlightComputer {
    * The lasting faults of each physical processor (by name), by core index: they stay with the hardware,
    * so a cold spare's fresh instances get them again.
    */
-  private readonly lasting = new Map<string, Array<{ core: number; fault: Fault }>>();
+  private readonly lasting = new Map<string, Array<{ core: number; fault: Fault; salt: number }>>();
   /** TMR: the voting core outvoted in the period in progress. */
   private outvotedIndex = -1;
   /** Whether the spare can still take over or join the vote (not declared failed, not already in the vote). */
@@ -191,7 +191,7 @@ export class FlightComputer {
 
   private newProcessor(name: string): Processor {
     const processor = name === TMR_SPARE_NAME ? tmrSpare(this.flightModule, this.config.memoryLimitBytes) : new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
-    for (const { core, fault } of this.lasting.get(name) ?? []) processor.cores[core].afflict(afflictionOf(processor.cores[core], fault));
+    for (const { core, fault, salt } of this.lasting.get(name) ?? []) processor.cores[core].afflict(afflictionOf(processor.cores[core], fault, salt));
     return processor;
   }
 
@@ -244,13 +244,15 @@ export class FlightComputer {
       this.transitFault = fault;
       return;
     }
-    for (const { core, owner, index } of this.coresStruck(fault)) {
-      if (strikeCore(core, fault)) this.armed.push(core);
+    const struck = this.coresStruck(fault);
+    for (const { core, owner, index } of struck) {
+      const salt = struck.length > 1 ? index : 0;
+      if (strikeCore(core, fault, salt)) this.armed.push(core);
       if (isLasting(fault)) {
         // The hardware keeps it: recorded under the physical processor, whatever its role now.
         let faults = this.lasting.get(owner);
         if (!faults) this.lasting.set(owner, (faults = []));
-        faults.push({ core: index, fault });
+        faults.push({ core: index, fault, salt });
         if (fault.kind === 'dead') this.health.noteDeath(owner, fault.cycle);
       }
     }

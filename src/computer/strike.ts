@@ -48,9 +48,9 @@ function flipCoreGlobal(core: Core, index: number, bit: number, width: number): 
  * next (a location of -1, a cycle that executes no such instruction, arms nothing). Returns whether
  * hooks were armed: the caller disarms them after the cycle.
  */
-export function strikeCore(core: Core, fault: Fault): boolean {
+export function strikeCore(core: Core, fault: Fault, salt = 0): boolean {
   if (isLasting(fault)) {
-    core.afflict(afflictionOf(core, fault));
+    core.afflict(afflictionOf(core, fault, salt));
     return false;
   }
   switch (fault.target) {
@@ -107,14 +107,16 @@ const DEAD: Affliction = { dead: true, apply: () => {} };
 
 /**
  * The affliction a lasting fault gives a core: its bits held (checked now, so that a stuck fault outside
- * the core's memory or globals is refused at its strike), the core dead, or its outputs garbled.
+ * the core's memory or globals is refused at its strike), the core dead, or its outputs garbled — with
+ * garbage of its own per `salt` (the core's index, when one fault strikes every core of a processor: two
+ * cores babbling alike would agree).
  */
-export function afflictionOf(core: Core, fault: Fault): Affliction {
+export function afflictionOf(core: Core, fault: Fault, salt = 0): Affliction {
   switch (fault.kind) {
     case 'dead':
       return DEAD;
     case 'babbling':
-      return babbling(fault);
+      return babbling(fault, salt);
     case 'stuck': {
       if (fault.stuckAt === undefined) throw new FaultError('a stuck fault needs the value its bits hold (0 or 1)');
       const value = fault.stuckAt;
@@ -144,8 +146,8 @@ function holdGlobalBits(core: Core, index: number, bit: number, width: number, v
  * Garbage on every output channel after each run, from a stream of its own (xorshift32 seeded by the
  * fault's cycle and place): deterministic, and nothing like what a working core would send.
  */
-function babbling(fault: Fault): Affliction {
-  let state = (Math.imul(fault.cycle + 1, 0x9e3779b1) ^ Math.imul(fault.location + 7, 0x85ebca6b) ^ (fault.core === 'B' ? 0x5bd1e995 : 0x27d4eb2d)) | 1;
+function babbling(fault: Fault, salt: number): Affliction {
+  let state = (Math.imul(fault.cycle + 1, 0x9e3779b1) ^ Math.imul(fault.location + 7, 0x85ebca6b) ^ Math.imul(salt + 1, 0x5bd1e995)) | 1;
   const next = () => {
     state ^= state << 13;
     state ^= state >>> 17;
