@@ -12,6 +12,9 @@ import { repairFromMajority, voteOfThree } from '../src/processor/voter.js';
 import { ALL_BLOCKS } from '../src/core/state.js';
 import './fast-check-seed.js';
 import { fly, referenceFsw, setupFor, usedMemoryRange } from './support.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const TMR = { redundancy: 'tmr', spare: 'none', duration: 20 } as const;
 
@@ -82,6 +85,21 @@ describe('TMR flight computer', () => {
     expect(run.health.failedProcessors).toEqual(['P2']);
     expect(run.detections.mismatch).toBe(2);
     expect(run.missedDeadlines).toBe(0);
+  });
+});
+
+describe('TMR upset files', () => {
+  it('name the voters P1–P3 (and the spare P4 with one); a pair has no P3', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lockstep-tmr-')), 'upsets.json');
+    writeFileSync(file, JSON.stringify({ upsets: [{ cycle: 5, kind: 'babbling', processor: 'P3' }] }));
+    const setup = setupFor({ ...TMR, upsets: { file } });
+    expect(setup.upsets.map((upset) => upset.processor)).toEqual(['P3']);
+    const { result } = fly(setup, setup.upsets, false);
+    expect(result.detectionsByMismatch.outputs).toBeGreaterThan(0);
+    expect(result.missedDeadlines).toBe(0);
+    expect(() => setupFor({ duration: 20, upsets: { file } })).toThrow(/upsets\[0\]\.processor: P3 is not a processor of a lock-step pair with a hot spare/);
+    writeFileSync(file, JSON.stringify({ upsets: [{ cycle: 5, kind: 'dead', processor: 'P4' }] }));
+    expect(() => setupFor({ ...TMR, upsets: { file } })).toThrow(/P4 is not a processor of TMR with no spare \(it has P1, P2, P3\)/);
   });
 });
 

@@ -543,6 +543,7 @@ export class ExperimentRunner {
   private decideOne(config: Compared, open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decision: number): void {
     open.delete(config);
     if (VOTED.has(config)) {
+      this.tracer?.(cycle, `${config}: F is outvoted; the majority's commands go out in time and F is resynchronised from it`);
       verdicts[config] = { ...detection, outcome: 'recovered' };
       return;
     }

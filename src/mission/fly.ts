@@ -121,7 +121,7 @@ export function linkBytesPerCycle(computer: FlightComputerConfig): number {
 
 /** Every core a random upset can strike: both of each processor, or the one of each without lock-step; TMR's three voters and its spare. */
 function coresOf(computer: FlightComputerConfig) {
-  if (computer.redundancy === 'tmr') return TMR_CORES;
+  if (computer.redundancy === 'tmr') return computer.spare === 'none' ? TMR_CORES.filter((ref) => ref.processor !== 'P4') : TMR_CORES;
   return ALL_CORES.filter((ref) => computer.lockstep || ref.core === 'A');
 }
 
