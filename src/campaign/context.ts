@@ -53,6 +53,17 @@ export function fingerprintOf(spec: CampaignSpec): string {
   return createHash('sha256').update(JSON.stringify({ version: SPEC_VERSION, ...identity })).digest('hex');
 }
 
+/**
+ * The mission as a campaign's spec holds it: without its flight software's path, and without the fields
+ * a campaign does not fly (the random upsets' kinds; redundancy and health, which the runner's
+ * configurations set), so that a campaign's spec and fingerprint stay what they were before those existed.
+ */
+export function specMission(mission: Mission): Mission {
+  const { fsw: _fsw, redundancy: _redundancy, health: _health, ...rest } = mission;
+  const { kinds: _kinds, ...upsets } = mission.upsets;
+  return { ...rest, upsets } as Mission;
+}
+
 /** How a process keeps a campaign: nothing here changes a record. */
 export interface ContextOptions {
   /** Bytes each build's golden snapshots may take (default: planned from the golden-run budget, memory-plan.ts). */
@@ -217,7 +228,7 @@ function usedMemory(runner: ExperimentRunner, blocks: number, memoryBytes: numbe
 export function campaignSpecOf(mission: Mission, overrides: Partial<CampaignSpec> = {}): CampaignSpec {
   const fsw = fswOf(mission);
   return {
-    mission: { ...mission, fsw: undefined },
+    mission: specMission(mission),
     fsw,
     fswSha256: hashFile(fsw),
     seed: mission.seed,

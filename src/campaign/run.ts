@@ -9,7 +9,7 @@ import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes } from '../faults/fault-space.js';
 import { ConfigError, parseMission, scenarioOf, type Mission, type MissionInput } from '../mission/config.js';
-import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec, type MemoryRange } from './context.js';
+import { specMission, CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec, type MemoryRange } from './context.js';
 import { CampaignPool, executeExperiments } from './execute.js';
 import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type FaultyCore, type Target } from './experiment.js';
 import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from './memory-plan.js';
@@ -112,7 +112,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
   if (request.experiments !== undefined) planExperiments(`--experiments ${request.experiments}`, request.experiments, shard, mostExperiments, goldenBytes);
   const spec: CampaignSpec = {
     // The requirements judge a campaign; they are no part of what it is (its fingerprint).
-    mission: { ...mission, fsw: undefined, requirements: undefined },
+    mission: { ...specMission(mission), requirements: undefined },
     fsw,
     fswSha256: hashFile(fsw),
     seed: mission.seed,

@@ -50,10 +50,13 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles, machineOf(mission)) : null;
   // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
   const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
-  if (mission.redundancy === 'tmr' && !mission.lockstep) throw new ConfigError(`${source}: redundancy: tmr votes three cores; lockstep: false (one core per processor) does not apply to it`);
+  // A campaign's spec holds its mission without redundancy and health (campaign/context.ts, specMission): the defaults.
+  const redundancy = mission.redundancy ?? 'pair';
+  const health = mission.health ?? { failThreshold: 0, failWindowSeconds: 3600, heartbeatCycles: 10 };
+  if (redundancy === 'tmr' && !mission.lockstep) throw new ConfigError(`${source}: redundancy: tmr votes three cores; lockstep: false (one core per processor) does not apply to it`);
   const computer: FlightComputerConfig = {
     spare: mission.spare,
-    redundancy: mission.redundancy,
+    redundancy,
     lockstep: mission.lockstep,
     compareState: mission.compareState,
     clockHz: mission.clockHz,
@@ -70,9 +73,9 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     reintegrationMaxRounds: mission.reintegrationMaxRounds,
     replication: mission.persistentStore.replication,
     health: {
-      failThreshold: mission.health.failThreshold,
-      failWindowCycles: Math.max(1, Math.round(mission.health.failWindowSeconds / scenario.controlPeriod)),
-      heartbeatCycles: mission.health.heartbeatCycles,
+      failThreshold: health.failThreshold,
+      failWindowCycles: Math.max(1, Math.round(health.failWindowSeconds / scenario.controlPeriod)),
+      heartbeatCycles: health.heartbeatCycles,
     },
   };
   const region = module.persistent;
