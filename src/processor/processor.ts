@@ -149,8 +149,9 @@ export class Processor {
     last.verdict = vote.verdict;
     last.mismatch = vote.mismatch;
     // A stopped core's result first, for the detection's trap kind.
-    const stopped = results.findIndex((result) => result.status !== 'ok');
-    last.results[0] = results[stopped >= 0 ? stopped : 0];
+    let stopped = 0;
+    while (stopped < 2 && results[stopped].status === 'ok') stopped++;
+    last.results[0] = results[results[stopped].status === 'ok' ? 0 : stopped];
     last.results[1] = results[vote.majority >= 0 ? vote.majority : 1];
     last.decisionInstructions = vote.decisionInstructions;
     last.written = written;

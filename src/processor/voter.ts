@@ -32,33 +32,39 @@ export interface Vote {
   readonly byteRepairs: number[];
 }
 
+/** The comparator's agreement on outputs (completed, same outputs, same persistent region), inlined: the vote runs every cycle. */
+function agree(cores: readonly Core[], results: readonly CycleResult[], i: number, j: number): boolean {
+  return results[i].status === 'ok' && results[j].status === 'ok' && cores[i].outputs.sameAs(cores[j].outputs) && persistentRegionsEqual(cores[i], cores[j]);
+}
+
+/** The slower of two cores: when the voter has both of them. */
+function slower(results: readonly CycleResult[], i: number, j: number): number {
+  return Math.max(results[i].instructions, results[j].instructions);
+}
+
 /** The vote of the last cycle, updated in place (the per-cycle path allocates nothing). */
 const vote: Vote = { verdict: 'agreed', mismatch: null, outvotedWhole: 0, outvotedState: 0, majority: 0, decisionInstructions: 0, repairs: [], byteRepairs: [] };
 
 /** Votes on three cores' last cycle: outputs every cycle, state (by block) when `compareState`. */
 export function voteOfThree(cores: readonly Core[], results: readonly CycleResult[], compareState: boolean, blocks: number): Vote {
-  // The comparator's agreement on outputs, inlined: the vote runs every cycle.
-  const agree = (i: number, j: number) =>
-    results[i].status === 'ok' && results[j].status === 'ok' && cores[i].outputs.sameAs(cores[j].outputs) && persistentRegionsEqual(cores[i], cores[j]);
-  const slower = (i: number, j: number) => Math.max(results[i].instructions, results[j].instructions);
   vote.repairs.length = 0;
   vote.byteRepairs.length = 0;
   vote.outvotedState = 0;
   vote.verdict = 'agreed';
   vote.mismatch = null;
-  if (agree(0, 1)) {
-    const all = agree(0, 2);
+  if (agree(cores, results, 0, 1)) {
+    const all = agree(cores, results, 0, 2);
     vote.majority = 0;
     vote.outvotedWhole = all ? 0 : 0b100;
-    vote.decisionInstructions = all ? Math.max(slower(0, 1), results[2].instructions) : slower(0, 1);
-  } else if (agree(0, 2)) {
+    vote.decisionInstructions = all ? Math.max(slower(results, 0, 1), results[2].instructions) : slower(results, 0, 1);
+  } else if (agree(cores, results, 0, 2)) {
     vote.majority = 0;
     vote.outvotedWhole = 0b010;
-    vote.decisionInstructions = slower(0, 2);
-  } else if (agree(1, 2)) {
+    vote.decisionInstructions = slower(results, 0, 2);
+  } else if (agree(cores, results, 1, 2)) {
     vote.majority = 1;
     vote.outvotedWhole = 0b001;
-    vote.decisionInstructions = slower(1, 2);
+    vote.decisionInstructions = slower(results, 1, 2);
   } else {
     // No two agree: the comparator's verdict on the first pair says how (a stopped core, or a mismatch).
     const { verdict, mismatch } = compareCores(cores[0], cores[1], results[0], results[1], false, 0);
@@ -66,7 +72,7 @@ export function voteOfThree(cores: readonly Core[], results: readonly CycleResul
     vote.mismatch = mismatch;
     vote.majority = -1;
     vote.outvotedWhole = 0;
-    vote.decisionInstructions = Math.max(slower(0, 1), results[2].instructions);
+    vote.decisionInstructions = Math.max(slower(results, 0, 1), results[2].instructions);
     return vote;
   }
   if (compareState && !voteOnState(cores, vote.outvotedWhole, blocks)) {
