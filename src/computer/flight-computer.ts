@@ -271,6 +271,8 @@ export class FlightComputer {
         if (index >= 0) return [{ core: processor.cores[index], owner: fault.processor!, index: 0 }];
       }
     }
+    // A voter removed from service strikes nothing: its hardware flies no more.
+    if (named && this.health.isRetired(fault.processor!)) return [];
     const processor = named ? this.processors.find((candidate) => candidate.name === fault.processor) : fault.processor === 'spare' ? this.spare : this.primary;
     if (!processor) throw new FaultError(`processor ${fault.processor}: the flight computer has ${this.processorNames().join(', ')}`);
     const whole = fault.core === undefined && isLasting(fault) && fault.kind !== 'stuck';
