@@ -229,7 +229,8 @@ export class FlightComputer {
 
   /**
    * Strikes a fault before the next cycle runs: a storage fault flips its bits now, an instruction fault
-   * arms the struck core for that cycle. The processor and core are taken by role at this moment.
+   * arms the struck core for that cycle, a lasting fault afflicts it from now on. The processor is taken by
+   * role at this moment, or by identity (P1, P2…).
    */
   strike(fault: Fault): void {
     if (fault.target === 'checkpoint') {
