@@ -9,6 +9,9 @@ import { inspectFlightModule, type InspectResult } from './mission/inspect.js';
 import { flyMission, type FlyMissionOptions } from './reports/flight.js';
 import type { FlySummary } from './reports/flight-summary.js';
 import { judgeCampaign, silentLimitsOf, type RequirementVerdict, type SilentLimits } from './reports/requirements.js';
+import { campaignHeading, campaignReportHtml } from './reports/html/campaign-report.js';
+import { flightReportHtml } from './reports/html/flight-report.js';
+import { FlightSeriesRecorder } from './reports/html/flight-series.js';
 
 /** A mission: the object a mission file holds (schema/mission.schema.json), or the path of a mission file. */
 export type MissionSource = MissionInput | string;
@@ -34,6 +37,23 @@ export function fly(options: FlyOptions = {}): FlySummary {
   return flyMission(prepareFlight(mission, undefined, name), options);
 }
 
+/**
+ * Flies a mission as `fly()` does and writes, beside the summary, the HTML report of `fly --report`: one
+ * self-contained page (docs/reports.md), the same bytes for the same mission.
+ * @throws as `fly()`
+ */
+export function flyWithReport(options: FlyOptions = {}): { summary: FlySummary; html: string } {
+  const recorder = new FlightSeriesRecorder();
+  const summary = fly({
+    ...options,
+    onTelemetry: (row) => {
+      recorder.add(row);
+      options.onTelemetry?.(row);
+    },
+  });
+  return { summary, html: flightReportHtml(summary, recorder.series()) };
+}
+
 export interface CampaignOptions extends Omit<CampaignRequest, 'mission' | 'missionFile' | 'source' | 'openResults' | 'durationGiven'> {
   /** The mission the experiments are drawn from (its upsets are ignored). Default: the reference mission. */
   readonly mission?: MissionSource;
@@ -50,13 +70,28 @@ export type CampaignResult = CampaignRun['report'] & { requirements: Requirement
  * @throws CampaignOptionError (an option out of range, named by its flag), ConfigError, ModuleError, FlightSoftwareError
  */
 export async function campaign(options: CampaignOptions = {}): Promise<CampaignResult> {
+  return (await runLibraryCampaign(options)).result;
+}
+
+/**
+ * Runs a campaign as `campaign()` does and writes, beside its result, the HTML report of
+ * `campaign --report` (docs/reports.md).
+ * @throws as `campaign()`
+ */
+export async function campaignWithReport(options: CampaignOptions = {}): Promise<{ result: CampaignResult; html: string }> {
+  const { result, run } = await runLibraryCampaign(options);
+  const html = campaignReportHtml({ report: run.report, summary: run.summary, records: run.records, requirements: result.requirements, heading: campaignHeading(run.report) });
+  return { result, html };
+}
+
+async function runLibraryCampaign(options: CampaignOptions): Promise<{ result: CampaignResult; run: CampaignRun }> {
   const { mission: source, maxSilent, ...request } = options;
   const input = typeof source === 'string' ? readMissionFile(source) : (source ?? {});
   const name = typeof source === 'string' ? source : 'mission';
   const mission = parseMission({ ...input, upsets: { count: 0 } }, name);
   const limits = silentLimitsOf(mission, name, maxSilent);
-  const { report, summary } = await runCampaign({ ...request, mission: input, source: name, missionFile: typeof source === 'string' ? source : undefined });
-  return { ...report, requirements: judgeCampaign(summary, limits, mission.requirements?.silentFailures?.id ?? null) };
+  const run = await runCampaign({ ...request, mission: input, source: name, missionFile: typeof source === 'string' ? source : undefined });
+  return { result: { ...run.report, requirements: judgeCampaign(run.summary, limits, mission.requirements?.silentFailures?.id ?? null) }, run };
 }
 
 /**
@@ -91,6 +126,7 @@ export { FlightSoftwareError } from './mission/fly.js';
 export { ModuleError } from './passes/index.js';
 export { UpsetFileError } from './faults/upset-file.js';
 export { FaultError } from './faults/fault.js';
+export { ReportAssetError } from './reports/html/page.js';
 export { missionJsonSchema, type Mission, type MissionInput } from './mission/config.js';
 
 export type { FlySummary, RunSummary } from './reports/flight-summary.js';

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.js';
 import { Checkpoint } from '../src/spare/checkpoint.js';
-import { applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
+import { encodePredictive, zeroRunFloor } from '../src/spare/predictive.js';
+import { applyIntact, applyStream, CheckpointStreamWriter, encodeXorZeroRuns, REGION_GLOBALS, REGION_MEMORY, type StreamEncoding } from '../src/spare/checkpoint-stream.js';
 
 const MEMORY = 512;
 const GLOBALS = 24;
@@ -32,9 +33,11 @@ const memories = fc
     fc.uint8Array({ minLength: GLOBALS, maxLength: GLOBALS }),
     edits,
     fc.uint8Array({ minLength: GLOBALS, maxLength: GLOBALS }),
+    edits,
   )
-  .map(([base, historyEdits, nextEdits, strides, globalsBase, globalsHistoryEdits, globalsNext]) => {
+  .map(([base, historyEdits, nextEdits, strides, globalsBase, globalsHistoryEdits, globalsNext, olderEdits]) => {
     const history = edited(base, historyEdits);
+    const older = edited(history, olderEdits);
     const next = edited(base, nextEdits);
     const view = new DataView(next.buffer);
     const baseView = new DataView(base.buffer);
@@ -43,7 +46,8 @@ const memories = fc
       new DataView(history.buffer).setBigUint64(word * 8, BigInt.asUintN(64, value - stride), true);
       view.setBigUint64(word * 8, BigInt.asUintN(64, value + stride + (stride & 7n)), true);
     }
-    return { base, history, next, globalsBase, globalsHistory: edited(globalsBase, globalsHistoryEdits), globalsNext };
+    const globalsHistory = edited(globalsBase, globalsHistoryEdits);
+    return { base, history, older, next, globalsBase, globalsHistory, globalsOlder: edited(globalsHistory, olderEdits), globalsNext };
   });
 
 /** A core with `memory` and no globals or dirty tracking (every commit sends the whole memory). */
@@ -66,15 +70,22 @@ const encodings = fc.constantFrom<StreamEncoding>('predictive', 'xor-zero-run', 
 function encode(encoding: StreamEncoding, m: Memories, dirty: [number, number][]) {
   const writer = new CheckpointStreamWriter(MEMORY, GLOBALS, encoding);
   writer.begin(7, MEMORY);
-  for (const [start, end] of dirty) writer.add(REGION_MEMORY, m.base, m.history, m.next, start, end);
-  writer.add(REGION_GLOBALS, m.globalsBase, m.globalsHistory, m.globalsNext, 0, GLOBALS);
+  for (const [start, end] of dirty) writer.add(REGION_MEMORY, m.base, m.history, m.older, m.next, start, end);
+  writer.add(REGION_GLOBALS, m.globalsBase, m.globalsHistory, m.globalsOlder, m.globalsNext, 0, GLOBALS);
   writer.finish();
   return writer;
 }
 
-/** The receiver's side before the commit: its copy and history, as the sender's. */
+/** The receiver's side before the commit: its copy and histories, as the sender's. */
 function receiver(m: Memories) {
-  return { memory: Uint8Array.from(m.base), globals: Uint8Array.from(m.globalsBase), memoryHistory: Uint8Array.from(m.history), globalsHistory: Uint8Array.from(m.globalsHistory) };
+  return {
+    memory: Uint8Array.from(m.base),
+    globals: Uint8Array.from(m.globalsBase),
+    memoryHistory: Uint8Array.from(m.history),
+    globalsHistory: Uint8Array.from(m.globalsHistory),
+    memoryOlder: Uint8Array.from(m.older),
+    globalsOlder: Uint8Array.from(m.globalsOlder),
+  };
 }
 
 /** What the receiver should hold: the committed copy with the dirty ranges and the globals of the next state. */
@@ -94,8 +105,39 @@ describe('checkpoint stream', () => {
         expect(result).toMatchObject({ complete: true, cycle: 7, memoryLength: MEMORY });
         expect(target.memory).toEqual(expected(m, dirty));
         expect(target.globals).toEqual(m.globalsNext);
-        expect(target.memoryHistory).toEqual(m.history);
+        // The histories now hold what the records replaced, and are untouched elsewhere.
+        expect(target.memoryHistory).toEqual(expected({ base: m.history, next: m.base }, dirty));
+        expect(target.globalsHistory).toEqual(m.globalsBase);
+        expect(target.memoryOlder).toEqual(expected({ base: m.older, next: m.history }, dirty));
+        expect(target.globalsOlder).toEqual(m.globalsHistory);
         expect(writer.rawBytes).toBe(dirty.reduce((sum, [s, e]) => sum + e - s, 0) + GLOBALS);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes an intact commit without decoding exactly as decoding it would (applyIntact)', () => {
+    fc.assert(
+      fc.property(memories, ranges, encodings, (m, dirty, encoding) => {
+        const writer = encode(encoding, m, dirty);
+        const decoded = receiver(m);
+        expect(applyStream(writer.bytes, writer.length, decoded).complete).toBe(true);
+        const intact = receiver(m);
+        applyIntact(writer, intact);
+        expect(intact).toEqual(decoded);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never skips zero runs where they would have been smaller: their floor is a floor (zeroRunFloor)', () => {
+    const out = new Uint8Array(4 * MEMORY);
+    fc.assert(
+      fc.property(memories, fc.nat(MEMORY / 8), fc.nat(MEMORY / 8), (m, a, b) => {
+        const [start, end] = [8 * Math.min(a, b), 8 * Math.max(a, b)];
+        if (encodePredictive(m.base, m.history, m.older, m.next, start, end, out, 0, out.length) < 0) return;
+        const floor = zeroRunFloor;
+        expect(encodeXorZeroRuns(m.base, m.next, start, end, out, 0, out.length)).toBeGreaterThanOrEqual(floor);
       }),
       { numRuns: 500 },
     );
@@ -130,14 +172,14 @@ describe('checkpoint stream', () => {
     for (const encoding of ['predictive', 'xor-zero-run'] as const) {
       const writer = new CheckpointStreamWriter(MEMORY, 0, encoding);
       writer.begin(0, MEMORY);
-      writer.add(REGION_MEMORY, base, base, base, 0, MEMORY);
+      writer.add(REGION_MEMORY, base, base, base, base, 0, MEMORY);
       expect(writer.finish()).toBeLessThan(50);
     }
     fc.assert(
       fc.property(memories, encodings, (m, encoding) => {
         const w = new CheckpointStreamWriter(MEMORY, 0, encoding);
         w.begin(0, MEMORY);
-        w.add(REGION_MEMORY, m.base, m.history, m.base.map((b, i) => b ^ ((i * 37 + 11) & 0xff | 1)), 0, MEMORY); // every byte differs
+        w.add(REGION_MEMORY, m.base, m.history, m.older, m.base.map((b, i) => b ^ ((i * 37 + 11) & 0xff | 1)), 0, MEMORY); // every byte differs
         expect(w.finish()).toBeLessThanOrEqual(20 + 20 + MEMORY);
       }),
       { numRuns: 60 },
@@ -154,9 +196,10 @@ describe('checkpoint stream', () => {
     const sizes = (['predictive', 'xor-zero-run'] as const).map((encoding) => {
       const writer = new CheckpointStreamWriter(words * 8, 0, encoding);
       writer.begin(0, words * 8);
-      writer.add(REGION_MEMORY, bytes(base), bytes(history), bytes(next), 0, words * 8);
+      writer.add(REGION_MEMORY, bytes(base), bytes(history), bytes(history), bytes(next), 0, words * 8);
       const length = writer.finish();
-      const target = { memory: Uint8Array.from(bytes(base)), globals: new Uint8Array(0), memoryHistory: Uint8Array.from(bytes(history)), globalsHistory: new Uint8Array(0) };
+      const none = new Uint8Array(0);
+      const target = { memory: Uint8Array.from(bytes(base)), globals: none, memoryHistory: Uint8Array.from(bytes(history)), globalsHistory: none, memoryOlder: Uint8Array.from(bytes(history)), globalsOlder: none };
       expect(applyStream(writer.bytes, length, target).complete).toBe(true);
       expect(target.memory).toEqual(bytes(next));
       return length;

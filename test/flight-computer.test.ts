@@ -484,5 +484,5 @@ describe('a crash or hang of one core', () => {
 
 /** The fields of a telemetry row that describe the failover itself rather than the flight. */
 function pick(row: TelemetryRow): Partial<TelemetryRow> {
-  return { released: row.released, detection: row.detection, failover: row.failover, missedDeadline: row.missedDeadline, modelledMs: row.modelledMs };
+  return { released: row.released, detection: row.detection, failover: row.failover, missedDeadline: row.missedDeadline, modelledMs: row.modelledMs, controllerState: row.controllerState };
 }

@@ -11,7 +11,7 @@ import { rangeBytes } from '../faults/fault-space.js';
 import { ConfigError, parseMission, scenarioOf, type Mission, type MissionInput } from '../mission/config.js';
 import { specMission, CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec, type MemoryRange } from './context.js';
 import { CampaignPool, executeExperiments } from './execute.js';
-import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type FaultyCore, type Target } from './experiment.js';
+import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from './memory-plan.js';
 import { campaignReport, faultSpaceOf, runtimeRatiosOf, type CampaignReport } from './report.js';
 import { RecordCollector, type ResultsFile, type ResultsHeader } from './results-file.js';
@@ -65,6 +65,8 @@ export interface CampaignRequest {
 export interface CampaignRun {
   readonly report: CampaignReport & { experimentsPerSecond: number; jobs: number };
   readonly summary: CampaignSummary;
+  /** The records the report is of (what the HTML report draws the latency distribution from). */
+  readonly records: readonly ExperimentRecord[];
 }
 
 function checkList<T extends string>(values: readonly T[], allowed: readonly T[], flag: string): T[] {
@@ -212,7 +214,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
       upsetRatePerBitPerDay: request.upsetRatePerBitPerDay,
       missionSeconds,
     });
-    return { report: { ...body, experimentsPerSecond: ran > 0 ? ran / seconds : 0, jobs: jobsUsed }, summary };
+    return { report: { ...body, experimentsPerSecond: ran > 0 ? ran / seconds : 0, jobs: jobsUsed }, summary, records };
   } finally {
     await pool?.destroy();
   }

@@ -231,16 +231,19 @@ export class ExperimentRunner {
       this.linkRig = { checkpoint, writer, received: new Uint8Array(writer.bytes.length), core: new Core(module, 'L', this.input, computer.memoryLimitBytes), delivery: { bytes: 0, seconds: 0, resends: 0 } };
     }
     const rig = this.linkRig;
-    // The checkpoint holds the golden state at the epoch's start, and its history the state at the commit
-    // before (what predictive records predict from), as the flight computer's would: the rig commits
-    // both, from a cleared copy when the commit before is boot's. The commit then sends the epoch's end.
+    // The checkpoint holds the golden state at the epoch's start, and its histories the states at the two
+    // commits before (what predictive records predict from): the rig commits all three, from a cleared
+    // copy when boot's is among them. The commit then sends the epoch's end. The flight computer's
+    // histories of words outside its dirty ranges can be older, so the stream's length may differ by a few
+    // bytes from fly's; no outcome does: every flip inside a stream is caught by its record's CRC, and
+    // one past its end strikes an idle link.
     const first = epochs.start;
-    const previous = first - 1 - epochs.interval;
+    const commits = [first - 1 - 2 * epochs.interval, first - 1 - epochs.interval, first - 1].filter((cycle) => cycle >= -1);
     const { checkpoint, writer, received, delivery } = rig;
-    if (previous < -1) checkpoint.clear();
+    if (commits.length < 3 || commits[0] === -1) checkpoint.clear();
     const budget = computer.watchdogInstructions;
     let simulated = 0;
-    for (const commitAt of previous < -1 ? [first - 1] : [previous, first - 1]) {
+    for (const commitAt of commits) {
       const snapshot = golden.snapshots.indexFor(commitAt + 1);
       // A core whose memory grew is replaced, not restored (as the faulty core is).
       if (rig.core.memoryBytes().length !== golden.snapshots.memoryLength(snapshot)) rig.core = new Core(rig.core.flightModule, 'L', this.input, computer.memoryLimitBytes);

@@ -13,6 +13,8 @@ import { BASE_CONFIGS } from '../hardenings.js';
 import type { FaultKind } from '../faults/fault.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
+import { campaignHeading, campaignReportHtml } from '../reports/html/campaign-report.js';
+import { reportAssets } from '../reports/html/page.js';
 import { junitXml } from '../reports/junit.js';
 import { formatVerdicts, judgeCampaign, silentLimitsOf, type SilentLimits } from '../reports/requirements.js';
 import { UsageError } from './errors.js';
@@ -47,6 +49,7 @@ interface CampaignOptions {
   missionDays?: number;
   json?: string;
   junit?: string;
+  report?: string;
   maxSilent: string[];
   quiet?: boolean;
 }
@@ -83,6 +86,7 @@ export function registerCampaign(program: Command): void {
     .option('--json <file>', 'write the summary as JSON')
     .option('--max-silent <config=rate>', 'fail when the upper end of the 95% interval of the configuration\'s silent-failure rate exceeds rate, e.g. pair+spare=1e-3 (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--junit <file.xml>', 'write JUnit XML: one test case per --max-silent bound')
+    .option('--report <file.html>', 'write an HTML report: outcome rates with their 95% intervals, detection latency, MWTF')
     .option('--quiet', 'no progress line and no table')
     .action((options: CampaignOptions) => campaignAction(options));
 }
@@ -129,10 +133,11 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
 
   let json: OutputFile | null = null;
   let junit: OutputFile | null = null;
+  let html: OutputFile | null = null;
   let results: ResultsFile | null = null;
   const progress = new ProgressLine(!options.quiet);
   try {
-    const { report, summary } = await runCampaign({
+    const { report, summary, records } = await runCampaign({
       mission: base as MissionInput,
       missionFile: options.config,
       source: options.config ?? 'command line',
@@ -159,11 +164,14 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
           ...(options.out ? [{ option: '--out', path: options.out }] : []),
           ...(options.json ? [{ option: '--json', path: options.json }] : []),
           ...(options.junit ? [{ option: '--junit', path: options.junit }] : []),
+          ...(options.report ? [{ option: '--report', path: options.report }] : []),
         ];
         if (named.length > 1) checkDistinct(named);
         results = options.out ? ResultsFile.prepare(options.out, { resume: Boolean(options.resume), force: Boolean(options.force) }) : null;
         json = options.json ? OutputFile.open(options.json) : null;
         junit = options.junit ? OutputFile.open(options.junit) : null;
+        if (options.report) reportAssets();
+        html = options.report ? OutputFile.open(options.report) : null;
         return results;
       },
       onProgress: (text) => progress.update(text),
@@ -174,15 +182,18 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     // Narrowed by hand: TypeScript cannot see the assignments in the callback above.
     const jsonFile = json as OutputFile | null;
     const junitFile = junit as OutputFile | null;
+    const htmlFile = html as OutputFile | null;
     jsonFile?.write(jsonText(written));
     junitFile?.write(
       junitXml({ name: 'lockstep campaign', classname: 'lockstep.campaign', properties: { seed: report.seed, fsw: report.fsw, experiments: report.experiments, configs: configs.join(','), targets: report.targets.join(',') }, verdicts: requirements }),
     );
+    htmlFile?.write(campaignReportHtml({ report, summary, records, requirements, heading: campaignHeading(report) }));
     jsonFile?.commit();
     junitFile?.commit();
+    htmlFile?.commit();
     if (!options.quiet) {
       process.stdout.write(
-        `lockstep campaign — ${report.experiments} experiments${report.shard ? ` (shard ${report.shard})` : ''}, seed ${report.seed}, horizon ${report.horizon} cycles, ${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s), ${report.meanSimulatedCycles.toFixed(1)} lock-step cycles simulated per experiment\n${formatCampaignReport(report, summary)}\n${formatVerdicts(requirements).map((line) => `${line}\n`).join('')}`,
+        `${campaignHeading(report, `${Math.round(report.experimentsPerSecond)} experiments/s on ${report.jobs} job(s)`)}\n${formatCampaignReport(report, summary)}\n${formatVerdicts(requirements).map((line) => `${line}\n`).join('')}`,
       );
     }
     enforce(requirements);
@@ -190,6 +201,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
     progress.done();
     (json as OutputFile | null)?.discard();
     (junit as OutputFile | null)?.discard();
+    (html as OutputFile | null)?.discard();
     (results as ResultsFile | null)?.close();
   }
 }

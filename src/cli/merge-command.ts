@@ -10,11 +10,14 @@ import { IncompleteResultsError, readResults, RecordCollector, ResultsFileError,
 import { existsSync } from 'node:fs';
 import { jsonText, OutputError, OutputSet, type OutputRequest } from '../output/files.js';
 import { FileLock } from '../output/lock.js';
+import { campaignHeading, campaignReportHtml } from '../reports/html/campaign-report.js';
+import { reportAssets } from '../reports/html/page.js';
 
 interface MergeOptions {
   out?: string;
   force?: boolean;
   json?: string;
+  report?: string;
   quiet?: boolean;
   allowIncomplete?: boolean;
 }
@@ -27,6 +30,7 @@ export function registerMerge(program: Command): void {
     .option('--out <file.jsonl>', 'write the merged records, in experiment order')
     .option('--force', 'replace an existing --out file')
     .option('--json <file>', 'write the summary as JSON')
+    .option('--report <file.html>', 'write an HTML report: outcome rates with their 95% intervals, detection latency, MWTF')
     .option('--allow-incomplete', 'merge even when experiments of the plan are missing (the report says which)')
     .option('--quiet', 'no table')
     .action((files: string[], options: MergeOptions) => mergeAction(files, options));
@@ -36,12 +40,14 @@ function mergeAction(files: string[], options: MergeOptions): void {
   const requests: OutputRequest[] = [
     ...(options.out ? [{ option: '--out', path: options.out }] : []),
     ...(options.json ? [{ option: '--json', path: options.json }] : []),
+    ...(options.report ? [{ option: '--report', path: options.report }] : []),
   ];
   if (options.out && existsSync(options.out) && !options.force) throw new OutputError(`${options.out}: exists already (--force replaces it)`);
   // An input is never an output: the merge must not overwrite a shard it reads.
   const inputs = files.map((file, i) => ({ option: `input ${i + 1}`, path: file }));
   const lock = options.out ? FileLock.acquire(options.out) : null;
   try {
+    if (options.report) reportAssets();
     const outputs = new OutputSet(requests, inputs);
     outputs.produce(() => merge(files, options, outputs));
   } finally {
@@ -78,6 +84,8 @@ function merge(files: string[], options: MergeOptions, outputs: OutputSet): void
   if (out) out.write(resultsText({ ...header, plan: coversAll(shards) ? plan : { ...plan, shard: shards.length === 1 ? shards[0] : plan.shard } }, records));
   const merged = { ...report, files: files.length, duplicates: collector.duplicates + contents.reduce((sum, content) => sum + content.duplicates, 0) };
   outputs.get('--json')?.write(jsonText(merged));
+  // The page of the campaign run whole: a merged campaign reports exactly what it would.
+  outputs.get('--report')?.write(campaignReportHtml({ report, summary, records, requirements: [], heading: campaignHeading(report) }));
   if (!options.quiet) {
     process.stdout.write(`lockstep merge — ${records.length} experiments from ${files.length} file(s), seed ${report.seed}\n${formatCampaignReport(report, summary)}\n`);
   }

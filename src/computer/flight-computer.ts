@@ -524,9 +524,7 @@ export class FlightComputer {
       traffic.streamMax = Math.max(traffic.streamMax, writer.length);
       if (delivery.resends > 0) traffic.resends++;
       work.linkSeconds += delivery.seconds;
-    } else if (!checkpoint.receive(writer.bytes, writer.length).complete) {
-      throw new Error('checkpoint stream: a commit that crossed no link failed its own check');
-    }
+    } else checkpoint.receiveIntact(writer);
     // What changed in the checkpoint: all of it when memory grew; the written blocks and any repaired one.
     work.committed = checkpoint.memoryLength !== sizeBefore ? ALL_BLOCKS : written | (checkpoint.repairs !== repairs ? scrubbed : 0);
     // The replica's scrub, after the commit on the link: after the commands, so it delays none.

@@ -83,8 +83,11 @@ export function statesEqual(a: Core, b: Core, mask: number = ALL_BLOCKS): boolea
 export function persistentRegionsEqual(a: Core, b: Core): boolean {
   const region = a.flightModule.persistent;
   if (!region) return true;
-  const end = region.offset + region.length;
-  return a.memoryBytes().compare(b.memoryBytes(), region.offset, end, region.offset, end) === 0;
+  // A byte loop: the region is small and compared every cycle, and Buffer.compare with offsets allocates.
+  const bytesA = a.memoryBytes();
+  const bytesB = b.memoryBytes();
+  for (let i = region.offset, end = region.offset + region.length; i < end; i++) if (bytesA[i] !== bytesB[i]) return false;
+  return true;
 }
 
 /** Copies the whole state of `from` into `to` (both instances of the same module). */

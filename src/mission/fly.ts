@@ -21,6 +21,7 @@ import { readUpsetFile, type UpsetFileMachine } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
 import { ConfigError, missionTiming, scenarioOf, type Mission } from './config.js';
+import type { ControllerState } from '../spare/controller.js';
 import { asyncLinkProblem, replicaBytes } from '../spare/persistent-store.js';
 import { RealTimePacer, type RealTimeSummary } from './realtime.js';
 import { hardenModule } from '../harden.js';
@@ -162,6 +163,8 @@ export interface TelemetryRow {
   failover: boolean;
   missedDeadline: boolean;
   modelledMs: number;
+  /** The hot-swap controller's state after the cycle (duplex, simplex, reintegrating, …: src/spare/controller.ts). */
+  controllerState: ControllerState;
 }
 
 export interface FlightEvent {
@@ -535,6 +538,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
       failover: report.failover,
       missedDeadline: report.missedDeadline,
       modelledMs: report.modelledSeconds * 1000,
+      controllerState: flight.computer.controllerState,
     });
     if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
   }

@@ -5,13 +5,14 @@
 // exactly. The checkpoint is itself a target of upsets: its memory and global slots are exposed for that.
 // A commit reaches it as a stream over the cross-strap link (checkpoint-stream.ts): this image stands for
 // the committed copy both ends hold, which the sender encodes against and the receiver applies onto.
-// Both ends also keep the copy at the commit before (the history predictive records predict from): the
-// receiver snapshots its copy as a commit begins and makes that snapshot the history once it is whole.
+// Both ends also keep two histories, what predictive records predict from: each byte as it was before the
+// last commit that carried it, and before the one before (checkpoint-stream.ts keeps them as it applies
+// records).
 import type { Core } from '../core/core.js';
 import { GlobalSlots } from '../core/global-slots.js';
 import { ALL_BLOCKS, ensureMemorySize, memoryRanges, RANGES } from '../core/state.js';
 import type { ValueTypeName } from '../passes/export-state.js';
-import { applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type ApplyResult, type StreamEncoding, type StreamTarget } from './checkpoint-stream.js';
+import { applyIntact, applyStream, CheckpointStreamWriter, REGION_GLOBALS, REGION_MEMORY, type ApplyResult, type StreamEncoding, type StreamTarget } from './checkpoint-stream.js';
 
 const HEADER_BYTES = 16; // committed cycle, memory length, two spare words
 const BOOT_CYCLE = -1;
@@ -26,11 +27,6 @@ export class Checkpoint {
   /** The core's globals as the next commit sends them. */
   private readonly nextGlobals: GlobalSlots;
   private readonly target: StreamTarget;
-  /** The copy as the commit being received began; the history once it is complete. */
-  private memorySnapshot: Uint8Array;
-  private globalsSnapshot: Uint8Array;
-  /** The longest memory committed: past it, the history and the snapshot hold zeros. */
-  private extent = 0;
   /** The stream of commits made without a link in between. */
   private readonly writer: CheckpointStreamWriter;
 
@@ -46,9 +42,14 @@ export class Checkpoint {
     this.memory = new Uint8Array(this.buffer, HEADER_BYTES + globalsBytes, memoryCapacity);
     this.header[0] = BOOT_CYCLE;
     this.nextGlobals = new GlobalSlots(globalTypes);
-    this.memorySnapshot = new Uint8Array(memoryCapacity);
-    this.globalsSnapshot = new Uint8Array(globalsBytes);
-    this.target = { memory: this.memory, globals: this.globals.bytes, memoryHistory: new Uint8Array(memoryCapacity), globalsHistory: new Uint8Array(globalsBytes) };
+    this.target = {
+      memory: this.memory,
+      globals: this.globals.bytes,
+      memoryHistory: new Uint8Array(memoryCapacity),
+      globalsHistory: new Uint8Array(globalsBytes),
+      memoryOlder: new Uint8Array(memoryCapacity),
+      globalsOlder: new Uint8Array(globalsBytes),
+    };
     this.writer = this.newWriter(encoding);
   }
 
@@ -82,13 +83,13 @@ export class Checkpoint {
     writer.begin(cycle, bytes.length);
     const sameSize = bytes.length === this.header[1];
     let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
-    const { memoryHistory, globalsHistory } = this.target;
-    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
+    const { memoryHistory, globalsHistory, memoryOlder, globalsOlder } = this.target;
+    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
       for (let i = 0; i < end; i += 2) {
         if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
-          writer.add(REGION_MEMORY, this.memory, memoryHistory, bytes, RANGES[i], RANGES[i + 1]);
+          writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
           this.repairs++;
         }
       }
@@ -96,7 +97,7 @@ export class Checkpoint {
     const globals = core.globals;
     const next = this.nextGlobals;
     for (let i = 0; i < globals.length; i++) next.store(i, globals[i].value as number | bigint);
-    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, next.bytes, 0, next.bytes.length);
+    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, globalsOlder, next.bytes, 0, next.bytes.length);
     writer.finish();
   }
 
@@ -105,26 +106,19 @@ export class Checkpoint {
    * applied) and, once the whole commit is in, takes its cycle and memory length.
    */
   receive(stream: Uint8Array, length: number, from = 0): ApplyResult {
-    // From the start nothing of this commit is applied yet (a failed header applies nothing).
-    if (from === 0) this.snapshot();
     const result = applyStream(stream, length, this.target, from);
     if (result.complete) {
       this.header[0] = result.cycle;
       this.header[1] = result.memoryLength;
-      const target = this.target;
-      [target.memoryHistory, this.memorySnapshot] = [this.memorySnapshot, target.memoryHistory];
-      [target.globalsHistory, this.globalsSnapshot] = [this.globalsSnapshot, target.globalsHistory];
-      this.extent = Math.max(this.extent, result.memoryLength);
     }
     return result;
   }
 
-  /** Copies the committed copy (up to its length; zeros past it, as memory only grows) into the snapshot. */
-  private snapshot(): void {
-    const length = this.header[1];
-    this.memorySnapshot.set(this.memory.subarray(0, length));
-    if (this.extent > length) this.memorySnapshot.fill(0, length, this.extent);
-    this.globalsSnapshot.set(this.globals.bytes);
+  /** Takes the commit `writer` has just encoded as a link that flipped nothing would deliver it (applyIntact). */
+  receiveIntact(writer: CheckpointStreamWriter): void {
+    applyIntact(writer, this.target);
+    this.header[0] = writer.cycle;
+    this.header[1] = writer.memoryLength;
   }
 
   /**
@@ -132,16 +126,15 @@ export class Checkpoint {
    * itself (as after boot), so the two ends stay the same.
    */
   resetHistory(): void {
-    this.target.memoryHistory.set(this.memory);
-    this.target.globalsHistory.set(this.globals.bytes);
+    for (const history of [this.target.memoryHistory, this.target.memoryOlder]) history.set(this.memory);
+    for (const history of [this.target.globalsHistory, this.target.globalsOlder]) history.set(this.globals.bytes);
   }
 
   /** Clears the copy and its history, as a checkpoint before boot holds them (campaigns' link rig). */
   clear(): void {
     this.memory.fill(0);
     this.globals.bytes.fill(0);
-    this.target.memoryHistory.fill(0);
-    this.target.globalsHistory.fill(0);
+    for (const history of [this.target.memoryHistory, this.target.memoryOlder, this.target.globalsHistory, this.target.globalsOlder]) history.fill(0);
     this.header[0] = BOOT_CYCLE;
     this.header[1] = 0;
   }
@@ -149,7 +142,7 @@ export class Checkpoint {
   /** Commits `core`'s state at the end of `cycle` through a stream no fault touches (boot, tests). */
   commitCheckpoint(core: Core, cycle: number, written: number = ALL_BLOCKS, scrubbed = 0): void {
     this.encodeCommit(this.writer, core, cycle, written, scrubbed);
-    if (!this.receive(this.writer.bytes, this.writer.length).complete) throw new Error('checkpoint stream: an untouched commit failed its own check');
+    this.receiveIntact(this.writer);
   }
 
   restoreInto(core: Core): void {

@@ -1,6 +1,7 @@
 // Delivering one commit over the cross-strap link: the encoded stream is sent, whatever the link did to
 // it in transit is what the receiver checks, and the receiver asks for the rest again from the first
-// record that failed (go-back-N) until the whole commit is in. Bounded: only the first transmission can
+// record that failed (go-back-N) until the whole commit is in. A commit nothing can strike arrives as
+// sent, and is taken without decoding (applyIntact). Bounded: only the first transmission can
 // be struck (one fault per strike), so a commit still failing after a few sends is a broken model, and
 // says so rather than spinning.
 import type { Checkpoint } from './checkpoint.js';
@@ -36,6 +37,12 @@ export function deliverCommit(
   delivery.bytes = 0;
   delivery.seconds = 0;
   delivery.resends = 0;
+  if (!inTransit) {
+    delivery.bytes = length;
+    delivery.seconds = link.send(length);
+    checkpoint.receiveIntact(writer);
+    return delivery;
+  }
   for (let transmission = 0; transmission < MAX_TRANSMISSIONS; transmission++) {
     received.set(writer.bytes.subarray(from, length), from);
     if (transmission === 0 && inTransit) inTransit(received, length);

@@ -164,7 +164,7 @@ export class PersistentStore {
     if (first === length) return 0;
     let last = length - 1;
     while (memory[offset + last] === sent[last]) last--;
-    sent.set(memory.subarray(offset + first, offset + last + 1), first);
+    for (let i = first; i <= last; i++) sent[i] = memory[offset + i];
     return this.send(first, last + 1, now);
   }
 
