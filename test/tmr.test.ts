@@ -9,6 +9,7 @@ import type { Fault } from '../src/faults/fault.js';
 import { simulate } from '../src/mission/fly.js';
 import { Processor } from '../src/processor/processor.js';
 import { repairFromMajority, voteOfThree } from '../src/processor/voter.js';
+import { runBench } from '../src/bench/bench.js';
 import { ALL_BLOCKS } from '../src/core/state.js';
 import './fast-check-seed.js';
 import { fly, referenceFsw, setupFor, usedMemoryRange } from './support.js';
@@ -121,5 +122,14 @@ describe('the voter', () => {
     c.memoryBytes()[3000] ^= 8;
     a.memoryBytes()[3000] ^= 32;
     expect(voteOfThree(group.cores, group.cores.map((core) => core.result), true, ALL_BLOCKS).verdict).toBe('mismatch');
+  });
+});
+
+describe('the bench', () => {
+  it('times TMR beside the pair, as a ratio against one bare core', () => {
+    const result = runBench(setupFor({ duration: 20 }), { rounds: 2, cyclesPerRound: 10 });
+    expect(Object.keys(result.nsPerCycle).sort()).toEqual(['bare', 'pair', 'pairSpare', 'tmr', 'tmrComputer', 'untrackedCore']);
+    expect(result.ratios.tmrVsBare).toBeCloseTo(result.nsPerCycle.tmr / result.nsPerCycle.bare, 10);
+    expect(result.ratios.tmrComputerVsBare).toBeCloseTo(result.nsPerCycle.tmrComputer / result.nsPerCycle.bare, 10);
   });
 });
