@@ -8,9 +8,11 @@ import type { CheckFamily } from './passes/checks.js';
 import type { HardeningMode } from './passes/duplicate.js';
 import type { SwiftLoads } from './passes/swift.js';
 
-/** The redundancy around the core a campaign judges a build under: a lone core, a lock-step pair, the pair with checkpoint and spare. */
+/** The redundancy around the core a campaign judges a build under: a lone core, a lock-step pair, the pair with checkpoint and spare (a campaign's default). */
 export const BASE_CONFIGS = ['single', 'pair', 'pair+spare'] as const;
-export type BaseConfig = (typeof BASE_CONFIGS)[number];
+/** Three cores voting (TMR), without and with a spare core: judged when asked for (`--configs tmr,tmr+spare`). */
+export const VOTING_CONFIGS = ['tmr', 'tmr+spare'] as const;
+export type BaseConfig = (typeof BASE_CONFIGS)[number] | (typeof VOTING_CONFIGS)[number];
 
 /** An entry: the options hardenModule builds it with (the entry is passed to it as is), and how lockstep presents and flies it. */
 export interface Hardening {
@@ -23,7 +25,7 @@ export interface Hardening {
   /** What it is, in a few words (help texts, the mission schema, the bench). */
   readonly label: string;
   /** Campaigns fly it on a lone core (configuration `name`) and also under these (configuration `base+name`). */
-  readonly alsoUnder?: readonly Exclude<BaseConfig, 'single'>[];
+  readonly alsoUnder?: readonly Exclude<(typeof BASE_CONFIGS)[number], 'single'>[];
   /** The bench's goal: at most this many times the plain build's time per cycle. */
   readonly runtimeGoal?: number;
 }
@@ -62,7 +64,7 @@ export type CampaignConfigName = BaseConfig | { [Name in HardeningName]: Name | 
 
 /** Every campaign configuration, the plain ones first, then each hardening's in the table's order. */
 export const CAMPAIGN_CONFIGS: ReadonlyArray<{ readonly name: CampaignConfigName; readonly variant: BuildVariant; readonly base: BaseConfig }> = [
-  ...BASE_CONFIGS.map((base) => ({ name: base, variant: 'plain' as const, base })),
+  ...[...BASE_CONFIGS, ...VOTING_CONFIGS].map((base) => ({ name: base, variant: 'plain' as const, base })),
   ...HARDENING_NAMES.flatMap((name) => [
     { name, variant: name, base: 'single' as const },
     ...((HARDENINGS[name] as Hardening).alsoUnder ?? []).map((base) => ({ name: `${base}+${name}` as CampaignConfigName, variant: name, base })),

@@ -132,6 +132,7 @@ export { ReportAssetError } from './reports/html/page.js';
 export { missionJsonSchema, type Mission, type MissionInput } from './mission/config.js';
 
 export type { FlySummary, RunSummary } from './reports/flight-summary.js';
+export type { HealthSummary } from './computer/health.js';
 export type { HilSummary } from './reports/hil-summary.js';
 export type { RequirementVerdict, RequirementStatus, SilentLimits, FlightGateOptions } from './reports/requirements.js';
 export type { RequirementName, FlightRequirement, Requirements } from './mission/requirements.js';

@@ -238,7 +238,7 @@ describe('lockstep campaign, merge and replay', () => {
     const before = readFileSync(join(dir, 'one.jsonl'), 'utf8');
     const refusals: Array<[string[], number, RegExp]> = [
       [['campaign', '--targets', 'cache', '--out', 'one.jsonl', '--resume'], 2, /--targets: "cache" is not one of memory, global, result, branch, checkpoint/],
-      [['campaign', '--configs', 'tmr', '--out', 'one.jsonl', '--resume'], 2, /--configs: "tmr" is not one of single, pair, pair\+spare/],
+      [['campaign', '--configs', 'nmr', '--out', 'one.jsonl', '--resume'], 2, /--configs: "nmr" is not one of single, pair, pair\+spare, tmr, tmr\+spare/],
       [['campaign', '--shard', '3/2', '--out', 'one.jsonl', '--resume'], 2, /--shard: "3\/2": the index must be below the count/],
       [['campaign', ...common, '--seed', '12', '--out', 'one.jsonl', '--resume'], 8, /one\.jsonl: holds another campaign .*not resumed, left untouched/],
       [['campaign', ...common, '--out', 'one.jsonl'], 7, /one\.jsonl: exists already/],

@@ -73,6 +73,8 @@ describe('lockstep fly', () => {
     expect(summary.timing).toMatchObject({ clockHz: 10e6, controlPeriodMs: 100, watchdogInstructions: 400_000 });
     for (const field of ['maxCycleMs', 'meanCycleMs', 'maxRecoveryMs']) expect(summary.timing[field]).toBeGreaterThanOrEqual(0);
     expect(summary.events.filter((event: { kind: string }) => event.kind === 'upset')).toHaveLength(5);
+    expect(summary.redundancy).toBe('pair');
+    expect(summary.health).toEqual({ failedProcessors: [], degradedAtCycle: null, spareFailuresDetected: 0, heartbeatLatencyCyclesMax: 0 });
     expect(readdirTemporaries()).toEqual([]);
   });
 

@@ -33,6 +33,12 @@ const ACTIONS: readonly ControllerAction[] = [
   'roll-back-primary',
   'continue-reintegration',
   'resume-primary',
+  'check-spare',
+  'resync-spare',
+  'retire-spare',
+  'resync-outvoted',
+  'replace-voter',
+  'retire-voter',
 ];
 const OUTPUT_DECISIONS: readonly ControllerAction[] = ['release-primary', 'release-spare', 'hold-outputs'];
 const COMMITS: readonly ControllerAction[] = ['commit-primary', 'commit-at-epoch-end' as ControllerAction];
@@ -83,8 +89,8 @@ describe('hot-swap controller table', () => {
       for (const event of ['agreed', 'detected'] as const) expect(() => transition(state, event)).not.toThrow();
       const agreed = transition(state, 'agreed');
       expect(agreed.next).toBe(state);
-      expect(agreed.actions).toHaveLength(2);
-      expect(agreed.actions[0]).toBe('release-primary');
+      // In duplex the agreed period also checks the standing-by spare (heartbeat, scrub).
+      expect(agreed.actions).toEqual(state === 'duplex' ? ['release-primary', 'commit-at-epoch-end', 'check-spare'] : ['release-primary', 'commit-at-epoch-end']);
       expect(COMMITS).toContain(agreed.actions[1]);
     }
   });
@@ -178,6 +184,44 @@ describe('hot-swap controller table', () => {
     expect(transition('stopped-for-copy', 'copy-done').next).toBe('duplex');
     // Every event an action may raise is one the table defines somewhere.
     for (const events of Object.values(FOLLOW_UPS)) for (const event of events!) expect(STATES.some((state) => TRANSITIONS[state][event])).toBe(true);
+  });
+
+  it('health: a failed spare (silent, or over its threshold) degrades to simplex and is never brought back; a faulty one is reloaded', () => {
+    expect(FOLLOW_UPS['check-spare']).toEqual(expect.arrayContaining(['spare-failed', 'spare-faulty']));
+    expect(FOLLOW_UPS['resync-failed-processor']).toContain('spare-failed');
+    const failed = transition('duplex', 'spare-failed');
+    expect(failed).toEqual({ next: 'simplex', actions: ['retire-spare'] });
+    expect(transition('duplex', 'spare-faulty')).toEqual({ next: 'duplex', actions: ['resync-spare'] });
+    // No path from simplex leads back to a spare: a retired processor is never reintegrated.
+    const reachable = new Set<ControllerState>(['simplex']);
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (const state of [...reachable]) {
+        for (const event of defined(state)) {
+          const { next } = transition(state, event);
+          if (!reachable.has(next)) {
+            reachable.add(next);
+            grown = true;
+          }
+        }
+      }
+    }
+    expect([...reachable].sort()).toEqual(['rollback', 'simplex']);
+  });
+
+  it('TMR: an outvoted core is resynchronised after the release and before any commit; no path rolls back a majority', () => {
+    const outvoted = transition('voting', 'outvoted');
+    expect(outvoted).toEqual({ next: 'voting', actions: ['release-primary', 'resync-outvoted', 'commit-at-epoch-end'] });
+    for (const path of pathsFrom('voting', 'outvoted')) {
+      const actions = path.flatMap((step) => step.actions);
+      expect(actions.filter((action) => OUTPUT_DECISIONS.includes(action))).toEqual(['release-primary']);
+      expect(actions).not.toContain('roll-back-primary');
+      expect(path.length).toBeLessThanOrEqual(MAX_TRANSITIONS_PER_PERIOD - 1);
+    }
+    // A failed voter is replaced by the spare, or without one the two left fly on as a pair.
+    expect(transition('voting', 'voter-failed').actions).toEqual(['replace-voter']);
+    expect(transition('voting', 'voter-lost')).toEqual({ next: 'simplex', actions: ['retire-voter'] });
+    expect(transition('voting', 'detected').actions).toEqual(['hold-outputs', 'roll-back-primary']);
   });
 
   it('an undefined (state, event) pair throws, naming both', () => {

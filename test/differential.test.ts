@@ -14,7 +14,7 @@ import type { BaseConfig, Experiment, Outcome } from '../src/campaign/experiment
 import { FlightModule } from '../src/core/flight-module.js';
 import { prepareFaultModule } from '../src/core/fault-core.js';
 import { statesEqual } from '../src/core/state.js';
-import { isInstructionFault, type Fault } from '../src/faults/fault.js';
+import { isInstructionFault, isLasting, type Fault, type FaultKind } from '../src/faults/fault.js';
 import { parseMission, type Mission } from '../src/mission/config.js';
 import { prepareFlight, REFERENCE_FSW, simulate, type CycleObservation } from '../src/mission/fly.js';
 import { breaksPointing } from '../src/plant/scenario.js';
@@ -52,16 +52,20 @@ const HORIZON = 100;
 const CONFIGS: readonly BaseConfig[] = ['single', 'pair', 'pair+spare'];
 const RUNS = Number(process.env.FC_RUNS ?? 600);
 
-/** How each configuration flies: one core alone, or the pair without or with a hot spare. */
-const FLOWN: Record<BaseConfig, { lockstep: boolean; spare: 'none' | 'hot' }> = {
-  single: { lockstep: false, spare: 'none' },
-  pair: { lockstep: true, spare: 'none' },
-  'pair+spare': { lockstep: true, spare: 'hot' },
+/** How each configuration flies: one core alone, the pair without or with a hot spare, three voting without or with one. */
+const FLOWN: Record<BaseConfig, { lockstep: boolean; spare: 'none' | 'hot'; redundancy: 'pair' | 'tmr' }> = {
+  single: { lockstep: false, spare: 'none', redundancy: 'pair' },
+  pair: { lockstep: true, spare: 'none', redundancy: 'pair' },
+  'pair+spare': { lockstep: true, spare: 'hot', redundancy: 'pair' },
+  tmr: { lockstep: true, spare: 'none', redundancy: 'tmr' },
+  'tmr+spare': { lockstep: true, spare: 'hot', redundancy: 'tmr' },
 };
+const VOTED: readonly BaseConfig[] = ['tmr', 'tmr+spare'];
 
-/** The experiment as the flight computer of `config` receives it: a lone processor has only core A. */
+/** The experiment as the flight computer of `config` receives it: a lone processor has only core A; TMR's voters are P1, P2 (and P3). */
 function faultFor(experiment: Experiment, config: BaseConfig): Fault {
   const { index: _index, ...fault } = experiment;
+  if (VOTED.includes(config) && fault.processor === 'primary') return { ...fault, processor: fault.core === 'B' ? 'P2' : 'P1', core: 'A' };
   return config === 'single' && fault.core ? { ...fault, core: 'A' } : fault;
 }
 
@@ -76,6 +80,10 @@ interface Subject {
   readonly targets?: CampaignSpec['targets'];
   /** Outcomes the property must have seen at least once (else it proves less than it says). */
   readonly mustSee: readonly string[];
+  /** The configurations judged (default: single, pair, pair+spare). */
+  readonly configs?: readonly BaseConfig[];
+  /** What the faults do, by turns (default: flips). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 const SUBJECTS: readonly Subject[] = [
@@ -125,6 +133,17 @@ const SUBJECTS: readonly Subject[] = [
     targets: ['checkpoint', 'memory', 'global'],
     mustSee: ['pair+spare masked', 'pair detected', 'pair+spare recovered'],
   },
+  {
+    // TMR's voters, and the lasting kinds of fault (issue 14): stuck bits, dead and babbling cores.
+    name: 'the reference flight software, TMR and lasting faults',
+    fsw: REFERENCE_FSW,
+    runs: Math.ceil(RUNS / 10),
+    memoryRange: 'used',
+    targets: ['memory'],
+    configs: ['single', 'pair+spare', 'tmr', 'tmr+spare'],
+    kinds: ['flip', 'stuck', 'dead', 'babbling'],
+    mustSee: ['tmr recovered', 'tmr+spare recovered', 'tmr masked', 'tmr latent', 'single detected', 'pair+spare recovered'],
+  },
 ];
 
 for (const subject of SUBJECTS) {
@@ -155,12 +174,13 @@ for (const subject of SUBJECTS) {
             ...(plain.persistent ? (['replica'] as const) : []),
             'link' as const,
           ],
-        configs: [...CONFIGS],
+        configs: [...(subject.configs ?? CONFIGS)],
         horizon: HORIZON,
         width: 1,
         snapshotInterval: 10,
         cores: ['A', 'B', 'spare'],
         memoryRange: subject.memoryRange,
+        ...(subject.kinds ? { kinds: subject.kinds } : {}),
       };
       context = new CampaignContext(spec);
       // A global's flip is compared at every epoch end; without globals, the sign bit of the reference
@@ -207,6 +227,11 @@ for (const subject of SUBJECTS) {
           if (config === 'pair+spare') {
             expect(report.failover).toBe(true);
             outcome = { ...caught, outcome: report.missedDeadline ? 'failover-failed' : 'recovered' };
+          } else if (VOTED.includes(config)) {
+            // Outvoted: the majority's commands out in time, no failover, nothing rolled back.
+            expect(report.failover).toBe(false);
+            expect(report.released).toBe(true);
+            outcome = { ...caught, outcome: 'recovered' };
           } else outcome = { ...caught, outcome: 'detected' };
           return;
         }
@@ -248,7 +273,9 @@ for (const subject of SUBJECTS) {
           if (checkpoint.cycle === cycle && sameMemory && sameGlobals) outcome = { outcome: 'masked', latency: latency + 1 };
           return;
         }
-        const struck = computer.primary.cores[fault.core === 'B' ? 1 : 0];
+        // A lasting fault holds on: the runner never calls it masked.
+        if (isLasting(fault)) return;
+        const struck = VOTED.includes(config) ? computer.primary.cores.find((core) => core.name === fault.processor)! : computer.primary.cores[fault.core === 'B' ? 1 : 0];
         if (oracle && statesEqual(struck, oracle)) outcome = { outcome: 'masked', latency: latency + 1 };
       };
       const upsets: Fault[] = spareFault ? [fault, forcing(end - 1)] : [fault];
@@ -300,7 +327,7 @@ for (const subject of SUBJECTS) {
         const experiment = context.experiment(index);
         const record = context.run(index);
         seen.set(`target ${experiment.target}`, (seen.get(`target ${experiment.target}`) ?? 0) + 1);
-        for (const config of CONFIGS) {
+        for (const config of subject.configs ?? CONFIGS) {
           const expected = record.outcomes[config];
           if (!expected) continue;
           const flown = flyOutcome(experiment, config);

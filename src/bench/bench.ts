@@ -1,7 +1,9 @@
 // `lockstep bench`: the cost per control cycle of the flight computer's layers, measured side by side in
 // one run so that the ratios survive a noisy, shared machine: one bare core (prepared exactly as the
 // flight computer's cores are, running alone with no comparator), the lock-step pair behind its
-// comparator, and the pair with checkpointing and a hot spare. For transparency it also times a core
+// comparator, the pair with checkpointing and a hot spare, TMR's three cores behind their voter (at least
+// 3× the bare core by construction, aimed at ≤ 3.4×) and the TMR flight computer with its checkpoint
+// (no spare). For transparency it also times a core
 // without the dirty-memory tracking, which exists only to serve the comparator and the checkpoint.
 // All replay the same recorded input frames (a fault-free closed-loop flight), interleaved round by
 // round; each figure is the median over rounds of nanoseconds per cycle. The plant is not timed.
@@ -25,8 +27,8 @@ export interface BenchResult {
   checkpointInterval: number;
   rounds: number;
   cyclesPerRound: number;
-  nsPerCycle: { untrackedCore: number; bare: number; pair: number; pairSpare: number };
-  ratios: { pairVsBare: number; pairSpareVsBare: number; bareVsUntracked: number; pairSpareVsUntracked: number };
+  nsPerCycle: { untrackedCore: number; bare: number; pair: number; pairSpare: number; tmr: number; tmrComputer: number };
+  ratios: { pairVsBare: number; pairSpareVsBare: number; tmrVsBare: number; tmrComputerVsBare: number; bareVsUntracked: number; pairSpareVsUntracked: number };
   node: string;
 }
 
@@ -57,6 +59,11 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
   const pairEpochs = EpochSchedule.beforeBoot(interval);
   const computer = new FlightComputer(setup.flightModule, { ...setup.computer, spare: 'hot' });
   computer.boot();
+  const voters = new Processor(setup.flightModule, 'TMR', Number.POSITIVE_INFINITY, true, ['P1', 'P2', 'P3']);
+  voters.boot(setup.computer.bootInstructions);
+  const tmrEpochs = EpochSchedule.beforeBoot(interval);
+  const tmrComputer = new FlightComputer(setup.flightModule, { ...setup.computer, redundancy: 'tmr', spare: 'none' });
+  tmrComputer.boot();
 
   const runners: Record<keyof BenchResult['nsPerCycle'], Runner> = {
     untrackedCore: (frame) => {
@@ -79,6 +86,17 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
     pairSpare: (frame, cycle) => {
       if (!computer.runCycle(cycle, frame).released) throw new Error('bench: the flight computer withheld a fault-free cycle');
     },
+    tmr: (frame, cycle) => {
+      // The voters alone vote on outputs every cycle and on state once per epoch, as in the flight computer.
+      const epoch = tmrEpochs.moveToUndisturbed(cycle);
+      const endOfEpoch = epoch.endsAt(cycle);
+      const vote = voters.runCycle(frame, budget, setup.computer.compareState, endOfEpoch, endOfEpoch ? epoch.scrub() : 0);
+      if (vote.verdict !== 'agreed' || vote.outvoted !== 0) throw new Error('bench: the voters disagreed without faults');
+      if (endOfEpoch) for (const core of voters.cores) core.clearDirtyBlocks();
+    },
+    tmrComputer: (frame, cycle) => {
+      if (!tmrComputer.runCycle(cycle, frame).released) throw new Error('bench: the TMR flight computer withheld a fault-free cycle');
+    },
   };
   const nsPerCycle = timeInterleaved(runners, frames, options);
   return {
@@ -90,6 +108,8 @@ export function runBench(setup: FlightSetup, options: BenchOptions): BenchResult
     ratios: {
       pairVsBare: nsPerCycle.pair / nsPerCycle.bare,
       pairSpareVsBare: nsPerCycle.pairSpare / nsPerCycle.bare,
+      tmrVsBare: nsPerCycle.tmr / nsPerCycle.bare,
+      tmrComputerVsBare: nsPerCycle.tmrComputer / nsPerCycle.bare,
       bareVsUntracked: nsPerCycle.bare / nsPerCycle.untrackedCore,
       pairSpareVsUntracked: nsPerCycle.pairSpare / nsPerCycle.untrackedCore,
     },
@@ -104,6 +124,8 @@ export function formatBench(result: BenchResult): string {
     `  bare core                       ${(ns.bare / 1000).toFixed(2)} µs/cycle`,
     `  lock-step pair                  ${(ns.pair / 1000).toFixed(2)} µs/cycle   ${result.ratios.pairVsBare.toFixed(2)}× bare`,
     `  pair + checkpoint + hot spare   ${(ns.pairSpare / 1000).toFixed(2)} µs/cycle   ${result.ratios.pairSpareVsBare.toFixed(2)}× bare`,
+    `  TMR: three cores voting         ${(ns.tmr / 1000).toFixed(2)} µs/cycle   ${result.ratios.tmrVsBare.toFixed(2)}× bare (aim ≤ 3.4×)`,
+    `  TMR + checkpoint (no spare)     ${(ns.tmrComputer / 1000).toFixed(2)} µs/cycle   ${result.ratios.tmrComputerVsBare.toFixed(2)}× bare`,
     `  (core without dirty tracking    ${(ns.untrackedCore / 1000).toFixed(2)} µs/cycle: tracking costs ${((result.ratios.bareVsUntracked - 1) * 100).toFixed(0)}% per core; pair + spare ${result.ratios.pairSpareVsUntracked.toFixed(2)}× it)`,
   ].join('\n');
 }

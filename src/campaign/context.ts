@@ -10,6 +10,7 @@ import { GOLDEN_PASSES, ModuleError } from '../passes/index.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import type { FaultSite } from '../passes/fault-hooks.js';
 import { faultDomains, type ByteRange, type FaultDomain } from '../faults/fault-space.js';
+import type { FaultKind } from '../faults/fault.js';
 import { replicaBytes } from '../spare/persistent-store.js';
 import { memoryRanges, RANGES } from '../core/state.js';
 import { CONFIG_PARTS, coreRefsOf, drawExperiment, type BaseConfig, type BuildVariant, type ConfigName, type Experiment, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
@@ -37,6 +38,8 @@ export interface CampaignSpec {
   readonly cores: readonly FaultyCore[];
   /** Memory faults strike the blocks the golden run reads or writes (used), or all of memory. */
   readonly memoryRange: MemoryRange;
+  /** What a fault in a core does, by turns (absent: flips only, and the spec of a campaign before kinds existed). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 export const MEMORY_RANGES = ['used', 'all'] as const;
@@ -45,11 +48,22 @@ export type MemoryRange = (typeof MEMORY_RANGES)[number];
 export const SPEC_VERSION = 2;
 
 /** What the fingerprint covers, for messages about a file of another campaign. */
-export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, memory range or snapshot interval';
+export const CAMPAIGN_IDENTITY = 'flight software, mission, seed, targets, configurations, cores, horizon, width, kinds, memory range or snapshot interval';
 
 export function fingerprintOf(spec: CampaignSpec): string {
   const { fsw: _path, ...identity } = spec; // the same bytes elsewhere are the same campaign
   return createHash('sha256').update(JSON.stringify({ version: SPEC_VERSION, ...identity })).digest('hex');
+}
+
+/**
+ * The mission as a campaign's spec holds it: without its flight software's path, and without the fields
+ * a campaign does not fly (the random upsets' kinds; redundancy and health, which the runner's
+ * configurations set), so that a campaign's spec and fingerprint stay what they were before those existed.
+ */
+export function specMission(mission: Mission): Mission {
+  const { fsw: _fsw, redundancy: _redundancy, health: _health, ...rest } = mission;
+  const { kinds: _kinds, ...upsets } = mission.upsets;
+  return { ...rest, upsets } as Mission;
 }
 
 /** How a process keeps a campaign: nothing here changes a record. */
@@ -198,7 +212,7 @@ export class CampaignContext {
 
   /** Experiment `index` as it lands in `build` (the first build by default). */
   experiment(index: number, build: BuildUnderTest = this.builds[0]): Experiment {
-    return drawExperiment(this.spec.seed, index, this.spec.targets, build.domains, build.cycles, this.spec.width);
+    return drawExperiment(this.spec.seed, index, this.spec.targets, build.domains, build.cycles, this.spec.width, this.spec.kinds);
   }
 
   /** Runs experiment `index` in every build and gathers the outcomes of every configuration. */
@@ -253,7 +267,7 @@ function usedMemory(runner: ExperimentRunner, blocks: number, memoryBytes: numbe
 export function campaignSpecOf(mission: Mission, overrides: Partial<CampaignSpec> = {}): CampaignSpec {
   const fsw = fswOf(mission);
   return {
-    mission: { ...mission, fsw: undefined },
+    mission: specMission(mission),
     fsw,
     fswSha256: hashFile(fsw),
     seed: mission.seed,

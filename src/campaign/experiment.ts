@@ -5,7 +5,7 @@
 import type { DetectionCause } from '../computer/flight-computer.js';
 import type { TrapKind } from '../core/traps.js';
 import { drawFault } from '../faults/draw.js';
-import { FAULT_TARGETS, type Fault, type FaultTarget } from '../faults/fault.js';
+import { FAULT_TARGETS, type Fault, type FaultKind, type FaultTarget } from '../faults/fault.js';
 import type { CoreRef, FaultDomain } from '../faults/fault-space.js';
 import { CAMPAIGN_CONFIGS, type BaseConfig, type BuildVariant, type CampaignConfigName } from '../hardenings.js';
 import { SeededRandom } from '../random.js';
@@ -79,7 +79,10 @@ export function configsFor<C extends string>(fault: Pick<Fault, 'target' | 'proc
 
 /**
  * Experiment `index`: its target by turns (so every target gets its share), its cycle uniform over the
- * mission, and the fault placed uniformly over the bits of the target's domains in that cycle.
+ * mission, and the fault placed uniformly over the bits of the target's domains in that cycle. With
+ * `kinds` (a campaign's `--kinds`), its kind by turns too, over the rounds of targets: a lasting kind
+ * strikes a core of the primary (stuck: its memory or globals; dead, babbling: the whole core), and the
+ * other experiments stay flips. A plan of flips only draws exactly what it drew before kinds existed.
  */
 export function drawExperiment(
   seed: number,
@@ -88,11 +91,15 @@ export function drawExperiment(
   domains: Readonly<Partial<Record<Target, readonly FaultDomain[]>>>,
   cycles: number,
   width: number,
+  kinds: readonly FaultKind[] = ['flip'],
 ): Experiment {
   const random = SeededRandom.wide(seed, `experiment:${index}`);
   const target = targets[index % targets.length];
   const cycle = random.int(0, cycles - 1);
   const targetDomains = domains[target];
   if (!targetDomains || targetDomains.length === 0) throw new Error(`the module offers the ${target} target nothing to strike`);
-  return { index, ...drawFault(random, targetDomains, cycle, width) };
+  const fault = drawFault(random, targetDomains, cycle, width);
+  const kind = kinds[Math.floor(index / targets.length) % kinds.length];
+  if (kind === 'flip' || fault.processor !== 'primary' || (target !== 'memory' && target !== 'global' && kind === 'stuck') || target === 'result' || target === 'branch') return { index, ...fault };
+  return { index, ...fault, kind, ...(kind === 'stuck' ? { stuckAt: random.int(0, 1) as 0 | 1 } : {}) };
 }

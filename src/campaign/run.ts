@@ -4,11 +4,12 @@
 // the report. Options are checked here, each named by its command-line flag.
 import { INPUT_CHANNELS } from '../abi/channels.js';
 import { BASE_CONFIGS } from '../hardenings.js';
+import { FAULT_KINDS, type FaultKind } from '../faults/fault.js';
 import { Core } from '../core/core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { rangeBytes } from '../faults/fault-space.js';
 import { ConfigError, parseMission, scenarioOf, type Mission, type MissionInput } from '../mission/config.js';
-import { CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec, type MemoryRange } from './context.js';
+import { specMission, CampaignContext, fingerprintOf, fswOf, hashFile, MEMORY_RANGES, SPEC_VERSION, type CampaignSpec, type MemoryRange } from './context.js';
 import { CampaignPool, executeExperiments } from './execute.js';
 import { CONFIG_PARTS, CONFIGS, CORES, TARGETS, type ConfigName, type ExperimentRecord, type FaultyCore, type Target } from './experiment.js';
 import { BOOKKEEPING_BYTES_PER_EXPERIMENT, ENGINE_BYTES, GOLDEN_BUDGET_BYTES, goldenFixedBytesPerCycle, maxExperiments, maxGoldenCycles, missionCycles, plannedGoldenBytes, THREAD_BUDGET_BYTES } from './memory-plan.js';
@@ -44,6 +45,8 @@ export interface CampaignRequest {
   readonly memoryRange?: MemoryRange;
   readonly horizon?: number;
   readonly width?: number;
+  /** What a fault in a core does, by turns: flip (default), stuck, dead, babbling. */
+  readonly kinds?: readonly FaultKind[];
   /** Threads computing; undefined: every core for rounds of 20,000 experiments or more, one thread below. */
   readonly jobs?: number;
   /** Every core the machine offers, when jobs is not given. */
@@ -93,6 +96,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
   const requestedTargets = request.targets ? checkList(request.targets, TARGETS, '--targets') : null;
   const horizon = request.horizon ?? 100;
   const width = request.width ?? 1;
+  const kinds = checkList(request.kinds ?? ['flip'], FAULT_KINDS, '--kinds');
   const confidence = request.confidence ?? 0.95;
   const shard = request.shard ?? { index: 0, count: 1 };
   const mission = parseMission({ ...request.mission, upsets: { count: 0 } }, request.source ?? request.missionFile ?? 'mission');
@@ -110,7 +114,7 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
   if (request.experiments !== undefined) planExperiments(`--experiments ${request.experiments}`, request.experiments, shard, mostExperiments, goldenBytes);
   const spec: CampaignSpec = {
     // The requirements judge a campaign; they are no part of what it is (its fingerprint).
-    mission: { ...mission, fsw: undefined, requirements: undefined },
+    mission: { ...specMission(mission), requirements: undefined },
     fsw,
     fswSha256: hashFile(fsw),
     seed: mission.seed,
@@ -121,6 +125,8 @@ export async function runCampaign(request: CampaignRequest): Promise<CampaignRun
     snapshotInterval: SNAPSHOT_INTERVAL,
     cores,
     memoryRange,
+    // Flips only: the spec (and fingerprint) of a campaign from before kinds existed.
+    ...(kinds.length === 1 && kinds[0] === 'flip' ? {} : { kinds }),
   };
   const results = request.openResults?.() ?? null;
   const existingPlan = results?.existing?.header.plan;

@@ -8,7 +8,13 @@
 //               in state (at an epoch's end), a trap or a hang is detected, and nothing wrong is released;
 //   pair+spare  the same detection, then the spare replays the epoch from the checkpoint — the golden
 //               state, since commits happen only after agreement — so it is recovered if detection,
-//               restore and replay fit in the control period, and a failover that failed otherwise.
+//               restore and replay fit in the control period, and a failover that failed otherwise;
+//   tmr, tmr+spare  F and two fault-free voters (G twice): the voter's agreement is the comparator's, so
+//               F is outvoted when and as the pair would detect it, the majority's commands are released
+//               in time and F resynchronised from them — recovered, with no cycle lost (a voter
+//               declared failed leaves a pair, or the spare in its place: no failover either).
+// A lasting fault (stuck, dead, babbling) strikes F as an affliction (src/computer/strike.ts) and holds
+// on: it is never masked (F equal to G now says nothing of the next cycle), so it is found or latent.
 // The rules are the flight computer's own (src/computer/): the same epoch schedule and scrub, the same
 // comparator and decision time, the same controller table and modelled clock; a differential test flies
 // experiments through the flight computer and checks that both reach the same outcome.
@@ -38,7 +44,7 @@ import { disarm, readFaultCounters, resetFaultCounters } from '../core/fault-cor
 import type { FlightModule } from '../core/flight-module.js';
 import { ALL_BLOCKS, globalsEqual, memoryRanges, RANGES } from '../core/state.js';
 import { describeFault } from '../faults/describe.js';
-import { isInstructionFault } from '../faults/fault.js';
+import { isInstructionFault, isLasting } from '../faults/fault.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import { breaksPointing } from '../plant/scenario.js';
@@ -83,7 +89,10 @@ export type Tracer = (cycle: number, event: string) => void;
 
 /** The spare each base configuration has: what the controller does with a detection. */
 const SPARE_OF = { pair: 'none', 'pair+spare': 'hot' } as const;
-const COMPARED: ReadonlyArray<'pair' | 'pair+spare'> = ['pair', 'pair+spare'];
+type Compared = 'pair' | 'pair+spare' | 'tmr' | 'tmr+spare';
+const COMPARED: readonly Compared[] = ['pair', 'pair+spare', 'tmr', 'tmr+spare'];
+/** An outvoted core: the majority's commands out in time, the core resynchronised, nothing rolled back. */
+const VOTED: ReadonlySet<Compared> = new Set(['tmr', 'tmr+spare']);
 
 export class ExperimentRunner {
   /** Set by `lockstep replay`; left undefined while a campaign runs. */
@@ -329,7 +338,8 @@ export class ExperimentRunner {
     let strike = experiment.cycle;
     let differing = experiment.target === 'memory' ? this.blocksOf(experiment.location, experiment.bit, experiment.width) : 0;
     // The comparator checks the persistent region every cycle: a flip there is found at the end of its cycle.
-    if (experiment.target === 'memory' && this.options.skipUntouched !== false && !this.inPersistentRegion(experiment)) {
+    const lasting = isLasting(experiment);
+    if (experiment.target === 'memory' && !lasting && this.options.skipUntouched !== false && !this.inPersistentRegion(experiment)) {
       // An access marks the block it starts in and may reach MAX_STORE_BYTES into the next one.
       const reach = differing | this.blocksOf(Math.max(0, experiment.location - MAX_STORE_BYTES), 0, 8 * MAX_STORE_BYTES);
       while (strike < end && ((golden.readBlocks[strike] | golden.writtenBlocks[strike]) & reach) === 0) strike++;
@@ -369,7 +379,8 @@ export class ExperimentRunner {
       this.touchedF = ALL_BLOCKS;
       return this.simulateOn(experiment, configs);
     }
-    // F and G hold golden state but where they wrote or were struck since their last restore.
+    // F and G hold golden state but where they wrote or were struck since their last restore; F's hardware is whole again.
+    faulty.afflictions = null;
     snapshots.restore(faulty, snapshotIndex, golden.everWritten | this.touchedF);
     snapshots.restore(twin, snapshotIndex, golden.everWritten | this.touchedG);
     faulty.inputs = this.input;
@@ -426,7 +437,7 @@ export class ExperimentRunner {
       const epochEnds = epochs.endsAt(cycle);
 
       // The comparator of the pair configurations; a lone core is judged by the same verdict, less the comparison.
-      const compareState = computer.compareState && epochEnds && (open.has('pair') || open.has('pair+spare'));
+      const compareState = computer.compareState && epochEnds && (open.has('pair') || open.has('pair+spare') || open.has('tmr') || open.has('tmr+spare'));
       const { verdict, mismatch } = compareCores(faulty, twin, resultF, resultG, compareState, epochWritten | epochs.scrub());
       if (verdict !== 'agreed') {
         const decision = decisionInstructions(verdict, resultF, resultG);
@@ -459,7 +470,7 @@ export class ExperimentRunner {
       // Masked as soon as F's whole state equals G's: only blocks either wrote, or where F differed, can differ.
       differing = this.stillDiffering(differing | writtenF | writtenG);
       this.tracer?.(cycle, `outputs agree; F differs from G in ${differing === 0 ? 'no memory block' : `memory blocks ${blockList(differing)}`}${globalsEqual(faulty, twin) ? '' : ' and globals'}`);
-      if (open.size > 0 && differing === 0 && globalsEqual(faulty, twin)) {
+      if (open.size > 0 && !lasting && differing === 0 && globalsEqual(faulty, twin)) {
         for (const config of open) verdicts[config] = { outcome: 'masked', latency: latency + 1 };
         open.clear();
       }
@@ -536,9 +547,14 @@ export class ExperimentRunner {
    * spare the cycle's commands are held (detected); with one, the spare restores the checkpoint and
    * replays the epoch, recovered if detection, restore and replay fit in the period.
    */
-  private decideOne(config: 'pair' | 'pair+spare', open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decision: number): void {
+  private decideOne(config: Compared, open: Set<BaseConfig>, verdicts: Verdicts, detection: Outcome, cycle: number, decision: number): void {
     open.delete(config);
-    if (!detectionReleasesSpareOutputs(SPARE_OF[config])) {
+    if (VOTED.has(config)) {
+      this.tracer?.(cycle, `${config}: F is outvoted; the majority's commands go out in time and F is resynchronised from it`);
+      verdicts[config] = { ...detection, outcome: 'recovered' };
+      return;
+    }
+    if (!detectionReleasesSpareOutputs(SPARE_OF[config as 'pair' | 'pair+spare'])) {
       verdicts[config] = detection;
       return;
     }

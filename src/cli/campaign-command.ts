@@ -10,6 +10,7 @@ import { formatCampaignReport } from '../campaign/report.js';
 import { ResultsFile } from '../campaign/results-file.js';
 import { DEFAULT_EXPERIMENTS, runCampaign } from '../campaign/run.js';
 import { BASE_CONFIGS } from '../hardenings.js';
+import type { FaultKind } from '../faults/fault.js';
 import { parseMission, readMissionFile, type MissionInput } from '../mission/config.js';
 import { checkDistinct, jsonText, OutputFile } from '../output/files.js';
 import { campaignHeading, campaignReportHtml } from '../reports/html/campaign-report.js';
@@ -37,6 +38,7 @@ interface CampaignOptions {
   memoryRange: string;
   horizon: number;
   width: number;
+  kinds?: string[];
   jobs?: number;
   shard?: string;
   shards?: number;
@@ -72,6 +74,7 @@ export function registerCampaign(program: Command): void {
     .option('--memory-range <range>', 'memory faults strike the blocks the golden run reads or writes (used), or all of memory', 'used')
     .option('--horizon <cycles>', 'cycles an experiment runs after its fault at most', integerOption('--horizon'), 100)
     .option('--width <bits>', 'adjacent bits per fault', integerOption('--width'), 1)
+    .option('--kinds <list>', 'what a fault in a core does, by turns: flip,stuck,dead,babbling (default flip)', listOption)
     .option('--jobs <n>', 'threads computing, at most every core (default: every core, for campaigns of 20,000 experiments or more)', integerOption('--jobs'))
     .option('--shard <i/N>', 'run every N-th experiment, starting at i (0-based)')
     .option('--shards <N>', 'run shard JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) of N', integerOption('--shards'))
@@ -149,6 +152,7 @@ async function campaignAction(options: CampaignOptions): Promise<void> {
       memoryRange: options.memoryRange as MemoryRange,
       horizon: options.horizon,
       width: options.width,
+      kinds: options.kinds as FaultKind[] | undefined,
       jobs,
       availableJobs: availableParallelism(),
       shard,

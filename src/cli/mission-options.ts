@@ -14,6 +14,7 @@ export interface MissionOptions {
   seed?: number;
   fsw?: string;
   spare?: string;
+  redundancy?: string;
   harden?: string;
   stateCompare?: boolean;
   lockstep?: boolean;
@@ -28,6 +29,7 @@ export interface MissionOptions {
   upsetFile?: string;
   upsetTargets?: string[];
   upsetWidth?: number;
+  upsetKinds?: string[];
   realtime?: boolean | number;
 }
 
@@ -41,6 +43,7 @@ export function addMissionOptions(command: Command): Command {
     .option('--fsw <file.wasm>', 'flight-software module (default: the reference build)')
     .option('--harden <name>', `fly the flight software hardened: ${HARDENING_NAMES.join(' | ')}`)
     .option('--spare <mode>', 'hot | cold | none')
+    .option('--redundancy <kind>', 'pair (two cores in lock-step per processor) | tmr (three cores voting, P4 their spare)')
     .option('--no-lockstep', 'one core per processor, no comparator: with --spare none, what a campaign\'s single configuration flies')
     .option('--no-state-compare', 'compare only the cores\' outputs, not their whole state')
     .option('--clock-hz <n>', 'modelled CPU speed, instructions per second', numberOption('--clock-hz'))
@@ -54,6 +57,7 @@ export function addMissionOptions(command: Command): Command {
     .option('--upset-file <file>', 'scripted upsets (JSON)')
     .option('--upset-targets <list>', `where random upsets strike: ${RANDOM_TARGETS.join(',')}`, listOption)
     .option('--upset-width <bits>', 'adjacent bits flipped per random upset', integerOption('--upset-width'))
+    .option('--upset-kinds <list>', 'what a random upset in a core does, drawn among: flip,stuck,dead,babbling (default flip)', listOption)
     .option('--realtime [factor]', 'start each cycle on its wall-clock period boundary (factor: simulated seconds per second, default 1) and report latency, jitter and overruns', realTimeFactor);
 }
 
@@ -85,6 +89,7 @@ function missionInputOf(options: MissionOptions): MissionInput {
   set('seed', options.seed);
   set('fsw', options.fsw);
   set('spare', options.spare);
+  set('redundancy', options.redundancy);
   set('harden', options.harden);
   if (options.stateCompare === false) base.compareState = false;
   if (options.lockstep === false) base.lockstep = false;
@@ -100,7 +105,7 @@ function missionInputOf(options: MissionOptions): MissionInput {
   }
   const upsetChoice =
     options.upsets !== undefined ? { count: options.upsets } : options.upsetRate !== undefined ? { ratePerBitPerDay: options.upsetRate } : options.upsetFile !== undefined ? { file: options.upsetFile } : null;
-  if (upsetChoice || options.upsetTargets || options.upsetWidth !== undefined) {
+  if (upsetChoice || options.upsetTargets || options.upsetWidth !== undefined || options.upsetKinds) {
     const upsets: Record<string, unknown> = { ...((base.upsets as object | undefined) ?? {}) };
     if (upsetChoice) {
       delete upsets.count;
@@ -110,6 +115,7 @@ function missionInputOf(options: MissionOptions): MissionInput {
     }
     if (options.upsetTargets) upsets.targets = options.upsetTargets;
     if (options.upsetWidth !== undefined) upsets.width = options.upsetWidth;
+    if (options.upsetKinds !== undefined) upsets.kinds = options.upsetKinds;
     base.upsets = upsets;
   }
   return base as MissionInput;

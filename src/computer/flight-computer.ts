@@ -2,13 +2,11 @@
 // controller that decides each control period which outputs — if any — reach the spacecraft. It also
 // keeps the modelled clock: how long each cycle took on a CPU of the configured speed, including
 // detection, restore and re-execution after a failure, and whether the commands met their deadline.
-import type { Core, OutputCapture } from '../core/core.js';
+import type { Core } from '../core/core.js';
 import { disarm } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
-import type { TrapKind } from '../core/traps.js';
-import type { MismatchKind, Verdict } from '../processor/comparator.js';
 import { ALL_BLOCKS, RANGES } from '../core/state.js';
-import { FaultError, type Fault } from '../faults/fault.js';
+import { FaultError, isLasting, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
 import { ModuleError } from '../passes/index.js';
 import { Checkpoint } from '../spare/checkpoint.js';
@@ -25,16 +23,24 @@ import {
   type ControllerAction,
   type ControllerEvent,
   type ControllerState,
+  type Redundancy,
   type SpareMode,
 } from '../spare/controller.js';
+import { CycleWork, detectionOf, type CycleReport } from './cycle-work.js';
 import { EpochSchedule } from './epochs.js';
-import { strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
-import { missesDeadline, periodSeconds, slackSeconds, type ClockConfig } from './timing.js';
+import { answersHeartbeat, HealthMonitor, scrubSpare, type HealthPolicy } from './health.js';
+import { afflictionOf, strikeCheckpoint, strikeCore, strikeInTransit, strikeReplica } from './strike.js';
+import { slackSeconds, type ClockConfig } from './timing.js';
+import { outvotedDetections, replaceVoter, resyncFromMajority, TMR_SPARE_NAME, tmrSpare, votingGroup } from './voting.js';
+
+export { describeDetection, type CycleReport, type Detection, type DetectionCause } from './cycle-work.js';
 
 export type { SpareMode } from '../spare/controller.js';
 
 export interface FlightComputerConfig extends ClockConfig {
   spare: SpareMode;
+  /** A lock-step pair per processor, or three cores voting (TMR: P1, P2, P3, with P4 as their spare). */
+  redundancy: Redundancy;
   /** Two cores in lock-step behind a comparator per processor; false: one core, no comparator. */
   lockstep: boolean;
   /** Compare the cores' whole state at the end of each epoch, not only their outputs. */
@@ -65,6 +71,8 @@ export interface FlightComputerConfig extends ClockConfig {
   reintegration: ReintegrationMode;
   /** Pre-copy rounds before the remainder is sent whatever its size. */
   reintegrationMaxRounds: number;
+  /** Fail counts, their threshold and window, and the spare's heartbeat (src/computer/health.ts). */
+  health: HealthPolicy;
 }
 
 /** The commits a run sent over the link to the spare. */
@@ -93,143 +101,6 @@ export interface ReintegrationTotals {
   downtimeCycles: number;
 }
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
-
-export interface Detection {
-  readonly processor: string;
-  readonly cause: DetectionCause;
-  readonly mismatch: MismatchKind | null;
-  readonly trap: TrapKind | null;
-}
-
-/** A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)". */
-export function describeDetection(detection: { readonly cause: DetectionCause; readonly mismatch?: MismatchKind | null; readonly trap?: TrapKind | null }): string {
-  switch (detection.cause) {
-    case 'mismatch':
-      return `${detection.mismatch ?? 'output'} mismatch`;
-    case 'trap':
-      return `trap (${detection.trap ?? 'unknown'})`;
-    case 'watchdog':
-      return 'watchdog';
-    case 'check':
-      return 'software check failed';
-  }
-}
-
-/** What a control period came to. The flight computer updates one record in place: read it before the next cycle. */
-export interface CycleReport {
-  readonly cycle: number;
-  /** Whether commands were released to the spacecraft in time this period. */
-  readonly released: boolean;
-  /** Released outputs (valid when `released`). */
-  readonly outputs: OutputCapture | null;
-  readonly detections: readonly Detection[];
-  readonly failover: boolean;
-  /**
-   * Whether recovery legitimately replaced the flight state by another than the failed cycle's would have
-   * been — a cold boot, a rollback — rather than reproducing it (a hot spare's replay).
-   */
-  readonly stateReset: boolean;
-  readonly missedDeadline: boolean;
-  /** Modelled time from the start of the period until commands were ready (or the cycle given up), s. */
-  readonly modelledSeconds: number;
-  /** Modelled time of detection plus recovery, s (0 when nothing was detected). */
-  readonly recoverySeconds: number;
-  /** Of modelledSeconds, the time the commands waited on the link for a synchronous replica, s. */
-  readonly linkWaitSeconds: number;
-  /**
-   * Modelled time the link was busy after the commands were out, s: the commit, an asynchronous write of
-   * the persistent region, the replica's repair (a reintegration's rounds are not counted here).
-   */
-  readonly linkSeconds: number;
-}
-
-const NO_DETECTIONS: Detection[] = [];
-
-/** The running account of one control period: what ran, what was detected, what to release and commit. */
-class CycleWork {
-  cycle = 0;
-  epochCycles = 0;
-  epochEnds = false;
-  detections: Detection[] = NO_DETECTIONS;
-  released: OutputCapture | null = null;
-  instructions = 0;
-  recoveryInstructions = 0;
-  restoredBytes = 0;
-  /** Seconds the commands waited on the link: a synchronous replica's acknowledgement. */
-  linkWaitSeconds = 0;
-  failover = false;
-  stateReset = false;
-  /** Blocks written since the last commit, by the processor whose state would be committed. */
-  written = 0;
-  /** Checkpoint blocks to check against the committed core (though unwritten) at this epoch's end. */
-  scrubbed = 0;
-  /** Modelled seconds the link was busy this period after the commands were out (commit, store traffic). */
-  linkSeconds = 0;
-  /** Blocks of the checkpoint this period's commit changed (what a reintegration must send again). */
-  committed = 0;
-
-  reset(cycle: number, epochCycles: number, epochEnds: boolean): void {
-    this.cycle = cycle;
-    this.epochCycles = epochCycles;
-    this.epochEnds = epochEnds;
-    this.detections = NO_DETECTIONS;
-    this.released = null;
-    this.instructions = 0;
-    this.recoveryInstructions = 0;
-    this.restoredBytes = 0;
-    this.linkWaitSeconds = 0;
-    this.failover = false;
-    this.stateReset = false;
-    this.written = 0;
-    this.scrubbed = 0;
-    this.linkSeconds = 0;
-    this.committed = 0;
-  }
-
-  /** Modelled seconds from the start of the period until its commands are ready. */
-  commandsSeconds(config: FlightComputerConfig): number {
-    return periodSeconds(config, this.instructions + this.recoveryInstructions, this.restoredBytes, this.linkWaitSeconds);
-  }
-
-  noteRun(result: ProcessorCycle, checkpointScrub: number): void {
-    this.written = result.written;
-    this.scrubbed = checkpointScrub & ~result.written;
-  }
-
-  /** The report of the period, one record updated in place every cycle: read it before the next. */
-  private readonly record: { -readonly [K in keyof CycleReport]: CycleReport[K] } = {
-    cycle: 0,
-    released: false,
-    outputs: null,
-    detections: NO_DETECTIONS,
-    failover: false,
-    stateReset: false,
-    missedDeadline: false,
-    modelledSeconds: 0,
-    recoverySeconds: 0,
-    linkWaitSeconds: 0,
-    linkSeconds: 0,
-  };
-
-  report(config: FlightComputerConfig): CycleReport {
-    const modelledSeconds = this.commandsSeconds(config);
-    const missedDeadline = missesDeadline(config, this.released === null ? null : modelledSeconds);
-    const record = this.record;
-    record.cycle = this.cycle;
-    record.released = !missedDeadline;
-    record.outputs = missedDeadline ? null : this.released;
-    record.detections = this.detections;
-    record.failover = this.failover;
-    record.stateReset = this.stateReset;
-    record.missedDeadline = missedDeadline;
-    record.modelledSeconds = modelledSeconds;
-    record.recoverySeconds = this.detections.length > 0 ? modelledSeconds : 0;
-    record.linkWaitSeconds = this.linkWaitSeconds;
-    record.linkSeconds = this.linkSeconds;
-    return record;
-  }
-}
 
 /** Upper bound of controller transitions in one period: a failover and the start of a reintegration take three. */
 const MAX_TRANSITIONS_PER_CYCLE = 4;
@@ -272,13 +143,25 @@ export class FlightComputer {
   private stoppedCyclesLeft = 0;
   /** The replicated persistent store, when the module declares a region and a spare keeps its replica. */
   readonly persistentStore: PersistentStore | null;
+  /** Fail counts, heartbeats and the processors declared failed. */
+  readonly health: HealthMonitor;
+  /**
+   * The lasting faults of each physical processor (by name), by core index: they stay with the hardware,
+   * so a cold spare's fresh instances get them again.
+   */
+  private readonly lasting = new Map<string, Array<{ core: number; fault: Fault; salt: number }>>();
+  /** TMR: the voting core outvoted in the period in progress. */
+  private outvotedIndex = -1;
+  /** Whether the spare can still take over or join the vote (not declared failed, not already in the vote). */
+  private spareAvailable = true;
 
   constructor(
     readonly flightModule: FlightModule,
     readonly config: FlightComputerConfig,
   ) {
     this.epochs = EpochSchedule.beforeBoot(config.checkpointInterval);
-    this.processors = [this.newProcessor('P1'), this.newProcessor('P2')];
+    this.health = new HealthMonitor(config.health);
+    this.processors = config.redundancy === 'tmr' ? [votingGroup(flightModule, config.memoryLimitBytes), this.newProcessor(TMR_SPARE_NAME)] : [this.newProcessor('P1'), this.newProcessor('P2')];
     const initialBytes = this.processors[0].cores[0].memoryBytes().length;
     if (initialBytes > config.memoryLimitBytes) {
       throw new ModuleError(
@@ -292,20 +175,24 @@ export class FlightComputer {
     );
     const frameLength = this.processors[0].inputs.length;
     this.inputLog = Array.from({ length: config.checkpointInterval }, () => new Float64Array(frameLength));
-    this.state = initialControllerState(config.spare);
+    this.state = initialControllerState(config.spare, config.redundancy);
     this.link = new CrossStrapLink(config.link);
-    this.writer = this.checkpoint.newWriter(config.checkpointEncoding);
+    // Only a hot spare is sent commits over the link: without one, the cheapest encoding commits locally.
+    this.writer = this.checkpoint.newWriter(config.spare === 'hot' ? config.checkpointEncoding : 'raw');
     this.received = new Uint8Array(this.writer.bytes.length);
     const region = flightModule.persistent;
     // One link: the store's writes share the account (and the period) with commits and reintegrations.
     this.persistentStore =
-      region && config.spare !== 'none' && config.replication !== 'off'
+      // Three voting cores each hold the region: no replica is kept for a spare (TMR).
+      region && config.spare !== 'none' && config.replication !== 'off' && config.redundancy === 'pair'
         ? new PersistentStore(region, config.replication, this.link, this.processors[0].cores[0].memoryBytes())
         : null;
   }
 
   private newProcessor(name: string): Processor {
-    return new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
+    const processor = name === TMR_SPARE_NAME ? tmrSpare(this.flightModule, this.config.memoryLimitBytes) : new Processor(this.flightModule, name, this.config.memoryLimitBytes, this.config.lockstep);
+    for (const { core, fault, salt } of this.lasting.get(name) ?? []) processor.cores[core].afflict(afflictionOf(processor.cores[core], fault, salt));
+    return processor;
   }
 
   get primary(): Processor {
@@ -342,7 +229,8 @@ export class FlightComputer {
 
   /**
    * Strikes a fault before the next cycle runs: a storage fault flips its bits now, an instruction fault
-   * arms the struck core for that cycle. The processor and core are taken by role at this moment.
+   * arms the struck core for that cycle, a lasting fault afflicts it from now on. The processor is taken by
+   * role at this moment, or by identity (P1, P2…).
    */
   strike(fault: Fault): void {
     if (fault.target === 'checkpoint') {
@@ -357,11 +245,50 @@ export class FlightComputer {
       this.transitFault = fault;
       return;
     }
-    const processor = fault.processor === 'spare' ? this.spare : this.primary;
-    const index = fault.core === 'B' ? 1 : 0;
-    if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
-    const core = processor.cores[index];
-    if (strikeCore(core, fault)) this.armed.push(core);
+    const struck = this.coresStruck(fault);
+    for (const { core, owner, index } of struck) {
+      const salt = struck.length > 1 ? index : 0;
+      if (strikeCore(core, fault, salt)) this.armed.push(core);
+      if (isLasting(fault)) {
+        // The hardware keeps it: recorded under the physical processor, whatever its role now.
+        let faults = this.lasting.get(owner);
+        if (!faults) this.lasting.set(owner, (faults = []));
+        faults.push({ core: index, fault, salt });
+        if (fault.kind === 'dead') this.health.noteDeath(owner, fault.cycle);
+      }
+    }
+  }
+
+  /**
+   * The cores a fault strikes, with the physical processor each belongs to: by role at this moment or by
+   * identity; in TMR each voting core is a processor of its own. A dead or babbling fault that names no
+   * core strikes every core of its processor.
+   */
+  private coresStruck(fault: Fault): Array<{ core: Core; owner: string; index: number }> {
+    const named = fault.processor !== undefined && fault.processor !== 'primary' && fault.processor !== 'spare';
+    if (named) {
+      for (const processor of this.processors) {
+        const index = processor.cores.findIndex((core) => core.name === fault.processor);
+        if (index >= 0) return [{ core: processor.cores[index], owner: fault.processor!, index: 0 }];
+      }
+    }
+    // A voter removed from service strikes nothing: its hardware flies no more.
+    if (named && this.health.isRetired(fault.processor!)) return [];
+    const processor = named ? this.processors.find((candidate) => candidate.name === fault.processor) : fault.processor === 'spare' ? this.spare : this.primary;
+    if (!processor) throw new FaultError(`processor ${fault.processor}: the flight computer has ${this.processorNames().join(', ')}`);
+    const whole = fault.core === undefined && isLasting(fault) && fault.kind !== 'stuck';
+    const indices = whole ? processor.cores.map((_, i) => i) : [fault.core === 'B' ? 1 : 0];
+    return indices.map((index) => {
+      if (index >= processor.cores.length) throw new FaultError(`core B: processor ${processor.name} has one core (flown without lock-step)`);
+      const core = processor.cores[index];
+      // A voting core is a processor of its own: its lasting faults are kept under its name.
+      return processor.voting || processor.name === TMR_SPARE_NAME ? { core, owner: core.name, index: 0 } : { core, owner: processor.name, index };
+    });
+  }
+
+  /** The physical processors, by name (in TMR, each voting core and the spare). */
+  processorNames(): string[] {
+    return this.processors.flatMap((processor) => (processor.voting || processor.name === TMR_SPARE_NAME ? processor.cores.map((core) => core.name) : [processor.name]));
   }
 
   runCycle(cycle: number, inputs: Float64Array): CycleReport {
@@ -389,12 +316,19 @@ export class FlightComputer {
     } else {
       // The state is compared, and the checkpoint committed, at the end of each epoch.
       const scrub = work.epochEnds ? epochs.scrub() : 0;
+      work.scrub = scrub;
       const primaryCycle = this.primary.runCycle(frame, config.watchdogInstructions, config.compareState, work.epochEnds, scrub);
       work.noteRun(primaryCycle, epochs.checkpointScrub());
       work.instructions += primaryCycle.decisionInstructions;
-      if (primaryCycle.verdict === 'agreed') event = 'agreed';
-      else {
+      if (primaryCycle.verdict === 'agreed' && primaryCycle.outvoted === 0) event = 'agreed';
+      else if (primaryCycle.verdict === 'agreed') {
+        // Two of three agreed: their commands go out; the outvoted core is resynchronised from them.
+        work.detections = outvotedDetections(this.primary, primaryCycle);
+        for (const detection of work.detections) this.health.noteFailure(detection.processor, cycle);
+        event = 'outvoted';
+      } else {
         work.detections = [detectionOf(primaryCycle, this.primary)];
+        this.health.noteFailure(this.primary.name, cycle);
         event = 'detected';
       }
     }
@@ -451,9 +385,42 @@ export class FlightComputer {
         this.spareCurrent = false;
         return null;
       case 'resync-failed-processor':
+        // A processor that does not come back from its reset, or is over its fail threshold, is not trusted again.
+        if (!answersHeartbeat(this.spare) || this.health.overThreshold(this.spare.name, work.cycle)) return 'spare-failed';
         // A cold spare stays unpowered: it is replaced by fresh instances when it next takes over.
         if (this.config.spare !== 'hot') return null;
         return this.startReintegration();
+      case 'check-spare':
+        return this.checkSpare();
+      case 'resync-spare':
+        this.resync(this.spare);
+        return null;
+      case 'retire-spare':
+        this.retireSpare(previous === 'duplex');
+        return null;
+      case 'resync-outvoted': {
+        const last = this.primary.last;
+        const resynced = resyncFromMajority(this.primary, last.outvoted, last.outvotedWhole, last.repairs, last.byteRepairs);
+        // One voter at a time can fail for good in a period: the first found (a second outvoted with it is a double fault).
+        const failed = resynced.find((core) => core.dead || this.health.overThreshold(core.name, work.cycle));
+        if (!failed) return null;
+        this.outvotedIndex = this.primary.cores.indexOf(failed);
+        return 'voter-failed';
+      }
+      case 'replace-voter': {
+        const failed = this.primary.cores[this.outvotedIndex].name;
+        if (this.config.spare === 'none' || !this.spareAvailable) return 'voter-lost';
+        replaceVoter(this.primary, this.outvotedIndex, this.spare);
+        this.spareAvailable = false;
+        this.spareCurrent = false;
+        this.health.retire(failed, work.cycle, false);
+        return null;
+      }
+      case 'retire-voter':
+        // Two cores left: a lock-step pair, which the controller flies as simplex.
+        this.health.retire(this.primary.cores[this.outvotedIndex].name, work.cycle, true);
+        this.primary.replaceCore(this.outvotedIndex);
+        return null;
       case 'continue-reintegration':
         return this.continueReintegration();
       case 'resume-primary':
@@ -513,6 +480,7 @@ export class FlightComputer {
     work.noteRun(spareCycle, this.epochs.checkpointScrub());
     if (spareCycle.verdict === 'agreed') return 'spare-agreed';
     work.detections = [...work.detections, detectionOf(spareCycle, this.spare)];
+    this.health.noteFailure(this.spare.name, work.cycle);
     return 'spare-detected';
   }
 
@@ -656,6 +624,35 @@ export class FlightComputer {
     this.persistentStore?.attach(this.primary.cores[0].memoryBytes());
   }
 
+  /**
+   * A hot spare standing by: its heartbeat (every heartbeatCycles) and, at an epoch's end, the scrub of its
+   * copy of the blocks the primary's scrub compared. Silent, or over its threshold: failed.
+   */
+  private checkSpare(): ControllerEvent | null {
+    if (this.config.spare !== 'hot' || !this.spareCurrent) return null;
+    const { health, work } = this;
+    const spare = this.spare;
+    if (health.heartbeatAt(work.cycle) && !answersHeartbeat(spare)) {
+      health.noteSilence(spare.name, work.cycle);
+      return 'spare-failed';
+    }
+    if (work.epochEnds && !scrubSpare(spare, this.checkpoint, work.scrub)) {
+      health.noteSpareFault(spare.name, work.cycle);
+      return health.overThreshold(spare.name, work.cycle) ? 'spare-failed' : 'spare-faulty';
+    }
+    return null;
+  }
+
+  /** The spare is declared failed: never reintegrated, no commit sent to it; a pair's primary flies alone. */
+  private retireSpare(degrades: boolean): void {
+    const spare = this.spare;
+    this.health.retire(spare.name, this.work.cycle, degrades);
+    this.spareCurrent = false;
+    this.spareAvailable = false;
+    this.reintegration = null;
+    this.persistentStore?.detach(this.primary.cores[0].memoryBytes());
+  }
+
   private startEpoch(firstCycle: number): void {
     this.epochs.begin(firstCycle);
     for (const core of this.primary.cores) core.clearDirtyBlocks();
@@ -691,14 +688,4 @@ export class FlightComputer {
   get currentCycle(): number {
     return this.cycleIndex;
   }
-}
-
-function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
-  const trap = result.results[0].trap ?? result.results[1].trap;
-  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap };
-}
-
-function causeOf(verdict: Verdict): DetectionCause {
-  if (verdict === 'agreed') throw new Error('an agreed verdict is not a detection');
-  return verdict;
 }

@@ -3,12 +3,14 @@
 // invert the n-th branch decision of the cycle about to run. The flight computer (FlightComputer.strike)
 // and the campaign runner (its faulty core) both strike through `strikeCore` — the same code. A link fault
 // flips bits of a commit's stream as it crosses the link (`strikeInTransit`), for both of them too.
-import type { Core } from '../core/core.js';
+// A lasting fault (stuck, dead, babbling) becomes an affliction of the core, which acts around every run
+// from then on (Core.afflict): the same for the flight computer and the campaign runner.
+import type { Affliction, Core } from '../core/core.js';
 import { armBranchFlip, armResultFlip, hasFaultHooks } from '../core/fault-core.js';
 import { BITS_OF_TYPE, GlobalSlots } from '../core/global-slots.js';
 import type { Checkpoint } from '../spare/checkpoint.js';
 import type { PersistentStore } from '../spare/persistent-store.js';
-import { FaultError, flipBits, resultMask, type Fault } from '../faults/fault.js';
+import { FaultError, flipBits, holdBits, isLasting, resultMask, type Fault } from '../faults/fault.js';
 
 const scratchCache = new WeakMap<Core, GlobalSlots>();
 
@@ -24,12 +26,17 @@ function checkGlobalBits(slots: GlobalSlots, index: number, bit: number, width: 
   }
 }
 
-function flipCoreGlobal(core: Core, index: number, bit: number, width: number): void {
+function scratchOf(core: Core): GlobalSlots {
   let scratch = scratchCache.get(core);
   if (!scratch) {
     scratch = new GlobalSlots(core.flightModule.stateGlobals.map((global) => global.type));
     scratchCache.set(core, scratch);
   }
+  return scratch;
+}
+
+function flipCoreGlobal(core: Core, index: number, bit: number, width: number): void {
+  const scratch = scratchOf(core);
   checkGlobalBits(scratch, index, bit, width);
   scratch.store(index, core.globals[index].value as number | bigint);
   scratch.flip(index, bit, width);
@@ -41,7 +48,11 @@ function flipCoreGlobal(core: Core, index: number, bit: number, width: number): 
  * next (a location of -1, a cycle that executes no such instruction, arms nothing). Returns whether
  * hooks were armed: the caller disarms them after the cycle.
  */
-export function strikeCore(core: Core, fault: Fault): boolean {
+export function strikeCore(core: Core, fault: Fault, salt = 0): boolean {
+  if (isLasting(fault)) {
+    core.afflict(afflictionOf(core, fault, salt));
+    return false;
+  }
   switch (fault.target) {
     case 'memory':
       flipBits(core.memoryBytes(), fault.location, fault.bit, fault.width);
@@ -89,4 +100,73 @@ export function strikeInTransit(bytes: Uint8Array, length: number, fault: Fault)
   if (fault.location < 0 || last >= length) return false;
   flipBits(bytes.subarray(0, length), fault.location, fault.bit, fault.width);
   return true;
+}
+
+/** A core that stopped for good: it never runs again, and presents no outputs. */
+const DEAD: Affliction = { dead: true, apply: () => {} };
+
+/**
+ * The affliction a lasting fault gives a core: its bits held (checked now, so that a stuck fault outside
+ * the core's memory or globals is refused at its strike), the core dead, or its outputs garbled — with
+ * garbage of its own per `salt` (the core's index, when one fault strikes every core of a processor: two
+ * cores babbling alike would agree).
+ */
+export function afflictionOf(core: Core, fault: Fault, salt = 0): Affliction {
+  switch (fault.kind) {
+    case 'dead':
+      return DEAD;
+    case 'babbling':
+      return babbling(fault, salt);
+    case 'stuck': {
+      if (fault.stuckAt === undefined) throw new FaultError('a stuck fault needs the value its bits hold (0 or 1)');
+      const value = fault.stuckAt;
+      const { location, bit, width } = fault;
+      if (fault.target === 'memory') {
+        holdBits(core.memoryBytes(), location, bit, width, value);
+        return { dead: false, apply: (struck) => void holdBits(struck.memoryBytes(), location, bit, width, value) };
+      }
+      if (fault.target === 'global') {
+        checkGlobalBits(scratchOf(core), location, bit, width);
+        return { dead: false, apply: (struck) => holdGlobalBits(struck, location, bit, width, value) };
+      }
+      throw new FaultError(`a stuck fault holds bits of a core's memory or global, not of the ${fault.target} target`);
+    }
+    default:
+      throw new FaultError(`a ${fault.kind ?? 'flip'} fault is not a lasting one`);
+  }
+}
+
+function holdGlobalBits(core: Core, index: number, bit: number, width: number, value: 0 | 1): void {
+  const scratch = scratchOf(core);
+  scratch.store(index, core.globals[index].value as number | bigint);
+  if (holdBits(scratch.bytes.subarray(index * 8, index * 8 + 8), 0, bit, width, value)) core.globals[index].value = scratch.load(index);
+}
+
+/**
+ * Garbage on every output channel after each run, from a stream of its own (xorshift32 seeded by the
+ * fault's cycle and place): deterministic, and nothing like what a working core would send.
+ */
+function babbling(fault: Fault, salt: number): Affliction {
+  let state = (Math.imul(fault.cycle + 1, 0x9e3779b1) ^ Math.imul(fault.location + 7, 0x85ebca6b) ^ Math.imul(salt + 1, 0x5bd1e995)) | 1;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  return {
+    dead: false,
+    apply: (core, afterRun) => {
+      if (!afterRun) return;
+      const outputs = core.outputs;
+      outputs.writes = 0;
+      outputs.writtenMask = 0;
+      for (const output of core.flightModule.outputs) {
+        outputs.bits[2 * output.channel] = next();
+        outputs.bits[2 * output.channel + 1] = next();
+        outputs.writtenMask |= 1 << output.channel;
+        outputs.writes++;
+      }
+    },
+  };
 }

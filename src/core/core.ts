@@ -45,6 +45,17 @@ export class OutputCapture {
   }
 }
 
+/**
+ * A lasting fault of the hardware under a core (src/computer/strike.ts makes them: stuck bits, a dead core,
+ * babbling outputs). It stays with the core from its cycle on; the core consults it around every run.
+ */
+export interface Affliction {
+  /** A dead core does not run: it presents no outputs, and the watchdog fires at its budget. */
+  readonly dead: boolean;
+  /** Before a run (`afterRun` false) and after it: re-asserts stuck bits, garbles outputs. */
+  apply(core: Core, afterRun: boolean): void;
+}
+
 /** The fuel counter is an i32: the largest instruction budget one run can be given. */
 export const MAX_INSTRUCTION_BUDGET = 2 ** 31 - 1;
 
@@ -110,6 +121,25 @@ export class Core {
     this.globals = flightModule.stateGlobals.map((global) => exports[global.exportName] as WebAssembly.Global);
   }
 
+  /** The lasting faults of the hardware under this core, or null (the common case, and the fast path). */
+  afflictions: Affliction[] | null = null;
+
+  /** Gives the core a lasting fault; it acts from the next run on (and on the state now). */
+  afflict(affliction: Affliction): void {
+    (this.afflictions ??= []).push(affliction);
+    affliction.apply(this, true);
+  }
+
+  /** Whether a lasting fault has killed the core. */
+  get dead(): boolean {
+    return this.afflictions?.some((affliction) => affliction.dead) ?? false;
+  }
+
+  /** Re-asserts the lasting faults on the state (after the state was restored from elsewhere). */
+  holdAfflictions(): void {
+    if (this.afflictions) for (const affliction of this.afflictions) affliction.apply(this, false);
+  }
+
   /** Runs `init` (boot) under the budget. */
   boot(budget: number): CycleResult {
     return this.run(this.initFn, budget);
@@ -132,6 +162,7 @@ export class Core {
     }
     this.outputs.clear();
     const result = this.result;
+    if (this.afflictions !== null) return this.runAfflicted(entry, budget);
     try {
       result.instructions = budget - entry(budget);
       result.status = 'ok';
@@ -156,6 +187,26 @@ export class Core {
       }
     }
     return result;
+  }
+
+  private runAfflicted(entry: (budget: number) => number, budget: number): CycleResult {
+    const afflictions = this.afflictions!;
+    if (this.dead) {
+      const result = this.result;
+      result.status = 'watchdog';
+      result.instructions = budget;
+      result.trap = null;
+      return result;
+    }
+    for (const affliction of afflictions) affliction.apply(this, false);
+    this.afflictions = null;
+    try {
+      this.run(entry, budget);
+    } finally {
+      this.afflictions = afflictions;
+    }
+    for (const affliction of afflictions) affliction.apply(this, true);
+    return this.result;
   }
 
   /** The linear memory as bytes (a Buffer sharing it: no copy). */

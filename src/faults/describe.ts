@@ -8,11 +8,16 @@ export function describeFault(fault: Fault, globalNames: readonly string[] = [])
   const bits = fault.width === 1 ? `bit ${fault.bit}` : `bits ${fault.bit}..${fault.bit + fault.width - 1}`;
   const core = `${fault.processor ?? 'primary'} core ${fault.core ?? 'A'}`;
   const global = (index: number) => `global ${globalNames[index] ?? `#${index}`}`;
+  if (fault.kind === 'dead' || fault.kind === 'babbling') {
+    const struck = fault.core ? core : `${fault.processor ?? 'primary'} (every core)`;
+    return fault.kind === 'dead' ? `${struck} dead from now on` : `${struck} babbling (garbage outputs) from now on`;
+  }
+  const held = fault.kind === 'stuck' ? `, stuck at ${fault.stuckAt ?? 0} from now on` : '';
   switch (fault.target) {
     case 'memory':
-      return `${core} memory, address 0x${fault.location.toString(16)}, ${bits}`;
+      return `${core} memory, address 0x${fault.location.toString(16)}, ${bits}${held}`;
     case 'global':
-      return `${core} ${global(fault.location)}, ${bits}`;
+      return `${core} ${global(fault.location)}, ${bits}${held}`;
     case 'result':
       return fault.location < 0
         ? `${core}, an instruction result (the cycle executes none)`

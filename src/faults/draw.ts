@@ -5,7 +5,7 @@
 // same faults and the plant's noise is not disturbed by them.
 import { SeededRandom } from '../random.js';
 import { bitsAt, totalBits, type FaultDomain } from './fault-space.js';
-import type { Fault } from './fault.js';
+import type { Fault, FaultKind } from './fault.js';
 
 export const SECONDS_PER_DAY = 86_400;
 /** Upper bound on upsets in one run: a mistyped rate must not exhaust memory. */
@@ -77,6 +77,21 @@ export interface RandomFaultPlan {
   readonly ratePerBitPerDay?: number;
   /** Adjacent bits per fault (1: single-bit upsets). */
   readonly width: number;
+  /** What a fault in a core does, drawn uniformly among these (absent: flips only). */
+  readonly kinds?: readonly FaultKind[];
+}
+
+/**
+ * The kind of a fault drawn in a core, from its own stream (so that placing the faults draws the same
+ * numbers whatever the kinds): other targets, and a plan of flips only, stay flips.
+ */
+export function withKind(fault: Fault, kinds: readonly FaultKind[] | undefined, random: SeededRandom): Fault {
+  if (!kinds || (kinds.length === 1 && kinds[0] === 'flip') || fault.processor === undefined) return fault;
+  const kind = kinds[random.int(0, kinds.length - 1)];
+  const stuckAt = random.int(0, 1) as 0 | 1;
+  if (kind === 'flip') return fault;
+  if (kind === 'stuck') return fault.target === 'memory' || fault.target === 'global' ? { ...fault, kind, stuckAt } : fault;
+  return { ...fault, kind };
 }
 
 /** `fly`'s random upsets: cycles by count or by rate, each placed by drawFault, sorted by cycle. */
@@ -99,5 +114,6 @@ export function randomFaults(domains: readonly FaultDomain[], plan: RandomFaultP
     }
   }
   cycles.sort((a, b) => a - b);
-  return cycles.map((cycle) => drawFault(random, domains, cycle, plan.width));
+  const kindRandom = new SeededRandom(plan.seed, 'upset kinds');
+  return cycles.map((cycle) => withKind(drawFault(random, domains, cycle, plan.width), plan.kinds, kindRandom));
 }

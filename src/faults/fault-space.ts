@@ -5,7 +5,7 @@
 // upsets over it, a campaign draws its experiments from it, and the summaries report its size. Faults
 // are spread uniformly over the bits of the domains drawn from, as particles strike bits, not variables.
 import { BITS_OF_TYPE, type ValueTypeName } from '../passes/export-state.js';
-import { FAULT_TARGETS, type CheckpointRegion, type CoreName, type FaultTarget, type ProcessorRole } from './fault.js';
+import { FAULT_TARGETS, type CheckpointRegion, type CoreName, type FaultTarget, type ProcessorRef } from './fault.js';
 
 
 /** A half-open byte range [start, end) of linear memory. */
@@ -13,7 +13,7 @@ export type ByteRange = readonly [start: number, end: number];
 
 export interface FaultDomain {
   readonly target: FaultTarget;
-  readonly processor?: ProcessorRole;
+  readonly processor?: ProcessorRef;
   readonly core?: CoreName;
   readonly region?: CheckpointRegion;
   /** Bits a fault can strike here in any cycle (result, branch: see `sites`, this is 0). */
@@ -50,7 +50,8 @@ export interface FaultSpaceShape {
 }
 
 export interface CoreRef {
-  readonly processor: ProcessorRole;
+  /** By role, or by identity (TMR's voting cores are processors P1, P2, P3 of one core each). */
+  readonly processor: ProcessorRef;
   readonly core: CoreName;
 }
 
@@ -65,6 +66,14 @@ export const ALL_CORES: readonly CoreRef[] = [
 export function rangeBytes(ranges: readonly ByteRange[]): number {
   return ranges.reduce((sum, [start, end]) => sum + (end - start), 0);
 }
+
+/** The cores of a TMR computer: its three voting cores, and the spare's when it has one. */
+export const TMR_CORES: readonly CoreRef[] = [
+  { processor: 'P1', core: 'A' },
+  { processor: 'P2', core: 'A' },
+  { processor: 'P3', core: 'A' },
+  { processor: 'P4', core: 'A' },
+];
 
 /** The domains of `targets` over `cores` (the checkpoint once), in a fixed order. */
 export function faultDomains(shape: FaultSpaceShape, targets: readonly FaultTarget[], cores: readonly CoreRef[] = ALL_CORES): FaultDomain[] {

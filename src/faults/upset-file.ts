@@ -4,16 +4,22 @@
 // `instruction` (result and branch: the n-th executed in the cycle), `byte` (link: the byte of the cycle's
 // traffic on the cross-strap link); a `replica` upset names a byte of the persistent store's replica by
 // `address`.
+// An entry with a `kind` is a lasting fault: `{ "cycle": 900, "kind": "stuck", "target": "memory",
+// "address": 1024, "bit": 3, "value": 1 }` holds a bit from then on; `{ "cycle": 1000, "kind": "dead",
+// "processor": "P1" }` halts P1's cores (or the one `core` names), `babbling` garbles their outputs.
+// Processors are named by role (primary, spare) or by identity (P1, P2; P3 and P4 with TMR).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeZodIssue } from '../input-errors.js';
-import { FAULT_TARGETS, type Fault } from './fault.js';
+import { FAULT_KINDS, FAULT_TARGETS, PROCESSOR_NAMES, type Fault, type ProcessorName } from './fault.js';
 
 const upsetSchema = z
   .object({
     cycle: z.number().int().min(0),
-    target: z.enum(FAULT_TARGETS),
-    processor: z.enum(['primary', 'spare']).optional(),
+    kind: z.enum(FAULT_KINDS).optional(),
+    target: z.enum(FAULT_TARGETS).optional(),
+    processor: z.enum(['primary', 'spare', ...PROCESSOR_NAMES]).optional(),
+    value: z.union([z.literal(0), z.literal(1)]).optional(),
     core: z.enum(['A', 'B']).optional(),
     region: z.enum(['memory', 'global']).optional(),
     address: z.number().int().min(0).optional(),
@@ -25,6 +31,22 @@ const upsetSchema = z
   })
   .strict()
   .superRefine((value, context) => {
+    if (value.kind === 'dead' || value.kind === 'babbling') {
+      // The whole core (or every core of the processor) is struck: no place in it to name.
+      for (const name of ['target', 'region', 'address', 'global', 'instruction', 'byte', 'bit', 'value'] as const) {
+        if (value[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `not a field of a ${value.kind} upset (it strikes a whole core: name processor, and core if only one)` });
+      }
+      if (value.width !== 1) context.addIssue({ code: 'custom', path: ['width'], message: `not a field of a ${value.kind} upset` });
+      return;
+    }
+    if (value.target === undefined) {
+      context.addIssue({ code: 'custom', path: ['target'], message: `required: where the bits ${value.kind === 'stuck' ? 'stick' : 'flip'} (${FAULT_TARGETS.join(', ')})` });
+      return;
+    }
+    if (value.kind === 'stuck') {
+      if (value.target !== 'memory' && value.target !== 'global') context.addIssue({ code: 'custom', path: ['target'], message: `a stuck upset holds bits of a core's memory or global, not of the ${value.target}` });
+      if (value.value === undefined) context.addIssue({ code: 'custom', path: ['value'], message: 'required for a stuck upset: the value its bits hold, 0 or 1' });
+    } else if (value.value !== undefined) context.addIssue({ code: 'custom', path: ['value'], message: 'only a stuck upset holds a value (give "kind": "stuck")' });
     if (value.bit === undefined && value.target !== 'branch') context.addIssue({ code: 'custom', path: ['bit'], message: 'required: the first flipped bit' });
     // A field that does not apply to the target would be ignored: refused, so that no upset flies other than written.
     const inCheckpoint = value.target === 'checkpoint';
@@ -49,7 +71,7 @@ const LOCATION_MEANING = {
   byte: 'the link (the byte of the cycle\'s traffic, from 0)',
 } as const;
 
-function locationField(value: { target: Fault['target']; region?: 'memory' | 'global' }): keyof typeof LOCATION_MEANING {
+function locationField(value: { target?: Fault['target']; region?: 'memory' | 'global' }): keyof typeof LOCATION_MEANING {
   if (value.target === 'result' || value.target === 'branch') return 'instruction';
   if (value.target === 'link') return 'byte';
   return value.target === 'global' || (value.target === 'checkpoint' && value.region === 'global') ? 'global' : 'address';
@@ -59,11 +81,19 @@ export const upsetFileSchema = z.object({ upsets: z.array(upsetSchema) }).strict
 
 export class UpsetFileError extends Error {}
 
+/** The processors a flight computer has, to check the names an upset file gives (and say why one is missing). */
+export interface UpsetFileMachine {
+  readonly processors: readonly ProcessorName[];
+  /** What the computer is, for the message naming a processor it lacks: "a pair with a hot spare". */
+  readonly description: string;
+}
+
 /**
  * Reads a scripted upset file into faults, sorted by cycle. With the mission's `cycles`, an upset after its
- * last cycle is refused, named by its place in the file: it would never strike.
+ * last cycle is refused, named by its place in the file: it would never strike. With the `machine`, an
+ * upset naming a processor the computer does not have is refused too.
  */
-export function readUpsetFile(path: string, cycles = Number.POSITIVE_INFINITY): Fault[] {
+export function readUpsetFile(path: string, cycles = Number.POSITIVE_INFINITY, machine?: UpsetFileMachine): Fault[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -82,13 +112,25 @@ export function readUpsetFile(path: string, cycles = Number.POSITIVE_INFINITY): 
   if (late >= 0) {
     throw new UpsetFileError(`${path}: upsets[${late}].cycle: ${parsed.data.upsets[late].cycle} is after the mission's last cycle, ${cycles - 1} (${cycles} cycles: duration / controlPeriod)`);
   }
+  if (machine) {
+    const stranger = parsed.data.upsets.findIndex((entry) => entry.processor?.startsWith('P') && !machine.processors.includes(entry.processor as ProcessorName));
+    if (stranger >= 0) {
+      throw new UpsetFileError(`${path}: upsets[${stranger}].processor: ${parsed.data.upsets[stranger].processor} is not a processor of ${machine.description} (it has ${machine.processors.join(', ')})`);
+    }
+  }
   return parsed.data.upsets
     .map((entry): Fault => {
-      const inCheckpoint = entry.target === 'checkpoint';
-      const where = inCheckpoint ? { region: entry.region ?? 'memory' } : entry.target === 'replica' || entry.target === 'link' ? {} : { processor: entry.processor ?? 'primary', core: entry.core ?? 'A' };
+      if (entry.kind === 'dead' || entry.kind === 'babbling') {
+        // A whole core, or every core of the processor when `core` is not given.
+        return { cycle: entry.cycle, kind: entry.kind, target: 'memory', processor: entry.processor ?? 'primary', ...(entry.core ? { core: entry.core } : {}), location: 0, bit: 0, width: 1 };
+      }
+      const target = entry.target!;
+      const inCheckpoint = target === 'checkpoint';
+      const where = inCheckpoint ? { region: entry.region ?? 'memory' } : target === 'replica' || target === 'link' ? {} : { processor: entry.processor ?? 'primary', core: entry.core ?? 'A' };
       return {
         cycle: entry.cycle,
-        target: entry.target,
+        ...(entry.kind === 'stuck' ? { kind: 'stuck' as const, stuckAt: entry.value! } : {}),
+        target,
         ...where,
         location: entry[locationField(entry)]!,
         bit: entry.bit ?? 0,

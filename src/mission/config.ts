@@ -12,7 +12,7 @@ import { describeZodIssue } from '../input-errors.js';
 import { DEFAULT_LINK } from '../spare/link.js';
 import { REPLICATION_MODES } from '../spare/persistent-store.js';
 import { DEFAULT_MAX_ROUNDS, REINTEGRATION_MODES } from '../spare/reintegration.js';
-import { RANDOM_TARGETS } from '../faults/fault.js';
+import { FAULT_KINDS, RANDOM_TARGETS } from '../faults/fault.js';
 import { requirementsSchema } from './requirements.js';
 import { largeScenario, referenceScenario, type Scenario } from '../plant/scenario.js';
 import type { Quat, Vec3 } from '../plant/quaternion.js';
@@ -89,6 +89,7 @@ export const missionSchema = z
       .optional()
       .describe(`fly the flight software hardened: ${describeHardenings()}`),
     spare: z.enum(['hot', 'cold', 'none']).default('hot').describe('hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: rolls back, the cycle is lost'),
+    redundancy: z.enum(['pair', 'tmr']).default('pair').describe('pair: each processor is two cores in lock-step behind a comparator (with the spare); tmr: three cores (P1, P2, P3) vote 2 of 3 on outputs every cycle and on state at epoch ends, the outvoted one resynchronised from the majority, no rollback; the spare (P4, one core) replaces a voter declared failed'),
     lockstep: z.boolean().default(true).describe('two cores in lock-step behind a comparator per processor; false: one core each, no comparator (with spare none, what a campaign\'s single configuration flies)'),
     compareState: z.boolean().default(true).describe('compare the cores\' state at every epoch end, not only their outputs'),
     clockHz: z.number().positive().max(1e12).finite().default(10e6).describe('modelled CPU speed, instructions per second'),
@@ -118,6 +119,15 @@ export const missionSchema = z
       .default('precopy')
       .describe('how a hot spare\'s failed processor comes back over the link: precopy, rounds in each period\'s slack while the primary flies, then the remainder at an epoch boundary; stop-and-copy, all at once while the primary stops; instant, at no cost (no link)'),
     reintegrationMaxRounds: z.number().int().min(1).max(100).default(DEFAULT_MAX_ROUNDS).describe('pre-copy rounds before the remainder is sent whatever its size'),
+    health: z
+      .object({
+        failThreshold: z.number().int().min(0).max(1000).default(0).describe('detections within failWindowSeconds that declare a processor failed: never reintegrated, the computer degrades to simplex (0: no threshold)'),
+        failWindowSeconds: z.number().positive().max(1e7).finite().default(3600).describe('the window of the fail count, s'),
+        heartbeatCycles: z.number().int().min(1).max(100000).default(10).describe('a hot spare answers a heartbeat every this many cycles: a silent (dead) spare is noticed within this bound'),
+      })
+      .strict()
+      .default({ failThreshold: 0, failWindowSeconds: 3600, heartbeatCycles: 10 })
+      .describe('health management: fail counts with a threshold in a window (like Pacemaker\'s migration threshold), and the spare\'s heartbeat'),
     checkpointInterval: z.number().int().min(1).max(1000).default(16).describe('cycles per checkpoint epoch: state compared and committed at its end, outputs compared every cycle'),
     coldBootSeconds: z.number().min(0).max(3600).finite().default(1).describe('time a cold spare needs to boot before it can fly, s'),
     memoryLimitPages: z.number().int().min(1).max(65536).default(16).describe('largest linear memory of a core, 64 KiB pages'),
@@ -128,9 +138,10 @@ export const missionSchema = z
         file: z.string().min(1).optional().describe('scripted upsets (JSON: { "upsets": [...] })'),
         targets: z.array(z.enum(RANDOM_TARGETS)).min(1).default(['memory', 'global', 'checkpoint']).describe('where random upsets strike (replica: the persistent store\'s replica, for flight software with a persistent region; link: the bits the cross-strap link carries in a period, which strike what is in transit)'),
         width: z.number().int().min(1).max(64).default(1).describe('adjacent bits per random upset (1: single-bit upsets)'),
+        kinds: z.array(z.enum(FAULT_KINDS)).min(1).default(['flip']).describe('what random upsets in a core do, drawn uniformly among these: flip (transient), stuck (the bits held from then on), dead (the core halts), babbling (its outputs are garbage); other targets are always flipped'),
       })
       .strict()
-      .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1 })
+      .default({ count: 20, targets: ['memory', 'global', 'checkpoint'], width: 1, kinds: ['flip'] })
       .describe('the upsets of the run: one of count, ratePerBitPerDay or file'),
     hil: z
       .object({
@@ -295,6 +306,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     seed: defaults.seed,
     channels: {},
     spare: defaults.spare,
+    redundancy: defaults.redundancy,
     lockstep: defaults.lockstep,
     compareState: defaults.compareState,
     clockHz: defaults.clockHz,
@@ -305,6 +317,7 @@ export function startingMission(scenarioName: 'reference' | 'large', schemaPath:
     persistentStore: defaults.persistentStore,
     reintegration: defaults.reintegration,
     reintegrationMaxRounds: defaults.reintegrationMaxRounds,
+    health: defaults.health,
     coldBootSeconds: defaults.coldBootSeconds,
     memoryLimitPages: defaults.memoryLimitPages,
     upsets: defaults.upsets,

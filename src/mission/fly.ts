@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { describeDetection, FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
+import type { HealthSummary } from '../computer/health.js';
 import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import { FlightModule } from '../core/flight-module.js';
@@ -15,8 +16,8 @@ import { copyState } from '../core/state.js';
 import { describeFault } from '../faults/describe.js';
 import { randomFaults } from '../faults/draw.js';
 import { FaultError, isInstructionFault, type Fault } from '../faults/fault.js';
-import { ALL_CORES, faultDomains } from '../faults/fault-space.js';
-import { readUpsetFile } from '../faults/upset-file.js';
+import { ALL_CORES, faultDomains, TMR_CORES } from '../faults/fault-space.js';
+import { readUpsetFile, type UpsetFileMachine } from '../faults/upset-file.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { settledAfter, type Scenario } from '../plant/scenario.js';
 import { ConfigError, missionTiming, scenarioOf, type Mission } from './config.js';
@@ -47,11 +48,16 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
   const scenario = scenarioOf(mission);
   const { cycles, watchdogInstructions } = missionTiming(mission, source, MAX_BUDGET);
   // An upset after the last cycle would never strike: the file is refused, naming it.
-  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles) : null;
+  const scripted = mission.upsets.file ? readUpsetFile(mission.upsets.file, cycles, machineOf(mission)) : null;
   // Instruction faults strike through the fault hooks: such a mission flies the fault-hook build.
   const module = flightModule ?? loadFlightSoftware(mission, { faultHooks: scripted?.some(isInstructionFault) ?? false });
+  // A campaign's spec holds its mission without redundancy and health (campaign/context.ts, specMission): the defaults.
+  const redundancy = mission.redundancy ?? 'pair';
+  const health = mission.health ?? { failThreshold: 0, failWindowSeconds: 3600, heartbeatCycles: 10 };
+  if (redundancy === 'tmr' && !mission.lockstep) throw new ConfigError(`${source}: redundancy: tmr votes three cores; lockstep: false (one core per processor) does not apply to it`);
   const computer: FlightComputerConfig = {
     spare: mission.spare,
+    redundancy,
     lockstep: mission.lockstep,
     compareState: mission.compareState,
     clockHz: mission.clockHz,
@@ -67,6 +73,11 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
     reintegration: mission.reintegration,
     reintegrationMaxRounds: mission.reintegrationMaxRounds,
     replication: mission.persistentStore.replication,
+    health: {
+      failThreshold: health.failThreshold,
+      failWindowCycles: Math.max(1, Math.round(health.failWindowSeconds / scenario.controlPeriod)),
+      heartbeatCycles: health.heartbeatCycles,
+    },
   };
   const region = module.persistent;
   const replicated = region !== null && computer.spare !== 'none' && computer.replication !== 'off';
@@ -94,9 +105,17 @@ export function prepareFlight(mission: Mission, flightModule?: FlightModule, sou
         count: mission.upsets.count,
         ratePerBitPerDay: mission.upsets.ratePerBitPerDay,
         width: mission.upsets.width,
+        kinds: mission.upsets.kinds,
       },
     );
   return { mission, scenario, flightModule: module, cycles, computer, upsets };
+}
+
+/** The processors a mission's flight computer has, for an upset file naming them. */
+function machineOf(mission: Mission): UpsetFileMachine {
+  const spare = mission.spare === 'none' ? 'no spare' : `a ${mission.spare} spare`;
+  if (mission.redundancy === 'tmr') return { processors: mission.spare === 'none' ? ['P1', 'P2', 'P3'] : ['P1', 'P2', 'P3', 'P4'], description: `TMR with ${spare}` };
+  return { processors: mission.spare === 'none' ? ['P1'] : ['P1', 'P2'], description: `a ${mission.lockstep ? 'lock-step pair' : 'lone core'} with ${spare}` };
 }
 
 /** The bytes the link can carry in one control period: the slots a link fault strikes. */
@@ -104,8 +123,9 @@ export function linkBytesPerCycle(computer: FlightComputerConfig): number {
   return Math.floor(computer.link.bandwidthBytesPerSecond * computer.controlPeriod);
 }
 
-/** Every core a random upset can strike: both of each processor, or the one of each without lock-step. */
+/** Every core a random upset can strike: both of each processor, or the one of each without lock-step; TMR's three voters and its spare. */
 function coresOf(computer: FlightComputerConfig) {
+  if (computer.redundancy === 'tmr') return computer.spare === 'none' ? TMR_CORES.filter((ref) => ref.processor !== 'P4') : TMR_CORES;
   return ALL_CORES.filter((ref) => computer.lockstep || ref.core === 'A');
 }
 
@@ -149,7 +169,7 @@ export interface TelemetryRow {
 
 export interface FlightEvent {
   cycle: number;
-  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence' | 'replica';
+  kind: 'upset' | 'detection' | 'failover' | 'missed-deadline' | 'undetected-divergence' | 'replica' | 'health';
   detail: string;
 }
 
@@ -175,6 +195,8 @@ export interface RunResult {
   checkpoint: CheckpointSummary;
   /** The failed processors brought back as spare over the link. */
   reintegration: ReintegrationSummary;
+  /** Health management: processors declared failed, the spare's failures and its heartbeat (src/computer/health.ts). */
+  health: HealthSummary;
   events: FlightEvent[];
 }
 
@@ -288,6 +310,8 @@ export class Flight {
   private checksumFailuresSeen = 0;
   private bootsFromInitialImageSeen = 0;
   private flown = 0;
+  private failedSeen = 0;
+  private spareFailuresSeen = 0;
 
   constructor(
     readonly setup: FlightSetup,
@@ -332,6 +356,7 @@ export class Flight {
         linkOverruns: 0,
       },
       reintegration: { count: 0, mode: config.reintegration, roundsMean: 0, bytesTotal: 0, simplexSecondsTotal: 0, downtimeCycles: 0 },
+      health: { failedProcessors: [], degradedAtCycle: null, spareFailuresDetected: 0, heartbeatLatencyCyclesMax: 0 },
       events: [],
     };
   }
@@ -380,6 +405,14 @@ export class Flight {
         kind: 'replica',
         detail: boot ? 'the replica\'s checksum failed: the cold spare booted from the initial image' : 'the replica\'s scrub found its checksum wrong: the region was resent whole',
       });
+    }
+    const health = computer.health.summary;
+    if (health.spareFailuresDetected > this.spareFailuresSeen) {
+      this.spareFailuresSeen = health.spareFailuresDetected;
+      this.note({ cycle, kind: 'health', detail: 'the spare failed while standing by (its heartbeat, or its scrub)' });
+    }
+    while (health.failedProcessors.length > this.failedSeen) {
+      this.note({ cycle, kind: 'health', detail: `${health.failedProcessors[this.failedSeen++]} declared failed: not reintegrated; the computer flies on in simplex` });
     }
     if (report.outputs) {
       const outputs = report.outputs;
@@ -472,6 +505,8 @@ export class Flight {
       simplexSecondsTotal: reintegrations.simplexSeconds,
       downtimeCycles: reintegrations.downtimeCycles,
     };
+    const health = this.computer.health.summary;
+    result.health = { ...health, failedProcessors: [...health.failedProcessors] };
     return result;
   }
 }

@@ -9,7 +9,7 @@ import { formatVerdicts, judgeFlight, type FlightGateOptions, type RequirementVe
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
   RunResult,
-  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'checkpoint' | 'reintegration' | 'events'
+  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'checkpoint' | 'reintegration' | 'health' | 'events'
 >;
 
 /** What any flight's summary holds, whoever flew the spacecraft (lockstep's plant, or 42). */
@@ -18,6 +18,8 @@ export interface RunSummary extends RunCounters {
   scenario: string;
   fsw: string;
   spare: string;
+  /** pair (lock-step pairs) or tmr (three cores voting). */
+  redundancy: string;
   /** Two cores in lock-step per processor, or one (no comparator). */
   lockstep: boolean;
   compareState: boolean;
@@ -73,6 +75,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
     scenario: scenario.name,
     fsw: setup.flightModule.source,
     spare: mission.spare,
+    redundancy: mission.redundancy,
     lockstep: mission.lockstep,
     compareState: mission.compareState,
     cycles: run.cycles,
@@ -103,6 +106,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
     persistentStore: run.persistentStore,
     checkpoint: run.checkpoint,
     reintegration: run.reintegration,
+    health: run.health,
     ...(run.realtime ? { realtime: run.realtime } : {}),
     events: run.events,
   };
@@ -130,11 +134,20 @@ function formatLinkLines(summary: RunSummary): string[] {
   return lines;
 }
 
+/** Health management's line, when it had something to say: processors declared failed, spare failures. */
+function formatHealthLine(summary: RunSummary): string[] {
+  const h = summary.health;
+  if (h.failedProcessors.length === 0 && h.spareFailuresDetected === 0) return [];
+  const degraded = h.degradedAtCycle === null ? 'the spare took its place' : `degraded from cycle ${h.degradedAtCycle}`;
+  const failed = h.failedProcessors.length > 0 ? `${h.failedProcessors.join(', ')} declared failed, ${degraded}` : 'no processor declared failed';
+  return [`  health               ${failed}; spare failures detected ${h.spareFailuresDetected}${h.heartbeatLatencyCyclesMax > 0 ? `, heartbeat latency max ${h.heartbeatLatencyCyclesMax} cycles` : ''}`];
+}
+
 const arcsec = (deg: number) => `${(deg * 3600).toFixed(1)}″`;
 
 export function formatFlightSummary(summary: FlySummary): string {
   return [
-    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
+    `lockstep fly — ${summary.scenario} mission, seed ${summary.seed}, ${summary.redundancy === 'tmr' ? 'TMR, ' : ''}spare ${summary.spare}${summary.lockstep ? '' : ', one core per processor (no lock-step)'}${summary.compareState || !summary.lockstep ? '' : ', outputs-only comparison'}`,
     ...formatRunLines(summary),
     `  command stream       ${summary.commandDigest.slice(0, 16)}… ${summary.matchesFaultFree ? 'identical to the fault-free run: no cycle lost' : `DIFFERS from the fault-free run (${summary.faultFreeCommandDigest.slice(0, 16)}…)`}`,
     ...formatVerdicts(summary.requirements),
@@ -156,6 +169,7 @@ export function formatRunLines(summary: RunSummary): string[] {
     `  pointing             max ${p.maxErrorDegAfterSettling.toFixed(4)}° (${arcsec(p.maxErrorDegAfterSettling)}), rms ${p.rmsErrorDegAfterSettling.toFixed(4)}° after ${p.settleTimeS} s; requirement ${p.requirementDeg}°: ${p.met ? 'MET' : !p.evaluated ? 'not evaluated (mission shorter than the settling time)' : 'NOT MET'}`,
     `  timing               cycle max ${summary.timing.maxCycleMs.toFixed(3)} ms, mean ${summary.timing.meanCycleMs.toFixed(3)} ms; worst detection+recovery ${summary.timing.maxRecoveryMs.toFixed(3)} ms; period ${summary.timing.controlPeriodMs} ms at ${(summary.timing.clockHz / 1e6).toFixed(1)} MIPS`,
     ...formatLinkLines(summary),
+    ...formatHealthLine(summary),
     ...(summary.persistentStore
       ? [
           `  persistent store     ${summary.persistentStore.regionBytes} bytes, ${summary.persistentStore.replication} replication: ${summary.persistentStore.bytesPerCycleMean.toFixed(1)} bytes/cycle on the link, commands waited ${summary.persistentStore.linkWaitMsMean.toFixed(3)} ms/cycle (max ${summary.persistentStore.linkWaitMsMax.toFixed(3)}); cold boots from the replica ${summary.persistentStore.bootsFromReplica}, from the initial image (checksum failed) ${summary.persistentStore.bootsFromInitialImage}${summary.persistentStore.lostWrites ? `; ${summary.persistentStore.lostWrites} writes lost in flight` : ''}`,

@@ -10,10 +10,23 @@
 // back as spare over the cross-strap link (src/spare/reintegration.ts): while it does, the computer has
 // no spare (`reintegrating`), so a detection then is a rollback, and a stop-and-copy that does not fit the
 // period stops the primary (`stopped-for-copy`).
+// Health management (src/computer/health.ts) feeds the table too: every agreed period in duplex checks the
+// spare (`check-spare`: its heartbeat, and at an epoch's end the scrub of its memory), and a failed
+// processor is looked at before it is brought back (`resync-failed-processor`). A spare that does not
+// answer, or any processor over its fail-count threshold, is declared failed (`spare-failed`): it is
+// never reintegrated and the computer degrades to simplex. A spare whose scrub found a fault under the
+// threshold is reloaded (`spare-faulty`, `resync-spare`).
+// Triple modular redundancy flies in `voting`: three cores vote every cycle, an outvoted core is
+// resynchronised from the majority after the release (`outvoted`, `resync-outvoted`), and nothing is
+// rolled back unless no two agree. A core that does not come back from its resync, or is over its
+// threshold (`voter-failed`), is replaced by the spare's core, or without one removed (`voter-lost`): the
+// two left fly on as a lock-step pair (`simplex`), with no failover.
 /** hot: loads the checkpoint and replays the epoch; cold: boots from the initial image; none: no spare. */
 export type SpareMode = 'hot' | 'cold' | 'none';
 
 export type ControllerState =
+  | 'voting'
+  | 'voting-rollback'
   | 'duplex'
   | 'simplex'
   | 'failover'
@@ -35,7 +48,12 @@ export type ControllerEvent =
   | 'reintegration-done'
   | 'stop-for-copy'
   | 'copying'
-  | 'copy-done';
+  | 'copy-done'
+  | 'spare-faulty'
+  | 'spare-failed'
+  | 'outvoted'
+  | 'voter-failed'
+  | 'voter-lost';
 export type ControllerAction =
   | 'release-primary'
   | 'commit-at-epoch-end'
@@ -48,7 +66,13 @@ export type ControllerAction =
   | 'roll-back-all'
   | 'roll-back-primary'
   | 'continue-reintegration'
-  | 'resume-primary';
+  | 'resume-primary'
+  | 'check-spare'
+  | 'resync-spare'
+  | 'retire-spare'
+  | 'resync-outvoted'
+  | 'replace-voter'
+  | 'retire-voter';
 
 export interface Transition {
   readonly next: ControllerState;
@@ -56,9 +80,27 @@ export interface Transition {
 }
 
 export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<ControllerEvent, Transition>>>> = {
+  voting: {
+    agreed: { next: 'voting', actions: ['release-primary', 'commit-at-epoch-end', 'check-spare'] },
+    // The majority's outputs are out; the outvoted core takes the majority's state before any commit.
+    outvoted: { next: 'voting', actions: ['release-primary', 'resync-outvoted', 'commit-at-epoch-end'] },
+    // No two cores agree: nothing trustworthy to release; the group rolls back to the checkpoint.
+    detected: { next: 'voting-rollback', actions: ['hold-outputs', 'roll-back-primary'] },
+    'voter-failed': { next: 'voting', actions: ['replace-voter'] },
+    'voter-lost': { next: 'simplex', actions: ['retire-voter'] },
+    'spare-faulty': { next: 'voting', actions: ['resync-spare'] },
+    'spare-failed': { next: 'voting', actions: ['retire-spare'] },
+  },
+  'voting-rollback': {
+    'rolled-back': { next: 'voting', actions: [] },
+  },
   duplex: {
-    agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end'] },
+    agreed: { next: 'duplex', actions: ['release-primary', 'commit-at-epoch-end', 'check-spare'] },
     detected: { next: 'failover', actions: ['take-over-with-spare'] },
+    // The spare's scrub found a fault, under the threshold: it is reloaded from the checkpoint.
+    'spare-faulty': { next: 'duplex', actions: ['resync-spare'] },
+    // Silent, or over its threshold: declared failed, never reintegrated; the primary flies on alone.
+    'spare-failed': { next: 'simplex', actions: ['retire-spare'] },
     // The failed processor was reset and comes back over the link (not instantly).
     'reintegration-started': { next: 'reintegrating', actions: [] },
     'stop-for-copy': { next: 'stopped-for-copy', actions: [] },
@@ -107,12 +149,15 @@ export const TRANSITIONS: Readonly<Record<ControllerState, Partial<Record<Contro
 export const FOLLOW_UPS: Readonly<Partial<Record<ControllerAction, readonly ControllerEvent[]>>> = {
   'take-over-with-spare': ['spare-agreed', 'spare-detected', 'spare-not-ready'],
   'roll-back-primary': ['rolled-back'],
-  'resync-failed-processor': ['reintegration-started', 'stop-for-copy'],
+  'resync-failed-processor': ['reintegration-started', 'stop-for-copy', 'spare-failed'],
+  'check-spare': ['spare-faulty', 'spare-failed'],
+  'resync-outvoted': ['voter-failed'],
+  'replace-voter': ['voter-lost'],
   'continue-reintegration': ['reintegration-done', 'stop-for-copy'],
 };
 
 /** States the controller rests in between cycles; the others last only within one control period. */
-export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['duplex', 'simplex', 'spare-booting', 'reintegrating', 'stopped-for-copy']);
+export const RESTING_STATES: ReadonlySet<ControllerState> = new Set(['voting', 'duplex', 'simplex', 'spare-booting', 'reintegrating', 'stopped-for-copy']);
 
 export function transition(state: ControllerState, event: ControllerEvent): Transition {
   const next = TRANSITIONS[state][event];
@@ -120,8 +165,12 @@ export function transition(state: ControllerState, event: ControllerEvent): Tran
   return next;
 }
 
-/** The state the controller starts in: with a spare, or alone. */
-export function initialControllerState(spare: SpareMode): ControllerState {
+/** How the primary is made redundant: a lock-step pair, or three cores voting (TMR). */
+export type Redundancy = 'pair' | 'tmr';
+
+/** The state the controller starts in: voting (TMR), with a spare, or alone. */
+export function initialControllerState(spare: SpareMode, redundancy: Redundancy = 'pair'): ControllerState {
+  if (redundancy === 'tmr') return 'voting';
   return spare === 'none' ? 'simplex' : 'duplex';
 }
 

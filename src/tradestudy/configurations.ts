@@ -95,9 +95,24 @@ function measuredMode(measured: MeasuredOutcomes, config: string, exposedCores: 
   return { basis, measured: basis === config, sources };
 }
 
-/** Three voting cores: every single-core upset is outvoted and the core resynchronised from the majority. */
-function voterMode(measured: MeasuredOutcomes, p: StudyParameters): ModeResponse {
-  if (measured.tables.tmr && Object.keys(measured.tables.tmr).length > 0) return measuredMode(measured, 'tmr', 3, 'tmr', p);
+/**
+ * Three voting cores: every single-core upset is outvoted and the core resynchronised from the majority.
+ * Measured when the campaign judged `config` (`lockstep campaign --configs …,tmr,tmr+spare`): its
+ * `recovered` is an outvote there (no failover, no cycle lost), so those weights count as outvoted.
+ */
+function voterMode(measured: MeasuredOutcomes, p: StudyParameters, config: 'tmr' | 'tmr+spare'): ModeResponse {
+  const table = [config, 'tmr'].find((name) => measured.tables[name] && Object.keys(measured.tables[name]).length > 0);
+  if (table) {
+    const mode = measuredMode(measured, table, 3, config, p);
+    const sources = mode.sources.map((source) => {
+      const alphas = [...source.alphas];
+      alphas[EFFECT_INDEX.outvoted] += alphas[EFFECT_INDEX.failover] + alphas[EFFECT_INDEX['late-failover']];
+      alphas[EFFECT_INDEX.failover] = 0;
+      alphas[EFFECT_INDEX['late-failover']] = 0;
+      return { ...source, alphas };
+    });
+    return { ...mode, sources };
+  }
   const sources = (['memory', 'global'] as const)
     .filter((target) => (measured.bitsPerCore[target] ?? 0) > 0)
     .map((target) => {
@@ -144,12 +159,12 @@ export function configurationsOf(measured: MeasuredOutcomes, p: StudyParameters,
     }),
     tmr: () => ({
       name: 'tmr', structure: 'voting', units: 3, coresPerUnit: 1, spare: 'none',
-      full: voterMode(measured, p), degraded: measuredMode(measured, 'pair', 2, 'tmr with a core lost', p),
+      full: voterMode(measured, p, 'tmr'), degraded: measuredMode(measured, 'pair', 2, 'tmr with a core lost', p),
       assumptions: ['three cores vote 2 of 3; an outvoted core is resynchronised from the majority, no cycle lost (the voter itself is not struck)', 'with a core lost the other two fly on as a lock-step pair (pair\'s measured outcomes)', PERMANENT, PAIR_LOSS],
     }),
     'tmr+spare': () => ({
       name: 'tmr+spare', structure: 'voting', units: 4, coresPerUnit: 1, spare: 'hot',
-      full: voterMode(measured, p), degraded: measuredMode(measured, 'pair', 2, 'tmr+spare with two cores lost', p),
+      full: voterMode(measured, p, 'tmr+spare'), degraded: measuredMode(measured, 'pair', 2, 'tmr+spare with two cores lost', p),
       assumptions: ['three cores vote 2 of 3 and a fourth, powered, replaces the first core lost (resynchronised from the majority)', 'with two cores lost the other two fly on as a lock-step pair', PERMANENT, SPARE_UPSETS, PAIR_LOSS],
     }),
   };

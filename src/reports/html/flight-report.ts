@@ -14,9 +14,10 @@ export const EVENT_MARKS: Readonly<Record<FlightEvent['kind'], { readonly color:
   'missed-deadline': { color: '#000000', label: 'missed deadline' },
   'undetected-divergence': { color: '#9400d3', label: 'undetected divergence' },
   replica: { color: '#8c564b', label: 'replica checksum' },
+  health: { color: '#e377c2', label: 'health (processor declared failed, spare failure)' },
 };
 
-/** The shading of the controller's resting states (src/spare/controller.ts); duplex, the normal state, is left clear. */
+/** The shading of the controller's resting states (src/spare/controller.ts); duplex and voting (TMR), the normal states, are left clear. */
 export const STATE_SHADES: Readonly<Record<string, string>> = {
   simplex: 'rgba(255, 193, 7, 0.35)',
   reintegrating: 'rgba(23, 190, 207, 0.3)',
