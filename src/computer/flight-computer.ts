@@ -5,8 +5,9 @@
 import type { Core, OutputCapture } from '../core/core.js';
 import { disarm } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
+import { describeAbort, type AbortReport } from '../abi/abort.js';
 import type { TrapKind } from '../core/traps.js';
-import type { MismatchKind, Verdict } from '../processor/comparator.js';
+import type { DetectionCause, MismatchKind, Verdict } from '../processor/comparator.js';
 import { ALL_BLOCKS, RANGES } from '../core/state.js';
 import { FaultError, type Fault } from '../faults/fault.js';
 import { Processor, type ProcessorCycle } from '../processor/processor.js';
@@ -93,17 +94,27 @@ export interface ReintegrationTotals {
   downtimeCycles: number;
 }
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
+export { countsByCause, DETECTION_CAUSES, type DetectionCause } from '../processor/comparator.js';
 
 export interface Detection {
   readonly processor: string;
   readonly cause: DetectionCause;
   readonly mismatch: MismatchKind | null;
   readonly trap: TrapKind | null;
+  /** What the software's abort said (cause 'abort'). */
+  readonly abort: AbortReport | null;
 }
 
-/** A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)". */
-export function describeDetection(detection: { readonly cause: DetectionCause; readonly mismatch?: MismatchKind | null; readonly trap?: TrapKind | null }): string {
+/**
+ * A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)",
+ * "abort: quaternion not unit at assembly/estimator.ts:88:5".
+ */
+export function describeDetection(detection: {
+  readonly cause: DetectionCause;
+  readonly mismatch?: MismatchKind | null;
+  readonly trap?: TrapKind | null;
+  readonly abort?: AbortReport | null;
+}): string {
   switch (detection.cause) {
     case 'mismatch':
       return `${detection.mismatch ?? 'output'} mismatch`;
@@ -113,6 +124,8 @@ export function describeDetection(detection: { readonly cause: DetectionCause; r
       return 'watchdog';
     case 'check':
       return 'software check failed';
+    case 'abort':
+      return detection.abort ? describeAbort(detection.abort) : 'abort';
   }
 }
 
@@ -696,8 +709,9 @@ export class FlightComputer {
 }
 
 function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
-  const trap = result.results[0].trap ?? result.results[1].trap;
-  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap };
+  const [a, b] = result.results;
+  const trap = a.trap ?? b.trap;
+  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap, abort: a.abort ?? b.abort };
 }
 
 function causeOf(verdict: Verdict): DetectionCause {

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
-import { describeDetection, FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
-import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
+import { countsByCause, describeDetection, FlightComputer, type CycleReport, type DetectionCause, type FlightComputerConfig } from '../computer/flight-computer.js';
+import { Core, MAX_INSTRUCTION_BUDGET, type OutputCapture } from '../core/core.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { copyState } from '../core/state.js';
@@ -142,6 +142,11 @@ export interface TelemetryRow {
   failover: boolean;
   missedDeadline: boolean;
   modelledMs: number;
+  /**
+   * The module's debug outputs (docs/abi.md) by name: the last value released (held, as commands are, when
+   * not written); NaN until one is. Empty for a module without debug outputs.
+   */
+  debug: Record<string, number>;
 }
 
 export interface FlightEvent {
@@ -155,7 +160,7 @@ export interface RunResult {
   upsetsInjected: number;
   failovers: number;
   missedDeadlines: number;
-  detections: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
+  detections: Record<DetectionCause, number>;
   detectionsByMismatch: Record<'outputs' | 'state', number>;
   undetectedDivergences: number;
   undetectedDivergentCycles: number;
@@ -172,7 +177,20 @@ export interface RunResult {
   checkpoint: CheckpointSummary;
   /** The failed processors brought back as spare over the link. */
   reintegration: ReintegrationSummary;
+  /** The module's debug outputs as released over the flight; absent when it has none. */
+  debug?: DebugOutputSummary[];
   events: FlightEvent[];
+}
+
+/** One debug output over a flight: the values the flight computer released (what reached telemetry). */
+export interface DebugOutputSummary {
+  name: string;
+  /** Cycles whose released outputs wrote it. */
+  released: number;
+  /** The last value released (null: none, or NaN), and the least and greatest (NaN never counts). */
+  last: number | null;
+  min: number | null;
+  max: number | null;
 }
 
 export interface PersistentStoreSummary {
@@ -267,6 +285,8 @@ export class Flight {
   readonly computer: FlightComputer;
   /** The commands applied to the actuators after the last cycle. */
   readonly applied = new Float64Array(OUTPUT_CHANNELS.length);
+  /** The debug outputs' values after the last cycle, held as commands are (FlightModule.debugOutputs' order); NaN until released. */
+  readonly debug: Float64Array;
   readonly result: RunResult;
   readonly oracle: Core | null;
   private readonly appliedBytes = new Uint8Array(this.applied.buffer);
@@ -285,6 +305,7 @@ export class Flight {
   private checksumFailuresSeen = 0;
   private bootsFromInitialImageSeen = 0;
   private flown = 0;
+  private readonly debugAccounts: DebugOutputSummary[];
 
   constructor(
     readonly setup: FlightSetup,
@@ -295,6 +316,8 @@ export class Flight {
   ) {
     const { cycles, computer: config, scenario } = setup;
     this.computer = new FlightComputer(setup.flightModule, config);
+    this.debug = new Float64Array(setup.flightModule.debugOutputs.length).fill(Number.NaN);
+    this.debugAccounts = setup.flightModule.debugOutputs.map((output) => ({ name: output.name, released: 0, last: null, min: null, max: null }));
     const boot = this.computer.boot();
     if (boot.verdict !== 'agreed') {
       throw new FlightSoftwareError(`${setup.flightModule.source}: init did not complete on the primary (${boot.verdict}${boot.results[0].trap ? `: ${boot.results[0].trap}` : ''})`);
@@ -308,7 +331,7 @@ export class Flight {
       upsetsInjected: 0,
       failovers: 0,
       missedDeadlines: 0,
-      detections: { mismatch: 0, trap: 0, watchdog: 0, check: 0 },
+      detections: countsByCause(),
       detectionsByMismatch: { outputs: 0, state: 0 },
       undetectedDivergences: 0,
       undetectedDivergentCycles: 0,
@@ -383,6 +406,7 @@ export class Flight {
       for (let channel = 0; channel < applied.length; channel++) {
         if (outputs.writtenMask & (1 << channel)) applied[channel] = outputs.values[channel];
       }
+      if (this.debug.length > 0) this.holdDebug(outputs);
     }
     // The commands have left the flight computer; the oracle and the plant are the rig's, not its time.
     this.pacer?.commandsOut(cycle);
@@ -409,6 +433,30 @@ export class Flight {
     this.digest.update(this.appliedBytes);
     this.flown = cycle + 1;
     return report;
+  }
+
+  /** Keeps the debug values the cycle released, and their account. */
+  private holdDebug(outputs: OutputCapture): void {
+    const first = OUTPUT_CHANNELS.length;
+    for (let i = 0; i < this.debug.length; i++) {
+      if ((outputs.writtenMask & (1 << (first + i))) === 0) continue;
+      const value = outputs.values[first + i];
+      this.debug[i] = value;
+      const account = this.debugAccounts[i];
+      account.released++;
+      // JSON has no NaN: a NaN released reads as no value.
+      account.last = Number.isNaN(value) ? null : value;
+      if (Number.isNaN(value)) continue;
+      account.min = account.min === null ? value : Math.min(account.min, value);
+      account.max = account.max === null ? value : Math.max(account.max, value);
+    }
+  }
+
+  /** The debug values after the last cycle, by name (TelemetryRow.debug). */
+  debugValues(): Record<string, number> {
+    const values: Record<string, number> = {};
+    for (let i = 0; i < this.debug.length; i++) values[this.debugAccounts[i].name] = this.debug[i];
+    return values;
   }
 
   /** The pointing error after `cycle`, degrees, from whoever knows the attitude (the plant, or 42's truth). */
@@ -448,6 +496,7 @@ export class Flight {
       };
     }
     if (this.pacer) result.realtime = this.pacer.summary();
+    if (this.debugAccounts.length > 0) result.debug = this.debugAccounts.map((account) => ({ ...account }));
     const { traffic, reintegrations, link } = this.computer;
     const commits = traffic.commits;
     result.checkpoint = {
@@ -500,6 +549,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
       failover: report.failover,
       missedDeadline: report.missedDeadline,
       modelledMs: report.modelledSeconds * 1000,
+      debug: flight.debugValues(),
     });
     if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
   }
