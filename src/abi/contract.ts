@@ -48,7 +48,7 @@ export interface ModuleReport {
   readonly startFunction: string | null;
   /** The persistent region the module declares (persistent_offset, persistent_length), or null. */
   readonly persistent: PersistentRegion | null;
-  /** The debug outputs the module writes (imports from module "debug"), in the order it first imports them. */
+  /** The debug outputs the module writes (imports from module "debug"), by name in alphabetical order. */
   readonly debugOutputs: string[];
   /** Whether the module imports AssemblyScript's `env.abort`. */
   readonly importsAbort: boolean;
@@ -154,6 +154,8 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       }
       imports.push({ module: info.module, name: base, kind: 'function', signature, channel, direction });
     }
+    // By name: telemetry columns in an order that does not depend on how a compiler ordered the imports.
+    debugOutputs.sort();
     const busOrder = (entry: ImportReport) => {
       if (entry.channel === null) return Number.MAX_SAFE_INTEGER;
       if (entry.direction === 'input') return IN[entry.channel as keyof typeof IN];

@@ -173,6 +173,6 @@ export function formatRunLines(summary: RunSummary): string[] {
 
 /** One debug output's line item: its last released value and its range, "gyro_bias_x 1.2e-5 (−3.1e-5 … 4.0e-5)". */
 function formatDebugOutput(output: DebugOutputSummary): string {
-  const number = (value: number | null) => (value === null ? '–' : value.toPrecision(3));
+  const number = (value: number | null) => (value === null ? '–' : value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6) ? value.toExponential(2) : value.toPrecision(3));
   return output.released === 0 ? `${output.name} never released` : `${output.name} ${number(output.last)} (${number(output.min)} … ${number(output.max)})`;
 }
