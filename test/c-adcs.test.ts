@@ -49,7 +49,7 @@ describe('C flight software, examples/c-adcs/adcs.wasm', () => {
     const setup = setupFor({}, module);
     expect(setup.cycles).toBe(6000);
     const { result, rows } = fly(setup, []);
-    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
     expect(result.failovers).toBe(0);
     expect(result.missedDeadlines).toBe(0);
     expect(result.undetectedDivergences).toBe(0);
@@ -118,7 +118,7 @@ describe('a single-bit upset in the C program costs nothing with a hot spare', (
   it('a flip in state the cycle reads before its commands: output mismatch, the spare\'s commands are released', () => {
     for (const core of ['A', 'B'] as const) {
       const result = checkNoCost(memoryUpset(100, core, sensitive[0], 6));
-      expect(result.detections).toEqual({ mismatch: 1, trap: 0, watchdog: 0, check: 0 });
+      expect(result.detections).toEqual({ mismatch: 1, trap: 0, watchdog: 0, check: 0, abort: 0 });
       expect(result.detectionsByMismatch.outputs).toBe(1);
       expect(result.failovers).toBe(1);
     }

@@ -88,7 +88,17 @@ describe('lockstep fly', () => {
     expect(summary.pointing.maxErrorDegAfterSettling).toBeLessThanOrEqual(0.05);
     const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(3201);
-    expect(lines[0].split(',')).toEqual(['cycle', 'time_s', 'pointing_error_deg', 'torque_x', 'torque_y', 'torque_z', 'mode', 'released', 'detection', 'failover', 'missed_deadline', 'modelled_ms']);
+    // The fixed columns, then the reference software's debug outputs by name.
+    expect(lines[0].split(',')).toEqual([
+      'cycle', 'time_s', 'pointing_error_deg', 'torque_x', 'torque_y', 'torque_z', 'mode', 'released', 'detection', 'failover', 'missed_deadline', 'modelled_ms',
+      'debug.gyro_bias_x', 'debug.gyro_bias_y', 'debug.gyro_bias_z', 'debug.star_innovation',
+    ]);
+    // The bias from the first cycle on; the innovation from the first update after the star tracker's acquisition.
+    expect(lines[1].split(',').slice(12)).toEqual(['0', '0', '0', '']);
+    expect(lines[3200].split(',').slice(12).every((cell) => Number.isFinite(Number(cell)) && cell !== '')).toBe(true);
+    expect(summary.debug.map((output: { name: string }) => output.name)).toEqual(['gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z', 'star_innovation']);
+    // The star tracker's noise is arcseconds: an innovation of a few µrad to a few hundred.
+    expect(summary.debug[3].max).toBeLessThan(1e-3);
     expect(lines[3200].split(',')[0]).toBe('3199');
     expect(lines.slice(1).every((line) => line.split(',')[7] === '1')).toBe(true);
   });
