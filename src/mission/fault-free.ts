@@ -52,7 +52,7 @@ export function flightSoftwareFails(source: string, failure: FaultFreeFailure): 
 /** How one core's fault-free run (init: cycle null) failed, or null when it completed. */
 export function coreFailure(result: CycleResult, cycle: number | null, budget: number): FaultFreeFailure | null {
   if (result.status === 'ok') return null;
-  return { cycle, cause: result.status, trap: result.trap, abort: result.abort, budget };
+  return { cycle, cause: result.status, trap: result.trap, ...(result.abort ? { abort: result.abort } : {}), budget };
 }
 
 /** Throws the flight software's failure when one core's fault-free run (init: cycle null) did not complete. */
