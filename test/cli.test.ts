@@ -58,10 +58,10 @@ describe('lockstep fly', () => {
       matchesFaultFree: true,
     });
     expect(Number.isInteger(summary.failovers)).toBe(true);
-    for (const cause of ['mismatch', 'trap', 'watchdog', 'check']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
-    expect(Object.keys(summary.detections).sort()).toEqual(['check', 'mismatch', 'trap', 'watchdog']);
+    for (const cause of ['mismatch', 'trap', 'watchdog', 'check', 'abort']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
+    expect(Object.keys(summary.detections).sort()).toEqual(['abort', 'check', 'mismatch', 'trap', 'watchdog']);
     expect(Object.keys(summary.mismatchKinds).sort()).toEqual(['outputs', 'state']);
-    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog + summary.detections.check);
+    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog + summary.detections.check + summary.detections.abort);
     expect(summary.pointing.requirementDeg).toBe(0.05);
     for (const field of ['settleTimeS', 'maxErrorDegAfterSettling', 'rmsErrorDegAfterSettling', 'finalErrorDeg']) {
       expect(typeof summary.pointing[field], field).toBe('number');
@@ -170,8 +170,8 @@ describe('user mistakes', () => {
   });
   it('flight software that is not WebAssembly', () => expectRefused(['--fsw', write('not.wasm', 'hello, world')], EXIT.module, /not\.wasm: not a WebAssembly binary/));
   it('flight software that imports from outside the bus', () => {
-    const fsw = write('env.wasm', wat('(module (import "env" "abort" (func)) (memory (export "memory") 1) (func (export "init")) (func (export "step")))'));
-    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: import "env"\."abort": flight software may import only from module "bus"/);
+    const fsw = write('env.wasm', wat('(module (import "env" "seed" (func (result f64))) (memory (export "memory") 1) (func (export "init")) (func (export "step")))'));
+    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: import "env"\."seed": flight software may import only from module "bus"/);
   });
   it('flight software whose init traps', () => {
     const fsw = write('boot-trap.wasm', wat('(module (memory (export "memory") 1) (func (export "init") (unreachable)) (func (export "step")))'));
