@@ -1,8 +1,9 @@
 // A core: one instance of the compiled flight software, wired to the I/O bus. It runs one control cycle
-// at a time under an instruction budget, and reports how the cycle ended — completed, trapped, or
-// stopped by the watchdog — never letting a fault of the flight software become a fault of the tool.
-// Its whole state (linear memory and every mutable global) is readable and writable at a cycle
-// boundary, which is what the comparator, the checkpoint and the upset injector work on.
+// at a time under an instruction budget, and reports how the cycle ended — completed, trapped, stopped
+// by the watchdog, by a failed software check or by the software's own abort — never letting a fault of
+// the flight software become a fault of the tool. Its whole state (linear memory and every mutable
+// global) is readable and writable at a cycle boundary, which is what the comparator, the checkpoint and
+// the upset injector work on.
 import { instantiateSync } from '@assemblyscript/loader';
 import { ABORT_IMPORT, ABORT_MODULE, decodeAbort } from '../abi/abort.js';
 import { DEBUG_MODULE, OUTPUT_CHANNELS } from '../abi/channels.js';
@@ -54,19 +55,18 @@ export class OutputCapture {
   /** Same channels written, as often, with the same last values bit for bit (unwritten slots are stale). */
   sameAs(other: OutputCapture): boolean {
     const mask = this.writtenMask;
-    if (mask !== other.writtenMask || this.writes !== other.writes) return false;
-    for (let channel = 0; channel < this.values.length; channel++) {
-      if ((mask & (1 << channel)) === 0) continue;
-      if (this.bits[2 * channel] !== other.bits[2 * channel] || this.bits[2 * channel + 1] !== other.bits[2 * channel + 1]) return false;
-    }
-    return true;
+    return mask === other.writtenMask && this.writes === other.writes && this.sameValues(other, mask, this.values.length);
   }
 
   /** Same commands (command channels written, with the same last values bit for bit): what the actuators would get. */
   sameCommandsAs(other: OutputCapture): boolean {
     const mask = this.writtenMask & COMMAND_MASK;
-    if (mask !== (other.writtenMask & COMMAND_MASK)) return false;
-    for (let channel = 0; channel < OUTPUT_CHANNELS.length; channel++) {
+    return mask === (other.writtenMask & COMMAND_MASK) && this.sameValues(other, mask, OUTPUT_CHANNELS.length);
+  }
+
+  /** Whether the values of the first `channels` channels in `mask` are equal bit for bit (NaN-safe). */
+  private sameValues(other: OutputCapture, mask: number, channels: number): boolean {
+    for (let channel = 0; channel < channels; channel++) {
       if ((mask & (1 << channel)) === 0) continue;
       if (this.bits[2 * channel] !== other.bits[2 * channel] || this.bits[2 * channel + 1] !== other.bits[2 * channel + 1]) return false;
     }
