@@ -418,9 +418,10 @@ export class Flight {
         // Recovery replaced the flight state (a cold boot, a rollback): from now on fault-free software
         // means software continuing from that state, so the oracle follows the processor in charge.
         copyState(computer.primary.cores[0], oracle);
-      } else if (report.outputs && !report.outputs.sameAs(oracle.outputs)) {
+      } else if (report.outputs && !report.outputs.sameCommandsAs(oracle.outputs)) {
         // Released commands that fault-free software would not have sent, whether or not something was
-        // detected in this cycle: a detection that released wrong commands anyway is no recovery.
+        // detected in this cycle: a detection that released wrong commands anyway is no recovery. Debug
+        // outputs reach no actuator: a wrong one released is no divergence of the flight (as in campaigns).
         result.undetectedDivergentCycles++;
         if (this.lastUpset !== this.divergentUpset) {
           this.divergentUpset = this.lastUpset;
