@@ -122,6 +122,14 @@ export function updateWithStarTracker(measured: Quaternion): void {
   if (status.starUpdates < STAR_UPDATES_SATURATION) status.starUpdates++;
 }
 
+/**
+ * The angle of the last star-tracker update's residual rotation, rad: how far the solution was from the
+ * prediction (the innovation), which a well-tuned filter keeps near the star tracker's noise.
+ */
+export function innovationAngle(): f64 {
+  return 2 * sqrt(attitudeError.x * attitudeError.x + attitudeError.y * attitudeError.y + attitudeError.z * attitudeError.z);
+}
+
 /** This cycle's body rate: the gyro reading less the estimated bias. Keeps the reading for the next cycle. */
 export function estimateBodyRate(): void {
   bodyRate.x = gyro.x - gyroBias.x;

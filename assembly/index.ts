@@ -3,16 +3,17 @@
 // Exports exactly the ABI (docs/abi.md): `init` at boot, `step` once per control
 // cycle, the memory, and the optional persistent region (persistence.ts). A cycle reads the latched bus inputs, brings the attitude estimate up to this
 // cycle and corrects it with the star tracker, picks the mode, then computes and writes the wheel torque
-// and the mode. Nothing is allocated; all state lives at fixed addresses (state.ts), and the only
-// imports are bus channels.
+// and the mode, and publishes the estimator's debug outputs (debug.ts). Nothing is allocated; all state
+// lives at fixed addresses (state.ts), and the only imports are bus channels and debug outputs.
 
 import * as bus from './bus';
+import * as debug from './debug';
 import { limitTorque, pointingTorque, rateDampingTorque } from './controller';
-import { acquireAttitude, estimateBodyRate, propagate, resetEstimator, updateWithStarTracker } from './estimator';
+import { acquireAttitude, estimateBodyRate, innovationAngle, propagate, resetEstimator, updateWithStarTracker } from './estimator';
 import { POINTING, RATE_DAMPING, selectMode } from './modes';
 import { persist, persistentLength, persistentOffset, restorePersisted } from './persistence';
 import { setQuaternion, setVector } from './quaternion';
-import { gyro, measured, status, target, torque, wheelMomentum } from './state';
+import { gyro, gyroBias, measured, status, target, torque, wheelMomentum } from './state';
 
 export function init(): void {
   resetEstimator();
@@ -38,8 +39,10 @@ export function step(): void {
     // A solution that is not a unit quaternion is corrupt: use it and the estimate is lost.
     const normSquared = measured.x * measured.x + measured.y * measured.y + measured.z * measured.z + measured.w * measured.w;
     if (abs(normSquared - 1) < 1e-3) {
-      if (status.attitudeAcquired) updateWithStarTracker(measured);
-      else acquireAttitude(measured);
+      if (status.attitudeAcquired) {
+        updateWithStarTracker(measured);
+        debug.starInnovation(innovationAngle());
+      } else acquireAttitude(measured);
     }
   }
   estimateBodyRate();
@@ -54,6 +57,9 @@ export function step(): void {
   bus.torqueY(torque.y);
   bus.torqueZ(torque.z);
   bus.mode(<f64>status.mode);
+  debug.gyroBiasX(gyroBias.x);
+  debug.gyroBiasY(gyroBias.y);
+  debug.gyroBiasZ(gyroBias.z);
   persist();
 }
 

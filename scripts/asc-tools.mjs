@@ -49,14 +49,15 @@ function sectionIds(bytes) {
 
 /**
  * The flight-software ABI, checked on a fresh binary: bus function imports only (of `allowedChannels`
- * when given), exports exactly init, step and memory (and the optional persistent region's two functions,
+ * when given, and then no debug outputs), exports exactly init, step and memory (and the optional persistent region's two functions,
  * both or neither), no start function. Throws naming `label`.
  */
 export function checkAbi(label, bytes, allowedChannels = null) {
   const module = new WebAssembly.Module(bytes);
   const problems = [];
   for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
-    if (from !== 'bus') problems.push(`imports ${from}.${name}; only module "bus" is allowed`);
+    if (from === 'debug' && kind === 'function' && !allowedChannels) continue; // debug outputs (docs/abi.md)
+    if (from !== 'bus') problems.push(`imports ${from}.${name}; only modules "bus" and "debug" are allowed`);
     else if (kind !== 'function') problems.push(`imports a ${kind} bus.${name}; only bus functions are allowed`);
     else if (allowedChannels && !allowedChannels.includes(name)) problems.push(`imports bus.${name}; only ${allowedChannels.join(', ')} are allowed`);
   }

@@ -136,7 +136,7 @@ export type { HealthSummary } from './computer/health.js';
 export type { HilSummary } from './reports/hil-summary.js';
 export type { RequirementVerdict, RequirementStatus, SilentLimits, FlightGateOptions } from './reports/requirements.js';
 export type { RequirementName, FlightRequirement, Requirements } from './mission/requirements.js';
-export type { FlightEvent, TelemetryRow } from './mission/fly.js';
+export type { DebugOutputSummary, FlightEvent, TelemetryRow } from './mission/fly.js';
 export type { CampaignReport } from './campaign/report.js';
 export type { CampaignSummary, ConfigSummary, OutcomeTable } from './campaign/summary.js';
 export type { CountSummary } from './campaign/statistics.js';

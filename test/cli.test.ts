@@ -58,10 +58,10 @@ describe('lockstep fly', () => {
       matchesFaultFree: true,
     });
     expect(Number.isInteger(summary.failovers)).toBe(true);
-    for (const cause of ['mismatch', 'trap', 'watchdog', 'check']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
-    expect(Object.keys(summary.detections).sort()).toEqual(['check', 'mismatch', 'trap', 'watchdog']);
+    for (const cause of ['mismatch', 'trap', 'watchdog', 'check', 'abort']) expect(Number.isInteger(summary.detections[cause])).toBe(true);
+    expect(Object.keys(summary.detections).sort()).toEqual(['abort', 'check', 'mismatch', 'trap', 'watchdog']);
     expect(Object.keys(summary.mismatchKinds).sort()).toEqual(['outputs', 'state']);
-    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog + summary.detections.check);
+    expect(summary.failovers).toBe(summary.detections.mismatch + summary.detections.trap + summary.detections.watchdog + summary.detections.check + summary.detections.abort);
     expect(summary.pointing.requirementDeg).toBe(0.05);
     for (const field of ['settleTimeS', 'maxErrorDegAfterSettling', 'rmsErrorDegAfterSettling', 'finalErrorDeg']) {
       expect(typeof summary.pointing[field], field).toBe('number');
@@ -90,7 +90,17 @@ describe('lockstep fly', () => {
     expect(summary.pointing.maxErrorDegAfterSettling).toBeLessThanOrEqual(0.05);
     const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(3201);
-    expect(lines[0].split(',')).toEqual(['cycle', 'time_s', 'pointing_error_deg', 'torque_x', 'torque_y', 'torque_z', 'mode', 'released', 'detection', 'failover', 'missed_deadline', 'modelled_ms']);
+    // The fixed columns, then the reference software's debug outputs by name.
+    expect(lines[0].split(',')).toEqual([
+      'cycle', 'time_s', 'pointing_error_deg', 'torque_x', 'torque_y', 'torque_z', 'mode', 'released', 'detection', 'failover', 'missed_deadline', 'modelled_ms',
+      'debug.gyro_bias_x', 'debug.gyro_bias_y', 'debug.gyro_bias_z', 'debug.star_innovation',
+    ]);
+    // The bias from the first cycle on; the innovation from the first update after the star tracker's acquisition.
+    expect(lines[1].split(',').slice(12)).toEqual(['0', '0', '0', '']);
+    expect(lines[3200].split(',').slice(12).every((cell) => Number.isFinite(Number(cell)) && cell !== '')).toBe(true);
+    expect(summary.debug.map((output: { name: string }) => output.name)).toEqual(['gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z', 'star_innovation']);
+    // The star tracker's noise is arcseconds: an innovation of a few µrad to a few hundred.
+    expect(summary.debug[3].max).toBeLessThan(1e-3);
     expect(lines[3200].split(',')[0]).toBe('3199');
     expect(lines.slice(1).every((line) => line.split(',')[7] === '1')).toBe(true);
   });
@@ -162,8 +172,8 @@ describe('user mistakes', () => {
   });
   it('flight software that is not WebAssembly', () => expectRefused(['--fsw', write('not.wasm', 'hello, world')], EXIT.module, /not\.wasm: not a WebAssembly binary/));
   it('flight software that imports from outside the bus', () => {
-    const fsw = write('env.wasm', wat('(module (import "env" "abort" (func)) (memory (export "memory") 1) (func (export "init")) (func (export "step")))'));
-    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: import "env"\."abort": flight software may import only from module "bus"/);
+    const fsw = write('env.wasm', wat('(module (import "env" "seed" (func (result f64))) (memory (export "memory") 1) (func (export "init")) (func (export "step")))'));
+    expectRefused(['--fsw', fsw], EXIT.module, /env\.wasm: import "env"\."seed": flight software may import only from module "bus"/);
   });
   it('flight software whose init traps', () => {
     const fsw = write('boot-trap.wasm', wat('(module (memory (export "memory") 1) (func (export "init") (unreachable)) (func (export "step")))'));

@@ -63,7 +63,11 @@ describe('contract violations, each named', () => {
   const base = (body: string) => `(module ${body})`;
   const entries = '(func (export "init")) (func (export "step"))';
   const cases: Array<[string, string, RegExp]> = [
-    ['an import outside the bus', base(`(import "env" "abort" (func)) (memory (export "memory") 1) ${entries}`), /import "env"\."abort": flight software may import only from module "bus"/],
+    ['an import outside the bus', base(`(import "env" "seed" (func (result f64))) (memory (export "memory") 1) ${entries}`), /import "env"\."seed": flight software may import only from module "bus"/],
+    ['AssemblyScript\'s abort with another signature', base(`(import "env" "abort" (func)) (memory (export "memory") 1) ${entries}`), /import "env"\."abort": has the signature \(\) -> \(\); it must be \(i32, i32, i32, i32\) -> \(\)/],
+    ['a debug output with the wrong signature', base(`(import "debug" "bias_x" (func (param f32))) (memory (export "memory") 1) ${entries}`), /import "debug"\."bias_x": a debug output has the signature \(f64\) -> \(\), not \(f32\) -> \(\)/],
+    ['a debug output whose name is no telemetry column', base(`(import "debug" "bias x" (func (param f64))) (memory (export "memory") 1) ${entries}`), /import "debug"\."bias x": a debug output's name is 1 to 64 letters, digits and _/],
+    ['a debug output reading a value', base(`(import "debug" "bias_x" (func (result f64))) (memory (export "memory") 1) ${entries}`), /import "debug"\."bias_x": a debug output has the signature/],
     ['an unknown bus channel', base(`(import "bus" "sun_x" (func (result f64))) (memory (export "memory") 1) ${entries}`), /import "bus"\."sun_x": the bus has no channel "sun_x"/],
     ['an input with the wrong signature', base(`(import "bus" "gyro_x" (func (result f32))) (memory (export "memory") 1) ${entries}`), /input channel gyro_x has the signature \(\) -> \(f64\), not \(\) -> \(f32\)/],
     ['an output with the wrong signature', base(`(import "bus" "torque_x" (func (param f64) (result i32))) (memory (export "memory") 1) ${entries}`), /output channel torque_x has the signature \(f64\) -> \(\)/],
@@ -82,6 +86,15 @@ describe('contract violations, each named', () => {
       expect(() => FlightModule.fromBytes(wat(text), 'm.wasm')).toThrow(ModuleError);
     });
   }
+
+  it('more debug outputs than the written mask holds: the first one too many is named', () => {
+    const imports = Array.from({ length: 30 }, (_, i) => `(import "debug" "v${i}" (func (param f64)))`).join(' ');
+    const problems = problemsOf(base(`${imports} (memory (export "memory") 1) ${entries}`));
+    expect(problems).toEqual([
+      'import "debug"."v28": one debug output too many; a module may have at most 28',
+      'import "debug"."v29": one debug output too many; a module may have at most 28',
+    ]);
+  });
 
   it('memory over the configured limit', () => {
     const text = base(`(memory (export "memory") 5) ${entries}`);
@@ -153,13 +166,42 @@ describe('contract violations, each named', () => {
   });
 });
 
+describe('debug outputs and AssemblyScript\'s abort conform', () => {
+  it('the report lists the debug outputs by name, once each, after the bus channels; env.abort is accepted', () => {
+    const text = `(module
+      (import "debug" "star_innovation" (func $innovation (param f64)))
+      (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+      (import "bus" "torque_x" (func $torque_x (param f64)))
+      (import "debug" "gyro_bias_x" (func $bias (param f64)))
+      (import "debug" "star_innovation" (func $again (param f64)))
+      (memory (export "memory") 1)
+      (func (export "init"))
+      (func (export "step") (call $torque_x (f64.const 0))))`;
+    const report = inspectModule(wat(text), 'debug.wasm');
+    expect(report.problems).toEqual([]);
+    expect(report.debugOutputs).toEqual(['gyro_bias_x', 'star_innovation']);
+    expect(report.importsAbort).toBe(true);
+    expect(report.imports.map((entry) => `${entry.module}.${entry.name}:${entry.direction}`)).toEqual([
+      'bus.torque_x:output',
+      'debug.gyro_bias_x:debug',
+      'debug.star_innovation:debug',
+      'debug.star_innovation:debug',
+      'env.abort:null',
+    ]);
+  });
+
+  it('the reference flight software publishes the gyro bias and the star-tracker innovation', () => {
+    expect(inspectModule(REFERENCE_BYTES, 'adcs.wasm').debugOutputs).toEqual(['gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z', 'star_innovation']);
+  });
+});
+
 describe('the channel map flies a module whose imports are named otherwise', () => {
   it('wires gyro.x to gyro_x and wheel.torque.x to torque_x, and the module flies', () => {
     const channelMap = { 'gyro.x': 'gyro_x', 'wheel.torque.x': 'torque_x' };
     expect(() => FlightModule.fromBytes(wat(RENAMED), 'renamed.wasm')).toThrow(/the bus has no channel "gyro\.x"/);
     const module = FlightModule.fromBytes(wat(RENAMED), 'renamed.wasm', { channelMap });
     const { result, rows } = fly(setupFor({ duration: 2, channels: channelMap }, module), []);
-    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
     // torque_x = -0.5 · gyro_x: the output really is wired to the renamed import.
     expect(rows.slice(1).some((row) => row.torque[0] !== 0)).toBe(true);
   });

@@ -139,7 +139,7 @@ describe('the fault-free rule as a library', () => {
 
   it('simulateFaultFree returns the run of good software and throws FlightSoftwareError for failing software', () => {
     const good = simulateFaultFree(setupFor({ duration: 5 }, faultyModule('none')));
-    expect(good.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(good.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
     const setup = setupFor({ duration: 10 }, FlightModule.fromBytes(wat(FAILING[2].text), 'hang.wat'));
     expect(() => simulateFaultFree(setup)).toThrow(FlightSoftwareError);
     expect(() => simulateFaultFree(setup)).toThrow(`hang.wat: fails with no upset: ${FAILING[2].failure}`);

@@ -34,7 +34,7 @@ describe('fault-free lock-step', () => {
     expect(setup.cycles).toBe(6000);
     const { result, rows } = fly(setup, []);
     expect(result.upsetsInjected).toBe(0);
-    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
     expect(result.failovers).toBe(0);
     expect(result.missedDeadlines).toBe(0);
     expect(result.undetectedDivergences).toBe(0);
@@ -450,7 +450,7 @@ describe('a crash or hang of one core', () => {
       it(`is detected as ${cause} and handled by a failover, not a crash`, () => {
         for (const core of ['A', 'B'] as const) {
           const { result, rows } = fly(setup(), [flagUpset(core)]);
-          expect(result.detections).toEqual({ mismatch: 0, trap: cause === 'trap' ? 1 : 0, watchdog: cause === 'watchdog' ? 1 : 0, check: 0 });
+          expect(result.detections).toEqual({ mismatch: 0, trap: cause === 'trap' ? 1 : 0, watchdog: cause === 'watchdog' ? 1 : 0, check: 0, abort: 0 });
           expect(result.failovers).toBe(1);
           expect(result.missedDeadlines).toBe(0);
           expect(rows).toHaveLength(200);

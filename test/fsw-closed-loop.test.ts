@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../src/abi/channels.js';
+import { BUS_MODULE, DEBUG_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../src/abi/channels.js';
 import { fromAxisAngle, multiply, type Quat, type Vec3 } from '../src/plant/quaternion.js';
 import { largeScenario, referenceScenario, type Scenario } from '../src/plant/scenario.js';
 import { createSpacecraft, type SpacecraftState } from '../src/plant/spacecraft.js';
@@ -26,6 +26,8 @@ interface FlightSoftware {
   input: Float64Array;
   /** The frame the bus imports write to, indexed by OUT. */
   output: Float64Array;
+  /** The debug outputs' last values, by name. */
+  debug: Map<string, number>;
 }
 
 async function loadFlightSoftware(): Promise<FlightSoftware> {
@@ -34,9 +36,13 @@ async function loadFlightSoftware(): Promise<FlightSoftware> {
   const bus: Record<string, (value?: number) => number | void> = {};
   for (const name of INPUT_CHANNELS) bus[name] = () => input[IN[name]];
   for (const name of OUTPUT_CHANNELS) bus[name] = (value) => void (output[OUT[name]] = value as number);
-  const instance = await WebAssembly.instantiate(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { [BUS_MODULE]: bus });
-  const { init, step, memory } = instance.exports as unknown as Omit<FlightSoftware, 'input' | 'output'>;
-  return { init, step, memory, input, output };
+  const module = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
+  const debug = new Map<string, number>();
+  const debugImports: Record<string, (value: number) => void> = {};
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) if (from === DEBUG_MODULE) debugImports[name] = (value) => void debug.set(name, value);
+  const instance = await WebAssembly.instantiate(module, { [BUS_MODULE]: bus, [DEBUG_MODULE]: debugImports });
+  const { init, step, memory } = instance.exports as unknown as Omit<FlightSoftware, 'input' | 'output' | 'debug'>;
+  return { init, step, memory, input, output, debug };
 }
 
 interface Flight {
@@ -45,6 +51,8 @@ interface Flight {
   /** Every output frame, concatenated. */
   outputs: Float64Array;
   finalState: SpacecraftState;
+  /** The debug outputs' last values, by name. */
+  debug: Map<string, number>;
 }
 
 async function fly(scenario: Scenario, seed: number): Promise<Flight> {
@@ -63,7 +71,7 @@ async function fly(scenario: Scenario, seed: number): Promise<Flight> {
     spacecraft.advance();
     errorsDeg.push(spacecraft.pointingErrorDeg());
   }
-  return { errorsDeg, outputs, finalState: spacecraft.state };
+  return { errorsDeg, outputs, finalState: spacecraft.state, debug: fsw.debug };
 }
 
 function output(flight: Flight, cycle: number, channel: keyof typeof OUT): number {
@@ -84,16 +92,33 @@ function modes(flight: Flight): number[] {
 }
 
 describe('reference flight software, build/adcs.wasm', () => {
-  it('follows the ABI: imports only bus channels, exports init, step and memory', () => {
+  it('follows the ABI: imports only bus channels and debug outputs, exports init, step and memory', () => {
     const module = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
     const imports = WebAssembly.Module.imports(module);
     expect(imports.length).toBeGreaterThan(0);
+    const debug: string[] = [];
     for (const { module: from, name, kind } of imports) {
-      expect(from).toBe(BUS_MODULE);
       expect(kind).toBe('function');
+      if (from === DEBUG_MODULE) {
+        debug.push(name);
+        continue;
+      }
+      expect(from).toBe(BUS_MODULE);
       expect([...INPUT_CHANNELS, ...OUTPUT_CHANNELS]).toContain(name);
     }
+    expect(debug.sort()).toEqual(['gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z', 'star_innovation']);
     expect(WebAssembly.Module.exports(module).map(({ name }) => name).sort()).toEqual(['init', 'memory', 'persistent_length', 'persistent_offset', 'step']);
+  });
+
+  it('publishes as debug outputs the gyro bias its estimator converged on, and star-tracker innovations of arcseconds', async () => {
+    const bias: [number, number, number] = [2e-5, -1e-5, 3e-5];
+    const scenario = referenceScenario();
+    const flight = await fly({ ...scenario, gyro: { ...scenario.gyro, bias } }, 1);
+    const estimated = ['gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z'].map((name) => flight.debug.get(name)!);
+    for (let axis = 0; axis < 3; axis++) expect(Math.abs(estimated[axis] - bias[axis]), `axis ${axis}: ${estimated[axis]}`).toBeLessThan(2e-6);
+    // The star tracker's noise is 2″ to 20″ (1e-5 to 1e-4 rad) per axis.
+    expect(flight.debug.get('star_innovation')).toBeGreaterThan(0);
+    expect(flight.debug.get('star_innovation')).toBeLessThan(5e-4);
   });
 
   it('flies the reference mission: rate damping, then pointing within 0.05° after the settle time', async () => {

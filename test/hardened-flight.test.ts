@@ -41,7 +41,7 @@ describe('fly --harden', () => {
       const plain = simulate(prepareFlight(parseMission({ duration: 60, upsets: { count: 0 } }, 't')), { upsets: [], oracle: false });
       const hardened = simulate(prepareFlight(parseMission({ duration: 60, harden: mode, upsets: { count: 0 } }, 't')), { upsets: [], oracle: false });
       expect(hardened.commandDigest).toBe(plain.commandDigest);
-      expect(hardened.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+      expect(hardened.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
       // Duplicated instructions cost modelled time.
       expect(hardened.timing.meanCycleMs).toBeGreaterThan(plain.timing.meanCycleMs * 1.3);
     });

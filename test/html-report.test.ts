@@ -227,13 +227,13 @@ describe.skipIf(skipBrowser)('the reports in Chromium', () => {
     for (const { chart, coloured } of charts) expect(coloured, `chart "${chart}" drew no data`).toBeGreaterThan(40);
   }
 
-  it('fly: loads with no error and draws the pointing error and the cycle time', async () => {
+  it('fly: loads with no error and draws the pointing error, the cycle time and the debug outputs the reference publishes', async () => {
     const { errors, requests, charts, headings } = await open('fly.html');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
-    expect(charts.map((c) => c.chart)).toEqual(['pointing error', 'modelled cycle time']);
+    expect(charts.map((c) => c.chart)).toEqual(['pointing error', 'modelled cycle time', 'gyro_bias_x', 'gyro_bias_y', 'gyro_bias_z', 'star_innovation']);
     expectDrawn(charts);
-    expect(headings).toEqual(['Pointing error', 'Modelled cycle time against the deadline', 'Summary']);
+    expect(headings).toEqual(['Pointing error', 'Modelled cycle time against the deadline', 'Debug values', 'Summary']);
   });
 
   it('fly with debug values in its telemetry: one chart per named value', async () => {

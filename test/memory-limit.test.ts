@@ -32,7 +32,7 @@ describe('memory limit', () => {
     const module = FlightModule.fromBytes(wat(GROWER), 'grower.wat');
     const setup = setupFor({ duration: 5, memoryLimitPages: 4 }, module);
     const { result } = fly(setup, [memoryUpset(10, 'A', 0, 0), memoryUpset(10, 'B', 0, 0)]);
-    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(result.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
   });
 
   it('a module whose initial memory exceeds the limit is refused, naming memoryLimitPages', () => {

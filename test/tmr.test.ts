@@ -27,7 +27,7 @@ describe('TMR flight computer', () => {
   it('flies fault-free with three voters: the commands of a lone fault-free core, nothing detected', () => {
     const pair = fly(setupFor({ duration: 20 }), []).result;
     expect(clean.commandDigest).toBe(pair.commandDigest);
-    expect(clean.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0 });
+    expect(clean.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 0, check: 0, abort: 0 });
     expect(clean.failovers).toBe(0);
   });
 

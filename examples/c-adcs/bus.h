@@ -1,6 +1,7 @@
 /* The flight computer's I/O bus (lockstep docs/abi.md): one import from module
- * "bus" per channel this program uses, and nothing else. Inputs are `() -> f64`, outputs `(f64) -> ()`.
- * A declared channel that is never called is not imported at all. */
+ * "bus" per channel this program uses, and its debug outputs from module "debug", nothing else. Inputs
+ * are `() -> f64`, outputs and debug outputs `(f64) -> ()`. A declared channel that is never called is
+ * not imported at all. */
 #ifndef BUS_H
 #define BUS_H
 
@@ -30,5 +31,16 @@ BUS_OUTPUT(bus_torque_x, "torque_x");
 BUS_OUTPUT(bus_torque_y, "torque_y");
 BUS_OUTPUT(bus_torque_z, "torque_z");
 BUS_OUTPUT(bus_mode, "mode");
+
+/* Debug outputs: compared like the commands, sent to telemetry, never to an actuator. What the commands
+ * do not show of the estimator: the gyro bias it has converged on (rad/s), and how far each star-tracker
+ * solution was from the prediction (rad). */
+#define DEBUG_OUTPUT(function, name) \
+  __attribute__((import_module("debug"), import_name(name))) void function(double value)
+
+DEBUG_OUTPUT(debug_gyro_bias_x, "gyro_bias_x");
+DEBUG_OUTPUT(debug_gyro_bias_y, "gyro_bias_y");
+DEBUG_OUTPUT(debug_gyro_bias_z, "gyro_bias_z");
+DEBUG_OUTPUT(debug_star_innovation, "star_innovation");
 
 #endif

@@ -86,11 +86,13 @@ void estimator_propagate(vec3 gyro, double dt) {
   }
 }
 
-/* Correct the estimate with a star-tracker solution: three scalar Kalman updates, one per body axis. */
-void estimator_star_update(quat measured) {
+/* Correct the estimate with a star-tracker solution: three scalar Kalman updates, one per body axis.
+ * Returns the innovation's angle, rad (how far the solution was from the prediction), or −1 when the
+ * solution seeded the estimate instead. */
+double estimator_star_update(quat measured) {
   if (!state.attitude_acquired) {
     acquire(measured);
-    return;
+    return -1.0;
   }
   /* Residual rotation from the estimate to the measurement, the short way: 2 × its vector part ≈ δθ. */
   quat residual = conjugate_multiply(state.attitude, measured);
@@ -116,6 +118,7 @@ void estimator_star_update(quat measured) {
   state.gyro_bias.y += bias_correction[1];
   state.gyro_bias.z += bias_correction[2];
   if (state.star_updates < STAR_UPDATES_SATURATION) state.star_updates++;
+  return norm3((vec3){innovation[0], innovation[1], innovation[2]});
 }
 
 /* This cycle's body rate: the gyro reading less the estimated bias. Keeps the reading for the next cycle. */

@@ -1,9 +1,10 @@
 /* Attitude determination and control in C: the module's entry points and mode logic.
  *
  * Exports exactly the lockstep flight-software ABI: `init` at boot, `step` once per control cycle, and
- * the linear memory (wasm-ld exports it as "memory"). The only imports are bus channels (bus.h). A cycle
- * reads the latched inputs, brings the attitude estimate up to this cycle and corrects it with the star
- * tracker, picks the mode, computes the wheel torque, limits it and writes torque and mode. */
+ * the linear memory (wasm-ld exports it as "memory"). The only imports are bus channels and debug outputs
+ * (bus.h). A cycle reads the latched inputs, brings the attitude estimate up to this cycle and corrects it
+ * with the star tracker, picks the mode, computes the wheel torque, limits it, writes torque and mode,
+ * and publishes the estimator's debug outputs. */
 #include "bus.h"
 #include "state.h"
 
@@ -66,7 +67,10 @@ EXPORT("step") void step(void) {
   if (bus_star_valid() == 1.0) {
     quat measured = {bus_star_qx(), bus_star_qy(), bus_star_qz(), bus_star_qw()};
     double norm_squared = measured.x * measured.x + measured.y * measured.y + measured.z * measured.z + measured.w * measured.w;
-    if (abs_(norm_squared - 1.0) < STAR_NORM_TOLERANCE) estimator_star_update(measured);
+    if (abs_(norm_squared - 1.0) < STAR_NORM_TOLERANCE) {
+      double innovation = estimator_star_update(measured);
+      if (innovation >= 0) debug_star_innovation(innovation);
+    }
   }
   vec3 body_rate = estimator_body_rate(gyro);
   vec3 wheel_momentum = {bus_wheel_h_x(), bus_wheel_h_y(), bus_wheel_h_z()};
@@ -79,5 +83,8 @@ EXPORT("step") void step(void) {
   bus_torque_y(torque.y);
   bus_torque_z(torque.z);
   bus_mode((double)state.mode);
+  debug_gyro_bias_x(state.gyro_bias.x);
+  debug_gyro_bias_y(state.gyro_bias.y);
+  debug_gyro_bias_z(state.gyro_bias.z);
   persist();
 }

@@ -49,7 +49,7 @@ extern fsw_persistent persistent;
 void estimator_reset(void);
 void estimator_restore_bias(vec3 bias);
 void estimator_propagate(vec3 gyro, double dt);
-void estimator_star_update(quat measured);
+double estimator_star_update(quat measured);
 vec3 estimator_body_rate(vec3 gyro);
 
 /* controller.c */

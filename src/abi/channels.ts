@@ -38,3 +38,14 @@ function indexOf<T extends string>(list: readonly T[]): Record<T, number> {
 export const IN = indexOf(INPUT_CHANNELS);
 /** Output channel name → index in an output frame. */
 export const OUT = indexOf(OUTPUT_CHANNELS);
+
+/**
+ * Debug outputs: imports from module "debug", `(f64) -> ()`, named by the software (docs/abi.md). They are
+ * outputs like any other — captured per core, compared, released only when the cores agree — but they
+ * reach telemetry, never an actuator. Debug output i is slot OUTPUT_CHANNELS.length + i of a core's
+ * output capture, whose written mask is one i32: that bounds how many a module may have.
+ */
+export const DEBUG_MODULE = 'debug';
+export const MAX_DEBUG_OUTPUTS = 32 - OUTPUT_CHANNELS.length;
+/** A debug output's name: a telemetry column (`debug.NAME`) and a JSON key, so plain and short. */
+export const DEBUG_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

@@ -9,7 +9,8 @@ import { CHECK_IMPORT, CHECK_MODULE } from '../passes/checks.js';
 import type { ValueTypeName } from '../passes/export-state.js';
 import { STORAGE_TARGETS } from '../faults/fault.js';
 import { faultDomains, storageBitsByTarget } from '../faults/fault-space.js';
-import { BUS_MODULE, IN, INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from './channels.js';
+import { ABORT_IMPORT, ABORT_MODULE, ABORT_SIGNATURE } from './abort.js';
+import { BUS_MODULE, DEBUG_MODULE, DEBUG_NAME_PATTERN, IN, INPUT_CHANNELS, MAX_DEBUG_OUTPUTS, OUT, OUTPUT_CHANNELS } from './channels.js';
 import { readPersistentRegion, type PersistentRegion } from './persistent-region.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'other';
@@ -19,9 +20,9 @@ export interface ImportReport {
   readonly name: string;
   readonly kind: 'function' | 'global' | 'memory' | 'table';
   readonly signature: string | null;
-  /** The bus channel the import is wired to (through the channel map), or null. */
+  /** The bus channel the import is wired to (through the channel map), or a debug output's name, or null. */
   readonly channel: string | null;
-  readonly direction: 'input' | 'output' | null;
+  readonly direction: 'input' | 'output' | 'debug' | null;
 }
 
 export interface ExportReport {
@@ -47,6 +48,10 @@ export interface ModuleReport {
   readonly startFunction: string | null;
   /** The persistent region the module declares (persistent_offset, persistent_length), or null. */
   readonly persistent: PersistentRegion | null;
+  /** The debug outputs the module writes (imports from module "debug"), by name in alphabetical order. */
+  readonly debugOutputs: string[];
+  /** Whether the module imports AssemblyScript's `env.abort`. */
+  readonly importsAbort: boolean;
   readonly functions: { defined: number; imported: number; instructions: number; largest: Array<{ name: string; instructions: number }> };
   /** Bits an upset can strike in one core, and in the checkpoint, before any cycle runs. */
   readonly faultSpace: { memoryBitsPerCore: number; globalBitsPerCore: number; checkpointBits: number };
@@ -96,6 +101,8 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
     const imports: ImportReport[] = [];
     let importedFunctions = 0;
     const importedNames = new Set<string>();
+    const debugOutputs: string[] = [];
+    let importsAbort = false;
 
     for (let i = 0; i < module.getNumFunctions(); i++) {
       const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
@@ -113,8 +120,24 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
         imports.push({ module: info.module, name: base, kind: 'function', signature, channel: null, direction: null });
         continue;
       }
+      if (info.module === ABORT_MODULE && base === ABORT_IMPORT) {
+        // AssemblyScript's failed asserts and runtime checks report here (abi/abort.ts); the core provides it.
+        importsAbort = true;
+        if (signature !== ABORT_SIGNATURE) problems.push(`import "${ABORT_MODULE}"."${ABORT_IMPORT}": has the signature ${signature}; it must be ${ABORT_SIGNATURE} (AssemblyScript's abort)`);
+        imports.push({ module: info.module, name: base, kind: 'function', signature, channel: null, direction: null });
+        continue;
+      }
+      if (info.module === DEBUG_MODULE) {
+        const problem = debugOutputProblem(base, signature, debugOutputs);
+        if (problem) problems.push(`import "${DEBUG_MODULE}"."${base}": ${problem}`);
+        else if (!debugOutputs.includes(base)) debugOutputs.push(base);
+        imports.push({ module: info.module, name: base, kind: 'function', signature, channel: problem ? null : base, direction: problem ? null : 'debug' });
+        continue;
+      }
       if (info.module !== BUS_MODULE) {
-        problems.push(`import "${info.module}"."${base}": flight software may import only from module "${BUS_MODULE}" (no clock, no randomness, no host services)`);
+        problems.push(
+          `import "${info.module}"."${base}": flight software may import only from module "${BUS_MODULE}", debug outputs from "${DEBUG_MODULE}" and AssemblyScript's "${ABORT_MODULE}"."${ABORT_IMPORT}" (no clock, no randomness, no host services)`,
+        );
       } else {
         const wanted = channelMap[base] ?? base;
         if (wanted in IN) {
@@ -131,8 +154,14 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       }
       imports.push({ module: info.module, name: base, kind: 'function', signature, channel, direction });
     }
-    const busOrder = (entry: ImportReport) =>
-      entry.channel === null ? Number.MAX_SAFE_INTEGER : entry.direction === 'input' ? IN[entry.channel as keyof typeof IN] : 1000 + OUT[entry.channel as keyof typeof OUT];
+    // By name: telemetry columns in an order that does not depend on how a compiler ordered the imports.
+    debugOutputs.sort();
+    const busOrder = (entry: ImportReport) => {
+      if (entry.channel === null) return Number.MAX_SAFE_INTEGER;
+      if (entry.direction === 'input') return IN[entry.channel as keyof typeof IN];
+      if (entry.direction === 'output') return 1000 + OUT[entry.channel as keyof typeof OUT];
+      return 2000 + debugOutputs.indexOf(entry.channel);
+    };
     imports.sort((a, b) => busOrder(a) - busOrder(b));
     for (let i = 0; i < module.getNumGlobals(); i++) {
       const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
@@ -234,6 +263,8 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
       memory: memoryInfo ? { initialPages: memoryInfo.initial, maxPages: memoryInfo.max ?? null, exported: memoryExported } : null,
       startFunction,
       persistent: persistent.region,
+      debugOutputs,
+      importsAbort,
       functions: { defined: counts.length, imported: importedFunctions, instructions, largest: counts.slice(0, 10) },
       faultSpace: { memoryBitsPerCore: space.memory ?? 0, globalBitsPerCore: space.global ?? 0, checkpointBits: space.checkpoint ?? 0 },
       problems,
@@ -241,6 +272,14 @@ export function inspectModule(bytes: Uint8Array, source: string, options: Contra
   } finally {
     module.dispose();
   }
+}
+
+/** What is wrong with a debug output import (null: nothing), given the debug outputs accepted so far. */
+function debugOutputProblem(name: string, signature: string, accepted: readonly string[]): string | null {
+  if (signature !== OUTPUT_SIGNATURE) return `a debug output has the signature ${OUTPUT_SIGNATURE}, not ${signature}`;
+  if (!DEBUG_NAME_PATTERN.test(name)) return 'a debug output\'s name is 1 to 64 letters, digits and _, not starting with a digit (it names a telemetry column)';
+  if (!accepted.includes(name) && accepted.length >= MAX_DEBUG_OUTPUTS) return `one debug output too many; a module may have at most ${MAX_DEBUG_OUTPUTS}`;
+  return null;
 }
 
 /** Throws a ModuleError naming the first way the module breaks the contract. */

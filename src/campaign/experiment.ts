@@ -3,7 +3,7 @@
 // subset of experiments, run by any number of workers or shards in any order, is the same experiments:
 // that is what makes a sharded campaign merge into exactly the unsharded one.
 import type { DetectionCause } from '../computer/flight-computer.js';
-import type { TrapKind } from '../core/traps.js';
+import type { AbortReport, TrapKind } from '../core/traps.js';
 import { drawFault } from '../faults/draw.js';
 import { FAULT_TARGETS, type Fault, type FaultKind, type FaultTarget } from '../faults/fault.js';
 import type { CoreRef, FaultDomain } from '../faults/fault-space.js';
@@ -36,6 +36,8 @@ export interface Outcome {
   /** What differed, for a mismatch. */
   readonly mismatch?: 'outputs' | 'state';
   readonly trap?: TrapKind;
+  /** What the software's abort said (cause 'abort'). */
+  readonly abort?: AbortReport;
   /** Cycles from the injection to the detection (or to the masking, or to the wrong commands). */
   readonly latency?: number;
 }

@@ -128,7 +128,8 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     everWritten |= writtenBlocks[cycle];
     readBlocks[cycle] = reads.value as number;
     const captured = core.outputs;
-    outputs.set(captured.values, cycle * outputsLength);
+    // The commands only: debug outputs reach no actuator, and no experiment is judged by them against the golden run.
+    outputs.set(captured.values.subarray(0, outputsLength), cycle * outputsLength);
     writtenMasks[cycle] = captured.writtenMask;
     writeCounts[cycle] = captured.writes;
     for (let channel = 0; channel < outputsLength; channel++) {

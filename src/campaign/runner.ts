@@ -30,7 +30,7 @@
 // again), sdc — a spare silently holding wrong state, which the next failover would fly — otherwise. (A
 // flip in a write of the persistent region in transit lands in the replica, under its CRC-32: the replica
 // target covers it.)
-import { INPUT_CHANNELS } from '../abi/channels.js';
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { EpochSchedule } from '../computer/epochs.js';
 import { describeDetection } from '../computer/flight-computer.js';
 import { strikeCore, strikeInTransit } from '../computer/strike.js';
@@ -129,7 +129,7 @@ export class ExperimentRunner {
     this.twin = new Core(module, 'G', this.input, limit);
     this.spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
     this.frame = new Float64Array(INPUT_CHANNELS.length);
-    this.applied = new Float64Array(this.twin.outputs.values.length);
+    this.applied = new Float64Array(OUTPUT_CHANNELS.length);
     if (!module.dirtyTracking) throw new Error('campaigns need the dirty-memory tracking of the core passes');
     this.blockShift = module.dirtyTracking.blockShift;
     this.epochs = EpochSchedule.beforeBoot(setup.computer.checkpointInterval);
@@ -442,18 +442,28 @@ export class ExperimentRunner {
       if (verdict !== 'agreed') {
         const decision = decisionInstructions(verdict, resultF, resultG);
         if (verdict === 'mismatch') {
-          this.tracer?.(cycle, mismatch === 'outputs' ? 'F\'s outputs differ from G\'s: the comparator flags a mismatch; alone, F would command the wheels wrongly' : 'epoch end: F\'s state differs from G\'s in the blocks compared (state mismatch)');
+          // Debug outputs are compared like commands, but a wrong one reaches only telemetry: a lone F whose
+          // commands are still right flies on.
+          const wrongCommands = mismatch === 'outputs' && !faulty.outputs.sameCommandsAs(twin.outputs);
+          this.tracer?.(
+            cycle,
+            mismatch === 'state'
+              ? 'epoch end: F\'s state differs from G\'s in the blocks compared (state mismatch)'
+              : wrongCommands
+                ? 'F\'s outputs differ from G\'s: the comparator flags a mismatch; alone, F would command the wheels wrongly'
+                : 'F\'s debug outputs differ from G\'s, its commands do not: the comparator flags a mismatch; alone, F flies on',
+          );
           const detection: Outcome = { outcome: 'detected', cause: 'mismatch', mismatch: mismatch!, latency };
           for (const config of COMPARED) if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decision);
-          if (mismatch === 'outputs' && open.has('single')) {
+          if (wrongCommands && open.has('single')) {
             simulated += this.flyWrongCommands(cycle, end);
             verdicts.single = { outcome: this.pointingBroke ? 'pointing-violation' : 'sdc', latency };
             open.delete('single');
           }
-          if (mismatch === 'outputs') break;
+          if (wrongCommands) break;
         } else {
-          const detection: Outcome = { outcome: 'detected', cause: verdict, trap: resultF.trap ?? undefined, latency };
-          this.tracer?.(cycle, `F stopped after ${resultF.instructions} instructions: ${describeDetection({ cause: verdict, trap: resultF.trap })}`);
+          const detection: Outcome = { outcome: 'detected', cause: verdict, trap: resultF.trap ?? undefined, abort: resultF.abort ?? undefined, latency };
+          this.tracer?.(cycle, `F stopped after ${resultF.instructions} instructions: ${describeDetection({ cause: verdict, trap: resultF.trap, abort: resultF.abort })}`);
           for (const config of COMPARED) if (open.has(config)) this.decideOne(config, open, verdicts, detection, cycle, decision);
           // Without a comparator a core that stops is still seen: the processor presents no outputs.
           if (open.has('single')) {

@@ -2,6 +2,7 @@
 // in each outcome, the rate and its 95% interval (Clopper–Pearson: at least 95% coverage at every rate, and
 // "0 SDC in 100,000" a real upper bound), the detection causes and latencies; and, from the fault
 // space of each target, what an upset rate per bit per day means in failures per mission.
+import { countsByCause, type DetectionCause } from '../computer/flight-computer.js';
 import { CONFIGS, OUTCOMES, type ConfigName, type ExperimentRecord, type OutcomeName, type Target } from './experiment.js';
 import { failuresPerMission, marginReached, mwtf, mwtfInterval, summarizeCount, type CountSummary } from './statistics.js';
 import { HARDENING_NAMES, type HardeningName } from '../hardenings.js';
@@ -14,7 +15,7 @@ export interface OutcomeTable {
    * the figure a coverage goal ("silent data corruption at most 0.5%") and MWTF are about.
    */
   silent: CountSummary;
-  causes: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
+  causes: Record<DetectionCause, number>;
   /** Cycles from injection to detection, over the detected (and recovered, failover-failed) experiments. */
   detectionLatency: { mean: number; max: number } | null;
 }
@@ -32,7 +33,7 @@ const DETECTION_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['detected', 'recov
 
 function table(records: readonly ExperimentRecord[], config: ConfigName): OutcomeTable {
   const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<OutcomeName, number>;
-  const causes = { mismatch: 0, trap: 0, watchdog: 0, check: 0 };
+  const causes = countsByCause();
   let trials = 0;
   let latencySum = 0;
   let latencyCount = 0;

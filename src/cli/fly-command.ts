@@ -50,7 +50,7 @@ function flyAction(options: FlyOptions): void {
   const summary = outputs.produce(() => {
     const progress = new ProgressLine(!options.quiet);
     const telemetryFile = outputs.get('--telemetry');
-    const telemetry = telemetryFile ? new TelemetryCsv(telemetryFile) : null;
+    const telemetry = telemetryFile ? new TelemetryCsv(telemetryFile, setup.flightModule.debugOutputs.map((output) => output.name)) : null;
     const reportFile = outputs.get('--report');
     const recorder = reportFile ? new FlightSeriesRecorder() : null;
     let flight;

@@ -66,6 +66,8 @@ export function formatInspection(result: InspectResult): string {
     `  exports       ${result.exports.map((entry) => (entry.signature ? `${entry.name} ${entry.signature}` : `${entry.name} (${entry.kind})`)).join(', ') || 'none'}`,
     `  bus inputs    ${wired(inputs)}`,
     `  bus outputs   ${wired(outputs)}`,
+    ...(result.debugOutputs.length > 0 ? [`  debug outputs ${result.debugOutputs.join(', ')} (compared, to telemetry only)`] : []),
+    ...(result.importsAbort ? ['  abort         env.abort (AssemblyScript): an abort is a detection, its message, file and line reported'] : []),
     `  memory        ${result.memory ? `${result.memory.initialPages} page(s) (${count(result.memory.initialPages * 64)} KiB) initially, ${result.memory.maxPages === null ? 'no maximum' : `at most ${result.memory.maxPages}`}${result.memory.exported ? '' : ', not exported (lockstep exports it)'}` : 'none'}`,
     `  globals       ${mutable.length} mutable (state)${mutable.length ? `: ${mutable.map((global) => `${global.name} ${global.type}`).join(', ')}` : ''}; ${result.globals.length - mutable.length} other`,
     `  functions     ${result.functions.defined} defined, ${result.functions.imported} imported; ${count(result.functions.instructions)} instructions; largest: ${result.functions.largest.slice(0, 5).map((fn) => `${fn.name} ${count(fn.instructions)}`).join(', ')}`,

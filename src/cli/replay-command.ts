@@ -60,7 +60,7 @@ function replayAction(file: string, options: ReplayOptions): void {
     '  outcomes',
     ...Object.entries(record.outcomes).map(
       ([config, outcome]) =>
-        `    ${config.padEnd(11)} ${outcome.outcome}${outcome.cause ? ` by ${describeDetection({ cause: outcome.cause, mismatch: outcome.mismatch, trap: outcome.trap })}` : ''}${outcome.latency !== undefined ? `, after ${outcome.latency} cycle(s)` : ''}`,
+        `    ${config.padEnd(11)} ${outcome.outcome}${outcome.cause ? ` by ${describeDetection({ cause: outcome.cause, mismatch: outcome.mismatch, trap: outcome.trap, abort: outcome.abort })}` : ''}${outcome.latency !== undefined ? `, after ${outcome.latency} cycle(s)` : ''}`,
     ),
     stored
       ? reproduced

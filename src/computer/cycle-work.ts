@@ -1,23 +1,34 @@
 // The account of one control period: what ran, what was detected, what to release and commit, and the
 // report the flight computer gives of it. Kept apart from the flight computer, which fills it in, so that
 // the machine's rules and the period's bookkeeping each read on their own.
+import { describeAbort, type AbortReport } from '../abi/abort.js';
 import type { OutputCapture } from '../core/core.js';
 import type { TrapKind } from '../core/traps.js';
-import type { MismatchKind, Verdict } from '../processor/comparator.js';
+import type { DetectionCause, MismatchKind, Verdict } from '../processor/comparator.js';
 import type { Processor, ProcessorCycle } from '../processor/processor.js';
 import { missesDeadline, periodSeconds, type ClockConfig } from './timing.js';
 
-export type DetectionCause = 'mismatch' | 'trap' | 'watchdog' | 'check';
+export { countsByCause, DETECTION_CAUSES, type DetectionCause } from '../processor/comparator.js';
 
 export interface Detection {
   readonly processor: string;
   readonly cause: DetectionCause;
   readonly mismatch: MismatchKind | null;
   readonly trap: TrapKind | null;
+  /** What the software's abort said (cause 'abort'). */
+  readonly abort: AbortReport | null;
 }
 
-/** A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)". */
-export function describeDetection(detection: { readonly cause: DetectionCause; readonly mismatch?: MismatchKind | null; readonly trap?: TrapKind | null }): string {
+/**
+ * A detection in words, as `fly` events and `replay` name it: "state mismatch", "trap (unreachable)",
+ * "abort: quaternion not unit at assembly/estimator.ts:88:5".
+ */
+export function describeDetection(detection: {
+  readonly cause: DetectionCause;
+  readonly mismatch?: MismatchKind | null;
+  readonly trap?: TrapKind | null;
+  readonly abort?: AbortReport | null;
+}): string {
   switch (detection.cause) {
     case 'mismatch':
       return `${detection.mismatch ?? 'output'} mismatch`;
@@ -27,6 +38,8 @@ export function describeDetection(detection: { readonly cause: DetectionCause; r
       return 'watchdog';
     case 'check':
       return 'software check failed';
+    case 'abort':
+      return detection.abort ? describeAbort(detection.abort) : 'abort';
   }
 }
 
@@ -149,8 +162,9 @@ export class CycleWork {
 }
 
 export function detectionOf(result: ProcessorCycle, processor: Processor): Detection {
-  const trap = result.results[0].trap ?? result.results[1].trap;
-  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap };
+  const [a, b] = result.results;
+  const trap = a.trap ?? b.trap;
+  return { processor: processor.name, cause: causeOf(result.verdict), mismatch: result.mismatch, trap, abort: a.abort ?? b.abort };
 }
 
 function causeOf(verdict: Verdict): DetectionCause {

@@ -33,7 +33,7 @@ import { afflictionOf, strikeCheckpoint, strikeCore, strikeInTransit, strikeRepl
 import { slackSeconds, type ClockConfig } from './timing.js';
 import { outvotedDetections, replaceVoter, resyncFromMajority, TMR_SPARE_NAME, tmrSpare, votingGroup } from './voting.js';
 
-export { describeDetection, type CycleReport, type Detection, type DetectionCause } from './cycle-work.js';
+export { countsByCause, DETECTION_CAUSES, describeDetection, type CycleReport, type Detection, type DetectionCause } from './cycle-work.js';
 
 export type { SpareMode } from '../spare/controller.js';
 

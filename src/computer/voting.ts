@@ -29,9 +29,9 @@ export function outvotedDetections(group: Processor, cycle: ProcessorCycle): Det
   group.cores.forEach((core, index) => {
     if (((cycle.outvoted >>> index) & 1) === 0) return;
     const result = core.result;
-    if (result.status !== 'ok') detections.push({ processor: core.name, cause: result.status, mismatch: null, trap: result.trap });
+    if (result.status !== 'ok') detections.push({ processor: core.name, cause: result.status, mismatch: null, trap: result.trap, abort: result.abort });
     // Outvoted whole with its outputs agreeing: its persistent region differed, which is state (as the comparator says).
-    else detections.push({ processor: core.name, cause: 'mismatch', mismatch: ((cycle.outvotedWhole >>> index) & 1) !== 0 && !core.outputs.sameAs(group.outputs) ? 'outputs' : 'state', trap: null });
+    else detections.push({ processor: core.name, cause: 'mismatch', mismatch: ((cycle.outvotedWhole >>> index) & 1) !== 0 && !core.outputs.sameAs(group.outputs) ? 'outputs' : 'state', trap: null, abort: null });
   });
   return detections;
 }

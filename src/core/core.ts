@@ -1,32 +1,51 @@
 // A core: one instance of the compiled flight software, wired to the I/O bus. It runs one control cycle
-// at a time under an instruction budget, and reports how the cycle ended — completed, trapped, or
-// stopped by the watchdog — never letting a fault of the flight software become a fault of the tool.
-// Its whole state (linear memory and every mutable global) is readable and writable at a cycle
-// boundary, which is what the comparator, the checkpoint and the upset injector work on.
-import { OUTPUT_CHANNELS } from '../abi/channels.js';
+// at a time under an instruction budget, and reports how the cycle ended — completed, trapped, stopped
+// by the watchdog, by a failed software check or by the software's own abort — never letting a fault of
+// the flight software become a fault of the tool. Its whole state (linear memory and every mutable
+// global) is readable and writable at a cycle boundary, which is what the comparator, the checkpoint and
+// the upset injector work on.
+import { instantiateSync } from '@assemblyscript/loader';
+import { ABORT_IMPORT, ABORT_MODULE, decodeAbort } from '../abi/abort.js';
+import { DEBUG_MODULE, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { CHECK_IMPORT } from '../passes/checks.js';
 import { FUEL_GLOBAL, METERED_PREFIX, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
 import { DIRTY_GLOBAL } from '../passes/track-dirty-memory.js';
 import type { FlightModule } from './flight-module.js';
-import { CheckFailed, classifyTrap, WatchdogExpired, type TrapKind } from './traps.js';
+import { AbortCalled, CheckFailed, classifyTrap, WatchdogExpired, type AbortReport, type TrapKind } from './traps.js';
 
-/** How a run ended: completed, trapped, stopped by the watchdog, or stopped by a failed software check. */
-export type CycleStatus = 'ok' | 'trap' | 'watchdog' | 'check';
+/**
+ * How a run ended: completed, trapped, stopped by the watchdog, stopped by a failed software check, or
+ * stopped by the software's own abort (AssemblyScript's `env.abort`).
+ */
+export type CycleStatus = 'ok' | 'trap' | 'watchdog' | 'check' | 'abort';
 
 export interface CycleResult {
   status: CycleStatus;
   /** Instructions executed (charged) before the cycle ended. */
   instructions: number;
   trap: TrapKind | null;
+  /** What the software's abort said, when it aborted. */
+  abort: AbortReport | null;
 }
 
-/** Output capture of one core for one cycle: last value per channel, which were written, how many writes. */
+/** The written-mask bits of the command channels: what reaches an actuator (debug outputs do not). */
+const COMMAND_MASK = (1 << OUTPUT_CHANNELS.length) - 1;
+
+/**
+ * Output capture of one core for one cycle: last value per channel, which were written, how many writes.
+ * The bus's output channels come first, then the module's debug outputs (abi/channels.ts).
+ */
 export class OutputCapture {
-  readonly values = new Float64Array(OUTPUT_CHANNELS.length);
+  readonly values: Float64Array;
   /** Bit patterns of `values`, for NaN-safe bitwise comparison. */
-  readonly bits = new Uint32Array(this.values.buffer);
+  readonly bits: Uint32Array;
   writtenMask = 0;
   writes = 0;
+
+  constructor(debugOutputs = 0) {
+    this.values = new Float64Array(OUTPUT_CHANNELS.length + debugOutputs);
+    this.bits = new Uint32Array(this.values.buffer);
+  }
 
   clear(): void {
     this.writtenMask = 0;
@@ -36,8 +55,18 @@ export class OutputCapture {
   /** Same channels written, as often, with the same last values bit for bit (unwritten slots are stale). */
   sameAs(other: OutputCapture): boolean {
     const mask = this.writtenMask;
-    if (mask !== other.writtenMask || this.writes !== other.writes) return false;
-    for (let channel = 0; channel < this.values.length; channel++) {
+    return mask === other.writtenMask && this.writes === other.writes && this.sameValues(other, mask, this.values.length);
+  }
+
+  /** Same commands (command channels written, with the same last values bit for bit): what the actuators would get. */
+  sameCommandsAs(other: OutputCapture): boolean {
+    const mask = this.writtenMask & COMMAND_MASK;
+    return mask === (other.writtenMask & COMMAND_MASK) && this.sameValues(other, mask, OUTPUT_CHANNELS.length);
+  }
+
+  /** Whether the values of the first `channels` channels in `mask` are equal bit for bit (NaN-safe). */
+  private sameValues(other: OutputCapture, mask: number, channels: number): boolean {
+    for (let channel = 0; channel < channels; channel++) {
       if ((mask & (1 << channel)) === 0) continue;
       if (this.bits[2 * channel] !== other.bits[2 * channel] || this.bits[2 * channel + 1] !== other.bits[2 * channel + 1]) return false;
     }
@@ -60,7 +89,7 @@ export interface Affliction {
 export const MAX_INSTRUCTION_BUDGET = 2 ** 31 - 1;
 
 export class Core {
-  readonly outputs = new OutputCapture();
+  readonly outputs: OutputCapture;
   private readonly instance: WebAssembly.Instance;
   private readonly initFn: (budget: number) => number;
   private readonly stepFn: (budget: number) => number;
@@ -85,23 +114,37 @@ export class Core {
     public inputs: Float64Array,
     readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
   ) {
+    this.outputs = new OutputCapture(flightModule.debugOutputs.length);
     const bus: Record<string, (value?: number) => number | void> = {};
     for (const input of flightModule.inputs) {
       const channel = input.channel;
       bus[input.name] = () => this.inputs[channel];
     }
     const capture = this.outputs;
-    for (const output of flightModule.outputs) {
-      const channel = output.channel;
+    const writer = (channel: number) => {
       const bit = 1 << channel;
-      bus[output.name] = (value?: number) => {
+      return (value?: number) => {
         capture.values[channel] = value as number;
         capture.writtenMask |= bit;
         capture.writes++;
       };
-    }
-    this.instance = new WebAssembly.Instance(flightModule.compiled, {
+    };
+    for (const output of flightModule.outputs) bus[output.name] = writer(output.channel);
+    const debug: Record<string, (value?: number) => void> = {};
+    for (const output of flightModule.debugOutputs) debug[output.name] = writer(output.channel);
+    // Set once the instance exists (no start function: nothing runs before).
+    let getString: (pointer: number) => string | null = () => null;
+    // @assemblyscript/loader instantiates, so that abort's strings are read as the loader reads them. It
+    // adds its other conveniences to the imports (env.trace, env.seed, Math, Date), which the contract
+    // keeps any module from importing: env.seed (the wall clock) would break determinism.
+    const loaded = instantiateSync(flightModule.compiled, {
       bus,
+      [DEBUG_MODULE]: debug,
+      [ABORT_MODULE]: {
+        [ABORT_IMPORT]: (message: number, file: number, line: number, column: number) => {
+          throw new AbortCalled(decodeAbort(getString, message, file, line, column));
+        },
+      },
       [WATCHDOG_MODULE]: {
         [WATCHDOG_IMPORT]: () => {
           throw new WatchdogExpired();
@@ -111,6 +154,8 @@ export class Core {
         },
       },
     });
+    this.instance = loaded.instance;
+    getString = loaded.exports.__getString;
     const exports = this.instance.exports as Record<string, unknown>;
     this.initFn = exports[`${METERED_PREFIX}init`] as (budget: number) => number;
     this.stepFn = exports[`${METERED_PREFIX}step`] as (budget: number) => number;
@@ -154,7 +199,7 @@ export class Core {
    * The result of the last run, updated in place by every run (the per-cycle path allocates nothing):
    * read it before the core runs again.
    */
-  readonly result: CycleResult = { status: 'ok', instructions: 0, trap: null };
+  readonly result: CycleResult = { status: 'ok', instructions: 0, trap: null, abort: null };
 
   private run(entry: (budget: number) => number, budget: number): CycleResult {
     if (!(budget >= 0 && budget <= MAX_INSTRUCTION_BUDGET)) {
@@ -167,18 +212,24 @@ export class Core {
       result.instructions = budget - entry(budget);
       result.status = 'ok';
       result.trap = null;
+      result.abort = null;
       if (this.memory.buffer.byteLength > this.memoryLimitBytes) {
         result.status = 'trap';
         result.trap = 'memory-limit';
       }
     } catch (error) {
       result.instructions = budget - (this.fuel.value as number);
+      result.abort = null;
       if (error instanceof WatchdogExpired) {
         result.status = 'watchdog';
         result.trap = null;
       } else if (error instanceof CheckFailed) {
         result.status = 'check';
         result.trap = null;
+      } else if (error instanceof AbortCalled) {
+        result.status = 'abort';
+        result.trap = null;
+        result.abort = error.report;
       } else {
         const trap = classifyTrap(error);
         if (trap === null) throw error;

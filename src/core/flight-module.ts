@@ -3,7 +3,7 @@
 // Every core — both cores of both processors, the oracle — is an instance of this one compiled
 // WebAssembly.Module, which is what makes two cores run the same instructions.
 import { readFileSync } from 'node:fs';
-import { IN, OUT, type InputChannel, type OutputChannel } from '../abi/channels.js';
+import { IN, OUT, OUTPUT_CHANNELS, type InputChannel, type OutputChannel } from '../abi/channels.js';
 import { assertConforms, inspectModule } from '../abi/contract.js';
 import type { PersistentRegion } from '../abi/persistent-region.js';
 import { CORE_PASSES, ModuleError, transformBinary } from '../passes/index.js';
@@ -31,6 +31,8 @@ export class FlightModule {
     readonly compiled: WebAssembly.Module,
     readonly inputs: readonly BusImport[],
     readonly outputs: readonly BusImport[],
+    /** The debug outputs (docs/abi.md), in their order: channel OUTPUT_CHANNELS.length + i of a core's output capture. */
+    readonly debugOutputs: readonly BusImport[],
     /** The mutable globals that make up a core's state, in a fixed order. */
     readonly stateGlobals: readonly StateGlobal[],
     /** How memory writes are tracked, or null when the module was built without dirty tracking. */
@@ -65,12 +67,14 @@ export class FlightModule {
       if (entry.channel === null) continue;
       const channel = entry.channel;
       if (entry.direction === 'input') inputs.push({ name: entry.name, channel: IN[channel as InputChannel] });
+      else if (entry.direction === 'debug') continue;
       else outputs.push({ name: entry.name, channel: OUT[channel as OutputChannel] });
     }
+    const debugOutputs = report.debugOutputs.map((name, index) => ({ name, channel: OUTPUT_CHANNELS.length + index }));
     const exports = new Map(WebAssembly.Module.exports(compiled).map((entry) => [entry.name, entry.kind]));
     if (exports.get(FUEL_GLOBAL) !== 'global') throw new ModuleError(source, 'instruction counting failed to export its fuel counter');
     const stateGlobals = (prepared.reports.get('export-state') as unknown as ExportStateReport).globals;
     const dirtyTracking = (prepared.reports.get('track-dirty-memory') as DirtyMemoryReport | undefined) ?? null;
-    return new FlightModule(source, compiled, inputs, outputs, stateGlobals, dirtyTracking, passes, report.persistent);
+    return new FlightModule(source, compiled, inputs, outputs, debugOutputs, stateGlobals, dirtyTracking, passes, report.persistent);
   }
 }

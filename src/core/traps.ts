@@ -1,6 +1,9 @@
 // How a core's execution can end abnormally, and how a JavaScript exception raised by the engine maps to
 // a WebAssembly trap kind. Anything that is not a trap of the flight software (a bug of lockstep itself)
 // is not classified, so that it surfaces as the tool's own error instead of being blamed on a core.
+import { describeAbort, type AbortReport } from '../abi/abort.js';
+
+export type { AbortReport } from '../abi/abort.js';
 
 /** Thrown by the `lockstep.watchdog` import when a cycle exhausts its instruction budget. */
 export class WatchdogExpired extends Error {
@@ -16,6 +19,16 @@ export class WatchdogExpired extends Error {
 export class CheckFailed extends Error {
   constructor(readonly site: number) {
     super(`software check ${site} failed`);
+  }
+}
+
+/**
+ * Thrown by the `env.abort` import, which AssemblyScript calls on a failed `assert` or a runtime check:
+ * the software has detected its own failure and says where, as a failed check of a hardened module does.
+ */
+export class AbortCalled extends Error {
+  constructor(readonly report: AbortReport) {
+    super(describeAbort(report));
   }
 }
 

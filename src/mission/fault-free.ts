@@ -1,10 +1,11 @@
 // Flight software that fails with no upset at all — init traps or overruns its budget, a fault-free cycle
-// traps, overruns the watchdog or fails a software check, the fault-free flight computer detects something
+// traps, overruns the watchdog, fails a software check or aborts, the fault-free flight computer detects something
 // or misses a deadline — is a mistake of the flight software, not an outcome of an upset. One rule, worded
 // here, for every command that flies it: `fly` refuses it before its faulty run, a campaign at its golden
 // run, `bench` before measuring (all FlightSoftwareError, exit 6), `inspect` lists it as a problem (exit 4).
 import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { Core, type CycleResult } from '../core/core.js';
+import { describeAbort, type AbortReport } from '../abi/abort.js';
 import type { TrapKind } from '../core/traps.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { FlightSoftwareError, simulate, type FlightSetup, type RunResult, type SimulateOptions } from './fly.js';
@@ -13,8 +14,10 @@ import { FlightSoftwareError, simulate, type FlightSetup, type RunResult, type S
 export interface FaultFreeFailure {
   /** The control cycle that failed; null: init. */
   readonly cycle: number | null;
-  readonly cause: 'trap' | 'watchdog' | 'check' | 'mismatch' | 'missed-deadline';
+  readonly cause: 'trap' | 'watchdog' | 'check' | 'abort' | 'mismatch' | 'missed-deadline';
   readonly trap?: TrapKind | null;
+  /** What the software's abort said. */
+  readonly abort?: AbortReport | null;
   /** The instruction budget init or the cycle ran under (what the watchdog enforced). */
   readonly budget?: number;
 }
@@ -28,6 +31,8 @@ export function describeFaultFreeFailure(failure: FaultFreeFailure): string {
       return `${what} exceeds the ${failure.cycle === null ? 'boot' : 'watchdog'} budget${failure.budget !== undefined ? ` of ${failure.budget} instructions` : ''}`;
     case 'check':
       return `${what} fails one of the module's own software checks`;
+    case 'abort':
+      return `${what} aborts${failure.abort ? ` (${describeAbort(failure.abort)})` : ''}`;
     case 'mismatch':
       return `${what}: the two cores of a processor disagree (the software's results depend on more than its state and inputs)`;
     case 'missed-deadline':
@@ -47,7 +52,7 @@ export function flightSoftwareFails(source: string, failure: FaultFreeFailure): 
 /** How one core's fault-free run (init: cycle null) failed, or null when it completed. */
 export function coreFailure(result: CycleResult, cycle: number | null, budget: number): FaultFreeFailure | null {
   if (result.status === 'ok') return null;
-  return { cycle, cause: result.status, trap: result.trap, budget };
+  return { cycle, cause: result.status, trap: result.trap, ...(result.abort ? { abort: result.abort } : {}), budget };
 }
 
 /** Throws the flight software's failure when one core's fault-free run (init: cycle null) did not complete. */
@@ -95,7 +100,7 @@ class FaultFreeStop extends Error {}
 
 /**
  * The fault-free reference run of `fly`: the flight computer flying the mission with no upset. Any
- * detection (trap, watchdog, mismatch, check) or missed deadline in it means that the flight software fails
+ * detection (trap, watchdog, mismatch, check, abort) or missed deadline in it means that the flight software fails
  * on its own: the run stops there and a FlightSoftwareError names the failure — as one core flying the same
  * cycles shows it (the trap's kind, the budget), or as the flight computer saw it when one core does not.
  */

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_CHANNELS, OUT, OUTPUT_CHANNELS } from '../abi/channels.js';
-import { describeDetection, FlightComputer, type CycleReport, type FlightComputerConfig } from '../computer/flight-computer.js';
+import { countsByCause, describeDetection, FlightComputer, type CycleReport, type DetectionCause, type FlightComputerConfig } from '../computer/flight-computer.js';
 import type { HealthSummary } from '../computer/health.js';
-import { Core, MAX_INSTRUCTION_BUDGET } from '../core/core.js';
+import { Core, MAX_INSTRUCTION_BUDGET, type OutputCapture } from '../core/core.js';
 import { prepareFaultModule } from '../core/fault-core.js';
 import { FlightModule } from '../core/flight-module.js';
 import { copyState } from '../core/state.js';
@@ -165,6 +165,11 @@ export interface TelemetryRow {
   modelledMs: number;
   /** The hot-swap controller's state after the cycle (duplex, simplex, reintegrating, …: src/spare/controller.ts). */
   controllerState: ControllerState;
+  /**
+   * The module's debug outputs (docs/abi.md) by name: the last value released (held, as commands are, when
+   * not written); NaN until one is. Empty for a module without debug outputs.
+   */
+  debug: Record<string, number>;
 }
 
 export interface FlightEvent {
@@ -178,7 +183,7 @@ export interface RunResult {
   upsetsInjected: number;
   failovers: number;
   missedDeadlines: number;
-  detections: Record<'mismatch' | 'trap' | 'watchdog' | 'check', number>;
+  detections: Record<DetectionCause, number>;
   detectionsByMismatch: Record<'outputs' | 'state', number>;
   undetectedDivergences: number;
   undetectedDivergentCycles: number;
@@ -197,7 +202,20 @@ export interface RunResult {
   reintegration: ReintegrationSummary;
   /** Health management: processors declared failed, the spare's failures and its heartbeat (src/computer/health.ts). */
   health: HealthSummary;
+  /** The module's debug outputs as released over the flight; absent when it has none. */
+  debug?: DebugOutputSummary[];
   events: FlightEvent[];
+}
+
+/** One debug output over a flight: the values the flight computer released (what reached telemetry). */
+export interface DebugOutputSummary {
+  name: string;
+  /** Cycles whose released outputs wrote it. */
+  released: number;
+  /** The last value released (null: none, or NaN), and the least and greatest (NaN never counts). */
+  last: number | null;
+  min: number | null;
+  max: number | null;
 }
 
 export interface PersistentStoreSummary {
@@ -292,6 +310,8 @@ export class Flight {
   readonly computer: FlightComputer;
   /** The commands applied to the actuators after the last cycle. */
   readonly applied = new Float64Array(OUTPUT_CHANNELS.length);
+  /** The debug outputs' values after the last cycle, held as commands are (FlightModule.debugOutputs' order); NaN until released. */
+  readonly debug: Float64Array;
   readonly result: RunResult;
   readonly oracle: Core | null;
   private readonly appliedBytes = new Uint8Array(this.applied.buffer);
@@ -312,6 +332,7 @@ export class Flight {
   private flown = 0;
   private failedSeen = 0;
   private spareFailuresSeen = 0;
+  private readonly debugAccounts: DebugOutputSummary[];
 
   constructor(
     readonly setup: FlightSetup,
@@ -322,6 +343,8 @@ export class Flight {
   ) {
     const { cycles, computer: config, scenario } = setup;
     this.computer = new FlightComputer(setup.flightModule, config);
+    this.debug = new Float64Array(setup.flightModule.debugOutputs.length).fill(Number.NaN);
+    this.debugAccounts = setup.flightModule.debugOutputs.map((output) => ({ name: output.name, released: 0, last: null, min: null, max: null }));
     const boot = this.computer.boot();
     if (boot.verdict !== 'agreed') {
       throw new FlightSoftwareError(`${setup.flightModule.source}: init did not complete on the primary (${boot.verdict}${boot.results[0].trap ? `: ${boot.results[0].trap}` : ''})`);
@@ -335,7 +358,7 @@ export class Flight {
       upsetsInjected: 0,
       failovers: 0,
       missedDeadlines: 0,
-      detections: { mismatch: 0, trap: 0, watchdog: 0, check: 0 },
+      detections: countsByCause(),
       detectionsByMismatch: { outputs: 0, state: 0 },
       undetectedDivergences: 0,
       undetectedDivergentCycles: 0,
@@ -419,6 +442,7 @@ export class Flight {
       for (let channel = 0; channel < applied.length; channel++) {
         if (outputs.writtenMask & (1 << channel)) applied[channel] = outputs.values[channel];
       }
+      if (this.debug.length > 0) this.holdDebug(outputs);
     }
     // The commands have left the flight computer; the oracle and the plant are the rig's, not its time.
     this.pacer?.commandsOut(cycle);
@@ -430,9 +454,10 @@ export class Flight {
         // Recovery replaced the flight state (a cold boot, a rollback): from now on fault-free software
         // means software continuing from that state, so the oracle follows the processor in charge.
         copyState(computer.primary.cores[0], oracle);
-      } else if (report.outputs && !report.outputs.sameAs(oracle.outputs)) {
+      } else if (report.outputs && !report.outputs.sameCommandsAs(oracle.outputs)) {
         // Released commands that fault-free software would not have sent, whether or not something was
-        // detected in this cycle: a detection that released wrong commands anyway is no recovery.
+        // detected in this cycle: a detection that released wrong commands anyway is no recovery. Debug
+        // outputs reach no actuator: a wrong one released is no divergence of the flight (as in campaigns).
         result.undetectedDivergentCycles++;
         if (this.lastUpset !== this.divergentUpset) {
           this.divergentUpset = this.lastUpset;
@@ -445,6 +470,30 @@ export class Flight {
     this.digest.update(this.appliedBytes);
     this.flown = cycle + 1;
     return report;
+  }
+
+  /** Keeps the debug values the cycle released, and their account. */
+  private holdDebug(outputs: OutputCapture): void {
+    const first = OUTPUT_CHANNELS.length;
+    for (let i = 0; i < this.debug.length; i++) {
+      if ((outputs.writtenMask & (1 << (first + i))) === 0) continue;
+      const value = outputs.values[first + i];
+      this.debug[i] = value;
+      const account = this.debugAccounts[i];
+      account.released++;
+      // JSON has no NaN: a NaN released reads as no value.
+      account.last = Number.isNaN(value) ? null : value;
+      if (Number.isNaN(value)) continue;
+      account.min = account.min === null ? value : Math.min(account.min, value);
+      account.max = account.max === null ? value : Math.max(account.max, value);
+    }
+  }
+
+  /** The debug values after the last cycle, by name (TelemetryRow.debug). */
+  debugValues(): Record<string, number> {
+    const values: Record<string, number> = {};
+    for (let i = 0; i < this.debug.length; i++) values[this.debugAccounts[i].name] = this.debug[i];
+    return values;
   }
 
   /** The pointing error after `cycle`, degrees, from whoever knows the attitude (the plant, or 42's truth). */
@@ -484,6 +533,7 @@ export class Flight {
       };
     }
     if (this.pacer) result.realtime = this.pacer.summary();
+    if (this.debugAccounts.length > 0) result.debug = this.debugAccounts.map((account) => ({ ...account }));
     const { traffic, reintegrations, link } = this.computer;
     const commits = traffic.commits;
     result.checkpoint = {
@@ -539,6 +589,7 @@ export function simulate(setup: FlightSetup, options: SimulateOptions): RunResul
       missedDeadline: report.missedDeadline,
       modelledMs: report.modelledSeconds * 1000,
       controllerState: flight.computer.controllerState,
+      debug: flight.debugValues(),
     });
     if (options.onProgress && (cycle & 255) === 0) options.onProgress(cycle, cycles);
   }

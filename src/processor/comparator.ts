@@ -4,11 +4,19 @@
 // off shows which upsets the outputs alone reveal, and how late: a divergent state can hide for many
 // cycles before it reaches an output, and a checkpoint committed meanwhile carries the corruption.
 // A processor without lock-step (one core) has no comparator, but a core that stops — a trap, the
-// watchdog, a failed software check — is seen all the same: it presents no outputs.
+// watchdog, a failed software check, the software's own abort — is seen all the same: it presents no outputs.
 import type { Core, CycleResult } from '../core/core.js';
 import { persistentRegionsEqual, statesEqual } from '../core/state.js';
 
-export type Verdict = 'agreed' | 'mismatch' | 'trap' | 'watchdog' | 'check';
+/** Every way a processor's cycle can fail to agree: the causes of a detection, the one list counts are kept by. */
+export const DETECTION_CAUSES = ['mismatch', 'trap', 'watchdog', 'check', 'abort'] as const;
+export type DetectionCause = (typeof DETECTION_CAUSES)[number];
+export type Verdict = 'agreed' | DetectionCause;
+
+/** A count per detection cause, all zero. */
+export function countsByCause(): Record<DetectionCause, number> {
+  return Object.fromEntries(DETECTION_CAUSES.map((cause) => [cause, 0])) as Record<DetectionCause, number>;
+}
 export type MismatchKind = 'outputs' | 'state';
 
 export interface Comparison {
@@ -20,6 +28,7 @@ const AGREED: Comparison = { verdict: 'agreed', mismatch: null };
 const TRAP: Comparison = { verdict: 'trap', mismatch: null };
 const WATCHDOG: Comparison = { verdict: 'watchdog', mismatch: null };
 const CHECK: Comparison = { verdict: 'check', mismatch: null };
+const ABORT: Comparison = { verdict: 'abort', mismatch: null };
 const OUTPUTS_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'outputs' };
 const STATES_DIFFER: Comparison = { verdict: 'mismatch', mismatch: 'state' };
 
@@ -32,6 +41,8 @@ export function judgeLoneCore(result: CycleResult): Comparison {
       return WATCHDOG;
     case 'check':
       return CHECK;
+    case 'abort':
+      return ABORT;
     default:
       return AGREED;
   }
@@ -54,6 +65,8 @@ export function compareCores(
   if (resultA.status === 'watchdog' || resultB.status === 'watchdog') return WATCHDOG;
   // A hardened core caught its own error: it presents no outputs, like a trapped one.
   if (resultA.status === 'check' || resultB.status === 'check') return CHECK;
+  // An AssemblyScript core whose assert or runtime check failed aborted: it detected its own failure too.
+  if (resultA.status === 'abort' || resultB.status === 'abort') return ABORT;
   if (!a.outputs.sameAs(b.outputs)) return OUTPUTS_DIFFER;
   // The persistent region leaves the processor every cycle for its replica, as the outputs leave for the
   // spacecraft: it is compared every cycle, whatever compareState, so that only what both cores wrote is
@@ -65,11 +78,11 @@ export function compareCores(
 
 /**
  * Modelled instructions from the start of a cycle until the verdict: a core that stops by itself (a trap,
- * a failed check) raises the alarm when it stops, the first such core deciding; otherwise the comparator
+ * a failed check, an abort) raises the alarm when it stops, the first such core deciding; otherwise the comparator
  * waits for the slower core (the watchdog fires at the budget).
  */
 export function decisionInstructions(verdict: Verdict, a: CycleResult, b: CycleResult = a): number {
-  if (verdict === 'trap' || verdict === 'check') {
+  if (verdict === 'trap' || verdict === 'check' || verdict === 'abort') {
     const aStopped = a.status === verdict;
     const bStopped = b.status === verdict;
     if (aStopped && bStopped) return Math.min(a.instructions, b.instructions);

@@ -2,14 +2,14 @@
 // documented in docs/cli.md) and the human text printed at the end of a run. The summary puts the faulty
 // run beside the fault-free run of the same seed: matching command digests are the proof that upsets
 // cost the spacecraft nothing.
-import type { FlightSetup, RunResult } from '../mission/fly.js';
+import type { DebugOutputSummary, FlightSetup, RunResult } from '../mission/fly.js';
 import type { RealTimeSummary } from '../mission/realtime.js';
 import { formatVerdicts, judgeFlight, type FlightGateOptions, type RequirementVerdict } from './requirements.js';
 
 /** The run's counters as the run reports them; the rest is put in the summary's own terms. */
 type RunCounters = Pick<
   RunResult,
-  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'checkpoint' | 'reintegration' | 'health' | 'events'
+  'cycles' | 'upsetsInjected' | 'failovers' | 'missedDeadlines' | 'detections' | 'undetectedDivergences' | 'undetectedDivergentCycles' | 'commandDigest' | 'checkpoint' | 'reintegration' | 'health' | 'debug' | 'events'
 >;
 
 /** What any flight's summary holds, whoever flew the spacecraft (lockstep's plant, or 42). */
@@ -108,6 +108,7 @@ export function summarizeRun(setup: FlightSetup, run: RunResult): RunSummary {
     reintegration: run.reintegration,
     health: run.health,
     ...(run.realtime ? { realtime: run.realtime } : {}),
+    ...(run.debug ? { debug: run.debug } : {}),
     events: run.events,
   };
 }
@@ -162,7 +163,7 @@ export function formatRunLines(summary: RunSummary): string[] {
   return [
     `  cycles               ${summary.cycles} (${seconds.toFixed(1)} s at ${summary.timing.controlPeriodMs} ms)`,
     `  upsets injected      ${summary.upsetsInjected}`,
-    `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog${d.check ? `, ${d.check} software check` : ''}`,
+    `  detections           ${d.mismatch} mismatch (${summary.mismatchKinds.outputs} outputs, ${summary.mismatchKinds.state} state), ${d.trap} trap, ${d.watchdog} watchdog${d.check ? `, ${d.check} software check` : ''}${d.abort ? `, ${d.abort} abort` : ''}`,
     `  failovers            ${summary.failovers}`,
     `  missed deadlines     ${summary.missedDeadlines}`,
     `  undetected divergences ${summary.undetectedDivergences} (${summary.undetectedDivergentCycles} cycles)`,
@@ -180,5 +181,12 @@ export function formatRunLines(summary: RunSummary): string[] {
           `  real time            ${summary.realtime.factor}× (period ${summary.realtime.periodMs} ms): latency p50 ${summary.realtime.latencyP50Ms.toFixed(3)} ms, p99 ${summary.realtime.latencyP99Ms.toFixed(3)} ms, max ${summary.realtime.latencyMaxMs.toFixed(3)} ms; start jitter p99 ${summary.realtime.jitterP99Ms.toFixed(3)} ms; ${summary.realtime.overruns} overrun${summary.realtime.overruns === 1 ? '' : 's'}`,
         ]
       : []),
+    ...(summary.debug ? [`  debug values         ${summary.debug.map(formatDebugOutput).join('; ')}`] : []),
   ];
+}
+
+/** One debug output's line item: its last released value and its range, "gyro_bias_x 1.2e-5 (−3.1e-5 … 4.0e-5)". */
+function formatDebugOutput(output: DebugOutputSummary): string {
+  const number = (value: number | null) => (value === null ? '–' : value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6) ? value.toExponential(2) : value.toPrecision(3));
+  return output.released === 0 ? `${output.name} never released` : `${output.name} ${number(output.last)} (${number(output.min)} … ${number(output.max)})`;
 }
