@@ -45,10 +45,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('debug outputs in flight', () => {
   const module = () => FlightModule.fromBytes(wat(DEBUG_MODULE), 'debug.wat');
-  // The predictive link encoding fails its own check on this module's commits, upsets or not (a bug of
-  // src/spare/predictive.ts as of ef4f077, reported): the link's other encoding, which the debug outputs
-  // do not care about.
-  const mission = { duration: 2, link: { compression: 'xor-zero-run' as const } };
+  const mission = { duration: 2 };
 
   it('are released to telemetry by name, held between writes, and summarised; they reach no actuator', () => {
     const { result, rows } = fly(setupFor({ ...mission, duration: 1 }, module()), []);

@@ -27,6 +27,8 @@ export class Checkpoint {
   /** The core's globals as the next commit sends them. */
   private readonly nextGlobals: GlobalSlots;
   private readonly target: StreamTarget;
+  /** The memory ranges a commit being encoded has sent (grown to twice the most a mask gives). */
+  private readonly sentRanges = new Int32Array(2 * RANGES.length);
   /** The stream of commits made without a link in between. */
   private readonly writer: CheckpointStreamWriter;
 
@@ -82,22 +84,50 @@ export class Checkpoint {
     }
     writer.begin(cycle, bytes.length);
     const sameSize = bytes.length === this.header[1];
+    const { memoryHistory, memoryOlder } = this.target;
+    // Records never overlap: a range's store tail (MAX_STORE_BYTES) reaches into the next block, and a
+    // receiver applies records in order, each predicted or XOR-ed against what the one before left.
+    const sent = this.sentRanges;
+    let count = 0;
     let end = memoryRanges(core, sameSize ? written : ALL_BLOCKS, bytes.length);
-    const { memoryHistory, globalsHistory, memoryOlder, globalsOlder } = this.target;
-    for (let i = 0; i < end; i += 2) writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
+    for (let i = 0, cursor = 0; i < end; i += 2) {
+      const start = Math.max(RANGES[i], cursor);
+      const stop = RANGES[i + 1];
+      if (stop <= start) continue;
+      writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, start, stop);
+      sent[count++] = start;
+      sent[count++] = stop;
+      cursor = stop;
+    }
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
-      for (let i = 0; i < end; i += 2) {
-        if (bytes.compare(this.memory, RANGES[i], RANGES[i + 1], RANGES[i], RANGES[i + 1]) !== 0) {
-          writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, RANGES[i], RANGES[i + 1]);
-          this.repairs++;
+      let repaired = false;
+      for (let i = 0, cursor = 0, j = 0; i < end; i += 2) {
+        // The parts of this scrubbed range that no written range sent, each sent if it differs.
+        let start = Math.max(RANGES[i], cursor);
+        const stop = RANGES[i + 1];
+        while (start < stop) {
+          while (j < count && sent[j + 1] <= start) j += 2;
+          if (j < count && sent[j] <= start) {
+            start = sent[j + 1];
+            continue;
+          }
+          const pieceEnd = j < count ? Math.min(stop, sent[j]) : stop;
+          if (bytes.compare(this.memory, start, pieceEnd, start, pieceEnd) !== 0) {
+            writer.add(REGION_MEMORY, this.memory, memoryHistory, memoryOlder, bytes, start, pieceEnd);
+            repaired = true;
+          }
+          start = pieceEnd;
         }
+        cursor = Math.max(cursor, stop);
+        if (repaired) this.repairs++;
+        repaired = false;
       }
     }
     const globals = core.globals;
     const next = this.nextGlobals;
     for (let i = 0; i < globals.length; i++) next.store(i, globals[i].value as number | bigint);
-    writer.add(REGION_GLOBALS, this.globals.bytes, globalsHistory, globalsOlder, next.bytes, 0, next.bytes.length);
+    writer.add(REGION_GLOBALS, this.globals.bytes, this.target.globalsHistory, this.target.globalsOlder, next.bytes, 0, next.bytes.length);
     writer.finish();
   }
 
