@@ -101,9 +101,9 @@ export class Checkpoint {
     }
     if (sameSize && scrubbed !== 0) {
       end = memoryRanges(core, scrubbed, bytes.length);
-      let repaired = false;
       for (let i = 0, cursor = 0, j = 0; i < end; i += 2) {
         // The parts of this scrubbed range that no written range sent, each sent if it differs.
+        let repaired = false;
         let start = Math.max(RANGES[i], cursor);
         const stop = RANGES[i + 1];
         while (start < stop) {
@@ -121,7 +121,6 @@ export class Checkpoint {
         }
         cursor = Math.max(cursor, stop);
         if (repaired) this.repairs++;
-        repaired = false;
       }
     }
     const globals = core.globals;
