@@ -47,7 +47,7 @@ import { describeFault } from '../faults/describe.js';
 import { isInstructionFault, isLasting } from '../faults/fault.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
-import { breaksPointing } from '../plant/scenario.js';
+import { breaksPointing, firstSettledCycle, settledAfter } from '../plant/scenario.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { compareCores, decisionInstructions } from '../processor/comparator.js';
 import { detectionReleasesSpareOutputs } from '../spare/controller.js';
@@ -505,6 +505,12 @@ export class ExperimentRunner {
     const scenario = this.setup.scenario;
     const budget = this.setup.computer.watchdogInstructions;
     this.pointingBroke = false;
+    // The requirement applies from settling on: wrong commands that end before it cannot break it, so
+    // the watch would only confirm the silent corruption already found.
+    if (!settledAfter(end - 1, scenario)) {
+      this.tracer?.(firstWrong, `single: the pointing requirement applies from the end of cycle ${firstSettledCycle(scenario)} on, past the horizon: no pointing violation possible`);
+      return 0;
+    }
     // The spacecraft's golden state at firstWrong: from the snapshot before it, flown on the golden commands.
     const snapshot = golden.snapshots.indexFor(firstWrong);
     golden.snapshots.restoreSpacecraft(spacecraft, snapshot);

@@ -60,9 +60,18 @@ function globalsOf(core: Core): FaultGlobals {
   return globals;
 }
 
+// Listing a module's exports builds a fresh array each time: asked once per compiled module, not per strike.
+const hooked = new WeakMap<WebAssembly.Module, boolean>();
+
 /** Whether the core's module has the fault hooks. */
 export function hasFaultHooks(core: Core): boolean {
-  return WebAssembly.Module.exports(core.flightModule.compiled).some((entry) => entry.name === RESULT_COUNTDOWN_GLOBAL && entry.kind === 'global');
+  const compiled = core.flightModule.compiled;
+  let answer = hooked.get(compiled);
+  if (answer === undefined) {
+    answer = WebAssembly.Module.exports(compiled).some((entry) => entry.name === RESULT_COUNTDOWN_GLOBAL && entry.kind === 'global');
+    hooked.set(compiled, answer);
+  }
+  return answer;
 }
 
 function checkIndex(n: number): void {

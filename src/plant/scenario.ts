@@ -82,9 +82,14 @@ export function largeScenario(): Scenario {
   };
 }
 
+/** The first cycle after which (at whose end) the pointing requirement applies. */
+export function firstSettledCycle(scenario: Pick<Scenario, 'settleTime' | 'controlPeriod'>): number {
+  return Math.ceil(scenario.settleTime / scenario.controlPeriod) - 1;
+}
+
 /** Whether the pointing requirement applies after `cycle` (the spacecraft's state at its end). */
 export function settledAfter(cycle: number, scenario: Pick<Scenario, 'settleTime' | 'controlPeriod'>): boolean {
-  return cycle + 1 >= Math.ceil(scenario.settleTime / scenario.controlPeriod);
+  return cycle >= firstSettledCycle(scenario);
 }
 
 /** Whether the pointing error after `cycle` breaks the requirement (before settling nothing does). */
