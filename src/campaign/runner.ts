@@ -42,7 +42,7 @@ import { missesDeadline, periodSeconds } from '../computer/timing.js';
 import { Core } from '../core/core.js';
 import { disarm, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
 import type { FlightModule } from '../core/flight-module.js';
-import { ALL_BLOCKS, globalsEqual, memoryRanges, RANGES } from '../core/state.js';
+import { ALL_BLOCKS, copyState, globalsEqual, memoryRanges, RANGES } from '../core/state.js';
 import { describeFault } from '../faults/describe.js';
 import { isInstructionFault, isLasting } from '../faults/fault.js';
 import type { FlightSetup } from '../mission/fly.js';
@@ -392,20 +392,25 @@ export class ExperimentRunner {
     epochs.moveToUndisturbed(start);
     let epochWritten = 0;
     for (let cycle = epochs.start; cycle < start; cycle++) epochWritten |= golden.writtenBlocks[cycle];
+    // Up to the strike F is G: only G runs, and F takes what G wrote.
+    let replayed = 0;
     for (let cycle = start; cycle < strike; cycle++) {
       loadFrame(golden, cycle, this.input);
-      faulty.step(budget);
       twin.step(budget);
-      const written = faulty.dirtyBlocks() | twin.dirtyBlocks();
+      const written = twin.dirtyBlocks();
+      replayed |= written;
       epochWritten |= written;
-      this.touchedF |= written;
-      this.touchedG |= written;
-      faulty.clearDirtyBlocks();
       twin.clearDirtyBlocks();
       if (epochs.endsAt(cycle)) {
         epochs.begin(cycle + 1);
         epochWritten = 0;
       }
+    }
+    if (strike > start) {
+      copyState(twin, faulty, replayed);
+      faulty.clearDirtyBlocks();
+      this.touchedF |= replayed;
+      this.touchedG |= replayed;
     }
 
     this.tracer?.(strike, `strike F: ${describeFault(experiment, this.module.stateGlobals.map((global) => global.name))}`);

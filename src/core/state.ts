@@ -90,11 +90,17 @@ export function persistentRegionsEqual(a: Core, b: Core): boolean {
   return true;
 }
 
-/** Copies the whole state of `from` into `to` (both instances of the same module). */
-export function copyState(from: Core, to: Core): void {
+/**
+ * Copies the state of `from` into `to` (instances of builds of one module, whose memory layouts and state
+ * globals are the same): the globals and the memory ranges of `mask`, all of it by default. A partial
+ * copy is whole only when the two agreed outside those ranges before.
+ */
+export function copyState(from: Core, to: Core, mask: number = ALL_BLOCKS): void {
   const source = from.memoryBytes();
   ensureMemorySize(to, source.length);
-  to.memoryBytes().set(source);
+  const target = to.memoryBytes();
+  const end = memoryRanges(from, mask, source.length);
+  for (let i = 0; i < end; i += 2) target.set(source.subarray(RANGES[i], RANGES[i + 1]), RANGES[i]);
   for (let i = 0; i < from.globals.length; i++) to.globals[i].value = from.globals[i].value;
 }
 
