@@ -9,8 +9,9 @@
 //   body-frame perturbation q' = q ⊗ δq                  (δq a small rotation about body axes)
 // and coordinates transform as v_I = q ⊗ v_B ⊗ q*, i.e. v_B = q* ⊗ v_I ⊗ q (see `rotate`).
 //
-// These functions return fresh arrays: they serve set-up, sensors and tests. The integrator in
-// dynamics.ts inlines its own arithmetic to stay allocation-free.
+// These functions return fresh arrays unless given one to fill (`out`): the plant's per-cycle path (sensors,
+// pointing error) fills its own, so that a simulated cycle allocates nothing. The integrator in
+// dynamics.ts inlines its own arithmetic.
 
 export type Vec3 = [number, number, number];
 export type Quat = [number, number, number, number];
@@ -19,20 +20,23 @@ export function identity(): Quat {
   return [0, 0, 0, 1];
 }
 
-/** Hamilton product a ⊗ b. */
-export function multiply(a: Readonly<Quat>, b: Readonly<Quat>): Quat {
-  const [ax, ay, az, aw] = a;
-  const [bx, by, bz, bw] = b;
-  return [
-    aw * bx + bw * ax + ay * bz - az * by,
-    aw * by + bw * ay + az * bx - ax * bz,
-    aw * bz + bw * az + ax * by - ay * bx,
-    aw * bw - ax * bx - ay * by - az * bz,
-  ];
+/** Hamilton product a ⊗ b (into `out`, which may be a or b, when given). */
+export function multiply(a: Readonly<ArrayLike<number>>, b: Readonly<ArrayLike<number>>, out: Quat = [0, 0, 0, 0]): Quat {
+  const ax = a[0], ay = a[1], az = a[2], aw = a[3];
+  const bx = b[0], by = b[1], bz = b[2], bw = b[3];
+  out[0] = aw * bx + bw * ax + ay * bz - az * by;
+  out[1] = aw * by + bw * ay + az * bx - ax * bz;
+  out[2] = aw * bz + bw * az + ax * by - ay * bx;
+  out[3] = aw * bw - ax * bx - ay * by - az * bz;
+  return out;
 }
 
-export function conjugate(q: Readonly<Quat>): Quat {
-  return [-q[0], -q[1], -q[2], q[3]];
+export function conjugate(q: Readonly<ArrayLike<number>>, out: Quat = [0, 0, 0, 0]): Quat {
+  out[0] = -q[0];
+  out[1] = -q[1];
+  out[2] = -q[2];
+  out[3] = q[3];
+  return out;
 }
 
 export function norm(q: Readonly<Quat>): number {
@@ -72,13 +76,17 @@ export function fromAxisAngle(axis: Readonly<Vec3>, angle: number): Quat {
  * Rotation by the rotation vector r (axis × angle, radians): the exponential map, exact for any size
  * and well-conditioned near zero, where sensor noise lives.
  */
-export function fromRotationVector(r: Readonly<Vec3>): Quat {
+export function fromRotationVector(r: Readonly<Vec3>, out: Quat = [0, 0, 0, 0]): Quat {
   const angle = Math.hypot(r[0], r[1], r[2]);
   const half = angle / 2;
   // sin(half)/angle → 1/2 as angle → 0; the Taylor form avoids 0/0 and is exact to double precision
   // below 1e-4 rad (the next term is half⁴/120).
   const s = half < 1e-4 ? 0.5 - (half * half) / 12 : Math.sin(half) / angle;
-  return [r[0] * s, r[1] * s, r[2] * s, Math.cos(half)];
+  out[0] = r[0] * s;
+  out[1] = r[1] * s;
+  out[2] = r[2] * s;
+  out[3] = Math.cos(half);
+  return out;
 }
 
 /**
@@ -86,7 +94,10 @@ export function fromRotationVector(r: Readonly<Vec3>): Quat {
  * error. q and −q are the same attitude, so the sign of the scalar part is ignored; atan2 keeps full
  * precision for tiny angles, where acos(|w|) would lose it.
  */
-export function angleBetweenDeg(qTarget: Readonly<Quat>, qTrue: Readonly<Quat>): number {
-  const [x, y, z, w] = multiply(conjugate(qTarget), qTrue);
-  return (2 * Math.atan2(Math.hypot(x, y, z), Math.abs(w)) * 180) / Math.PI;
+export function angleBetweenDeg(qTarget: Readonly<Quat>, qTrue: Readonly<ArrayLike<number>>): number {
+  const error = multiply(conjugate(qTarget, errorScratch), qTrue, errorScratch);
+  return (2 * Math.atan2(Math.hypot(error[0], error[1], error[2]), Math.abs(error[3])) * 180) / Math.PI;
 }
+
+// The pointing error is taken every simulated cycle: its product goes through one array, not fresh ones.
+const errorScratch: Quat = [0, 0, 0, 0];

@@ -29,18 +29,23 @@ export function drawGyroBias(spec: GyroSpec, random: SeededRandom): Vec3 {
   return [spec.biasSigma * random.normal(), spec.biasSigma * random.normal(), spec.biasSigma * random.normal()];
 }
 
-/** Measured body rate: the true rate plus the bias plus white noise. */
-export function measureRate(omega: Readonly<Vec3>, bias: Readonly<Vec3>, spec: GyroSpec, random: SeededRandom): Vec3 {
-  return [
-    omega[0] + bias[0] + spec.noiseSigma * random.normal(),
-    omega[1] + bias[1] + spec.noiseSigma * random.normal(),
-    omega[2] + bias[2] + spec.noiseSigma * random.normal(),
-  ];
+/** Measured body rate: the true rate plus the bias plus white noise (into `out` when given). */
+export function measureRate(omega: Readonly<ArrayLike<number>>, bias: Readonly<Vec3>, spec: GyroSpec, random: SeededRandom, out: Vec3 = [0, 0, 0]): Vec3 {
+  out[0] = omega[0] + bias[0] + spec.noiseSigma * random.normal();
+  out[1] = omega[1] + bias[1] + spec.noiseSigma * random.normal();
+  out[2] = omega[2] + bias[2] + spec.noiseSigma * random.normal();
+  return out;
 }
 
-/** Measured attitude: the true attitude rotated by a small random rotation about the body axes. */
-export function measureAttitude(q: Readonly<Quat>, spec: StarTrackerSpec, random: SeededRandom): Quat {
+/** Measured attitude: the true attitude rotated by a small random rotation about the body axes (into `out` when given). */
+export function measureAttitude(q: Readonly<ArrayLike<number>>, spec: StarTrackerSpec, random: SeededRandom, out: Quat = [0, 0, 0, 0]): Quat {
   const [sx, sy, sz] = spec.noiseArcsec;
-  const error: Vec3 = [sx * ARCSEC * random.normal(), sy * ARCSEC * random.normal(), sz * ARCSEC * random.normal()];
-  return multiply(q, fromRotationVector(error));
+  noise[0] = sx * ARCSEC * random.normal();
+  noise[1] = sy * ARCSEC * random.normal();
+  noise[2] = sz * ARCSEC * random.normal();
+  return multiply(q, fromRotationVector(noise, rotation), out);
 }
+
+// Scratch of measureAttitude, which runs every simulated cycle.
+const noise: Vec3 = [0, 0, 0];
+const rotation: Quat = [0, 0, 0, 0];

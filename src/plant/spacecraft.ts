@@ -63,6 +63,11 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
   state.set(scenario.initialWheelMomentum, WHEEL_H);
 
   const wheelH = state.subarray(WHEEL_H, WHEEL_H + 3);
+  // Views and buffers of the per-cycle path (sense, pointing error), which allocates nothing.
+  const attitudeView = state.subarray(Q, Q + 4);
+  const rateView = state.subarray(OMEGA, OMEGA + 3);
+  const measuredRate: Vec3 = [0, 0, 0];
+  const measuredAttitude: Quat = [0, 0, 0, 0];
   const commanded = new Float64Array(3);
   const applied = new Float64Array(3);
 
@@ -84,8 +89,8 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
       if (inputFrame.length !== INPUT_CHANNELS.length) {
         throw new Error(`input frame has ${inputFrame.length} channels, the bus has ${INPUT_CHANNELS.length}`);
       }
-      const gyro = measureRate(rate(), gyroBias, scenario.gyro, random);
-      const star = measureAttitude(attitude(), scenario.starTracker, random);
+      const gyro = measureRate(rateView, gyroBias, scenario.gyro, random, measuredRate);
+      const star = measureAttitude(attitudeView, scenario.starTracker, random, measuredAttitude);
       inputFrame[IN.time] = time;
       inputFrame[IN.dt] = scenario.controlPeriod;
       inputFrame[IN.gyro_x] = gyro[0];
@@ -117,7 +122,7 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
     },
 
     pointingErrorDeg() {
-      return angleBetweenDeg(target, attitude());
+      return angleBetweenDeg(target, attitudeView);
     },
 
     snapshot() {
