@@ -2,7 +2,9 @@
 // with a 100-cycle horizon — in this thread, and over worker threads on every core — and the mean cost of
 // an experiment expressed in cycles of the whole flight computer measured in the same run. Then how the
 // campaign scales: experiments per second at 2 jobs over 1 job, per flight software, with 1 and 2 jobs
-// timed alternately in the same run so that the ratio survives a shared machine.
+// timed alternately in the same run so that the ratio survives a shared machine. And the rate of
+// instruction-level experiments (flipped results, inverted branches) on one thread, which selective
+// hardening's profiling campaigns run.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CampaignContext, fswOf, hashFile, type CampaignSpec, type MemoryRange } from '../campaign/context.js';
@@ -55,6 +57,32 @@ function benchSpec(setup: FlightSetup, memoryRange: MemoryRange): CampaignSpec {
     cores: ['A', 'B'],
     memoryRange,
   };
+}
+
+export interface InstructionCampaignBench {
+  experiments: number;
+  /** Per target, on one thread in steady state: the campaign's default configurations and horizon. */
+  result: { experimentsPerSecond: number; meanSimulatedLockstepCycles: number };
+  branch: { experimentsPerSecond: number; meanSimulatedLockstepCycles: number };
+  /** The issue's aim for both, experiments per second per thread. */
+  goal: number;
+}
+
+export const INSTRUCTION_RATE_GOAL = 10_000;
+
+/** Experiments per second of one instruction-level target at a time, in this thread, after a warm-up. */
+export function benchInstructionCampaign(setup: FlightSetup, experiments: number): InstructionCampaignBench {
+  const rate = (target: 'result' | 'branch') => {
+    const spec: CampaignSpec = { ...benchSpec(setup, 'used'), targets: [target] };
+    const context = new CampaignContext(spec);
+    for (const index of warmupIndices(experiments)) context.run(index);
+    let simulated = 0;
+    const start = process.hrtime.bigint();
+    for (let index = 0; index < experiments; index++) simulated += context.run(index).simulated;
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { experimentsPerSecond: experiments / seconds, meanSimulatedLockstepCycles: simulated / experiments / 2 };
+  };
+  return { experiments, result: rate('result'), branch: rate('branch'), goal: INSTRUCTION_RATE_GOAL };
 }
 
 /** The indices run to warm up a campaign of `experiments`: outside it, so that no timed experiment is repeated. */

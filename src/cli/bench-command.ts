@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatBench, runBench } from '../bench/bench.js';
 import { relative, resolve } from 'node:path';
-import { benchCampaign, benchScaling, C_EXAMPLE_FSW, SCALING_EXPERIMENTS, type CampaignScaling } from '../bench/campaign-bench.js';
+import { benchCampaign, benchInstructionCampaign, benchScaling, C_EXAMPLE_FSW, SCALING_EXPERIMENTS, type CampaignScaling } from '../bench/campaign-bench.js';
 import { benchFaultHooks, formatFaultHooksBench } from '../bench/fault-hooks-bench.js';
 import { benchHardening, benchKernelHardening, formatHardeningBench } from '../bench/hardening-bench.js';
 import { benchGoldenMemory, formatGoldenMemoryBench } from '../bench/memory-bench.js';
@@ -20,6 +20,7 @@ interface BenchOptions {
   cycles: number;
   checkpointInterval?: number;
   experiments: number;
+  instructionExperiments: number;
   scalingRounds: number;
   json?: string;
 }
@@ -33,6 +34,7 @@ export function registerBench(program: Command): void {
     .option('--cycles <n>', 'cycles per round', integerOption('--cycles', 1), 250)
     .option('--checkpoint-interval <cycles>', 'cycles per checkpoint epoch', integerOption('--checkpoint-interval'))
     .option('--experiments <n>', 'experiments of the campaign benchmark (0: skip it)', integerOption('--experiments', 0), 100_000)
+    .option('--instruction-experiments <n>', 'experiments per target of the result and branch campaign benchmark (0: skip it)', integerOption('--instruction-experiments', 0), 20_000)
     .option('--scaling-rounds <n>', 'rounds of 1 and 2 jobs on 20,000 experiments per flight software (0: skip it)', integerOption('--scaling-rounds', 0), 3)
     .option('--json <file>', 'write the figures and ratios as JSON')
     .action(async (options: BenchOptions) => {
@@ -75,6 +77,11 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
         `${(campaign.nsPerExperiment / 1000).toFixed(2)} µs per experiment = ${experimentVsLockstepCycle!.toFixed(2)} flight-computer cycles (${campaign.meanSimulatedLockstepCycles.toFixed(2)} lock-step cycles simulated on average)\n`,
     );
   }
+  const instructionLevel = options.instructionExperiments > 0 ? benchInstructionCampaign(setup, options.instructionExperiments) : null;
+  if (instructionLevel) {
+    const figure = (target: 'result' | 'branch') => `${target} ${Math.round(instructionLevel[target].experimentsPerSecond)}/s (${instructionLevel[target].meanSimulatedLockstepCycles.toFixed(1)} lock-step cycles each)`;
+    process.stdout.write(`  instruction-level campaign (${instructionLevel.experiments} experiments per target, 1 thread): ${figure('result')}, ${figure('branch')} (goal ≥ ${instructionLevel.goal}/s each)\n`);
+  }
   // How the campaign scales with jobs, on both shipped flight programs and the one benched.
   const scaling: CampaignScaling[] = [];
   if (options.scalingRounds > 0) {
@@ -93,7 +100,7 @@ async function bench(options: BenchOptions, json: OutputFile | null): Promise<vo
         faultHooks,
         hardening,
         link,
-        campaign: campaign || scaling.length > 0 ? { ...campaign, scaling } : null,
+        campaign: campaign || scaling.length > 0 || instructionLevel ? { ...campaign, scaling, instructionLevel } : null,
         memory,
         ratios: { ...result.ratios, faultHooksVsPlain: faultHooks.ratio, ...hardening.ratios, ...(campaign ? { experimentVsLockstepCycle } : {}) },
       }),
