@@ -6,11 +6,12 @@
 // the upset injector work on.
 import { instantiateSync } from '@assemblyscript/loader';
 import { ABORT_IMPORT, ABORT_MODULE, decodeAbort } from '../abi/abort.js';
-import { DEBUG_MODULE, OUTPUT_CHANNELS } from '../abi/channels.js';
+import { DEBUG_MODULE, INPUT_CHANNELS, OUTPUT_CHANNELS } from '../abi/channels.js';
 import { CHECK_IMPORT } from '../passes/checks.js';
 import { FUEL_GLOBAL, METERED_PREFIX, WATCHDOG_IMPORT, WATCHDOG_MODULE } from '../passes/count-instructions.js';
 import { DIRTY_GLOBAL } from '../passes/track-dirty-memory.js';
 import type { FlightModule } from './flight-module.js';
+import { Bus, inputReader, MAX_OUTPUTS, OUTPUT_VALUES_OFFSET, outputWriter } from './bus.js';
 import { AbortCalled, CheckFailed, classifyTrap, WatchdogExpired, type AbortReport, type TrapKind } from './traps.js';
 
 /**
@@ -39,17 +40,39 @@ export class OutputCapture {
   readonly values: Float64Array;
   /** Bit patterns of `values`, for NaN-safe bitwise comparison. */
   readonly bits: Uint32Array;
-  writtenMask = 0;
-  writes = 0;
+  /** [written mask, writes]: where a core's bus writers count them (its memory), or a capture's own. */
+  private readonly counters: Int32Array;
 
-  constructor(debugOutputs = 0) {
-    this.values = new Float64Array(OUTPUT_CHANNELS.length + debugOutputs);
-    this.bits = new Uint32Array(this.values.buffer);
+  /** @param bus the memory of the bus whose writers fill it (src/core/bus.ts); without one, a capture of its own. */
+  constructor(debugOutputs = 0, bus?: ArrayBuffer) {
+    const channels = OUTPUT_CHANNELS.length + debugOutputs;
+    if (channels > MAX_OUTPUTS) throw new RangeError(`${channels} output channels: a bus carries at most ${MAX_OUTPUTS}`);
+    this.counters = bus ? new Int32Array(bus, 0, 2) : new Int32Array(2);
+    this.values = bus ? new Float64Array(bus, OUTPUT_VALUES_OFFSET, channels) : new Float64Array(channels);
+    this.bits = new Uint32Array(this.values.buffer, this.values.byteOffset, 2 * channels);
+  }
+
+  /** Output channels written since the last clear (bit c: channel c). */
+  get writtenMask(): number {
+    return this.counters[0];
+  }
+
+  set writtenMask(mask: number) {
+    this.counters[0] = mask;
+  }
+
+  /** Writes since the last clear. */
+  get writes(): number {
+    return this.counters[1];
+  }
+
+  set writes(count: number) {
+    this.counters[1] = count;
   }
 
   clear(): void {
-    this.writtenMask = 0;
-    this.writes = 0;
+    this.counters[0] = 0;
+    this.counters[1] = 0;
   }
 
   /** Same channels written, as often, with the same last values bit for bit (unwritten slots are stale). */
@@ -90,6 +113,7 @@ export const MAX_INSTRUCTION_BUDGET = 2 ** 31 - 1;
 
 export class Core {
   readonly outputs: OutputCapture;
+  private readonly bus = new Bus(INPUT_CHANNELS.length);
   private readonly instance: WebAssembly.Instance;
   private readonly initFn: (budget: number) => number;
   private readonly stepFn: (budget: number) => number;
@@ -114,24 +138,12 @@ export class Core {
     public inputs: Float64Array,
     readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
   ) {
-    this.outputs = new OutputCapture(flightModule.debugOutputs.length);
-    const bus: Record<string, (value?: number) => number | void> = {};
-    for (const input of flightModule.inputs) {
-      const channel = input.channel;
-      bus[input.name] = () => this.inputs[channel];
-    }
-    const capture = this.outputs;
-    const writer = (channel: number) => {
-      const bit = 1 << channel;
-      return (value?: number) => {
-        capture.values[channel] = value as number;
-        capture.writtenMask |= bit;
-        capture.writes++;
-      };
-    };
-    for (const output of flightModule.outputs) bus[output.name] = writer(output.channel);
-    const debug: Record<string, (value?: number) => void> = {};
-    for (const output of flightModule.debugOutputs) debug[output.name] = writer(output.channel);
+    this.outputs = new OutputCapture(flightModule.debugOutputs.length, this.bus.memory);
+    const bus: Record<string, unknown> = {};
+    for (const input of flightModule.inputs) bus[input.name] = this.bus.exports[inputReader(input.channel)];
+    for (const output of flightModule.outputs) bus[output.name] = this.bus.exports[outputWriter(output.channel)];
+    const debug: Record<string, unknown> = {};
+    for (const output of flightModule.debugOutputs) debug[output.name] = this.bus.exports[outputWriter(output.channel)];
     // Set once the instance exists (no start function: nothing runs before).
     let getString: (pointer: number) => string | null = () => null;
     // @assemblyscript/loader instantiates, so that abort's strings are read as the loader reads them. It
@@ -206,6 +218,7 @@ export class Core {
       throw new RangeError(`instruction budget ${budget} outside 0..${MAX_INSTRUCTION_BUDGET} (the fuel counter is an i32)`);
     }
     this.outputs.clear();
+    this.bus.latch(this.inputs);
     const result = this.result;
     if (this.afflictions !== null) return this.runAfflicted(entry, budget);
     try {
