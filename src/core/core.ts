@@ -226,7 +226,7 @@ export class Core {
       result.status = 'ok';
       result.trap = null;
       result.abort = null;
-      if (this.memory.buffer.byteLength > this.memoryLimitBytes) {
+      if (this.memorySize() > this.memoryLimitBytes) {
         result.status = 'trap';
         result.trap = 'memory-limit';
       }
@@ -274,6 +274,12 @@ export class Core {
   }
 
   /** The linear memory as bytes (a Buffer sharing it: no copy). */
+  /** The memory's size in bytes: the view's while memory has not grown since (asking the memory costs a call into V8). */
+  private memorySize(): number {
+    const viewed = this.view.byteLength;
+    return viewed !== 0 ? viewed : this.memory.buffer.byteLength;
+  }
+
   memoryBytes(): Buffer {
     // memory.grow detaches the old buffer, which then reads as empty.
     if (this.view.byteLength === 0) this.view = Buffer.from(this.memory.buffer);
