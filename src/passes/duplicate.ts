@@ -57,6 +57,11 @@ export const SHADOW_GLOBAL_EXPORT_PREFIX = '__lockstep_shadow:';
 
 export interface DuplicationOptions {
   readonly families: ReadonlySet<CheckFamily>;
+  /**
+   * The families checked in one hardened function, when they differ between functions (selective
+   * hardening, src/hardening/select.ts): a subset of `families`, which stays what the module as a whole has.
+   */
+  readonly familiesOf?: (name: string) => ReadonlySet<CheckFamily>;
   /** Whether a defined function is hardened, given its internal name and export names. */
   readonly hardens: (name: string, exportNames: readonly string[]) => boolean;
   /** Run the clean-up passes (default); false leaves hardened functions flat, for tests to inspect. */
@@ -162,6 +167,8 @@ class Hardener {
 class FunctionHardener implements Shadows {
   readonly shadow: number[] = [];
   readonly types: number[];
+  /** The check families of this function (DuplicationOptions.familiesOf). */
+  readonly families: ReadonlySet<CheckFamily>;
   private readonly scratch = new Map<number, number>();
 
   constructor(
@@ -169,6 +176,7 @@ class FunctionHardener implements Shadows {
     readonly fn: FunctionRef,
     readonly name: string,
   ) {
+    this.families = h.options.familiesOf?.(name) ?? h.options.families;
     this.types = localTypes(fn);
     for (const type of this.types) this.shadow.push(addLocal(fn, type));
   }
@@ -255,7 +263,7 @@ class FunctionHardener implements Shadows {
    * family is not checked: one site, failing when any operand differs from its shadow.
    */
   check(family: CheckFamily, instruction: ExpressionRef, operands: readonly ExpressionRef[]): ExpressionRef | null {
-    if (!this.h.options.families.has(family)) return null;
+    if (!this.families.has(family)) return null;
     const pairs = this.compared(operands);
     if (!pairs || pairs.length === 0) return null;
     return checkCode(this.module, pairs, this.h.addSite(family, this.name, instruction), this.name);
@@ -587,7 +595,7 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
     module.runPassesOnFunction(fn, ['flatten']);
     const hardener = new FunctionHardener(h, fn, name);
     // Control-flow checking needs the original branches and exits, found before instrumentation adds its own.
-    const edges = options.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
+    const edges = hardener.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
     hardener.instrument();
     if (edges) {
       const context = { module, fn, name, shadowOperand: (operand: ExpressionRef) => hardener.shadowOperand(operand), site: (at: ExpressionRef) => h.addSite('edges', name, at) };
