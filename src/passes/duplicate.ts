@@ -504,6 +504,52 @@ class FunctionHardener implements Shadows {
     });
   }
 
+  /**
+   * Removes the computations of shadows that nothing reads — no check, no shadow global or shadow memory
+   * write, no other shadow that is read — so that a function hardened with some families only (selective
+   * hardening's `edges` level: the shadow stream matters only where it feeds a branch) pays for the
+   * shadows it checks, not for the whole stream. Binaryen's clean-up cannot do it: a shadow load may
+   * trap, so it keeps it. A shadow's value only reads (locals, globals, memory), so removing it changes
+   * nothing else; its twin in the main copy still traps where the original would.
+   */
+  dropUnreadShadows(): void {
+    const shadows = new Set(this.shadow);
+    const onlyReads = B.SideEffects.ReadsLocal | B.SideEffects.ReadsGlobal | B.SideEffects.ReadsMemory | B.SideEffects.ImplicitTrap;
+    const readsOf = (root: ExpressionRef) => {
+      const reads = new Map<number, number>();
+      walkWithParents(root, this.name, (expr) => {
+        if (B.getExpressionId(expr) === B.LocalGetId) reads.set(localGetIndex(expr), (reads.get(localGetIndex(expr)) ?? 0) + 1);
+      });
+      return reads;
+    };
+    const sets: Array<{ expr: ExpressionRef; parent: ExpressionRef; index: number; local: number; reads: Map<number, number> }> = [];
+    const all = new Map<number, number>();
+    walkWithParents(B.Function.getBody(this.fn), this.name, (expr, parent, index) => {
+      const id = B.getExpressionId(expr);
+      if (id === B.LocalGetId) all.set(localGetIndex(expr), (all.get(localGetIndex(expr)) ?? 0) + 1);
+      else if (id === B.LocalSetId && !B.LocalSet.isTee(expr) && shadows.has(B.LocalSet.getIndex(expr) as number)) {
+        sets.push({ expr, parent, index, local: B.LocalSet.getIndex(expr) as number, reads: readsOf(B.LocalSet.getValue(expr)) });
+      }
+    });
+    // Read outside a shadow's computation (by a check, a signature, a write): live, and so is what feeds it.
+    const inShadows = new Map<number, number>();
+    for (const set of sets) for (const [local, count] of set.reads) inShadows.set(local, (inShadows.get(local) ?? 0) + count);
+    const live = new Set([...all].filter(([local, count]) => count > (inShadows.get(local) ?? 0)).map(([local]) => local));
+    const setsOf = new Map<number, typeof sets>();
+    for (const set of sets) setsOf.set(set.local, [...(setsOf.get(set.local) ?? []), set]);
+    const work = [...live];
+    while (work.length > 0) {
+      for (const set of setsOf.get(work.pop()!) ?? []) {
+        for (const local of set.reads.keys()) if (!live.has(local)) (live.add(local), work.push(local));
+      }
+    }
+    for (const set of sets) {
+      if (live.has(set.local) || (B.getSideEffects(B.LocalSet.getValue(set.expr), this.module as never) & ~onlyReads) !== 0) continue;
+      if (set.parent === NO_PARENT) B.Function.setBody(this.fn, this.module.nop());
+      else replaceChild(set.parent, set.index, this.module.nop());
+    }
+  }
+
   /** Seeds the shadows of the parameters and of the declared locals on entry. */
   seedEntry(declaredLocals: number): void {
     const m = this.module;
@@ -602,6 +648,7 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
       checkEdges(context, edges, options.edgePlacement ?? 'entry');
     }
     hardener.seedEntry(declared);
+    hardener.dropUnreadShadows();
   }
   for (const fn of leftAlone) keepCoherent(h, fn, B.getFunctionInfo(fn).name);
   memory.finish(module, functions);
