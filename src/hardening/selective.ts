@@ -5,8 +5,8 @@
 // - silent failures per function and target, from the profile campaign through the campaign's own
 //   attribution (campaign/attribution.ts, which holds the silent-failure rule);
 // - a function's levels of hardening: with control-flow checking in the mode, first the `edges` family
-//   alone (it catches every inverted branch decision, the `branch` target), then all the mode's families
-//   (which catch corrupted results, the `result` target, too);
+//   alone (it catches every inverted branch decision, the `branch` target), then the mode's families
+//   but `branches` (which catch corrupted results, the `result` target, too);
 // - each level's added runtime per function, predicted from the per-function dynamic instruction counts
 //   of the plain build and of the build with that level everywhere (profile-functions.ts), each level's
 //   instructions weighed by its measured time per added instruction (a side-by-side timing of the plain
@@ -31,8 +31,11 @@ import { chooseParts, type Candidate } from './select.js';
 const PROFILE_CONFIG = 'single';
 /** Fault-free cycles flown to count each build's instructions per function. */
 const PROFILE_CYCLES = 300;
-/** Side-by-side timing of the builds: rounds of cycles, medians (bench/interleaved.ts). */
-const TIMING: BenchOptions = { rounds: 100, cyclesPerRound: 500 };
+/**
+ * Side-by-side timing of the builds: rounds of cycles, medians (bench/interleaved.ts). Long enough for
+ * V8 to tier every build up: shorter runs time its baseline compiler, and ratios come out off by half.
+ */
+export const SELECTIVE_TIMING: BenchOptions = { rounds: 100, cyclesPerRound: 500 };
 
 /** What a level of hardening catches, by the campaign target whose silent failures it removes. */
 function targetsCovered(families: readonly CheckFamily[]): Target[] {
@@ -42,9 +45,13 @@ function targetsCovered(families: readonly CheckFamily[]): Target[] {
   return covered;
 }
 
-/** A function's levels of hardening under the mode's families: `edges` alone first when the mode has it and more. */
+/**
+ * A function's levels of hardening under the mode's families. With control-flow checking: `edges` alone
+ * first, then the mode's families less `branches` — a branch condition's check is redundant with the
+ * edges, which catch every decision its corruption inverts, and it is the costly family in loops.
+ */
 export function hardeningLevels(families: readonly CheckFamily[]): Array<{ families: readonly CheckFamily[]; covers: Target[] }> {
-  const levels = families.includes('edges') && families.length > 1 ? [['edges'] as const, families] : [families];
+  const levels = families.includes('edges') && families.length > 1 ? [['edges'] as const, families.filter((family) => family !== 'branches')] : [families];
   return levels.map((level) => ({ families: level, covers: targetsCovered(level) }));
 }
 
@@ -147,8 +154,8 @@ function instructionProfile(bytes: Uint8Array, source: string, mission: Mission,
   return { total: result.cycleCost.meanInstructions * result.cycleCost.cycles, byFunction: new Map(result.profile.functions.map((entry) => [entry.name, entry.total])) };
 }
 
-/** Hardens `bytes` in part within `budget`, as the profile campaign at `profilePath` directs. */
-export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profilePath: string, budget: number): { binary: Uint8Array; report: SelectiveReport } {
+/** Hardens `bytes` in part within `budget`, as the profile campaign at `profilePath` directs; `timing` says how long builds are timed. */
+export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profilePath: string, budget: number, timing: BenchOptions = SELECTIVE_TIMING): { binary: Uint8Array; report: SelectiveReport } {
   const source = base.source ?? 'module';
   const profile = readSilenceProfile(profilePath, bytes, source);
   const mission: Mission = { ...profile.mission, upsets: { ...profile.mission.upsets, count: 0, file: undefined } };
@@ -159,7 +166,7 @@ export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profil
   const plain = instructionProfile(bytes, source, mission, cycles);
   const levelBuilds = levels.map((level) => hardenModule(bytes, { ...base, families: level.families }).binary);
   const levelProfiles = levelBuilds.map((build, i) => instructionProfile(build, `${source} (level ${i})`, mission, cycles));
-  const levelTimes = timeBuilds(setup, Object.fromEntries(levelBuilds.map((build, i) => [`level${i}`, build])), TIMING);
+  const levelTimes = timeBuilds(setup, Object.fromEntries(levelBuilds.map((build, i) => [`level${i}`, build])), timing);
   const calibration: LevelCalibration[] = levels.map((level, i) => ({
     families: level.families,
     instructionRatio: levelProfiles[i].total / plain.total,
@@ -179,7 +186,7 @@ export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profil
   const selection = chooseParts(candidates, budget);
   const plan = Object.fromEntries(selection.parts.map((part) => [part.function, part.detail.families]));
   const { binary, report: hardening } = hardenModule(bytes, { ...base, functionFamilies: plan });
-  const measured = timeBuilds(setup, { selected: binary }, TIMING);
+  const measured = timeBuilds(setup, { selected: binary }, timing);
   return {
     binary,
     report: {
