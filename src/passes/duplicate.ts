@@ -49,6 +49,9 @@ import { NO_PARENT, replaceChild, setSlot, walkWithParents } from './rewrite.js'
 
 const B = binaryen;
 
+/** Binaryen's side-effect bits as binaryen.js has them at run time (its typings' const enum numbers them otherwise). */
+const SIDE_EFFECTS = (B as unknown as { SideEffects: Record<'ReadsLocal' | 'ReadsGlobal' | 'ReadsMemory' | 'ImplicitTrap', number> }).SideEffects;
+
 export const HARDENING_MODES = ['swift', 'eddi'] as const;
 export type HardeningMode = (typeof HARDENING_MODES)[number];
 
@@ -514,7 +517,7 @@ class FunctionHardener implements Shadows {
    */
   dropUnreadShadows(): void {
     const shadows = new Set(this.shadow);
-    const onlyReads = B.SideEffects.ReadsLocal | B.SideEffects.ReadsGlobal | B.SideEffects.ReadsMemory | B.SideEffects.ImplicitTrap;
+    const onlyReads = SIDE_EFFECTS.ReadsLocal | SIDE_EFFECTS.ReadsGlobal | SIDE_EFFECTS.ReadsMemory | SIDE_EFFECTS.ImplicitTrap;
     const readsOf = (root: ExpressionRef) => {
       const reads = new Map<number, number>();
       walkWithParents(root, this.name, (expr) => {
