@@ -22,7 +22,7 @@ import type { BenchOptions } from '../bench/bench.js';
 import { FlightModule } from '../core/flight-module.js';
 import { hardenModule, type CheckFamily, type HardenOptions, type HardenReport } from '../harden.js';
 import { missionTiming, type Mission } from '../mission/config.js';
-import { prepareFlight } from '../mission/fly.js';
+import { prepareFlight, type FlightSetup } from '../mission/fly.js';
 import { inspectFlightBytes } from '../mission/inspect.js';
 import { ModuleError } from '../passes/index.js';
 import { chooseParts, type Candidate } from './select.js';
@@ -154,8 +154,21 @@ function instructionProfile(bytes: Uint8Array, source: string, mission: Mission,
   return { total: result.cycleCost.meanInstructions * result.cycleCost.cycles, byFunction: new Map(result.profile.functions.map((entry) => [entry.name, entry.total])) };
 }
 
-/** Hardens `bytes` in part within `budget`, as the profile campaign at `profilePath` directs; `timing` says how long builds are timed. */
-export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profilePath: string, budget: number, timing: BenchOptions = SELECTIVE_TIMING): { binary: Uint8Array; report: SelectiveReport } {
+/** What the choice is made from: each function's levels with their predicted gains and costs, and how costs were calibrated. */
+export interface SelectiveCandidates {
+  readonly profile: SilenceProfile;
+  readonly candidates: readonly Candidate<{ families: readonly CheckFamily[] }>[];
+  readonly levels: readonly LevelCalibration[];
+  /** The mission's fault-free flight with the plain build, for timing builds beside it. */
+  readonly setup: FlightSetup;
+}
+
+/**
+ * The candidates of selective hardening: the profile's silent failures by function, and each level's
+ * added runtime per function, predicted from instruction counts weighed by the level's measured time per
+ * added instruction. Separate from the choice, so that several budgets are chosen from one calibration.
+ */
+export function selectiveCandidates(bytes: Uint8Array, base: BaseHardening, profilePath: string, timing: BenchOptions = SELECTIVE_TIMING): SelectiveCandidates {
   const source = base.source ?? 'module';
   const profile = readSilenceProfile(profilePath, bytes, source);
   const mission: Mission = { ...profile.mission, upsets: { ...profile.mission.upsets, count: 0, file: undefined } };
@@ -174,8 +187,7 @@ export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profil
   }));
   // Time per added instruction, relative to the plain build's per instruction: what an added instruction costs at this level.
   const weight = calibration.map((level) => (level.instructionRatio > 1 ? Math.max(0, level.runtimeRatio - 1) / (level.instructionRatio - 1) : 0));
-
-  const candidates: Candidate<{ families: readonly CheckFamily[] }>[] = [...profile.byFunction].map(([name, silent]) => ({
+  const candidates = [...profile.byFunction].map(([name, silent]) => ({
     function: name,
     levels: levels.map((level, i) => ({
       silentRemoved: level.covers.reduce((sum, target) => sum + (silent[target] ?? 0), 0),
@@ -183,10 +195,15 @@ export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profil
       detail: { families: level.families },
     })),
   }));
-  const selection = chooseParts(candidates, budget);
+  return { profile, candidates, levels: calibration, setup };
+}
+
+/** Chooses within `budget` among `from`'s candidates and builds the choice (not timed). */
+export function buildSelection(bytes: Uint8Array, base: BaseHardening, from: SelectiveCandidates, budget: number): { binary: Uint8Array; report: Omit<SelectiveReport, 'measuredRatio'> } {
+  const { profile } = from;
+  const selection = chooseParts(from.candidates, budget);
   const plan = Object.fromEntries(selection.parts.map((part) => [part.function, part.detail.families]));
   const { binary, report: hardening } = hardenModule(bytes, { ...base, functionFamilies: plan });
-  const measured = timeBuilds(setup, { selected: binary }, timing);
   return {
     binary,
     report: {
@@ -201,9 +218,16 @@ export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profil
       })),
       silentCovered: { count: selection.silentRemoved, share: profile.silent > 0 ? selection.silentRemoved / profile.silent : 0 },
       predictedRatio: selection.predictedRatio,
-      measuredRatio: measured.selected / measured.plain,
-      levels: calibration,
+      levels: from.levels,
       hardening,
     },
   };
+}
+
+/** Hardens `bytes` in part within `budget`, as the profile campaign at `profilePath` directs; `timing` says how long builds are timed. */
+export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profilePath: string, budget: number, timing: BenchOptions = SELECTIVE_TIMING): { binary: Uint8Array; report: SelectiveReport } {
+  const candidates = selectiveCandidates(bytes, base, profilePath, timing);
+  const { binary, report } = buildSelection(bytes, base, candidates, budget);
+  const measured = timeBuilds(candidates.setup, { selected: binary }, timing);
+  return { binary, report: { ...report, measuredRatio: measured.selected / measured.plain } };
 }
