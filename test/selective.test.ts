@@ -1,5 +1,5 @@
-// Selective hardening (`harden --profile --budget`): the greedy choice on synthetic profiles (within the
-// budget, the most silent failures per unit of cost first), the levels it builds, a selective build
+// Selective hardening (`harden --profile --budget`): the choice on synthetic profiles (within the budget,
+// the most silent failures; listed by silent failures per unit of cost), the levels it builds, a selective build
 // flying the plain build's commands, and a bad --profile refused in one line. Lean: two small campaigns
 // serve every case, one command is spawned, and nothing is timed for its figures (no timing assertion).
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,16 @@ describe('the choice (synthetic profiles)', () => {
     expect(roomy.parts.find((p) => p.function === 'loop')?.level).toBe(1);
     expect(roomy.predictedRatio).toBeLessThanOrEqual(1.5);
     expect(roomy.silentRemoved).toBe(93);
+  });
+
+  it('beats the greedy where the best step no longer fits after the cheap ones (the reference at 1.3×)', () => {
+    // As the reference's profile: propagate's edges remove the most but cost the most; the greedy took the
+    // star-tracker update whole and the small functions, and propagate no longer fit.
+    const candidates = [part('propagate', [702, 0.24], [952, 0.55]), part('update', [340, 0.06], [535, 0.16]), part('small', [70, 0.04])];
+    const selection = chooseParts(candidates, 1.3);
+    expect(selection.parts.map((p) => [p.function, p.level])).toEqual([['update', 0], ['propagate', 0]]);
+    expect(selection.silentRemoved).toBe(1042);
+    expect(selection.predictedRatio).toBeLessThanOrEqual(1.3);
   });
 
   it('never exceeds the budget, and never takes a step that removes nothing', () => {
