@@ -2,7 +2,7 @@
 // selective hardening for several budgets, measured, not predicted. For one flight program and its
 // plain-build profile campaign it calibrates the costs once (so that every budget is chosen from the same
 // figures), builds the choice of each budget and the full hardening, times each beside the plain build
-// (median of three pairwise runs, as `harden --profile` times its build), counts their instructions, and
+// (median of five pairwise runs, as `harden --profile` times its build), counts their instructions, and
 // runs a campaign of result and branch flips on each (config single). Needs `npm run build`.
 //
 //   node scripts/selective-curve.mjs --fsw build/adcs.wasm --profile adcs-profile.jsonl --out DIR
@@ -47,7 +47,7 @@ const plainInstructions = instructions(bytes);
 const median = (list) => [...list].sort((a, b) => a - b)[list.length >> 1];
 for (const build of builds) {
   writeFileSync(build.file, build.binary);
-  const ratios = [0, 1, 2].map(() => {
+  const ratios = [0, 1, 2, 3, 4].map(() => {
     const ns = timeBuilds(from.setup, { build: build.binary }, SELECTIVE_TIMING);
     return ns.build / ns.plain;
   });
