@@ -2,8 +2,8 @@
 // instructions and checks before what leaves the sphere of replication) to any module, and says what it
 // added. `--mode` takes any name of the table of hardenings (src/hardenings.ts: swift-cfc...), whose
 // options the other flags then override. The output is written whole, only after the module was
-// hardened and validated. With `--profile C.jsonl --budget R` it hardens only the parts a plain-build
-// campaign showed to fail silently the most per unit of added runtime (hardening/selective.ts).
+// hardened and validated. With `--profile C.jsonl --budget R` it hardens only the parts that remove the
+// most of a plain-build campaign's silent failures within a predicted runtime ratio (hardening/selective.ts).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CHECK_FAMILIES, DEFAULT_FAMILIES, HARDENINGS, HARDENING_NAMES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions, type HardenReport, type HardeningMode } from '../harden.js';
@@ -51,7 +51,7 @@ export function registerHarden(program: Command): void {
     .option('--skip <functions>', 'leave these functions alone', listOption)
     .option('--copy-loads', 'SWIFT as published: copy a loaded value into its shadow instead of loading it again (cheaper; a faulty load goes unseen)')
     .option('--pure-imports <list>', 'imports to call again for the shadow instead of copying their result: module.name or module.* (bus.* for flight software: its inputs are latched)', listOption)
-    .option('--profile <campaign.jsonl>', 'harden selectively: the functions (and parts) this plain-build campaign (--targets result,branch --configs single) found failing silently the most per unit of added runtime; with --budget')
+    .option('--profile <campaign.jsonl>', 'harden selectively: the functions (and levels of them) that remove the most of the silent failures this plain-build campaign (--targets result,branch --configs single) found, within --budget')
     .option('--budget <ratio>', 'with --profile: the predicted runtime over the plain build\'s to stay within, e.g. 1.3', numberOption('--budget'))
     .option('--json <file>', 'write what was added as JSON')
     .action((input: string, options: HardenCommandOptions) => hardenAction(input, options));

@@ -1,6 +1,6 @@
 // Selective hardening (`lockstep harden --profile C.jsonl --budget 1.3`): hardens the parts of the flight
-// software that a plain-build campaign showed to cause the most silent failures per unit of added
-// runtime, until the predicted runtime ratio reaches the budget (the choice: select.ts). This file
+// software that remove the most of the silent failures a plain-build campaign found, within a predicted
+// runtime ratio (the choice: select.ts). This file
 // gathers the numbers the choice needs and builds and times the result:
 // - silent failures per function and target, from the profile campaign through the campaign's own
 //   attribution (campaign/attribution.ts, which holds the silent-failure rule);
