@@ -38,6 +38,11 @@ export interface HardenOptions {
    * by its name in the module (name section, or Binaryen's index name) or by any name it is exported as.
    */
   readonly functions?: { readonly include?: readonly string[]; readonly exclude?: readonly string[] };
+  /**
+   * Selective hardening (src/hardening/select.ts): only these functions are hardened, each with its own
+   * check families, a subset of `families`. Not with `functions`.
+   */
+  readonly functionFamilies?: Readonly<Record<string, readonly CheckFamily[]>>;
   /** Names the module in error messages (default "module"). */
   readonly source?: string;
   /**
@@ -76,7 +81,7 @@ export interface HardenResult {
 export class HardenOptionsError extends Error {
   constructor(
     /** The option at fault: mode, families, functions (include and exclude both given), include, exclude. */
-    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'swiftLoads' | 'pureImports' | 'edgePlacement',
+    readonly option: 'mode' | 'families' | 'functions' | 'include' | 'exclude' | 'functionFamilies' | 'swiftLoads' | 'pureImports' | 'edgePlacement',
     /** What is wrong with it. */
     readonly detail: string,
   ) {
@@ -105,6 +110,13 @@ function checkOptions(options: HardenOptions): Set<CheckFamily> {
   if (options.functions?.include && options.functions.exclude) {
     throw new HardenOptionsError('functions', 'give either the functions to harden (include) or those to leave alone (exclude), not both');
   }
+  if (options.functionFamilies) {
+    if (options.functions) throw new HardenOptionsError('functionFamilies', 'names the functions to harden itself (not with functions)');
+    for (const [name, own] of Object.entries(options.functionFamilies)) {
+      const stray = own.find((family) => !families.includes(family));
+      if (stray !== undefined) throw new HardenOptionsError('functionFamilies', `"${stray}" of function "${name}" is not one of the families (${families.join(', ')})`);
+    }
+  }
   return new Set(families);
 }
 
@@ -113,18 +125,31 @@ function importMatcher(patterns: readonly string[]): (module: string, base: stri
   return (module, base) => patterns.some((pattern) => pattern === `${module}.${base}` || pattern === `${module}.*`);
 }
 
+/** A selective plan's families as a lookup by a function's internal name (the plan may name it by an export name). */
+function familiesByFunction(module: Module, plan: Readonly<Record<string, readonly CheckFamily[]>>): (name: string) => ReadonlySet<CheckFamily> {
+  const byName = new Map<string, ReadonlySet<CheckFamily>>();
+  const exports = exportNamesByFunction(module);
+  for (const fn of definedFunctions(module)) {
+    const name = binaryen.getFunctionInfo(fn).name;
+    const key = [name, ...(exports.get(name) ?? [])].find((entry) => Object.hasOwn(plan, entry));
+    if (key !== undefined) byName.set(name, new Set(plan[key]));
+  }
+  return (name) => byName.get(name) ?? new Set();
+}
+
 /** Hardens a module with SWIFT or EDDI. Throws ModuleError for a module it cannot read or harden. */
 export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenResult {
   const families = checkOptions(options);
   const source = options.source ?? 'module';
   const module = readModule(bytes, source);
   try {
-    const include = options.functions?.include;
+    const selective = options.functionFamilies;
+    const include = selective ? Object.keys(selective) : options.functions?.include;
     const exclude = options.functions?.exclude;
     const named = new Set<string>();
     for (const fn of definedFunctions(module)) named.add(binaryen.getFunctionInfo(fn).name);
     for (const [name, exports] of exportNamesByFunction(module)) if (named.has(name)) for (const exported of exports) named.add(exported);
-    for (const [list, label] of [[include, 'include'], [exclude, 'exclude']] as const) {
+    for (const [list, label] of [[include, selective ? 'functionFamilies' : 'include'], [exclude, 'exclude']] as const) {
       for (const name of list ?? []) {
         if (!named.has(name)) throw new HardenOptionsError(label, `${source} defines no function "${name}" (functions: ${[...named].join(', ')})`);
       }
@@ -136,6 +161,7 @@ export function hardenModule(bytes: Uint8Array, options: HardenOptions): HardenR
         mode: options.mode,
         families,
         hardens: (name, exports) => (include ? matches(include, name, exports) : exclude ? !matches(exclude, name, exports) : true),
+        familiesOf: selective ? familiesByFunction(module, selective) : undefined,
         swiftLoads: options.swiftLoads,
         pureImports: options.pureImports?.length ? importMatcher(options.pureImports) : undefined,
         edgePlacement: options.edgePlacement,

@@ -32,34 +32,40 @@ export interface HardeningBenchResult {
 }
 
 export function benchHardening(setup: FlightSetup, options: BenchOptions): HardeningBenchResult {
+  const source = setup.flightModule.source;
+  const bytes = readFileSync(source);
+  const builds = Object.fromEntries(HARDENING_NAMES.map((name) => [name, hardenModule(bytes, { ...HARDENINGS[name], source }).binary])) as Record<HardeningName, Uint8Array>;
+  const ns = timeBuilds(setup, builds, options);
+  const keyed = Object.fromEntries(Object.entries(ns).map(([name, figure]) => [keyOf(name as Build), figure])) as Record<Key, number>;
+  return {
+    nsPerCycle: keyed,
+    ratios: Object.fromEntries(HARDENING_NAMES.map((name) => [ratioKey(name), ns[name] / ns.plain])) as HardeningBenchResult['ratios'],
+  };
+}
+
+/**
+ * Nanoseconds per cycle of one core of the plain build (the setup's) and one of each of `builds`, side by
+ * side on the mission's recorded fault-free frames; each build must compute what the plain one does (its
+ * outputs are compared at the end), or this throws.
+ */
+export function timeBuilds<Name extends string>(setup: FlightSetup, builds: Readonly<Record<Name, Uint8Array>>, options: BenchOptions): Record<Name | 'plain', number> {
   const budget = setup.computer.watchdogInstructions;
   const frames = recordInputFrames(setup, (options.rounds + 1) * options.cyclesPerRound);
   const source = setup.flightModule.source;
-  const bytes = readFileSync(source);
   const moduleOptions = { channelMap: setup.mission.channels, memoryLimitPages: setup.mission.memoryLimitPages };
-  const cores = { plain: new Core(setup.flightModule, 'plain', frames[0]) } as Record<Build, Core>;
-  for (const name of HARDENING_NAMES) {
-    const hardened = hardenModule(bytes, { ...HARDENINGS[name], source }).binary;
-    cores[name] = new Core(FlightModule.fromBytes(hardened, `${source} (${name})`, moduleOptions), name, frames[0]);
-  }
-  for (const core of Object.values(cores)) core.boot(setup.computer.bootInstructions);
+  const cores = { plain: new Core(setup.flightModule, 'plain', frames[0]) } as Record<Name | 'plain', Core>;
+  for (const name of Object.keys(builds) as Name[]) cores[name] = new Core(FlightModule.fromBytes(builds[name], `${source} (${name})`, moduleOptions), name, frames[0]);
+  for (const core of Object.values<Core>(cores)) core.boot(setup.computer.bootInstructions);
   const runner = (core: Core) => (frame: Float64Array) => {
     core.inputs = frame;
     if (core.step(budget).status !== 'ok') throw new Error(`hardening bench: the ${core.name} core failed a fault-free cycle`);
   };
-  const ns = timeInterleaved(
-    Object.fromEntries(Object.entries(cores).map(([name, core]) => [keyOf(name as Build), runner(core)])) as Record<Key, (frame: Float64Array) => void>,
-    frames,
-    options,
-  );
+  const ns = timeInterleaved(Object.fromEntries(Object.entries<Core>(cores).map(([name, core]) => [name, runner(core)])) as Record<Name | 'plain', (frame: Float64Array) => void>, frames, options);
   // Hardening must not change what the software computes.
-  for (const name of HARDENING_NAMES) {
+  for (const name of Object.keys(builds) as Name[]) {
     if (!cores[name].outputs.sameAs(cores.plain.outputs)) throw new Error(`hardening bench: the ${name} build's outputs differ from the plain build's`);
   }
-  return {
-    nsPerCycle: ns,
-    ratios: Object.fromEntries(HARDENING_NAMES.map((name) => [ratioKey(name), ns[keyOf(name)] / ns.plain])) as HardeningBenchResult['ratios'],
-  };
+  return ns;
 }
 
 /** The same measurement on each kernel that is built (all of them after `npm run build`). */

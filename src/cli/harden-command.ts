@@ -2,14 +2,16 @@
 // instructions and checks before what leaves the sphere of replication) to any module, and says what it
 // added. `--mode` takes any name of the table of hardenings (src/hardenings.ts: swift-cfc...), whose
 // options the other flags then override. The output is written whole, only after the module was
-// hardened and validated.
+// hardened and validated. With `--profile C.jsonl --budget R` it hardens only the parts that remove the
+// most of a plain-build campaign's silent failures within a predicted runtime ratio (hardening/selective.ts).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CHECK_FAMILIES, HARDENINGS, HARDENING_NAMES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions, type HardeningMode } from '../harden.js';
+import { CHECK_FAMILIES, DEFAULT_FAMILIES, HARDENINGS, HARDENING_NAMES, hardenModule, HardenOptionsError, type CheckFamily, type HardenOptions, type HardenReport, type HardeningMode } from '../harden.js';
 import { ModuleError } from '../passes/index.js';
+import { hardenSelectively, type SelectiveReport } from '../hardening/selective.js';
 import { jsonText, OutputSet } from '../output/files.js';
 import { UsageError } from './errors.js';
-import { listOption } from './options.js';
+import { listOption, numberOption } from './options.js';
 
 interface HardenCommandOptions {
   output: string;
@@ -20,6 +22,8 @@ interface HardenCommandOptions {
   copyLoads?: boolean;
   pureImports?: string[];
   json?: string;
+  profile?: string;
+  budget?: number;
 }
 
 /** The command-line flag of each library option. */
@@ -32,6 +36,7 @@ const FLAGS: Record<HardenOptionsError['option'], string> = {
   swiftLoads: '--copy-loads',
   pureImports: '--pure-imports',
   edgePlacement: '--mode',
+  functionFamilies: '--profile',
 };
 
 export function registerHarden(program: Command): void {
@@ -46,12 +51,17 @@ export function registerHarden(program: Command): void {
     .option('--skip <functions>', 'leave these functions alone', listOption)
     .option('--copy-loads', 'SWIFT as published: copy a loaded value into its shadow instead of loading it again (cheaper; a faulty load goes unseen)')
     .option('--pure-imports <list>', 'imports to call again for the shadow instead of copying their result: module.name or module.* (bus.* for flight software: its inputs are latched)', listOption)
+    .option('--profile <campaign.jsonl>', 'harden selectively: the functions (and levels of them) that remove the most of the silent failures this plain-build campaign (--targets result,branch --configs single) found, within --budget')
+    .option('--budget <ratio>', 'with --profile: the predicted runtime over the plain build\'s to stay within, e.g. 1.3', numberOption('--budget'))
     .option('--json <file>', 'write what was added as JSON')
     .action((input: string, options: HardenCommandOptions) => hardenAction(input, options));
 }
 
 function hardenAction(input: string, options: HardenCommandOptions): void {
   if (options.only && options.skip) throw new UsageError('--only and --skip: give one of them');
+  if ((options.profile === undefined) !== (options.budget === undefined)) throw new UsageError('--profile and --budget: give both (selective hardening) or neither');
+  if (options.profile && (options.only || options.skip)) throw new UsageError('--profile chooses the functions itself: not with --only or --skip');
+  if (options.budget !== undefined && !(options.budget >= 1)) throw new UsageError(`--budget: ${options.budget} is not a runtime ratio of at least 1`);
   const outputs = new OutputSet([{ option: '-o', path: options.output }, options.json ? { option: '--json', path: options.json } : null]);
   outputs.produce(() => harden(input, options, outputs));
 }
@@ -66,24 +76,32 @@ function harden(input: string, options: HardenCommandOptions, outputs: OutputSet
   // A named hardening gives its options (swift and eddi are named hardenings too); flags override them.
   if (!Object.hasOwn(HARDENINGS, options.mode)) throw new UsageError(`--mode: "${options.mode}" is not a hardening (${HARDENING_NAMES.join(', ')})`);
   const named: Partial<HardenOptions> = HARDENINGS[options.mode as keyof typeof HARDENINGS];
-  let result;
+  const base = {
+    ...named,
+    mode: named.mode as HardeningMode,
+    families: (options.checks as CheckFamily[] | undefined) ?? named.families,
+    source: input,
+    swiftLoads: options.copyLoads ? 'copy' : named.swiftLoads,
+    pureImports: options.pureImports ?? named.pureImports,
+  } satisfies HardenOptions;
+  let result: { binary: Uint8Array; report: HardenReport };
+  let selective: SelectiveReport | null = null;
   try {
-    result = hardenModule(bytes, {
-      ...named,
-      mode: named.mode as HardeningMode,
-      families: (options.checks as CheckFamily[] | undefined) ?? named.families,
-      functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined,
-      source: input,
-      swiftLoads: options.copyLoads ? 'copy' : named.swiftLoads,
-      pureImports: options.pureImports ?? named.pureImports,
-    });
+    if (options.profile !== undefined) {
+      const chosen = hardenSelectively(bytes, { ...base, families: base.families ?? DEFAULT_FAMILIES }, options.profile, options.budget!);
+      selective = chosen.report;
+      result = { binary: chosen.binary, report: chosen.report.hardening };
+    } else {
+      result = hardenModule(bytes, { ...base, functions: options.only ? { include: options.only } : options.skip ? { exclude: options.skip } : undefined });
+    }
   } catch (error) {
     if (error instanceof HardenOptionsError) throw new UsageError(`${FLAGS[error.option]}: ${error.detail}`);
     throw error;
   }
   outputs.get('-o')!.write(result.binary);
   const report = result.report;
-  outputs.get('--json')?.write(jsonText(report));
+  // Selective: the hardening report as without, and what was chosen under `selective`.
+  outputs.get('--json')?.write(jsonText(selective ? { ...report, selective: { ...selective, hardening: undefined } } : report));
   const families = Object.entries(report.checks.byFamily)
     .filter(([, count]) => count > 0)
     .map(([family, count]) => `${family} ${count}`)
@@ -100,4 +118,17 @@ function harden(input: string, options: HardenCommandOptions, outputs: OutputSet
         : []),
     ].join('\n') + '\n',
   );
+  if (selective) process.stdout.write(`${formatSelective(selective)}\n`);
+}
+
+/** What selective hardening chose, and its predicted and measured runtime. */
+function formatSelective(report: SelectiveReport): string {
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  const width = Math.max(20, ...report.parts.map((part) => part.function.length));
+  return [
+    `  selective             budget ${report.budget.toFixed(2)}× from ${report.profile.file} (${report.profile.silent} silent failures in ${report.profile.experiments} result and branch experiments)`,
+    ...report.parts.map((part) => `    ${part.function.padEnd(width)} ${part.families.join(',').padEnd(44)} removes ${String(part.silentRemoved).padStart(5)} silent, +${percent(part.addedCost)} runtime`),
+    `  silent covered        ${report.silentCovered.count} of ${report.profile.silent} (${percent(report.silentCovered.share)}) predicted`,
+    `  runtime               ${report.predictedRatio.toFixed(2)}× plain predicted, ${report.measuredRatio.toFixed(2)}× measured (one core, side by side on the mission's fault-free cycles)`,
+  ].join('\n');
 }

@@ -46,6 +46,11 @@ export function inspectFlightModule(file: string, mission: Mission, cycles: numb
   } catch (error) {
     throw new ModuleError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  return inspectFlightBytes(bytes, file, mission, cycles, options);
+}
+
+/** inspectFlightModule on a module in memory (a build not written to a file); `file` names it. */
+export function inspectFlightBytes(bytes: Uint8Array, file: string, mission: Mission, cycles: number, options: { profile?: boolean } = {}): { result: InspectResult; failureText: string | null } {
   const report = inspectModule(bytes, file, { channelMap: mission.channels, memoryLimitPages: mission.memoryLimitPages });
   const problems = [...report.problems];
   let cycleCost: CycleCost | null = null;

@@ -49,6 +49,9 @@ import { NO_PARENT, replaceChild, setSlot, walkWithParents } from './rewrite.js'
 
 const B = binaryen;
 
+/** Binaryen's side-effect bits as binaryen.js has them at run time (its typings' const enum numbers them otherwise). */
+const SIDE_EFFECTS = (B as unknown as { SideEffects: Record<'ReadsLocal' | 'ReadsGlobal' | 'ReadsMemory' | 'ImplicitTrap', number> }).SideEffects;
+
 export const HARDENING_MODES = ['swift', 'eddi'] as const;
 export type HardeningMode = (typeof HARDENING_MODES)[number];
 
@@ -57,6 +60,11 @@ export const SHADOW_GLOBAL_EXPORT_PREFIX = '__lockstep_shadow:';
 
 export interface DuplicationOptions {
   readonly families: ReadonlySet<CheckFamily>;
+  /**
+   * The families checked in one hardened function, when they differ between functions (selective
+   * hardening, src/hardening/select.ts): a subset of `families`, which stays what the module as a whole has.
+   */
+  readonly familiesOf?: (name: string) => ReadonlySet<CheckFamily>;
   /** Whether a defined function is hardened, given its internal name and export names. */
   readonly hardens: (name: string, exportNames: readonly string[]) => boolean;
   /** Run the clean-up passes (default); false leaves hardened functions flat, for tests to inspect. */
@@ -162,6 +170,8 @@ class Hardener {
 class FunctionHardener implements Shadows {
   readonly shadow: number[] = [];
   readonly types: number[];
+  /** The check families of this function (DuplicationOptions.familiesOf). */
+  readonly families: ReadonlySet<CheckFamily>;
   private readonly scratch = new Map<number, number>();
 
   constructor(
@@ -169,6 +179,7 @@ class FunctionHardener implements Shadows {
     readonly fn: FunctionRef,
     readonly name: string,
   ) {
+    this.families = h.options.familiesOf?.(name) ?? h.options.families;
     this.types = localTypes(fn);
     for (const type of this.types) this.shadow.push(addLocal(fn, type));
   }
@@ -255,7 +266,7 @@ class FunctionHardener implements Shadows {
    * family is not checked: one site, failing when any operand differs from its shadow.
    */
   check(family: CheckFamily, instruction: ExpressionRef, operands: readonly ExpressionRef[]): ExpressionRef | null {
-    if (!this.h.options.families.has(family)) return null;
+    if (!this.families.has(family)) return null;
     const pairs = this.compared(operands);
     if (!pairs || pairs.length === 0) return null;
     return checkCode(this.module, pairs, this.h.addSite(family, this.name, instruction), this.name);
@@ -496,6 +507,52 @@ class FunctionHardener implements Shadows {
     });
   }
 
+  /**
+   * Removes the computations of shadows that nothing reads — no check, no shadow global or shadow memory
+   * write, no other shadow that is read — so that a function hardened with some families only (selective
+   * hardening's `edges` level: the shadow stream matters only where it feeds a branch) pays for the
+   * shadows it checks, not for the whole stream. Binaryen's clean-up cannot do it: a shadow load may
+   * trap, so it keeps it. A shadow's value only reads (locals, globals, memory), so removing it changes
+   * nothing else; its twin in the main copy still traps where the original would.
+   */
+  dropUnreadShadows(): void {
+    const shadows = new Set(this.shadow);
+    const onlyReads = SIDE_EFFECTS.ReadsLocal | SIDE_EFFECTS.ReadsGlobal | SIDE_EFFECTS.ReadsMemory | SIDE_EFFECTS.ImplicitTrap;
+    const readsOf = (root: ExpressionRef) => {
+      const reads = new Map<number, number>();
+      walkWithParents(root, this.name, (expr) => {
+        if (B.getExpressionId(expr) === B.LocalGetId) reads.set(localGetIndex(expr), (reads.get(localGetIndex(expr)) ?? 0) + 1);
+      });
+      return reads;
+    };
+    const sets: Array<{ expr: ExpressionRef; parent: ExpressionRef; index: number; local: number; reads: Map<number, number> }> = [];
+    const all = new Map<number, number>();
+    walkWithParents(B.Function.getBody(this.fn), this.name, (expr, parent, index) => {
+      const id = B.getExpressionId(expr);
+      if (id === B.LocalGetId) all.set(localGetIndex(expr), (all.get(localGetIndex(expr)) ?? 0) + 1);
+      else if (id === B.LocalSetId && !B.LocalSet.isTee(expr) && shadows.has(B.LocalSet.getIndex(expr) as number)) {
+        sets.push({ expr, parent, index, local: B.LocalSet.getIndex(expr) as number, reads: readsOf(B.LocalSet.getValue(expr)) });
+      }
+    });
+    // Read outside a shadow's computation (by a check, a signature, a write): live, and so is what feeds it.
+    const inShadows = new Map<number, number>();
+    for (const set of sets) for (const [local, count] of set.reads) inShadows.set(local, (inShadows.get(local) ?? 0) + count);
+    const live = new Set([...all].filter(([local, count]) => count > (inShadows.get(local) ?? 0)).map(([local]) => local));
+    const setsOf = new Map<number, typeof sets>();
+    for (const set of sets) setsOf.set(set.local, [...(setsOf.get(set.local) ?? []), set]);
+    const work = [...live];
+    while (work.length > 0) {
+      for (const set of setsOf.get(work.pop()!) ?? []) {
+        for (const local of set.reads.keys()) if (!live.has(local)) (live.add(local), work.push(local));
+      }
+    }
+    for (const set of sets) {
+      if (live.has(set.local) || (B.getSideEffects(B.LocalSet.getValue(set.expr), this.module as never) & ~onlyReads) !== 0) continue;
+      if (set.parent === NO_PARENT) B.Function.setBody(this.fn, this.module.nop());
+      else replaceChild(set.parent, set.index, this.module.nop());
+    }
+  }
+
   /** Seeds the shadows of the parameters and of the declared locals on entry. */
   seedEntry(declaredLocals: number): void {
     const m = this.module;
@@ -587,13 +644,14 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
     module.runPassesOnFunction(fn, ['flatten']);
     const hardener = new FunctionHardener(h, fn, name);
     // Control-flow checking needs the original branches and exits, found before instrumentation adds its own.
-    const edges = options.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
+    const edges = hardener.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
     hardener.instrument();
     if (edges) {
       const context = { module, fn, name, shadowOperand: (operand: ExpressionRef) => hardener.shadowOperand(operand), site: (at: ExpressionRef) => h.addSite('edges', name, at) };
       checkEdges(context, edges, options.edgePlacement ?? 'entry');
     }
     hardener.seedEntry(declared);
+    hardener.dropUnreadShadows();
   }
   for (const fn of leftAlone) keepCoherent(h, fn, B.getFunctionInfo(fn).name);
   memory.finish(module, functions);
