@@ -6,10 +6,10 @@
 // The choice is exact: a multiple-choice knapsack, solved by dynamic programming over the cost in steps
 // of 1/2000 of the allowance (each cost rounded up, so the choice never exceeds the budget). The first
 // design was the greedy "most silent failures per unit of added cost first, while it fits"; on the
-// reference flight software at 1.3× it hardened the star-tracker update whole and left `propagate`, the
-// function with the most silent failures, out, because after the cheap steps it no longer fit — removing
-// 605 of the profile's 1,557 silent failures where edges on both remove 1,042 for the same budget. Kept
-// apart from what measures the numbers (selective.ts), so that tests check the rule on synthetic profiles.
+// reference flight software it hardened the star-tracker update whole and left `propagate`, the function
+// with the most silent failures, out, because after the cheap steps it no longer fit, removing far fewer
+// silent failures than the same budget can (docs/hardening.md). Kept apart from what measures the
+// numbers (selective.ts), so that tests check the rule on synthetic profiles.
 
 /** One level of hardening a function: what it removes and what it adds, both from the unhardened function. */
 export interface Level<Detail> {
