@@ -24,7 +24,8 @@
 //      opening at every call. An import the options name pure (a latched bus input) is called again for
 //      the shadow instead.
 //   3. Checks before every instruction whose operands leave the sphere of replication, one site per
-//      checked instruction and family. The checks take two NaNs as equal (checks.ts says why), so where
+//      checked instruction and family (an if's or a br_if's decision is checked in the successor it
+//      took instead, branch-direction.ts). The checks take two NaNs as equal (checks.ts says why), so where
 //      a NaN's bits can leave the float domain the shadow takes the main copy's NaN: a reinterpretation
 //      as an integer, the sign operand of copysign, a float put into a vector (splat, replace_lane), and
 //      an EDDI shadow store of a float (the main copy when the store was just checked). The opaque
