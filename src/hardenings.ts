@@ -38,7 +38,7 @@ export interface Hardening {
  * inverted branch decision is caught on entry of the wrong successor).
  */
 export const HARDENINGS = {
-  swift: { mode: 'swift', label: 'SWIFT, loads loaded again', alsoUnder: ['pair', 'pair+spare'], runtimeGoal: 1.6 },
+  swift: { mode: 'swift', label: 'SWIFT, loads loaded again', alsoUnder: ['pair', 'pair+spare'], runtimeGoal: 1.5 },
   'swift-copy': { mode: 'swift', swiftLoads: 'copy', label: "SWIFT as the paper has it, loads copied" },
   'swift-bus': { mode: 'swift', pureImports: ['bus.*'], label: 'SWIFT reading every bus input twice' },
   eddi: { mode: 'eddi', label: 'EDDI, memory duplicated too', runtimeGoal: 2.0 },

@@ -24,7 +24,8 @@
 //      opening at every call. An import the options name pure (a latched bus input) is called again for
 //      the shadow instead.
 //   3. Checks before every instruction whose operands leave the sphere of replication, one site per
-//      checked instruction and family. The checks take two NaNs as equal (checks.ts says why), so where
+//      checked instruction and family (an if's or a br_if's decision is checked in the successor it
+//      took instead, branch-direction.ts). The checks take two NaNs as equal (checks.ts says why), so where
 //      a NaN's bits can leave the float domain the shadow takes the main copy's NaN: a reinterpretation
 //      as an integer, the sign operand of copysign, a float put into a vector (splat, replace_lane), and
 //      an EDDI shadow store of a float (the main copy when the store was just checked). The opaque
@@ -40,6 +41,7 @@
 // for the code that is: they write every global.set to the shadow global too, and under EDDI every store
 // and bulk-memory write to shadow memory as well, so that hardened code never sees a stale shadow.
 import binaryen, { addLocal, exportNamesByFunction, globalName, isTuple, localGetIndex, localTypes, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
+import { checkDirection, hasDirection } from './branch-direction.js';
 import { addCheckImport, CHECK_FAMILIES, CHECK_FUNCTION, CHECK_IMPORT, CHECK_MODULE, checkCode, importsCheck, type CheckFamily, type CheckSite, type Compared } from './checks.js';
 import { checkEdges, edgeTargets, type EdgePlacement } from './cfc.js';
 import { childrenOf, definedFunctions, expressionKindName, walkPostOrder } from './expressions.js';
@@ -432,6 +434,17 @@ class FunctionHardener implements Shadows {
     if (check) this.surround(expr, parent, index, [check], []);
   }
 
+  /**
+   * The check of an `if` or a `br_if`: its decision against the shadow condition's, in the successor it
+   * took (branch-direction.ts); left to the `edges` signatures when that family is on, which check the
+   * same. A condition that is no local (a constant, or `unreachable`) has no check.
+   */
+  private checkBranch(expr: ExpressionRef, parent: ExpressionRef, index: number): void {
+    const families = this.h.options.families;
+    if (!families.has('branches') || families.has('edges') || !hasDirection(expr)) return;
+    checkDirection({ module: this.module, fn: this.fn, shadowOperand: (operand) => this.shadowOperand(operand), site: (at) => this.h.addSite('branches', this.name, at) }, expr, parent, index);
+  }
+
   /** Hardens the (flattened) body. */
   instrument(): void {
     const m = this.module;
@@ -490,10 +503,8 @@ class FunctionHardener implements Shadows {
           return;
         }
         case B.IfId:
-          this.checkBefore('branches', expr, parent, index, B.If.getCondition(expr));
-          return;
         case B.BreakId:
-          this.checkBefore('branches', expr, parent, index, B.Break.getCondition(expr));
+          this.checkBranch(expr, parent, index);
           return;
         case B.SwitchId:
           this.checkBefore('branches', expr, parent, index, B.Switch.getCondition(expr));

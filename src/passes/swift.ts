@@ -4,8 +4,9 @@
 // shadow operands); memory is assumed protected by ECC, so it is not duplicated. Mutable globals are
 // duplicated (a shadow global updated alongside). Values and shadows are compared where an error would
 // leave the duplicated domain — before stores (address and value), before global.set, on branch
-// conditions (if, br_if, br_table, select), on call arguments and call_indirect's table index (host
-// imports included), and on return values — and a difference calls the import
+// decisions (an if's or br_if's in the successor taken, branch-direction.ts; a br_table's index and a
+// select's condition before them), on call arguments and call_indirect's table index (host imports
+// included), and on return values — and a difference calls the import
 // `lockstep.check_failed(site)` and then traps (checks.ts): the core stops the cycle and reports the
 // detection. Why: a lock-step pair catches an error only when outputs or state differ at a comparison; a
 // hardened core catches it by itself, at the instruction, and a lone processor so hardened detects errors
