@@ -1,7 +1,8 @@
 // The layout tells the story of the machine, from the bottom up: module passes, the vocabulary of faults,
 // the flight-software ABI, a core, the processor, the spare and its controller, the flight computer, the
-// spacecraft, missions, campaigns, trade studies, reports, benchmarks and the command line. A module imports only from
-// its own layer or those below: this test reads every import of src/ and names any that runs upward.
+// spacecraft, missions, campaigns, trade studies, reports, benchmarks, selective hardening (which reads
+// campaigns and times builds as the bench does) and the command line. A module imports only from its own
+// layer or those below: this test reads every import of src/ and names any that runs upward.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['tradestudy'],
   ['reports'],
   ['bench'],
+  ['hardening'],
   ['cli'],
   // The library's entry point: beside the command line, over the same layers, importing nothing of it.
   ['index.ts'],
