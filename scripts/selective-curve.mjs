@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { timeBuilds } from '../dist/bench/hardening-bench.js';
 import { hardenModule } from '../dist/harden.js';
@@ -54,7 +55,7 @@ for (const build of builds) {
   build.time = median(ratios);
   build.instructions = instructions(build.binary) / plainInstructions;
   const json = `${build.file}.campaign.json`;
-  const run = spawnSync(process.execPath, ['bin/lockstep.js', 'campaign', '--fsw', build.file, '--targets', 'result,branch', '--configs', 'single', '--experiments', values.experiments, '--jobs', '1', '--json', json], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/lockstep.js', import.meta.url)), 'campaign', '--fsw', build.file, '--targets', 'result,branch', '--configs', 'single', '--experiments', values.experiments, '--jobs', '1', '--json', json], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`campaign on ${build.file}: ${run.stderr}`);
   build.silent = JSON.parse(readFileSync(json, 'utf8')).configs.single.silent;
 }
