@@ -69,10 +69,10 @@ export class Bus {
 
   /** Latches `inputs` for the next run; a channel the frame lacks reads NaN, as an absent array element did. */
   latch(inputs: Float64Array): void {
-    if (inputs.length === this.inputs) {
-      this.frame.set(inputs);
-      return;
-    }
-    for (let channel = 0; channel < this.inputs; channel++) this.frame[channel] = channel < inputs.length ? inputs[channel] : Number.NaN;
+    // An element loop: for a frame this short, cheaper than TypedArray.set's call.
+    const frame = this.frame;
+    const present = Math.min(inputs.length, this.inputs);
+    for (let channel = 0; channel < present; channel++) frame[channel] = inputs[channel];
+    for (let channel = present; channel < this.inputs; channel++) frame[channel] = Number.NaN;
   }
 }

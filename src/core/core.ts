@@ -286,6 +286,15 @@ export class Core {
     return this.view;
   }
 
+  /** The memory as 32-bit words (for comparisons of aligned ranges a word at a time), kept as memoryBytes is. */
+  memoryWords(): Int32Array<ArrayBufferLike> {
+    const bytes = this.memoryBytes();
+    if (this.words.buffer !== bytes.buffer) this.words = new Int32Array(bytes.buffer);
+    return this.words;
+  }
+
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
   /**
    * Blocks of memory written since the bitmap was last cleared (bit i: block i of the module's tracked
    * range), or all ones when the module has no dirty tracking.
