@@ -17,7 +17,7 @@ import {
   type Vec3,
 } from '../src/plant/quaternion.js';
 import { largeScenario, referenceScenario } from '../src/plant/scenario.js';
-import { ARCSEC, measureAttitude, measureRate } from '../src/plant/sensors.js';
+import { ARCSEC, drawSensorNoise, NOISE_VALUES, noisyAttitude, noisyRate } from '../src/plant/sensors.js';
 import { createSpacecraft } from '../src/plant/spacecraft.js';
 
 const DEG = Math.PI / 180;
@@ -222,6 +222,7 @@ describe('dynamics', () => {
 
 describe('sensors', () => {
   const scenario = referenceScenario();
+  const noise = new Float64Array(NOISE_VALUES);
 
   it('star tracker noise about each body axis matches the configured 1σ', () => {
     const random = new SeededRandom(7, 'test');
@@ -229,7 +230,8 @@ describe('sensors', () => {
     const samples = 20000;
     const sumSquares = [0, 0, 0];
     for (let i = 0; i < samples; i++) {
-      const [x, y, z, w] = multiply(conjugate(q), measureAttitude(q, scenario.starTracker, random));
+      drawSensorNoise(scenario.gyro, scenario.starTracker, random, noise);
+      const [x, y, z, w] = multiply(conjugate(q), noisyAttitude(q, noise, 0, [0, 0, 0, 0]));
       [x, y, z].forEach((v, axis) => (sumSquares[axis] += (2 * Math.sign(w) * v) ** 2));
     }
     sumSquares.forEach((sum, axis) => {
@@ -248,7 +250,8 @@ describe('sensors', () => {
     const sum = [0, 0, 0];
     const sumSquares = [0, 0, 0];
     for (let i = 0; i < samples; i++) {
-      measureRate(omega, bias, scenario.gyro, random).forEach((value, axis) => {
+      drawSensorNoise(scenario.gyro, scenario.starTracker, random, noise);
+      noisyRate(omega, bias, noise, 0, [0, 0, 0]).forEach((value, axis) => {
         const error = value - omega[axis] - bias[axis];
         sum[axis] += error;
         sumSquares[axis] += error ** 2;
@@ -304,6 +307,41 @@ describe('spacecraft', () => {
     for (const [index, frame] of first.inputs.entries()) {
       frame.forEach((value, channel) => expect(Object.is(value, second.inputs[index][channel])).toBe(true));
     }
+  });
+
+  it('another trajectory flown on a recorded run\'s noise reads exactly what drawing it would have read', () => {
+    // The campaign's pointing watch relies on this: the noise is the same draws whatever the trajectory.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.array(fc.double({ min: -0.3, max: 0.3, noNaN: true }), { minLength: 3, maxLength: 3 }), (seed, torque) => {
+        const scenario = referenceScenario();
+        const cycles = 30;
+        const recorder = createSpacecraft(scenario, seed);
+        const drawing = createSpacecraft(scenario, seed);
+        const replaying = createSpacecraft(scenario, seed);
+        const frame = new Float64Array(INPUT_CHANNELS.length);
+        const drawn = new Float64Array(INPUT_CHANNELS.length);
+        const replayed = new Float64Array(INPUT_CHANNELS.length);
+        const recorded = new Float64Array(cycles * NOISE_VALUES);
+        const quiet = new Float64Array(OUTPUT_CHANNELS.length);
+        const wrong = new Float64Array(OUTPUT_CHANNELS.length);
+        wrong.set(torque, OUT.torque_x);
+        for (let cycle = 0; cycle < cycles; cycle++) {
+          recorder.sense(cycle * scenario.controlPeriod, frame);
+          recorded.set(recorder.lastNoise, cycle * NOISE_VALUES);
+          recorder.actuate(quiet);
+          recorder.advance();
+          drawing.sense(cycle * scenario.controlPeriod, drawn);
+          replaying.senseWithNoise(cycle * scenario.controlPeriod, replayed, recorded, cycle * NOISE_VALUES);
+          drawn.forEach((value, channel) => expect(Object.is(replayed[channel], value)).toBe(true));
+          for (const sc of [drawing, replaying]) {
+            sc.actuate(cycle >= 5 ? wrong : quiet);
+            sc.advance();
+          }
+        }
+        expect(replaying.state).toEqual(drawing.state);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('a different seed gives a different sensor stream (and gyro bias)', () => {

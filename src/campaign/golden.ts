@@ -1,6 +1,6 @@
 // The golden run of a campaign: the mission flown once without faults by one core, recorded so that every
 // experiment can start near its injection cycle instead of from launch and be judged against it. Per
-// cycle it keeps the input frame, the released outputs, the instructions executed and the memory blocks
+// cycle it keeps the input frame, the sensor noise, the released outputs, the instructions executed and the memory blocks
 // written and read, each in one packed typed array; every `snapshotInterval` cycles (or a multiple, when
 // the memory budget requires: golden-snapshots.ts), the core's and the spacecraft's whole state. A fault-
 // free core is deterministic, so a golden companion core restored from the same snapshot retraces the
@@ -12,6 +12,7 @@ import { assertCoreCompleted } from '../mission/fault-free.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
 import { hasFaultHooks, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
+import { NOISE_VALUES } from '../plant/sensors.js';
 import { createSpacecraft } from '../plant/spacecraft.js';
 import { GoldenSnapshots } from './golden-snapshots.js';
 
@@ -19,6 +20,8 @@ export interface GoldenRun {
   readonly cycles: number;
   /** Input frames, INPUT_CHANNELS.length values per cycle (loadFrame copies one out). */
   readonly frames: Float64Array;
+  /** The sensor noise drawn in each cycle (NOISE_VALUES per cycle): for flying another trajectory through the same noise. */
+  readonly sensorNoise: Float64Array;
   /** Released output values of each cycle (OUTPUT_CHANNELS.length per cycle), with the written mask and count. */
   readonly outputs: Float64Array;
   readonly outputBits: Uint32Array;
@@ -68,7 +71,7 @@ export interface GoldenRunBytes {
 /** The bytes of the per-cycle arrays of one cycle, with or without the fault-hook counts. */
 export function goldenBytesPerCycle(hooked: boolean): number {
   const int32s = 5 + (hooked ? 2 : 0); // written mask, write count, instructions, written and read blocks; result and branch counts
-  return 8 * INPUT_CHANNELS.length + 8 * OUTPUT_CHANNELS.length + 4 * int32s;
+  return 8 * INPUT_CHANNELS.length + 8 * NOISE_VALUES + 8 * OUTPUT_CHANNELS.length + 4 * int32s;
 }
 
 export function goldenRunBytes(golden: GoldenRun): GoldenRunBytes {
@@ -89,6 +92,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   const inputsLength = INPUT_CHANNELS.length;
   const outputsLength = OUTPUT_CHANNELS.length;
   const frames = new Float64Array(cycles * inputsLength);
+  const sensorNoise = new Float64Array(cycles * NOISE_VALUES);
   const outputs = new Float64Array(cycles * outputsLength);
   const writtenMasks = new Int32Array(cycles);
   const writeCounts = new Int32Array(cycles);
@@ -113,6 +117,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
     if (cycle % snapshots.interval === 0) snapshots.take(cycle, core, everWritten, spacecraft.snapshot());
     spacecraft.sense(cycle * scenario.controlPeriod, inputs);
     frames.set(inputs, cycle * inputsLength);
+    sensorNoise.set(spacecraft.lastNoise, cycle * NOISE_VALUES);
     core.clearDirtyBlocks();
     reads.value = 0;
     if (hooked) resetFaultCounters(core);
@@ -141,6 +146,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   return {
     cycles,
     frames,
+    sensorNoise,
     outputs,
     outputBits: new Uint32Array(outputs.buffer),
     writtenMasks,

@@ -48,6 +48,7 @@ import { isInstructionFault, isLasting } from '../faults/fault.js';
 import type { FlightSetup } from '../mission/fly.js';
 import { DIRTY_BLOCKS, MAX_STORE_BYTES } from '../passes/track-dirty-memory.js';
 import { breaksPointing, firstSettledCycle, settledAfter } from '../plant/scenario.js';
+import { NOISE_VALUES } from '../plant/sensors.js';
 import { createSpacecraft, type Spacecraft } from '../plant/spacecraft.js';
 import { compareCores, decisionInstructions } from '../processor/comparator.js';
 import { detectionReleasesSpareOutputs } from '../spare/controller.js';
@@ -518,13 +519,13 @@ export class ExperimentRunner {
       return 0;
     }
     // The spacecraft's golden state at firstWrong: from the snapshot before it, flown on the golden commands.
+    // The sensors read the golden run's noise (it does not depend on the trajectory): no draws to replay.
     const snapshot = golden.snapshots.indexFor(firstWrong);
     golden.snapshots.restoreSpacecraft(spacecraft, snapshot);
     const commanded = golden.snapshots.commanded(snapshot);
     applied.fill(0);
     applied.set(commanded, 0);
     for (let cycle = golden.snapshots.cycleOf(snapshot); cycle < firstWrong; cycle++) {
-      spacecraft.sense(cycle * scenario.controlPeriod, frame);
       const mask = golden.writtenMasks[cycle];
       for (let channel = 0; channel < commanded.length; channel++) {
         if (mask & (1 << channel)) applied[channel] = golden.outputs[cycle * applied.length + channel];
@@ -532,12 +533,11 @@ export class ExperimentRunner {
       spacecraft.actuate(applied);
       spacecraft.advance();
     }
-    spacecraft.sense(firstWrong * scenario.controlPeriod, frame); // the same noise draws as the golden cycle
     let simulated = 0;
     let worst = 0;
     for (let cycle = firstWrong; cycle < end; cycle++) {
       if (cycle > firstWrong) {
-        spacecraft.sense(cycle * scenario.controlPeriod, frame);
+        spacecraft.senseWithNoise(cycle * scenario.controlPeriod, frame, golden.sensorNoise, cycle * NOISE_VALUES);
         faulty.inputs = frame;
         simulated++;
         if (faulty.step(budget).status !== 'ok') {

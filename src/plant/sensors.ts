@@ -29,23 +29,43 @@ export function drawGyroBias(spec: GyroSpec, random: SeededRandom): Vec3 {
   return [spec.biasSigma * random.normal(), spec.biasSigma * random.normal(), spec.biasSigma * random.normal()];
 }
 
-/** Measured body rate: the true rate plus the bias plus white noise (into `out` when given). */
-export function measureRate(omega: Readonly<ArrayLike<number>>, bias: Readonly<Vec3>, spec: GyroSpec, random: SeededRandom, out: Vec3 = [0, 0, 0]): Vec3 {
-  out[0] = omega[0] + bias[0] + spec.noiseSigma * random.normal();
-  out[1] = omega[1] + bias[1] + spec.noiseSigma * random.normal();
-  out[2] = omega[2] + bias[2] + spec.noiseSigma * random.normal();
-  return out;
-}
+/**
+ * One cycle's sensor noise, drawn before it is applied: the gyro's white noise (rad/s, body x, y, z) and
+ * the star tracker's small rotation (a quaternion). The draws do not depend on the spacecraft's state, so
+ * a run can record them and apply them again to another trajectory (the campaign's pointing watch flies
+ * the golden run's noise on the wrong commands' trajectory without drawing it again).
+ */
+export const NOISE_VALUES = 7;
+const RATE_NOISE = 0;
+const ATTITUDE_NOISE = 3;
 
-/** Measured attitude: the true attitude rotated by a small random rotation about the body axes (into `out` when given). */
-export function measureAttitude(q: Readonly<ArrayLike<number>>, spec: StarTrackerSpec, random: SeededRandom, out: Quat = [0, 0, 0, 0]): Quat {
-  const [sx, sy, sz] = spec.noiseArcsec;
+/** Draws one cycle's noise into `out` at `at` (NOISE_VALUES values): the gyro's three draws, then the star tracker's. */
+export function drawSensorNoise(gyro: GyroSpec, starTracker: StarTrackerSpec, random: SeededRandom, out: Float64Array, at = 0): void {
+  out[at + RATE_NOISE] = gyro.noiseSigma * random.normal();
+  out[at + RATE_NOISE + 1] = gyro.noiseSigma * random.normal();
+  out[at + RATE_NOISE + 2] = gyro.noiseSigma * random.normal();
+  const [sx, sy, sz] = starTracker.noiseArcsec;
   noise[0] = sx * ARCSEC * random.normal();
   noise[1] = sy * ARCSEC * random.normal();
   noise[2] = sz * ARCSEC * random.normal();
-  return multiply(q, fromRotationVector(noise, rotation), out);
+  fromRotationVector(noise, rotation);
+  for (let i = 0; i < 4; i++) out[at + ATTITUDE_NOISE + i] = rotation[i];
 }
 
-// Scratch of measureAttitude, which runs every simulated cycle.
+/** Measured body rate under drawn noise: the true rate plus the bias plus the noise at `at` (into `out`). */
+export function noisyRate(omega: Readonly<ArrayLike<number>>, bias: Readonly<Vec3>, noiseValues: Readonly<ArrayLike<number>>, at: number, out: Vec3): Vec3 {
+  out[0] = omega[0] + bias[0] + noiseValues[at + RATE_NOISE];
+  out[1] = omega[1] + bias[1] + noiseValues[at + RATE_NOISE + 1];
+  out[2] = omega[2] + bias[2] + noiseValues[at + RATE_NOISE + 2];
+  return out;
+}
+
+/** Measured attitude under drawn noise: the true attitude rotated by the noise's rotation at `at` (into `out`). */
+export function noisyAttitude(q: Readonly<ArrayLike<number>>, noiseValues: Readonly<ArrayLike<number>>, at: number, out: Quat): Quat {
+  for (let i = 0; i < 4; i++) rotation[i] = noiseValues[at + ATTITUDE_NOISE + i];
+  return multiply(q, rotation, out);
+}
+
+// Scratch of the per-cycle functions, which run every simulated cycle.
 const noise: Vec3 = [0, 0, 0];
 const rotation: Quat = [0, 0, 0, 0];

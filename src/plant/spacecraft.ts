@@ -6,14 +6,15 @@
 //
 // Deterministic: the same scenario, seed and command sequence give bit-identical states. Sensor noise
 // comes from the seed's 'plant' stream, drawn in a fixed order (gyro bias once at creation, then per
-// `sense` call the gyro and the star tracker), so call `sense` exactly once per cycle.
+// `sense` call the gyro and the star tracker), so call `sense` exactly once per cycle (or
+// `senseWithNoise` with that cycle's noise as another run drew it).
 
 import { IN, INPUT_CHANNELS, OUT } from '../abi/channels.js';
 import { SeededRandom, type RandomState } from '../random.js';
 import { OMEGA, Q, STATE_LENGTH, WHEEL_H, limitTorque, propagate } from './dynamics.js';
 import { angleBetweenDeg, type Quat, type Vec3 } from './quaternion.js';
 import type { Scenario } from './scenario.js';
-import { drawGyroBias, measureAttitude, measureRate } from './sensors.js';
+import { drawGyroBias, drawSensorNoise, NOISE_VALUES, noisyAttitude, noisyRate } from './sensors.js';
 
 export interface SpacecraftState {
   /** Attitude, inertial to body, [x, y, z, w]. */
@@ -34,6 +35,14 @@ export interface Spacecraft {
   readonly appliedTorque: Vec3;
   /** Fill every input channel of `inputFrame` (indexed by IN) for the cycle starting at `time`. */
   sense(time: number, inputFrame: Float64Array): void;
+  /**
+   * `sense` with the cycle's noise given (NOISE_VALUES values at `at`, as `sense` drew them into
+   * `lastNoise`) instead of drawn: the noise stream does not move. Another trajectory flown on a
+   * recorded run's noise reads exactly what it would have read had it drawn the noise itself.
+   */
+  senseWithNoise(time: number, inputFrame: Float64Array, noise: Readonly<ArrayLike<number>>, at: number): void;
+  /** The noise the last `sense` drew (overwritten by the next). */
+  readonly lastNoise: Float64Array;
   /** Latch the wheel torque command from the released `outputFrame` (indexed by OUT). */
   actuate(outputFrame: Float64Array): void;
   /** Advance the true state by one control period under the latched command. */
@@ -68,12 +77,38 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
   const rateView = state.subarray(OMEGA, OMEGA + 3);
   const measuredRate: Vec3 = [0, 0, 0];
   const measuredAttitude: Quat = [0, 0, 0, 0];
+  const lastNoise = new Float64Array(NOISE_VALUES);
   const commanded = new Float64Array(3);
   const applied = new Float64Array(3);
 
   const attitude = (): Quat => [state[Q], state[Q + 1], state[Q + 2], state[Q + 3]];
   const rate = (): Vec3 => [state[OMEGA], state[OMEGA + 1], state[OMEGA + 2]];
   const wheelMomentum = (): Vec3 => [wheelH[0], wheelH[1], wheelH[2]];
+
+  function senseWithNoise(time: number, inputFrame: Float64Array, noise: Readonly<ArrayLike<number>>, at: number): void {
+    if (inputFrame.length !== INPUT_CHANNELS.length) {
+      throw new Error(`input frame has ${inputFrame.length} channels, the bus has ${INPUT_CHANNELS.length}`);
+    }
+    const gyro = noisyRate(rateView, gyroBias, noise, at, measuredRate);
+    const star = noisyAttitude(attitudeView, noise, at, measuredAttitude);
+    inputFrame[IN.time] = time;
+    inputFrame[IN.dt] = scenario.controlPeriod;
+    inputFrame[IN.gyro_x] = gyro[0];
+    inputFrame[IN.gyro_y] = gyro[1];
+    inputFrame[IN.gyro_z] = gyro[2];
+    inputFrame[IN.star_qx] = star[0];
+    inputFrame[IN.star_qy] = star[1];
+    inputFrame[IN.star_qz] = star[2];
+    inputFrame[IN.star_qw] = star[3];
+    inputFrame[IN.star_valid] = 1;
+    inputFrame[IN.wheel_h_x] = wheelH[0];
+    inputFrame[IN.wheel_h_y] = wheelH[1];
+    inputFrame[IN.wheel_h_z] = wheelH[2];
+    inputFrame[IN.target_qx] = target[0];
+    inputFrame[IN.target_qy] = target[1];
+    inputFrame[IN.target_qz] = target[2];
+    inputFrame[IN.target_qw] = target[3];
+  }
 
   return {
     scenario,
@@ -85,30 +120,14 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
       return [applied[0], applied[1], applied[2]];
     },
 
+    lastNoise,
+
     sense(time, inputFrame) {
-      if (inputFrame.length !== INPUT_CHANNELS.length) {
-        throw new Error(`input frame has ${inputFrame.length} channels, the bus has ${INPUT_CHANNELS.length}`);
-      }
-      const gyro = measureRate(rateView, gyroBias, scenario.gyro, random, measuredRate);
-      const star = measureAttitude(attitudeView, scenario.starTracker, random, measuredAttitude);
-      inputFrame[IN.time] = time;
-      inputFrame[IN.dt] = scenario.controlPeriod;
-      inputFrame[IN.gyro_x] = gyro[0];
-      inputFrame[IN.gyro_y] = gyro[1];
-      inputFrame[IN.gyro_z] = gyro[2];
-      inputFrame[IN.star_qx] = star[0];
-      inputFrame[IN.star_qy] = star[1];
-      inputFrame[IN.star_qz] = star[2];
-      inputFrame[IN.star_qw] = star[3];
-      inputFrame[IN.star_valid] = 1;
-      inputFrame[IN.wheel_h_x] = wheelH[0];
-      inputFrame[IN.wheel_h_y] = wheelH[1];
-      inputFrame[IN.wheel_h_z] = wheelH[2];
-      inputFrame[IN.target_qx] = target[0];
-      inputFrame[IN.target_qy] = target[1];
-      inputFrame[IN.target_qz] = target[2];
-      inputFrame[IN.target_qw] = target[3];
+      drawSensorNoise(scenario.gyro, scenario.starTracker, random, lastNoise);
+      senseWithNoise(time, inputFrame, lastNoise, 0);
     },
+
+    senseWithNoise,
 
     actuate(outputFrame) {
       commanded[0] = outputFrame[OUT.torque_x];
