@@ -18,7 +18,7 @@ import { statesEqual } from '../src/core/state.js';
 import { isInstructionFault, isLasting, type Fault, type FaultKind } from '../src/faults/fault.js';
 import { parseMission, type Mission } from '../src/mission/config.js';
 import { prepareFlight, REFERENCE_FSW, simulate, type CycleObservation } from '../src/mission/fly.js';
-import { breaksPointing } from '../src/plant/scenario.js';
+import { breaksPointing, type PointingError } from '../src/plant/scenario.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,11 @@ const FLOWN: Record<BaseConfig, { lockstep: boolean; spare: 'none' | 'hot'; redu
 const VOTED: readonly BaseConfig[] = ['tmr', 'tmr+spare'];
 
 /** The experiment as the flight computer of `config` receives it: a lone processor has only core A; TMR's voters are P1, P2 (and P3). */
+/** fly's measured pointing error, as the runner's rule asks it. */
+function measuredPointing(errorDeg: number): PointingError {
+  return { pointingErrorExceeds: (limitDeg) => errorDeg > limitDeg };
+}
+
 function faultFor(experiment: Experiment, config: BaseConfig): Fault {
   const { index: _index, ...fault } = experiment;
   if (VOTED.includes(config) && fault.processor === 'primary') return { ...fault, processor: fault.core === 'B' ? 'P2' : 'P1', core: 'A' };
@@ -237,12 +242,12 @@ for (const subject of SUBJECTS) {
           return;
         }
         if (wrong) {
-          if (breaksPointing(cycle, pointingErrorDeg, scenario)) outcome = { outcome: 'pointing-violation', latency: wrong.latency };
+          if (breaksPointing(cycle, measuredPointing(pointingErrorDeg), scenario)) outcome = { outcome: 'pointing-violation', latency: wrong.latency };
           return;
         }
         if (report.outputs && oracle && !report.outputs.sameCommandsAs(oracle.outputs)) {
           wrong = { latency };
-          if (breaksPointing(cycle, pointingErrorDeg, scenario)) outcome = { outcome: 'pointing-violation', latency };
+          if (breaksPointing(cycle, measuredPointing(pointingErrorDeg), scenario)) outcome = { outcome: 'pointing-violation', latency };
           return;
         }
         if (fault.target === 'replica') {

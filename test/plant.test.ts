@@ -5,6 +5,7 @@ import { SeededRandom } from '../src/random.js';
 import { OMEGA, Q, STATE_LENGTH, WHEEL_H, limitTorque, propagate } from '../src/plant/dynamics.js';
 import {
   angleBetweenDeg,
+  angleExceedsDeg,
   conjugate,
   fromAxisAngle,
   fromRotationVector,
@@ -62,6 +63,20 @@ describe('quaternion', () => {
 
   it('pointing error keeps its precision for tiny angles', () => {
     expect(angleBetweenDeg(identity(), fromAxisAngle([0, 0, 1], 1e-9))).toBeCloseTo(1e-9 / DEG, 20);
+  });
+
+  it('whether the pointing error exceeds a limit is exactly the comparison of its angle, at the limit too', () => {
+    const limit = fc.oneof(fc.double({ min: 1e-6, max: 179, noNaN: true }), fc.constantFrom(0, -1, 0.05));
+    // Errors of every size and, above all, a hair either side of the limit (relative steps down to 1e-16).
+    const relative = fc.oneof(fc.double({ min: 0, max: 3, noNaN: true }), fc.double({ min: -1e-5, max: 1e-5, noNaN: true }).map((d) => 1 + d), fc.integer({ min: -8, max: 8 }).map((k) => 1 + k * 2 ** -52));
+    fc.assert(
+      fc.property(unitQuat, vec3(1).filter((v) => Math.hypot(...v) > 0.1), limit, relative, fc.boolean(), (target, axis, limitDeg, scale, flip) => {
+        let q = multiply(target, fromAxisAngle(axis, Math.abs(limitDeg) * scale * DEG));
+        if (flip) q = [-q[0], -q[1], -q[2], -q[3]];
+        expect(angleExceedsDeg(target, q, limitDeg)).toBe(angleBetweenDeg(target, q) > limitDeg);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('rotation preserves length and undoes with the conjugate', () => {

@@ -101,3 +101,21 @@ export function angleBetweenDeg(qTarget: Readonly<Quat>, qTrue: Readonly<ArrayLi
 
 // The pointing error is taken every simulated cycle: its product goes through one array, not fresh ones.
 const errorScratch: Quat = [0, 0, 0, 0];
+
+/** Below 1 by far more than rounding: the margin of the small-angle bound in `angleExceedsDeg`. */
+const BOUND_MARGIN = 1 - 1e-6;
+
+/**
+ * Exactly `angleBetweenDeg(qTarget, qTrue) > limitDeg`, without its atan2 and hypot where a bound already
+ * decides: atan(x) ≤ x, so an error whose small-angle bound is below the limit by a margin far beyond
+ * rounding is within it. A pointing watch asks this every cycle, and nearly always far from the limit.
+ */
+export function angleExceedsDeg(qTarget: Readonly<Quat>, qTrue: Readonly<ArrayLike<number>>, limitDeg: number): boolean {
+  if (limitDeg > 0) {
+    const error = multiply(conjugate(qTarget, errorScratch), qTrue, errorScratch);
+    const sine2 = error[0] * error[0] + error[1] * error[1] + error[2] * error[2];
+    const bound = limitDeg * BOUND_MARGIN * (Math.PI / 360) * Math.abs(error[3]);
+    if (sine2 < bound * bound) return false;
+  }
+  return angleBetweenDeg(qTarget, qTrue) > limitDeg;
+}

@@ -92,7 +92,12 @@ export function settledAfter(cycle: number, scenario: Pick<Scenario, 'settleTime
   return cycle >= firstSettledCycle(scenario);
 }
 
+/** A pointing error, asked only whether it exceeds a limit (which can be cheaper than its value). */
+export interface PointingError {
+  pointingErrorExceeds(limitDeg: number): boolean;
+}
+
 /** Whether the pointing error after `cycle` breaks the requirement (before settling nothing does). */
-export function breaksPointing(cycle: number, errorDeg: number, scenario: Pick<Scenario, 'settleTime' | 'controlPeriod' | 'pointingRequirementDeg'>): boolean {
-  return settledAfter(cycle, scenario) && errorDeg > scenario.pointingRequirementDeg;
+export function breaksPointing(cycle: number, pointing: PointingError, scenario: Pick<Scenario, 'settleTime' | 'controlPeriod' | 'pointingRequirementDeg'>): boolean {
+  return settledAfter(cycle, scenario) && pointing.pointingErrorExceeds(scenario.pointingRequirementDeg);
 }

@@ -12,7 +12,7 @@
 import { IN, INPUT_CHANNELS, OUT } from '../abi/channels.js';
 import { SeededRandom, type RandomState } from '../random.js';
 import { OMEGA, Q, STATE_LENGTH, WHEEL_H, limitTorque, propagate } from './dynamics.js';
-import { angleBetweenDeg, type Quat, type Vec3 } from './quaternion.js';
+import { angleBetweenDeg, angleExceedsDeg, type Quat, type Vec3 } from './quaternion.js';
 import type { Scenario } from './scenario.js';
 import { drawGyroBias, drawSensorNoise, NOISE_VALUES, noisyAttitude, noisyRate } from './sensors.js';
 
@@ -49,6 +49,8 @@ export interface Spacecraft {
   advance(): void;
   /** Angle between the true and the target attitude, degrees. */
   pointingErrorDeg(): number;
+  /** Exactly `pointingErrorDeg() > limitDeg`, cheaper far from the limit. */
+  pointingErrorExceeds(limitDeg: number): boolean;
   /** The whole simulation state, noise stream included: restoring it replays the same future. */
   snapshot(): SpacecraftSnapshot;
   restore(snapshot: SpacecraftSnapshot): void;
@@ -142,6 +144,10 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
 
     pointingErrorDeg() {
       return angleBetweenDeg(target, attitudeView);
+    },
+
+    pointingErrorExceeds(limitDeg) {
+      return angleExceedsDeg(target, attitudeView, limitDeg);
     },
 
     snapshot() {
