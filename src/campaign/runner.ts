@@ -430,6 +430,7 @@ export class ExperimentRunner {
     if (experiment.target === 'memory') this.touchedF |= differing;
     if (instructionFault) resetFaultCounters(faulty);
     let site: number | null = null;
+    let compared = false;
 
     for (let cycle = strike; cycle < end && open.size > 0; cycle++) {
       loadFrame(golden, cycle, this.input);
@@ -495,7 +496,11 @@ export class ExperimentRunner {
         epochWritten = 0;
       }
       // Masked as soon as F's whole state equals G's: only blocks either wrote, or where F differed, can differ.
-      differing = this.stillDiffering(differing | writtenF | writtenG);
+      // Once compared, a block neither core wrote since is as it was: after the first comparison only the
+      // written blocks are compared again (a lasting fault changes F's memory unseen: always all of them).
+      const recheck = lasting || !compared ? differing | writtenF | writtenG : writtenF | writtenG;
+      differing = (differing & ~recheck) | this.stillDiffering(recheck);
+      compared = true;
       this.tracer?.(cycle, `outputs agree; F differs from G in ${differing === 0 ? 'no memory block' : `memory blocks ${blockList(differing)}`}${globalsEqual(faulty, twin) ? '' : ' and globals'}`);
       if (open.size > 0 && !lasting && differing === 0 && globalsEqual(faulty, twin)) {
         for (const config of open) verdicts[config] = { outcome: 'masked', latency: latency + 1 };
@@ -503,7 +508,6 @@ export class ExperimentRunner {
       }
     }
     for (const config of open) verdicts[config] = { outcome: 'latent' };
-    // One spread, not two: spreading a conditional object made this line most of the runner's own time.
     return recordOf(experiment, verdicts, simulated, site);
   }
 
