@@ -81,6 +81,26 @@ export class OutputCapture {
     return mask === other.writtenMask && this.writes === other.writes && this.sameValues(other, mask, this.values.length);
   }
 
+  /**
+   * Whether `b` and `c` are both the same as this (sameAs each): the vote of three asks this every cycle,
+   * in one pass over the channels rather than two.
+   */
+  sameAsBoth(b: OutputCapture, c: OutputCapture): boolean {
+    const mask = this.writtenMask;
+    const writes = this.writes;
+    if (mask !== b.writtenMask || mask !== c.writtenMask || writes !== b.writes || writes !== c.writes) return false;
+    const x = this.bits;
+    const y = b.bits;
+    const z = c.bits;
+    for (let channel = 0, channels = this.values.length; channel < channels; channel++) {
+      if ((mask & (1 << channel)) === 0) continue;
+      const low = x[2 * channel];
+      const high = x[2 * channel + 1];
+      if (low !== y[2 * channel] || high !== y[2 * channel + 1] || low !== z[2 * channel] || high !== z[2 * channel + 1]) return false;
+    }
+    return true;
+  }
+
   /** Same commands (command channels written, with the same last values bit for bit): what the actuators would get. */
   sameCommandsAs(other: OutputCapture): boolean {
     const mask = this.writtenMask & COMMAND_MASK;
@@ -174,6 +194,7 @@ export class Core {
     this.fuel = exports[FUEL_GLOBAL] as WebAssembly.Global;
     this.memory = exports.memory as WebAssembly.Memory;
     this.view = Buffer.from(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
     this.dirty = flightModule.dirtyTracking ? (exports[DIRTY_GLOBAL] as WebAssembly.Global) : null;
     this.globals = flightModule.stateGlobals.map((global) => exports[global.exportName] as WebAssembly.Global);
   }
@@ -281,19 +302,28 @@ export class Core {
   }
 
   memoryBytes(): Buffer {
-    // memory.grow detaches the old buffer, which then reads as empty.
-    if (this.view.byteLength === 0) this.view = Buffer.from(this.memory.buffer);
+    // memory.grow detaches the old buffer, which then reads as empty. `length`, not `byteLength`: the same
+    // for bytes, and read inline by the compiled code where `byteLength` is a call (this runs every cycle).
+    if (this.view.length === 0) this.viewMemory();
     return this.view;
   }
 
-  /** The memory as 32-bit words (for comparisons of aligned ranges a word at a time), kept as memoryBytes is. */
+  /**
+   * The memory as 32-bit words (for comparisons of aligned ranges a word at a time), kept as memoryBytes
+   * is: both views are made together, of one buffer, so that an empty one alone says memory has grown
+   * (asking a view for its buffer, to compare buffers, costs more than the comparison it serves).
+   */
   memoryWords(): Int32Array<ArrayBufferLike> {
-    const bytes = this.memoryBytes();
-    if (this.words.buffer !== bytes.buffer) this.words = new Int32Array(bytes.buffer);
+    if (this.words.length === 0) this.viewMemory();
     return this.words;
   }
 
-  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private words: Int32Array<ArrayBufferLike>;
+
+  private viewMemory(): void {
+    this.view = Buffer.from(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+  }
 
   /**
    * Blocks of memory written since the bitmap was last cleared (bit i: block i of the module's tracked
