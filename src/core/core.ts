@@ -145,22 +145,33 @@ export class Core {
   readonly globals: readonly WebAssembly.Global[];
 
   /**
+   * The bus whose input frame the flight software reads: the core's own, which the core latches before each
+   * run, or its processor's, shared by the processor's cores and latched by the processor once per cycle for
+   * all of them (src/processor/processor.ts). Outputs always go to the core's own bus.
+   */
+  readonly inputBus: Bus;
+  private readonly latchesInputs: boolean;
+
+  /**
    * @param inputs the input frame of the processor this core belongs to: both cores read the same frame,
    *   latched once per cycle, which is how the pair is served identical inputs.
-   */
-  /**
    * @param memoryLimitBytes a core whose memory grows beyond this has failed (trap 'memory-limit'): its
    *   state would no longer fit the checkpoint.
+   * @param inputBus a bus whose input frame the core reads, latched by its owner (see `inputBus`); none:
+   *   the core's own, latched by every run.
    */
   constructor(
     readonly flightModule: FlightModule,
     readonly name: string,
     public inputs: Float64Array,
     readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
+    inputBus?: Bus,
   ) {
+    this.inputBus = inputBus ?? this.bus;
+    this.latchesInputs = inputBus === undefined;
     this.outputs = new OutputCapture(flightModule.debugOutputs.length, this.bus.memory);
     const bus: Record<string, unknown> = {};
-    for (const input of flightModule.inputs) bus[input.name] = this.bus.exports[inputReader(input.channel)];
+    for (const input of flightModule.inputs) bus[input.name] = this.inputBus.exports[inputReader(input.channel)];
     for (const output of flightModule.outputs) bus[output.name] = this.bus.exports[outputWriter(output.channel)];
     const debug: Record<string, unknown> = {};
     for (const output of flightModule.debugOutputs) debug[output.name] = this.bus.exports[outputWriter(output.channel)];
@@ -218,6 +229,11 @@ export class Core {
     if (this.afflictions) for (const affliction of this.afflictions) affliction.apply(this, false);
   }
 
+  /** Latches `inputs` into the bus the core reads them from (its processor does, when that bus is shared). */
+  latchInputs(): void {
+    this.inputBus.latch(this.inputs);
+  }
+
   /** Runs `init` (boot) under the budget. */
   boot(budget: number): CycleResult {
     return this.run(this.initFn, budget);
@@ -239,7 +255,7 @@ export class Core {
       throw new RangeError(`instruction budget ${budget} outside 0..${MAX_INSTRUCTION_BUDGET} (the fuel counter is an i32)`);
     }
     this.outputs.clear();
-    this.bus.latch(this.inputs);
+    if (this.latchesInputs) this.bus.latch(this.inputs);
     const result = this.result;
     if (this.afflictions !== null) return this.runAfflicted(entry, budget);
     try {
