@@ -319,7 +319,7 @@ export class Core {
 
   memoryBytes(): Buffer {
     // memory.grow detaches the old buffer, which then reads as empty. `length`, not `byteLength`: the same
-    // for bytes, and read inline by the compiled code where `byteLength` is a call (this runs every cycle).
+    // for bytes, and cheaper to ask (the comparisons ask every cycle).
     if (this.view.length === 0) this.viewMemory();
     return this.view;
   }

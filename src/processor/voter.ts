@@ -112,8 +112,8 @@ export function voteOfThree(cores: readonly Core[], results: readonly CycleResul
  * global needs a majority (with two voters left, their agreement). Notes the repairs; false: no majority.
  */
 function voteOnState(cores: readonly Core[], outvoted: number, blocks: number): boolean {
-  // Nearly every epoch all three agree: one comparison of the three (two of a pair's, the ranges worked out once) says so
-  // without voting block by block (which then finds every block and global unanimous).
+  // Nearly every epoch all three agree: one comparison of the three (a pair's two, the ranges worked out
+  // once) says so without voting block by block (which then finds every block and global unanimous).
   if (outvoted === 0 && statesOfThreeEqual(cores[0], cores[1], cores[2], blocks)) return true;
   const voters = [0, 1, 2].filter((i) => ((outvoted >>> i) & 1) === 0);
   const length = cores[voters[0]].memoryBytes().length;
