@@ -107,7 +107,7 @@ function pairwiseVote(cores: readonly Core[], results: readonly CycleResult[], c
   return vote;
 }
 
-/** Flight software with a global of each type and an unaligned persistent region (the byte loop), no dirty tracking of its own doing. */
+/** Flight software with a global of each type and an unaligned persistent region (compared byte by byte, not word by word). */
 const GLOBALS_AND_REGION = `(module
   (import "bus" "gyro_x" (func $gyro_x (result f64)))
   (import "bus" "torque_x" (func $torque_x (param f64)))
