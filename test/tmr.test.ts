@@ -78,6 +78,9 @@ describe('TMR flight computer', () => {
     expect(replaced.health.degradedAtCycle).toBeNull();
     expect(voters).toEqual(['P4', 'P2', 'P3']);
     expect(replaced.commandDigest).toBe(clean.commandDigest);
+    // P1's death the one detection: P4, which reads its inputs from its own processor's bus, gets each
+    // cycle's frame there too (the group latches it), and is never outvoted.
+    expect(replaced.detections).toEqual({ mismatch: 0, trap: 0, watchdog: 1, check: 0, abort: 0 });
   });
 
   it('a voter over its fail threshold is never resynchronised into the vote again', () => {

@@ -2,9 +2,10 @@
 // small module of lockstep's own, reading the cycle's input frame from its memory and writing outputs
 // into it. Served by JavaScript closures, every read and write crossed into JavaScript and boxed a double
 // on the way (a heap allocation each, some twenty per cycle): on the path every simulated cycle of every
-// campaign takes, that was most of the garbage. The core latches its input frame into this memory before
-// each run (Core.run), so a core still reads its frame as it is when it runs, and OutputCapture reads the
-// outputs where the writers left them.
+// campaign takes, that was most of the garbage. A lone core latches its input frame into this memory before
+// each run (Core.run), so a core still reads its frame as it is when it runs; a processor's cores all read
+// the frame from one bus of the processor's, latched once per cycle (src/processor/processor.ts), and each
+// writes its outputs to its own. OutputCapture reads the outputs where the writers left them.
 //
 // Memory layout (one page, never grown):
 //   0   i32 written mask (bit c: output channel c written this cycle)

@@ -81,6 +81,26 @@ export class OutputCapture {
     return mask === other.writtenMask && this.writes === other.writes && this.sameValues(other, mask, this.values.length);
   }
 
+  /**
+   * Whether `b` and `c` are both the same as this (sameAs each): the vote of three asks this every cycle,
+   * in one pass over the channels rather than two.
+   */
+  sameAsBoth(b: OutputCapture, c: OutputCapture): boolean {
+    const mask = this.writtenMask;
+    const writes = this.writes;
+    if (mask !== b.writtenMask || mask !== c.writtenMask || writes !== b.writes || writes !== c.writes) return false;
+    const x = this.bits;
+    const y = b.bits;
+    const z = c.bits;
+    for (let channel = 0, channels = this.values.length; channel < channels; channel++) {
+      if ((mask & (1 << channel)) === 0) continue;
+      const low = x[2 * channel];
+      const high = x[2 * channel + 1];
+      if (low !== y[2 * channel] || high !== y[2 * channel + 1] || low !== z[2 * channel] || high !== z[2 * channel + 1]) return false;
+    }
+    return true;
+  }
+
   /** Same commands (command channels written, with the same last values bit for bit): what the actuators would get. */
   sameCommandsAs(other: OutputCapture): boolean {
     const mask = this.writtenMask & COMMAND_MASK;
@@ -125,22 +145,33 @@ export class Core {
   readonly globals: readonly WebAssembly.Global[];
 
   /**
+   * The bus whose input frame the flight software reads: the core's own, which the core latches before each
+   * run, or its processor's, shared by the processor's cores and latched by the processor once per cycle for
+   * all of them (src/processor/processor.ts). Outputs always go to the core's own bus.
+   */
+  readonly inputBus: Bus;
+  private readonly latchesInputs: boolean;
+
+  /**
    * @param inputs the input frame of the processor this core belongs to: both cores read the same frame,
    *   latched once per cycle, which is how the pair is served identical inputs.
-   */
-  /**
    * @param memoryLimitBytes a core whose memory grows beyond this has failed (trap 'memory-limit'): its
    *   state would no longer fit the checkpoint.
+   * @param inputBus a bus whose input frame the core reads, latched by its owner (see `inputBus`); none:
+   *   the core's own, latched by every run.
    */
   constructor(
     readonly flightModule: FlightModule,
     readonly name: string,
     public inputs: Float64Array,
     readonly memoryLimitBytes = Number.POSITIVE_INFINITY,
+    inputBus?: Bus,
   ) {
+    this.inputBus = inputBus ?? this.bus;
+    this.latchesInputs = inputBus === undefined;
     this.outputs = new OutputCapture(flightModule.debugOutputs.length, this.bus.memory);
     const bus: Record<string, unknown> = {};
-    for (const input of flightModule.inputs) bus[input.name] = this.bus.exports[inputReader(input.channel)];
+    for (const input of flightModule.inputs) bus[input.name] = this.inputBus.exports[inputReader(input.channel)];
     for (const output of flightModule.outputs) bus[output.name] = this.bus.exports[outputWriter(output.channel)];
     const debug: Record<string, unknown> = {};
     for (const output of flightModule.debugOutputs) debug[output.name] = this.bus.exports[outputWriter(output.channel)];
@@ -174,6 +205,7 @@ export class Core {
     this.fuel = exports[FUEL_GLOBAL] as WebAssembly.Global;
     this.memory = exports.memory as WebAssembly.Memory;
     this.view = Buffer.from(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
     this.dirty = flightModule.dirtyTracking ? (exports[DIRTY_GLOBAL] as WebAssembly.Global) : null;
     this.globals = flightModule.stateGlobals.map((global) => exports[global.exportName] as WebAssembly.Global);
   }
@@ -197,6 +229,11 @@ export class Core {
     if (this.afflictions) for (const affliction of this.afflictions) affliction.apply(this, false);
   }
 
+  /** Latches `inputs` into the bus the core reads them from (its processor does, when that bus is shared). */
+  latchInputs(): void {
+    this.inputBus.latch(this.inputs);
+  }
+
   /** Runs `init` (boot) under the budget. */
   boot(budget: number): CycleResult {
     return this.run(this.initFn, budget);
@@ -218,7 +255,7 @@ export class Core {
       throw new RangeError(`instruction budget ${budget} outside 0..${MAX_INSTRUCTION_BUDGET} (the fuel counter is an i32)`);
     }
     this.outputs.clear();
-    this.bus.latch(this.inputs);
+    if (this.latchesInputs) this.bus.latch(this.inputs);
     const result = this.result;
     if (this.afflictions !== null) return this.runAfflicted(entry, budget);
     try {
@@ -281,19 +318,28 @@ export class Core {
   }
 
   memoryBytes(): Buffer {
-    // memory.grow detaches the old buffer, which then reads as empty.
-    if (this.view.byteLength === 0) this.view = Buffer.from(this.memory.buffer);
+    // memory.grow detaches the old buffer, which then reads as empty. `length`, not `byteLength`: the same
+    // for bytes, and cheaper to ask (the comparisons ask every cycle).
+    if (this.view.length === 0) this.viewMemory();
     return this.view;
   }
 
-  /** The memory as 32-bit words (for comparisons of aligned ranges a word at a time), kept as memoryBytes is. */
+  /**
+   * The memory as 32-bit words (for comparisons of aligned ranges a word at a time), kept as memoryBytes
+   * is: both views are made together, of one buffer, so that an empty one alone says memory has grown
+   * (asking a view for its buffer, to compare buffers, costs more than the comparison it serves).
+   */
   memoryWords(): Int32Array<ArrayBufferLike> {
-    const bytes = this.memoryBytes();
-    if (this.words.buffer !== bytes.buffer) this.words = new Int32Array(bytes.buffer);
+    if (this.words.length === 0) this.viewMemory();
     return this.words;
   }
 
-  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private words: Int32Array<ArrayBufferLike>;
+
+  private viewMemory(): void {
+    this.view = Buffer.from(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+  }
 
   /**
    * Blocks of memory written since the bitmap was last cleared (bit i: block i of the module's tracked

@@ -98,6 +98,58 @@ export function persistentRegionsEqual(a: Core, b: Core): boolean {
 }
 
 /**
+ * Whether `b` and `c` both agree with `a` on the globals and the memory ranges of `mask` (statesEqual(a, b)
+ * and statesEqual(a, c)): the ranges worked out once, and each global read once from `a`.
+ */
+export function statesOfThreeEqual(a: Core, b: Core, c: Core, mask: number = ALL_BLOCKS): boolean {
+  const globals = a.globals.length;
+  for (let i = 0; i < globals; i++) {
+    const value = a.globals[i].value;
+    if (!Object.is(value, b.globals[i].value) || !Object.is(value, c.globals[i].value)) return false;
+  }
+  const bytesA = a.memoryBytes();
+  const bytesB = b.memoryBytes();
+  const bytesC = c.memoryBytes();
+  if (bytesA.length !== bytesB.length || bytesA.length !== bytesC.length) return false;
+  const end = memoryRanges(a, mask, bytesA.length);
+  // Buffer.compare, two of them per range: ranges span blocks of kilobytes, where the native comparison
+  // outruns any loop over three memories in JavaScript despite its fixed cost per call. From the top of
+  // memory down: the blocks a flight program writes every cycle (its stack and data) are usually the low
+  // ones, and compared last they are still in the cache when the cores run again, where the scrub's blocks,
+  // which nobody else reads, would have pushed them out (the order changes nothing but the time).
+  for (let i = end - 2; i >= 0; i -= 2) {
+    const start = RANGES[i];
+    const stop = RANGES[i + 1];
+    if (bytesA.compare(bytesB, start, stop, start, stop) !== 0 || bytesA.compare(bytesC, start, stop, start, stop) !== 0) return false;
+  }
+  return true;
+}
+
+/** Whether `b`'s and `c`'s persistent regions both agree with `a`'s (persistentRegionsEqual each), in one pass. */
+export function persistentRegionsOfThreeEqual(a: Core, b: Core, c: Core): boolean {
+  const region = a.flightModule.persistent;
+  if (!region) return true;
+  if ((region.offset | region.length) % 4 === 0) {
+    const x = a.memoryWords();
+    const y = b.memoryWords();
+    const z = c.memoryWords();
+    for (let i = region.offset >> 2, end = (region.offset + region.length) >> 2; i < end; i++) {
+      const word = x[i];
+      if (word !== y[i] || word !== z[i]) return false;
+    }
+    return true;
+  }
+  const x = a.memoryBytes();
+  const y = b.memoryBytes();
+  const z = c.memoryBytes();
+  for (let i = region.offset, end = region.offset + region.length; i < end; i++) {
+    const byte = x[i];
+    if (byte !== y[i] || byte !== z[i]) return false;
+  }
+  return true;
+}
+
+/**
  * Copies the state of `from` into `to` (instances of builds of one module, whose memory layouts and state
  * globals are the same): the globals and the memory ranges of `mask`, all of it by default. A partial
  * copy is whole only when the two agreed outside those ranges before.

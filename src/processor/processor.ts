@@ -8,6 +8,7 @@
 // P3) in the hardware, the group is what the flight computer flies as its primary; losing a core for good
 // leaves a lock-step pair.
 import { INPUT_CHANNELS } from '../abi/channels.js';
+import { Bus } from '../core/bus.js';
 import { Core, type CycleResult, type OutputCapture } from '../core/core.js';
 import type { FlightModule } from '../core/flight-module.js';
 import { ALL_BLOCKS } from '../core/state.js';
@@ -43,6 +44,11 @@ export class Processor {
   }
 
   private readonly members: Core[];
+  /**
+   * The bus the processor's cores read their inputs from: one frame, latched once per cycle for all of
+   * them, where each core latching its own copy cost a copy per core and cycle.
+   */
+  private readonly inputBus = new Bus(INPUT_CHANNELS.length);
   /** The core whose outputs are released: core A, or a core of the voting majority. */
   private releasing = 0;
 
@@ -58,7 +64,7 @@ export class Processor {
     coreNames?: readonly string[],
   ) {
     const names = coreNames ?? (lockstep ? [`${name}.A`, `${name}.B`] : [`${name}.A`]);
-    this.members = names.map((coreName) => new Core(flightModule, coreName, this.inputs, memoryLimitBytes));
+    this.members = names.map((coreName) => new Core(flightModule, coreName, this.inputs, memoryLimitBytes, this.inputBus));
     const a = this.members[0];
     this.last = { verdict: 'agreed', mismatch: null, results: [a.result, this.members[this.members.length - 1].result], decisionInstructions: 0, written: 0, blocks: 0, outvoted: 0, outvotedWhole: 0, repairs: [], byteRepairs: [] };
   }
@@ -91,15 +97,15 @@ export class Processor {
   boot(budget: number, compareState = true): ProcessorCycle {
     if (this.voting) {
       const cores = this.members;
-      for (const core of cores) core.boot(budget);
+      for (const core of cores) bootCore(core, budget);
       // Boot must agree whole: a voting group starts from one state.
       const first = this.decide(cores[0].result, cores[1].result, compareState, ALL_BLOCKS, ALL_BLOCKS);
       if (first.verdict !== 'agreed') return first;
       return this.decide(cores[0].result, cores[2].result, compareState, ALL_BLOCKS, ALL_BLOCKS, cores[2]);
     }
     const a = this.cores[0];
-    if (!this.lockstep) return this.decide(a.boot(budget), a.result, false, ALL_BLOCKS, ALL_BLOCKS);
-    return this.decide(a.boot(budget), this.cores[1].boot(budget), compareState, ALL_BLOCKS, ALL_BLOCKS);
+    if (!this.lockstep) return this.decide(bootCore(a, budget), a.result, false, ALL_BLOCKS, ALL_BLOCKS);
+    return this.decide(bootCore(a, budget), bootCore(this.cores[1], budget), compareState, ALL_BLOCKS, ALL_BLOCKS);
   }
 
   /**
@@ -111,7 +117,8 @@ export class Processor {
   runCycle(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch = true, scrubBlocks = 0): ProcessorCycle {
     if (this.voting) return this.runVote(inputs, budget, compareState && endOfEpoch, endOfEpoch, scrubBlocks);
     const a = this.cores[0];
-    // The cores read the one latched frame (which must not change during the cycle): no copy needed.
+    // The cores read the one frame (which must not change during the cycle), latched once for all of them.
+    this.latch(inputs);
     a.inputs = inputs;
     const resultA = a.step(budget);
     if (!this.lockstep) {
@@ -136,6 +143,7 @@ export class Processor {
   private runVote(inputs: Float64Array, budget: number, compareState: boolean, endOfEpoch: boolean, scrubBlocks: number): ProcessorCycle {
     const cores = this.members;
     let written = 0;
+    this.latch(inputs);
     for (const core of cores) {
       core.inputs = inputs;
       core.step(budget);
@@ -164,6 +172,17 @@ export class Processor {
     return last;
   }
 
+  /**
+   * Latches the cycle's input frame into the processor's bus, for all the cores that read it, and into the
+   * bus of any core that reads another's (a spare's core that took a voter's place reads its own processor's).
+   */
+  private latch(inputs: Float64Array): void {
+    const bus = this.inputBus;
+    bus.latch(inputs);
+    const cores = this.members;
+    for (let i = 0; i < cores.length; i++) if (cores[i].inputBus !== bus) cores[i].inputBus.latch(inputs);
+  }
+
   private decide(resultA: CycleResult, resultB: CycleResult, compareState: boolean, written: number, blocks: number, b = this.cores[1]): ProcessorCycle {
     const comparison = this.lockstep ? compareCores(this.cores[0], b, resultA, resultB, compareState, blocks) : judgeLoneCore(resultA);
     const last = this.last;
@@ -177,4 +196,10 @@ export class Processor {
     last.results[1] = resultB;
     return last;
   }
+}
+
+/** Boots a core on the frame it holds, latched first: a processor's cores do not latch their own inputs. */
+function bootCore(core: Core, budget: number): CycleResult {
+  core.latchInputs();
+  return core.boot(budget);
 }

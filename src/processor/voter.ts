@@ -10,7 +10,7 @@
 // block (two latent flips in one block, each in another core), the block is voted byte by byte.
 import type { Core, CycleResult } from '../core/core.js';
 import { DIRTY_BLOCKS } from '../passes/track-dirty-memory.js';
-import { memoryRanges, persistentRegionsEqual, RANGES, statesEqual } from '../core/state.js';
+import { memoryRanges, persistentRegionsEqual, persistentRegionsOfThreeEqual, RANGES, statesOfThreeEqual } from '../core/state.js';
 import { compareCores, type MismatchKind, type Verdict } from './comparator.js';
 
 export interface Vote {
@@ -37,6 +37,21 @@ function agree(cores: readonly Core[], results: readonly CycleResult[], i: numbe
   return results[i].status === 'ok' && results[j].status === 'ok' && cores[i].outputs.sameAs(cores[j].outputs) && persistentRegionsEqual(cores[i], cores[j]);
 }
 
+/**
+ * agree(0, 1) and agree(0, 2) — all three completed, with the same outputs and persistent region — asked in
+ * one pass over the three cores: what nearly every cycle finds, and the vote's whole cost per cycle then.
+ * Agreement is an equivalence (the same bits), so this is also agree(1, 2).
+ */
+function unanimous(cores: readonly Core[], results: readonly CycleResult[]): boolean {
+  return (
+    results[0].status === 'ok' &&
+    results[1].status === 'ok' &&
+    results[2].status === 'ok' &&
+    cores[0].outputs.sameAsBoth(cores[1].outputs, cores[2].outputs) &&
+    persistentRegionsOfThreeEqual(cores[0], cores[1], cores[2])
+  );
+}
+
 /** The slower of two cores: when the voter has both of them. */
 function slower(results: readonly CycleResult[], i: number, j: number): number {
   return Math.max(results[i].instructions, results[j].instructions);
@@ -53,11 +68,15 @@ export function voteOfThree(cores: readonly Core[], results: readonly CycleResul
   vote.outvotedState = 0;
   vote.verdict = 'agreed';
   vote.mismatch = null;
-  if (agree(cores, results, 0, 1)) {
-    const all = agree(cores, results, 0, 2);
+  if (unanimous(cores, results)) {
     vote.majority = 0;
-    vote.outvotedWhole = all ? 0 : 0b100;
-    vote.decisionInstructions = all ? Math.max(slower(results, 0, 1), results[2].instructions) : slower(results, 0, 1);
+    vote.outvotedWhole = 0;
+    vote.decisionInstructions = Math.max(results[0].instructions, results[1].instructions, results[2].instructions);
+  } else if (agree(cores, results, 0, 1)) {
+    // Not unanimous, so core 2 is outvoted: agree(0, 2) would fail, and agree(1, 2) with it.
+    vote.majority = 0;
+    vote.outvotedWhole = 0b100;
+    vote.decisionInstructions = slower(results, 0, 1);
   } else if (agree(cores, results, 0, 2)) {
     vote.majority = 0;
     vote.outvotedWhole = 0b010;
@@ -93,9 +112,9 @@ export function voteOfThree(cores: readonly Core[], results: readonly CycleResul
  * global needs a majority (with two voters left, their agreement). Notes the repairs; false: no majority.
  */
 function voteOnState(cores: readonly Core[], outvoted: number, blocks: number): boolean {
-  // Nearly every epoch all three agree: two whole comparisons, as a pair's comparator makes one, say so
-  // without voting block by block (which then finds every block and global unanimous).
-  if (outvoted === 0 && statesEqual(cores[0], cores[1], blocks) && statesEqual(cores[0], cores[2], blocks)) return true;
+  // Nearly every epoch all three agree: one comparison of the three (a pair's two, the ranges worked out
+  // once) says so without voting block by block (which then finds every block and global unanimous).
+  if (outvoted === 0 && statesOfThreeEqual(cores[0], cores[1], cores[2], blocks)) return true;
   const voters = [0, 1, 2].filter((i) => ((outvoted >>> i) & 1) === 0);
   const length = cores[voters[0]].memoryBytes().length;
   if (voters.some((i) => cores[i].memoryBytes().length !== length)) return false;
