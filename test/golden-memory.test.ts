@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CampaignContext, campaignSpecOf, type CampaignSpec } from '../src/campaign/context.js';
 import type { ExperimentRecord, Target } from '../src/campaign/experiment.js';
-import { goldenRunBytes } from '../src/campaign/golden.js';
+import { goldenRunBytes, loadFrame } from '../src/campaign/golden.js';
+import { INPUT_CHANNELS, OUTPUT_CHANNELS } from '../src/abi/channels.js';
+import { createSpacecraft } from '../src/plant/spacecraft.js';
 import { Core } from '../src/core/core.js';
 import { parseMission } from '../src/mission/config.js';
 import { REFERENCE_FSW } from '../src/mission/fly.js';
@@ -66,25 +68,45 @@ describe('golden-run snapshots spaced by a memory budget', () => {
     // Every stored snapshot holds less than a tenth of the memory: the blocks written, not all of it.
     expect(snapshots.payloadBytes / snapshots.count).toBeLessThan(golden.memoryBytes / 10);
     // A core restored to snapshot k equals one that flew the golden inputs from launch to cycle k × interval.
-    const flown = new Core(context.runner.module, 'flown', new Float64Array(golden.frames.length / golden.cycles), context.setup.computer.memoryLimitBytes);
+    const flown = new Core(context.runner.module, 'flown', new Float64Array(INPUT_CHANNELS.length), context.setup.computer.memoryLimitBytes);
     flown.boot(context.setup.computer.bootInstructions);
     const restored = new Core(context.runner.module, 'restored', flown.inputs, context.setup.computer.memoryLimitBytes);
-    const channels = flown.inputs.length;
     for (let cycle = 0; cycle < golden.cycles; cycle++) {
       if (cycle % snapshots.interval === 0 && (cycle / snapshots.interval) % 7 === 3) {
         snapshots.restore(restored, cycle / snapshots.interval);
         expect(Buffer.compare(restored.memoryBytes(), flown.memoryBytes()), `cycle ${cycle}`).toBe(0);
         expect(restored.globals.map((global) => global.value)).toEqual(flown.globals.map((global) => global.value));
       }
-      flown.inputs.set(golden.frames.subarray(cycle * channels, (cycle + 1) * channels));
+      loadFrame(golden, cycle, flown.inputs);
       flown.step(context.setup.computer.watchdogInstructions);
+    }
+  });
+
+  it('loadFrame makes every cycle\'s frame exactly as the spacecraft sensed it (the golden run keeps only the sensed channels)', () => {
+    const context = new CampaignContext(specFor(REFERENCE_FSW, ['memory', 'checkpoint']));
+    const { golden, setup } = context;
+    const spacecraft = createSpacecraft(setup.scenario, setup.mission.seed);
+    const sensed = new Float64Array(INPUT_CHANNELS.length);
+    const loaded = new Float64Array(INPUT_CHANNELS.length);
+    const applied = new Float64Array(OUTPUT_CHANNELS.length);
+    for (let cycle = 0; cycle < golden.cycles; cycle++) {
+      spacecraft.sense(cycle * setup.scenario.controlPeriod, sensed);
+      loadFrame(golden, cycle, loaded);
+      for (let channel = 0; channel < sensed.length; channel++) {
+        if (!Object.is(loaded[channel], sensed[channel])) expect.fail(`cycle ${cycle}, ${INPUT_CHANNELS[channel]}: ${loaded[channel]} loaded, ${sensed[channel]} sensed`);
+      }
+      for (let channel = 0; channel < applied.length; channel++) {
+        if (golden.writtenMasks[cycle] & (1 << channel)) applied[channel] = golden.outputs[cycle * applied.length + channel];
+      }
+      spacecraft.actuate(applied);
+      spacecraft.advance();
     }
   });
 
   it('the golden run keeps packed arrays, not objects per cycle: its bytes are counted', () => {
     const context = new CampaignContext(specFor(REFERENCE_FSW, ['memory', 'checkpoint']));
     const { golden } = context;
-    expect(golden.frames).toBeInstanceOf(Float64Array);
+    expect(golden.sensedInputs).toBeInstanceOf(Float64Array);
     const bytes = goldenRunBytes(golden);
     expect(bytes.perCycle).toBeGreaterThan(0);
     expect(bytes.total).toBe(bytes.perCycle * golden.cycles + bytes.snapshots + bytes.base);

@@ -135,7 +135,7 @@ const STATUSES: CycleStatus[] = ['ok', 'trap', 'watchdog', 'check', 'abort'];
 
 /** Mostly none, sometimes one or a few: each kind of difference on its own is common enough to meet the others rarely. */
 function some<T>(difference: fc.Arbitrary<T>, maxLength: number, noneWeight = 3): fc.Arbitrary<T[]> {
-  return fc.oneof({ weight: noneWeight, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(difference, { minLength: 1, maxLength }) });
+  return fc.oneof({ weight: noneWeight, arbitrary: fc.constant<T[]>([]) }, { weight: 1, arbitrary: fc.array(difference, { minLength: 1, maxLength }) });
 }
 
 /** What one run of the property does to the three cores after a few agreed cycles. */

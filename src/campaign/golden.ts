@@ -1,6 +1,6 @@
 // The golden run of a campaign: the mission flown once without faults by one core, recorded so that every
 // experiment can start near its injection cycle instead of from launch and be judged against it. Per
-// cycle it keeps the input frame, the sensor noise, the released outputs, the instructions executed and the memory blocks
+// cycle it keeps the input frame's sensed channels, the sensor noise, the released outputs, the instructions executed and the memory blocks
 // written and read, each in one packed typed array; every `snapshotInterval` cycles (or a multiple, when
 // the memory budget requires: golden-snapshots.ts), the core's and the spacecraft's whole state. A fault-
 // free core is deterministic, so a golden companion core restored from the same snapshot retraces the
@@ -13,13 +13,19 @@ import type { FlightSetup } from '../mission/fly.js';
 import { READ_GLOBAL } from '../passes/track-read-memory.js';
 import { hasFaultHooks, readFaultCounters, resetFaultCounters } from '../core/fault-core.js';
 import { NOISE_VALUES } from '../plant/sensors.js';
-import { createSpacecraft } from '../plant/spacecraft.js';
+import type { Scenario } from '../plant/scenario.js';
+import { createSpacecraft, fillFixedInputs, SENSED_INPUTS } from '../plant/spacecraft.js';
 import { GoldenSnapshots } from './golden-snapshots.js';
 
 export interface GoldenRun {
   readonly cycles: number;
-  /** Input frames, INPUT_CHANNELS.length values per cycle (loadFrame copies one out). */
-  readonly frames: Float64Array;
+  /**
+   * The sensed channels of each cycle's input frame (SENSED_INPUTS.length values per cycle); loadFrame
+   * makes the whole frame, the channels fixed by the scenario and the time added.
+   */
+  readonly sensedInputs: Float64Array;
+  /** The scenario flown, which fixes the other channels. */
+  readonly scenario: Scenario;
   /** The sensor noise drawn in each cycle (NOISE_VALUES per cycle): for flying another trajectory through the same noise. */
   readonly sensorNoise: Float64Array;
   /** Released output values of each cycle (OUTPUT_CHANNELS.length per cycle), with the written mask and count. */
@@ -50,11 +56,12 @@ export interface GoldenRun {
   readonly snapshots: GoldenSnapshots;
 }
 
-/** Copies the golden input frame of `cycle` into `frame`. */
+/** Makes the golden input frame of `cycle` in `frame`: as the spacecraft sensed it, bit for bit. */
 export function loadFrame(golden: GoldenRun, cycle: number, frame: Float64Array): void {
-  const length = frame.length;
-  const frames = golden.frames;
-  for (let i = 0, at = cycle * length; i < length; i++, at++) frame[i] = frames[at];
+  fillFixedInputs(golden.scenario, cycle * golden.scenario.controlPeriod, frame);
+  const sensed = golden.sensedInputs;
+  const length = SENSED_INPUTS.length;
+  for (let i = 0, at = cycle * length; i < length; i++, at++) frame[SENSED_INPUTS[i]] = sensed[at];
 }
 
 /** What a golden run holds, in bytes: per cycle, in its snapshots, and in all. */
@@ -71,7 +78,7 @@ export interface GoldenRunBytes {
 /** The bytes of the per-cycle arrays of one cycle, with or without the fault-hook counts. */
 export function goldenBytesPerCycle(hooked: boolean): number {
   const int32s = 5 + (hooked ? 2 : 0); // written mask, write count, instructions, written and read blocks; result and branch counts
-  return 8 * INPUT_CHANNELS.length + 8 * NOISE_VALUES + 8 * OUTPUT_CHANNELS.length + 4 * int32s;
+  return 8 * SENSED_INPUTS.length + 8 * NOISE_VALUES + 8 * OUTPUT_CHANNELS.length + 4 * int32s;
 }
 
 export function goldenRunBytes(golden: GoldenRun): GoldenRunBytes {
@@ -91,7 +98,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   const { cycles, scenario, computer } = setup;
   const inputsLength = INPUT_CHANNELS.length;
   const outputsLength = OUTPUT_CHANNELS.length;
-  const frames = new Float64Array(cycles * inputsLength);
+  const sensedInputs = new Float64Array(cycles * SENSED_INPUTS.length);
   const sensorNoise = new Float64Array(cycles * NOISE_VALUES);
   const outputs = new Float64Array(cycles * outputsLength);
   const writtenMasks = new Int32Array(cycles);
@@ -116,7 +123,7 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   for (let cycle = 0; cycle < cycles; cycle++) {
     if (cycle % snapshots.interval === 0) snapshots.take(cycle, core, everWritten, spacecraft.snapshot());
     spacecraft.sense(cycle * scenario.controlPeriod, inputs);
-    frames.set(inputs, cycle * inputsLength);
+    for (let i = 0, at = cycle * SENSED_INPUTS.length; i < SENSED_INPUTS.length; i++, at++) sensedInputs[at] = inputs[SENSED_INPUTS[i]];
     sensorNoise.set(spacecraft.lastNoise, cycle * NOISE_VALUES);
     core.clearDirtyBlocks();
     reads.value = 0;
@@ -145,7 +152,8 @@ export function recordGoldenRun(setup: FlightSetup, module: FlightModule, snapsh
   }
   return {
     cycles,
-    frames,
+    sensedInputs,
+    scenario,
     sensorNoise,
     outputs,
     outputBits: new Uint32Array(outputs.buffer),

@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
 
 /** What each thread computing may use: a one-day mission's campaign fits here, for both example flight programs. */
 export const THREAD_BUDGET_BYTES = 1024 * MiB;
-/** What the golden runs of one thread (every build's) may hold: a one-day mission's is about 570 MiB. */
+/** What the golden runs of one thread (every build's) may hold: a one-day mission's is about 530 MiB. */
 export const GOLDEN_BUDGET_BYTES = 576 * MiB;
 /** The least the snapshots of one build are given: below it, experiments would restore from too far back. */
 export const MIN_SNAPSHOT_BUDGET_BYTES = 32 * MiB;

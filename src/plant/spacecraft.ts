@@ -63,6 +63,24 @@ export interface SpacecraftSnapshot {
   readonly random: RandomState;
 }
 
+/**
+ * The input channels `sense` reads from the spacecraft's state and sensors. The others hold the same
+ * for any trajectory (fillFixedInputs): a recorded run keeps only these (the campaign's golden run).
+ */
+export const SENSED_INPUTS: readonly number[] = [IN.gyro_x, IN.gyro_y, IN.gyro_z, IN.star_qx, IN.star_qy, IN.star_qz, IN.star_qw, IN.wheel_h_x, IN.wheel_h_y, IN.wheel_h_z];
+
+/** The input channels that depend on the scenario and the time alone: the time, the period, the star tracker's validity, the target. */
+export function fillFixedInputs(scenario: Scenario, time: number, inputFrame: Float64Array): void {
+  const target = scenario.targetAttitude;
+  inputFrame[IN.time] = time;
+  inputFrame[IN.dt] = scenario.controlPeriod;
+  inputFrame[IN.star_valid] = 1;
+  inputFrame[IN.target_qx] = target[0];
+  inputFrame[IN.target_qy] = target[1];
+  inputFrame[IN.target_qz] = target[2];
+  inputFrame[IN.target_qw] = target[3];
+}
+
 export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
   const random = new SeededRandom(seed, 'plant');
   const gyroBias = drawGyroBias(scenario.gyro, random);
@@ -93,8 +111,7 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
     }
     const gyro = noisyRate(rateView, gyroBias, noise, at, measuredRate);
     const star = noisyAttitude(attitudeView, noise, at, measuredAttitude);
-    inputFrame[IN.time] = time;
-    inputFrame[IN.dt] = scenario.controlPeriod;
+    fillFixedInputs(scenario, time, inputFrame);
     inputFrame[IN.gyro_x] = gyro[0];
     inputFrame[IN.gyro_y] = gyro[1];
     inputFrame[IN.gyro_z] = gyro[2];
@@ -102,14 +119,9 @@ export function createSpacecraft(scenario: Scenario, seed: number): Spacecraft {
     inputFrame[IN.star_qy] = star[1];
     inputFrame[IN.star_qz] = star[2];
     inputFrame[IN.star_qw] = star[3];
-    inputFrame[IN.star_valid] = 1;
     inputFrame[IN.wheel_h_x] = wheelH[0];
     inputFrame[IN.wheel_h_y] = wheelH[1];
     inputFrame[IN.wheel_h_z] = wheelH[2];
-    inputFrame[IN.target_qx] = target[0];
-    inputFrame[IN.target_qy] = target[1];
-    inputFrame[IN.target_qz] = target[2];
-    inputFrame[IN.target_qw] = target[3];
   }
 
   return {
