@@ -440,8 +440,7 @@ class FunctionHardener implements Shadows {
    * same. A condition that is no local (a constant, or `unreachable`) has no check.
    */
   private checkBranch(expr: ExpressionRef, parent: ExpressionRef, index: number): void {
-    const families = this.h.options.families;
-    if (!families.has('branches') || families.has('edges') || !hasDirection(expr)) return;
+    if (!this.families.has('branches') || this.families.has('edges') || !hasDirection(expr)) return;
     checkDirection({ module: this.module, fn: this.fn, shadowOperand: (operand) => this.shadowOperand(operand), site: (at) => this.h.addSite('branches', this.name, at) }, expr, parent, index);
   }
 
