@@ -2,7 +2,7 @@
 // selective hardening for several budgets, measured, not predicted. For one flight program and its
 // plain-build profile campaign it calibrates the costs once (so that every budget is chosen from the same
 // figures), builds the choice of each budget and the full hardening, times each beside the plain build
-// (median of five pairwise runs, as `harden --profile` times its build), counts their instructions, and
+// (median of five pairwise runs; `harden --profile` takes the median of three), counts their instructions, and
 // runs a campaign of result and branch flips on each (config single). Needs `npm run build`.
 //
 //   node scripts/selective-curve.mjs --fsw build/adcs.wasm --profile adcs-profile.jsonl --out DIR
@@ -12,9 +12,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { timeBuilds } from '../dist/bench/hardening-bench.js';
 import { hardenModule } from '../dist/harden.js';
-import { buildSelection, selectiveCandidates, SELECTIVE_TIMING } from '../dist/hardening/selective.js';
+import { buildSelection, medianRatios, selectiveCandidates, SELECTIVE_TIMING } from '../dist/hardening/selective.js';
 import { HARDENINGS } from '../dist/hardenings.js';
 import { inspectFlightBytes } from '../dist/mission/inspect.js';
 
@@ -45,14 +44,9 @@ builds.push({ label: values.mode, file: join(values.out, `${name}-${values.mode}
 
 const instructions = (binary) => inspectFlightBytes(binary, 'build', from.profile.mission, 300).result.cycleCost.meanInstructions;
 const plainInstructions = instructions(bytes);
-const median = (list) => [...list].sort((a, b) => a - b)[list.length >> 1];
 for (const build of builds) {
   writeFileSync(build.file, build.binary);
-  const ratios = [0, 1, 2, 3, 4].map(() => {
-    const ns = timeBuilds(from.setup, { build: build.binary }, SELECTIVE_TIMING);
-    return ns.build / ns.plain;
-  });
-  build.time = median(ratios);
+  build.time = medianRatios(from.setup, { build: build.binary }, SELECTIVE_TIMING, 5).build;
   build.instructions = instructions(build.binary) / plainInstructions;
   const json = `${build.file}.campaign.json`;
   const run = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/lockstep.js', import.meta.url)), 'campaign', '--fsw', build.file, '--targets', 'result,branch', '--configs', 'single', '--experiments', values.experiments, '--jobs', '1', '--json', json], { encoding: 'utf8' });

@@ -9,8 +9,8 @@
 //   but `branches` (which catch corrupted results, the `result` target, too);
 // - each level's added runtime per function, predicted from the per-function dynamic instruction counts
 //   of the plain build and of the build with that level everywhere (profile-functions.ts), each level's
-//   instructions weighed by its measured time per added instruction (a side-by-side timing of the plain
-//   build and the whole-module level builds, as the bench times them);
+//   instructions weighed by its measured time per added instruction (side-by-side timings of the plain
+//   build and the whole-module level builds, as the bench times them, the median of three);
 // - and the measured runtime ratio of the chosen build, timed beside the plain one the same way.
 import { createHash } from 'node:crypto';
 import { ATTRIBUTED_TARGETS, attribute, firstBuildOf } from '../campaign/attribution.js';
@@ -36,6 +36,23 @@ const PROFILE_CYCLES = 300;
  * V8 to tier every build up: shorter runs time its baseline compiler, and ratios come out off by half.
  */
 export const SELECTIVE_TIMING: BenchOptions = { rounds: 100, cyclesPerRound: 500 };
+/**
+ * Side-by-side timings whose median ratio is taken, for the calibration of the levels and for the chosen
+ * build: one timing moves by ±10% on a loaded machine, and a level calibrated low buys a choice that
+ * measures over the budget.
+ */
+export const SELECTIVE_TIMING_RUNS = 3;
+
+/** Each build's time over the plain build's: the median of `runs` side-by-side timings (timeBuilds). */
+export function medianRatios<Name extends string>(setup: FlightSetup, builds: Readonly<Record<Name, Uint8Array>>, timing: BenchOptions, runs = SELECTIVE_TIMING_RUNS): Record<Name, number> {
+  const ratios = Object.fromEntries(Object.keys(builds).map((name) => [name, [] as number[]])) as Record<Name, number[]>;
+  for (let run = 0; run < runs; run++) {
+    const ns = timeBuilds(setup, builds, timing);
+    for (const name of Object.keys(builds) as Name[]) ratios[name].push(ns[name] / ns.plain);
+  }
+  const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1];
+  return Object.fromEntries(Object.entries<number[]>(ratios).map(([name, list]) => [name, median(list)])) as Record<Name, number>;
+}
 
 /** What a level of hardening catches, by the campaign target whose silent failures it removes. */
 function targetsCovered(families: readonly CheckFamily[]): Target[] {
@@ -179,11 +196,11 @@ export function selectiveCandidates(bytes: Uint8Array, base: BaseHardening, prof
   const plain = instructionProfile(bytes, source, mission, cycles);
   const levelBuilds = levels.map((level) => hardenModule(bytes, { ...base, families: level.families }).binary);
   const levelProfiles = levelBuilds.map((build, i) => instructionProfile(build, `${source} (level ${i})`, mission, cycles));
-  const levelTimes = timeBuilds(setup, Object.fromEntries(levelBuilds.map((build, i) => [`level${i}`, build])), timing);
+  const levelRatios = medianRatios(setup, Object.fromEntries(levelBuilds.map((build, i) => [`level${i}`, build])), timing);
   const calibration: LevelCalibration[] = levels.map((level, i) => ({
     families: level.families,
     instructionRatio: levelProfiles[i].total / plain.total,
-    runtimeRatio: levelTimes[`level${i}`] / levelTimes.plain,
+    runtimeRatio: levelRatios[`level${i}`],
   }));
   // Time per added instruction, relative to the plain build's per instruction: what an added instruction costs at this level.
   const weight = calibration.map((level) => (level.instructionRatio > 1 ? Math.max(0, level.runtimeRatio - 1) / (level.instructionRatio - 1) : 0));
@@ -228,6 +245,6 @@ export function buildSelection(bytes: Uint8Array, base: BaseHardening, from: Sel
 export function hardenSelectively(bytes: Uint8Array, base: BaseHardening, profilePath: string, budget: number, timing: BenchOptions = SELECTIVE_TIMING): { binary: Uint8Array; report: SelectiveReport } {
   const candidates = selectiveCandidates(bytes, base, profilePath, timing);
   const { binary, report } = buildSelection(bytes, base, candidates, budget);
-  const measured = timeBuilds(candidates.setup, { selected: binary }, timing);
-  return { binary, report: { ...report, measuredRatio: measured.selected / measured.plain } };
+  const measured = medianRatios(candidates.setup, { selected: binary }, timing);
+  return { binary, report: { ...report, measuredRatio: measured.selected } };
 }
