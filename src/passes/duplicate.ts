@@ -436,8 +436,8 @@ class FunctionHardener implements Shadows {
 
   /**
    * The check of an `if` or a `br_if`: its decision against the shadow condition's, in the successor it
-   * took (branch-direction.ts); left to the `edges` signatures when that family is on, which check the
-   * same. A condition that is no local (a constant, or `unreachable`) has no check.
+   * took (branch-direction.ts); left to the `edges` family when the function has it (cfc.ts checks them
+   * the same way). A condition that is no local (a constant, or `unreachable`) has no check.
    */
   private checkBranch(expr: ExpressionRef, parent: ExpressionRef, index: number): void {
     if (!this.families.has('branches') || this.families.has('edges') || !hasDirection(expr)) return;
