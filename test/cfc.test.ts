@@ -228,6 +228,103 @@ describe('edges alone (selective hardening\'s first level), and how an edge is c
     for (const k of [0, 1, 2, 3, -1]) expect(hardened.pick(k)).toBe(plain.pick(k));
   });
 
+  // Counted loops (counted-loops.ts): an outer loop from a to n (signed; entered past its bound when a ≥ n),
+  // an inner one from 0 to 3 (unsigned), stores in the body, and the exit count in the result, so that a
+  // loop left early or late changes what the function returns.
+  const COUNTED = `(module
+    (memory (export "memory") 1)
+    (func (export "run") (param $a i32) (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+      (local.set $i (local.get $a))
+      (loop $outer
+        (if (i32.lt_s (local.get $i) (local.get $n))
+          (then
+            (local.set $j (i32.const 0))
+            (loop $inner
+              (if (i32.lt_u (local.get $j) (i32.const 3))
+                (then
+                  (local.set $s (i32.add (local.get $s) (i32.add (i32.mul (local.get $i) (local.get $j)) (i32.const 1))))
+                  (i32.store (i32.and (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2)) (i32.const 0xffc)) (local.get $s))
+                  (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                  (br $inner))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $outer))))
+      (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 1000)))))`;
+  const runCounted = (compiled: WebAssembly.Module, a: number, n: number, before?: (exports: Record<string, unknown>) => void, after?: (exports: Record<string, unknown>) => void) => {
+    const instance = new WebAssembly.Instance(compiled, {
+      lockstep: {
+        check_failed: () => {
+          throw new Error('check');
+        },
+      },
+    });
+    const exports = instance.exports as Record<string, unknown>;
+    before?.(exports);
+    let result: string;
+    try {
+      result = `ok ${(exports.run as (a: number, n: number) => number)(a, n)}`;
+    } catch (error) {
+      result = (error as Error).message === 'check' ? 'check' : `trap ${(error as Error).message}`;
+    }
+    after?.(exports);
+    return { result, memory: Buffer.from((exports.memory as WebAssembly.Memory).buffer).subarray(0, 4096).toString('base64') };
+  };
+  const PAIRS = [[0, 4], [2, 5], [-3, 1], [3, 3], [6, 2], [-1, -2], [0, 0], [1, 7]] as const;
+
+  it('edges alone check a counted loop by its count at the exit: same results on every entry, before and after -O3', () => {
+    const original = wat(COUNTED);
+    const { binary } = hardenModule(original, edgesOnly);
+    // The exit's expected count, max(e, n), signed for the outer loop and unsigned for the inner one.
+    expect(textOf(binary)).toMatch(/i32\.ge_s/);
+    expect(textOf(binary)).toMatch(/i32\.ge_u/);
+    const plain = new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+    for (const build of [binary, optimizeO3(binary)]) {
+      const compiled = new WebAssembly.Module(build as Uint8Array<ArrayBuffer>);
+      for (const [a, n] of PAIRS) expect(runCounted(compiled, a, n), `run(${a}, ${n})`).toEqual(runCounted(plain, a, n));
+    }
+  });
+
+  it('edges alone catch every inverted decision of a counted loop (left early or late), before and after -O3', () => {
+    const { binary } = hardenModule(wat(COUNTED), edgesOnly);
+    let caught = 0;
+    for (const build of [binary, optimizeO3(binary)]) {
+      const { compiled, kinds } = hooked(build);
+      for (const [a, n] of PAIRS) {
+        let decisions = 0;
+        const golden = runCounted(compiled, a, n, undefined, (exports) => (decisions = global(exports, BRANCH_COUNT_GLOBAL).value as number));
+        for (let d = 0; d < Math.min(decisions, MAX_DECISIONS); d++) {
+          let fired = 0;
+          const outcome = runCounted(
+            compiled,
+            a,
+            n,
+            (exports) => (global(exports, BRANCH_COUNTDOWN_GLOBAL).value = d + 1),
+            (exports) => (fired = global(exports, FAULT_FIRED_GLOBAL).value as number),
+          );
+          expect(fired).toBeGreaterThan(0);
+          if (!isEdge(kinds[fired - 1])) continue;
+          if (/^(check|trap)/.test(outcome.result)) caught++;
+          else expect(outcome, `run(${a}, ${n}), decision ${d} (a ${kinds[fired - 1]}) inverted`).toEqual(golden);
+        }
+      }
+    }
+    expect(caught).toBeGreaterThan(50);
+  });
+
+  it('a loop that is not counted keeps the direction check: a step other than one, a write of i in the body', () => {
+    const variants = [
+      COUNTED.replace('(local.set $j (i32.add (local.get $j) (i32.const 1)))', '(local.set $j (i32.add (local.get $j) (i32.const 2)))'),
+      COUNTED.replace('(local.set $s (i32.add (local.get $s)', '(local.set $j (i32.and (local.get $j) (i32.const 3))) (local.set $s (i32.add (local.get $s)'),
+    ];
+    for (const text of variants) {
+      const original = wat(text);
+      const { binary } = hardenModule(original, edgesOnly);
+      expect(textOf(binary)).not.toMatch(/i32\.ge_u/);
+      const plain = new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+      const compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+      for (const [a, n] of PAIRS) expect(runCounted(compiled, a, n)).toEqual(runCounted(plain, a, n));
+    }
+  });
+
   it('a function given the branches family in a module with edges checks its decisions (selective plans)', () => {
     const { report } = hardenModule(wat(LOOP_AND_TABLE), { mode: 'swift', families: ['branches', 'edges'], functionFamilies: { run: ['branches'] } });
     expect(report.checks.byFamily.branches).toBe(2);
