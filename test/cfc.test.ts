@@ -17,7 +17,7 @@ import { EXIT } from '../src/cli/errors.js';
 import binaryen from '../src/passes/binaryen.js';
 import { wat } from './support.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runProgram, type ProgramInput } from './harden-programs.js';
-import { agreeOn, checkSites, cli, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
+import { agreeOn, checkSites, cli, COUNTED_LOOPS, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
 import { choicesArbitrary as everyKindChoices, randomModuleGlobals, randomModuleHost, randomModuleText, watWithFeatures } from './random-module.js';
 
 const CFC = ['swift-cfc', 'eddi-cfc'] as const;
@@ -228,27 +228,8 @@ describe('edges alone (selective hardening\'s first level), and how an edge is c
     for (const k of [0, 1, 2, 3, -1]) expect(hardened.pick(k)).toBe(plain.pick(k));
   });
 
-  // Counted loops (counted-loops.ts): an outer loop from a to n (signed; entered past its bound when a ≥ n),
-  // an inner one from 0 to 3 (unsigned), stores in the body, and the exit count in the result, so that a
-  // loop left early or late changes what the function returns.
-  const COUNTED = `(module
-    (memory (export "memory") 1)
-    (func (export "run") (param $a i32) (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
-      (local.set $i (local.get $a))
-      (loop $outer
-        (if (i32.lt_s (local.get $i) (local.get $n))
-          (then
-            (local.set $j (i32.const 0))
-            (loop $inner
-              (if (i32.lt_u (local.get $j) (i32.const 3))
-                (then
-                  (local.set $s (i32.add (local.get $s) (i32.add (i32.mul (local.get $i) (local.get $j)) (i32.const 1))))
-                  (i32.store (i32.and (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2)) (i32.const 0xffc)) (local.get $s))
-                  (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                  (br $inner))))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $outer))))
-      (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 1000)))))`;
+  // Counted loops (counted-loops.ts), in a loop nest entered before, at and past its bounds (harden-support.ts).
+  const COUNTED = COUNTED_LOOPS;
   const runCounted = (compiled: WebAssembly.Module, a: number, n: number, before?: (exports: Record<string, unknown>) => void, after?: (exports: Record<string, unknown>) => void) => {
     const instance = new WebAssembly.Instance(compiled, {
       lockstep: {
@@ -308,6 +289,14 @@ describe('edges alone (selective hardening\'s first level), and how an edge is c
       }
     }
     expect(caught).toBeGreaterThan(50);
+  });
+
+  it('every check site of an edges-only build of the reference (its counted loops checked at their exits) is still called after -O3 and -O4', () => {
+    const { binary, report } = hardenModule(referenceBytes(), edgesOnly);
+    expect(report.checks.byFamily.edges).toBeGreaterThan(30);
+    const before = [...checkSites(binary).keys()].sort((a, b) => a - b);
+    expect(before).toEqual(report.sites.map((site) => site.id));
+    for (const level of [3, 4]) expect([...checkSites(optimizeO3(binary, level)).keys()].sort((a, b) => a - b), `-O${level}`).toEqual(before);
   });
 
   it('a loop that is not counted keeps the direction check: a step other than one, a write of i in the body', () => {
