@@ -39,7 +39,7 @@ const PROFILE_CYCLES = 300;
 export const SELECTIVE_TIMING: BenchOptions = { rounds: 100, cyclesPerRound: 500 };
 /**
  * Side-by-side timings whose median ratio is taken, for the calibration of the levels and for the chosen
- * build: one timing moves by ±10% on a loaded machine, and a level calibrated low buys a choice that
+ * build: one timing moves with the load of a shared machine, and a level calibrated low buys a choice that
  * measures over the budget.
  */
 export const SELECTIVE_TIMING_RUNS = 3;
