@@ -14,8 +14,10 @@ import { HARDENINGS } from '../src/hardenings.js';
 import { BRANCH_COUNT_GLOBAL, BRANCH_COUNTDOWN_GLOBAL, FAULT_FIRED_GLOBAL, FAULT_MASK_GLOBAL, type FaultHooksReport } from '../src/passes/fault-hooks.js';
 import { transformBinary } from '../src/passes/index.js';
 import { EXIT } from '../src/cli/errors.js';
+import binaryen from '../src/passes/binaryen.js';
+import { wat } from './support.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runProgram, type ProgramInput } from './harden-programs.js';
-import { agreeOn, checkSites, cli, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
+import { agreeOn, checkSites, cli, COUNTED_LOOPS, inputsArbitrary, optimizeO3, referenceBytes } from './harden-support.js';
 import { choicesArbitrary as everyKindChoices, randomModuleGlobals, randomModuleHost, randomModuleText, watWithFeatures } from './random-module.js';
 
 const CFC = ['swift-cfc', 'eddi-cfc'] as const;
@@ -164,11 +166,167 @@ describe('wrong edges: every inverted branch decision is caught or harmless', ()
   }
 });
 
+describe('edges alone (selective hardening\'s first level), and how an edge is checked', () => {
+  const edgesOnly: HardenOptions = { mode: 'swift', families: ['edges'] };
+  const programs = fc.tuple(choicesArbitrary, inputArbitrary).map(([choices, input]) => ({ text: programText(choices, 4, { canonicalNaNs: true }), input }));
+
+  it('an edges-only build computes what the original computes, on generated programs and inputs', () => {
+    fc.assert(
+      fc.property(choicesArbitrary, inputsArbitrary, fc.integer({ min: 2, max: 6 }), (choices, inputs, depth) => agreeOn(programText(choices, depth), edgesOnly, inputs)),
+      { numRuns: 40 },
+    );
+  });
+
+  it('an edges-only build catches every inverted decision or it changes nothing, before and after -O3', () => {
+    const tally: Tally = { caught: 0, harmless: 0, silent: 0 };
+    fc.assert(
+      fc.property(programs, ({ text, input }) => {
+        const binary = hardenModule(assemble(text), edgesOnly).binary;
+        injectWrongEdges(binary, input, false, tally, true);
+        injectWrongEdges(optimizeO3(binary), input, false, tally, true);
+      }),
+      { numRuns: 20 },
+    );
+    expect(tally.caught).toBeGreaterThan(30);
+  });
+
+  // A counted loop (a br_if out of it, an if in it) and a br_table.
+  const LOOP_AND_TABLE = `(module
+    (memory 1)
+    (func $run (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+      (block $done
+        (loop $again
+          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+          (if (i32.and (local.get $i) (i32.const 1)) (then (local.set $s (i32.add (local.get $s) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $again)))
+      (local.get $s))
+    (func $pick (export "pick") (param $k i32) (result i32)
+      (block $c (block $b (block $a (br_table $a $b $c (local.get $k))) (return (i32.const 10))) (return (i32.const 20)))
+      (i32.const 30)))`;
+  const textOf = (binary: Uint8Array) => {
+    const module = binaryen.readBinary(binary);
+    try {
+      return module.emitText();
+    } finally {
+      module.dispose();
+    }
+  };
+  const exportsOf = (binary: Uint8Array) =>
+    new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { lockstep: { check_failed: () => {} } }).exports as Record<string, (x: number) => number>;
+
+  it('on entry an if and a br_if are checked by their direction, with no signature; a br_table, and checks at exits, by signatures', () => {
+    const original = wat(LOOP_AND_TABLE);
+    const direction = hardenModule(original, { ...edgesOnly, functions: { include: ['run'] } });
+    expect(direction.report.checks.byFamily.edges).toBe(2);
+    expect(textOf(direction.binary)).not.toMatch(/select/);
+    expect(textOf(hardenModule(original, { ...edgesOnly, functions: { include: ['run'] }, edgePlacement: 'exit' }).binary)).toMatch(/select/);
+    expect(textOf(hardenModule(original, { ...edgesOnly, functions: { include: ['pick'] } }).binary)).toMatch(/select/);
+    const plain = exportsOf(original);
+    const hardened = exportsOf(hardenModule(original, edgesOnly).binary);
+    for (const n of [0, 1, 5, 9]) expect(hardened.run(n)).toBe(plain.run(n));
+    for (const k of [0, 1, 2, 3, -1]) expect(hardened.pick(k)).toBe(plain.pick(k));
+  });
+
+  // Counted loops (counted-loops.ts), in a loop nest entered before, at and past its bounds (harden-support.ts).
+  const COUNTED = COUNTED_LOOPS;
+  const runCounted = (compiled: WebAssembly.Module, a: number, n: number, before?: (exports: Record<string, unknown>) => void, after?: (exports: Record<string, unknown>) => void) => {
+    const instance = new WebAssembly.Instance(compiled, {
+      lockstep: {
+        check_failed: () => {
+          throw new Error('check');
+        },
+      },
+    });
+    const exports = instance.exports as Record<string, unknown>;
+    before?.(exports);
+    let result: string;
+    try {
+      result = `ok ${(exports.run as (a: number, n: number) => number)(a, n)}`;
+    } catch (error) {
+      result = (error as Error).message === 'check' ? 'check' : `trap ${(error as Error).message}`;
+    }
+    after?.(exports);
+    return { result, memory: Buffer.from((exports.memory as WebAssembly.Memory).buffer).subarray(0, 4096).toString('base64') };
+  };
+  const PAIRS = [[0, 4], [2, 5], [-3, 1], [3, 3], [6, 2], [-1, -2], [0, 0], [1, 7]] as const;
+
+  it('edges alone check a counted loop by its count at the exit: same results on every entry, before and after -O3', () => {
+    const original = wat(COUNTED);
+    const { binary } = hardenModule(original, edgesOnly);
+    // The exit's expected count, max(e, n), signed for the outer loop and unsigned for the inner one.
+    expect(textOf(binary)).toMatch(/i32\.ge_s/);
+    expect(textOf(binary)).toMatch(/i32\.ge_u/);
+    const plain = new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+    for (const build of [binary, optimizeO3(binary)]) {
+      const compiled = new WebAssembly.Module(build as Uint8Array<ArrayBuffer>);
+      for (const [a, n] of PAIRS) expect(runCounted(compiled, a, n), `run(${a}, ${n})`).toEqual(runCounted(plain, a, n));
+    }
+  });
+
+  it('edges alone catch every inverted decision of a counted loop (left early or late), before and after -O3', () => {
+    const { binary } = hardenModule(wat(COUNTED), edgesOnly);
+    let caught = 0;
+    for (const build of [binary, optimizeO3(binary)]) {
+      const { compiled, kinds } = hooked(build);
+      for (const [a, n] of PAIRS) {
+        let decisions = 0;
+        const golden = runCounted(compiled, a, n, undefined, (exports) => (decisions = global(exports, BRANCH_COUNT_GLOBAL).value as number));
+        for (let d = 0; d < Math.min(decisions, MAX_DECISIONS); d++) {
+          let fired = 0;
+          const outcome = runCounted(
+            compiled,
+            a,
+            n,
+            (exports) => (global(exports, BRANCH_COUNTDOWN_GLOBAL).value = d + 1),
+            (exports) => (fired = global(exports, FAULT_FIRED_GLOBAL).value as number),
+          );
+          expect(fired).toBeGreaterThan(0);
+          if (!isEdge(kinds[fired - 1])) continue;
+          if (/^(check|trap)/.test(outcome.result)) caught++;
+          else expect(outcome, `run(${a}, ${n}), decision ${d} (a ${kinds[fired - 1]}) inverted`).toEqual(golden);
+        }
+      }
+    }
+    expect(caught).toBeGreaterThan(50);
+  });
+
+  it('every check site of an edges-only build of the reference (its counted loops checked at their exits) is still called after -O3 and -O4', () => {
+    const { binary, report } = hardenModule(referenceBytes(), edgesOnly);
+    expect(report.checks.byFamily.edges).toBeGreaterThan(30);
+    const before = [...checkSites(binary).keys()].sort((a, b) => a - b);
+    expect(before).toEqual(report.sites.map((site) => site.id));
+    for (const level of [3, 4]) expect([...checkSites(optimizeO3(binary, level)).keys()].sort((a, b) => a - b), `-O${level}`).toEqual(before);
+  });
+
+  it('a loop that is not counted keeps the direction check: a step other than one, a write of i in the body', () => {
+    const variants = [
+      COUNTED.replace('(local.set $j (i32.add (local.get $j) (i32.const 1)))', '(local.set $j (i32.add (local.get $j) (i32.const 2)))'),
+      COUNTED.replace('(local.set $s (i32.add (local.get $s)', '(local.set $j (i32.and (local.get $j) (i32.const 3))) (local.set $s (i32.add (local.get $s)'),
+    ];
+    for (const text of variants) {
+      const original = wat(text);
+      const { binary } = hardenModule(original, edgesOnly);
+      expect(textOf(binary)).not.toMatch(/i32\.ge_u/);
+      const plain = new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+      const compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+      for (const [a, n] of PAIRS) expect(runCounted(compiled, a, n)).toEqual(runCounted(plain, a, n));
+    }
+  });
+
+  it('a function given the branches family in a module with edges checks its decisions (selective plans)', () => {
+    const { report } = hardenModule(wat(LOOP_AND_TABLE), { mode: 'swift', families: ['branches', 'edges'], functionFamilies: { run: ['branches'] } });
+    expect(report.checks.byFamily.branches).toBe(2);
+    expect(report.checks.byFamily.edges).toBe(0);
+  });
+});
+
 describe('the edge checks survive the optimizers', () => {
   for (const name of CFC) {
     it(`${name}: every check site of the hardened reference flight software, edges included, is still called after Binaryen -O3 and -O4`, () => {
       const { binary, report } = hardenModule(referenceBytes(), options(name));
-      expect(report.checks.byFamily.edges).toBeGreaterThan(40);
+      // One site per conditional branch (an if or a br_if checked by its direction, both successors sharing it).
+      expect(report.checks.byFamily.edges).toBeGreaterThan(30);
       const before = [...checkSites(binary).keys()].sort((a, b) => a - b);
       expect(before).toEqual(report.sites.map((site) => site.id));
       for (const level of [3, 4]) expect([...checkSites(optimizeO3(binary, level)).keys()].sort((a, b) => a - b), `-O${level}`).toEqual(before);

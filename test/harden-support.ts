@@ -106,3 +106,27 @@ export async function cli(args: string[]): Promise<{ code: number; stdout: strin
     for (const spy of spies) spy.mockRestore();
   }
 }
+
+/**
+ * Counted loops (src/passes/counted-loops.ts): an outer loop from a to n (signed; entered past its bound
+ * when a ≥ n), an inner one from 0 to 3 (unsigned), stores in the body, and the exit count in the result,
+ * so that a loop left early or late changes what `run(a, n)` returns.
+ */
+export const COUNTED_LOOPS = `(module
+  (memory (export "memory") 1)
+  (func (export "run") (param $a i32) (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+    (local.set $i (local.get $a))
+    (loop $outer
+      (if (i32.lt_s (local.get $i) (local.get $n))
+        (then
+          (local.set $j (i32.const 0))
+          (loop $inner
+            (if (i32.lt_u (local.get $j) (i32.const 3))
+              (then
+                (local.set $s (i32.add (local.get $s) (i32.add (i32.mul (local.get $i) (local.get $j)) (i32.const 1))))
+                (i32.store (i32.and (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2)) (i32.const 0xffc)) (local.get $s))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $inner))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $outer))))
+    (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 1000)))))`;

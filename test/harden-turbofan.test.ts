@@ -14,14 +14,43 @@ import { recordInputFrames } from '../src/bench/bench.js';
 import { Core } from '../src/core/core.js';
 import { FlightModule } from '../src/core/flight-module.js';
 import { CHECK_FAMILIES, hardenModule } from '../src/harden.js';
+import { OPAQUE_ZERO_GLOBAL } from '../src/passes/opaque-zero.js';
 import { COUNTDOWN_GLOBAL, MASK_GLOBAL, hardenWithFlipHook } from './harden-inject.js';
 import { assemble, choicesArbitrary, inputArbitrary, observable, programText, runProgram } from './harden-programs.js';
-import { agreeOn, inputsArbitrary, MODES, optimizeO3, perturbZeros, referenceBytes } from './harden-support.js';
-import { outputBits, setupFor } from './support.js';
+import { agreeOn, COUNTED_LOOPS, inputsArbitrary, MODES, optimizeO3, perturbZeros, referenceBytes } from './harden-support.js';
+import { outputBits, setupFor, wat } from './support.js';
 
 v8.setFlagsFromString('--no-liftoff');
 
 describe('under the optimizing compiler', () => {
+  // A counted loop's exit check (counted-loops.ts) compares i with max(e, n), e being i on entry through
+  // the opaque zero: TurboFan, which types a loop's induction variable, must not prove it away. With the
+  // opaque zero set to all ones, e is ~i: the inner loop (unsigned, from 0) then expects ~0 at its exit,
+  // and the outer one entered past its bound expects max(~a, n) ≠ a: each such run must fail.
+  it('edges alone: a counted loop\'s exit check survives Binaryen -O3 and TurboFan', () => {
+    const { binary } = hardenModule(wat(COUNTED_LOOPS), { mode: 'swift', families: ['edges'] });
+    for (const build of [binary, optimizeO3(binary)]) {
+      const compiled = new WebAssembly.Module(build as Uint8Array<ArrayBuffer>);
+      const plain = new WebAssembly.Module(wat(COUNTED_LOOPS) as Uint8Array<ArrayBuffer>);
+      const run = (module: WebAssembly.Module, a: number, n: number, perturb: boolean) => {
+        const instance = new WebAssembly.Instance(module, { lockstep: { check_failed: () => { throw new Error('check'); } } });
+        if (perturb) (instance.exports[OPAQUE_ZERO_GLOBAL] as WebAssembly.Global).value = -1;
+        try {
+          // Called often enough for TurboFan's code (there is no Liftoff here), then once more.
+          let result = 0;
+          for (let k = 0; k < 50; k++) result = (instance.exports.run as (a: number, n: number) => number)(a, n);
+          return `ok ${result}`;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      for (const [a, n] of [[0, 4], [2, 5], [6, 2], [3, -1]] as const) {
+        expect(run(compiled, a, n, false)).toBe(run(plain, a, n, false));
+        expect(run(compiled, a, n, true), `run(${a}, ${n}) with the opaque zero perturbed`).toBe('check');
+      }
+    }
+  });
+
   for (const mode of MODES) {
     it(`${mode}: a hardened program computes what the original computes`, () => {
       fc.assert(

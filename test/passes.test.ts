@@ -1,6 +1,7 @@
 // The module passes and what a core makes of their output: state export (every mutable global and the
 // memory reachable from outside), instruction counting (deterministic counts, a watchdog that stops
 // runaway loops), trap classification, and the ABI checks that turn a bad module into a ModuleError.
+import binaryen from '../src/passes/binaryen.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlightModule } from '../src/core/flight-module.js';
@@ -140,6 +141,25 @@ describe('count-instructions', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('makes the fuel counter the first defined global, the module\'s own globals keeping their values and exports', () => {
+    const { binary } = transformBinary(wat(GLOBALS_MODULE), STATE_PASSES, 'globals.wat');
+    const compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+    // The first global exported under any name is the first defined one here (no global is imported).
+    const exports = WebAssembly.Module.exports(compiled).filter((entry) => entry.kind === 'global');
+    expect(exports.map((entry) => entry.name)).toContain(FUEL_GLOBAL);
+    const text = binaryen.readBinary(binary);
+    try {
+      expect(binaryen.getGlobalInfo(text.getGlobalByIndex(0)).name).toBe(FUEL_GLOBAL);
+      expect(text.getNumGlobals()).toBe(6);
+    } finally {
+      text.dispose();
+    }
+    const core = newCore(FlightModule.fromBytes(wat(GLOBALS_MODULE), 'globals.wat'));
+    core.boot(BUDGET);
+    core.step(BUDGET);
+    expect(core.globals.map((global) => global.value)).toEqual([49, -9n, 1.5, 0.75]);
   });
 
   it('counts the reference flight software deterministically', () => {

@@ -129,6 +129,6 @@ function formatSelective(report: SelectiveReport): string {
     `  selective             budget ${report.budget.toFixed(2)}× from ${report.profile.file} (${report.profile.silent} silent failures in ${report.profile.experiments} result and branch experiments)`,
     ...report.parts.map((part) => `    ${part.function.padEnd(width)} ${part.families.join(',').padEnd(44)} removes ${String(part.silentRemoved).padStart(5)} silent, +${percent(part.addedCost)} runtime`),
     `  silent covered        ${report.silentCovered.count} of ${report.profile.silent} (${percent(report.silentCovered.share)}) predicted`,
-    `  runtime               ${report.predictedRatio.toFixed(2)}× plain predicted, ${report.measuredRatio.toFixed(2)}× measured (one core, side by side on the mission's fault-free cycles)`,
+    `  runtime               ${report.predictedRatio.toFixed(2)}× plain predicted, ${report.measuredRatio.toFixed(2)}× measured (one core, side by side on the mission's fault-free cycles)${report.choiceBudget < report.budget ? `; chosen within ${report.choiceBudget.toFixed(2)}×, a choice within the budget having measured over it` : ''}`,
   ].join('\n');
 }

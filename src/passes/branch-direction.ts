@@ -15,9 +15,9 @@
 //
 // It also catches more: a fault that inverts the decision itself (the branch target of the fault model)
 // enters the arm the shadow condition did not choose, and fails there, before any instruction of the
-// wrong path — what control-flow checking (cfc.ts) does with signatures for every destination. Where the
-// `edges` family is on, its signatures already check every `if` and `br_if` this way, so this pass
-// leaves them to it (duplicate.ts).
+// wrong path. Control-flow checking (cfc.ts) checks the `if`s and `br_if`s of the `edges` family with
+// this same transformation, its sites counted as edges; where that family is on in a function, the
+// `branches` family leaves them to it (duplicate.ts).
 //
 // Works on flat IR: the condition is a local with a shadow local (a constant one needs no check).
 import binaryen, { type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';

@@ -17,6 +17,16 @@
 // decision enters the successor the shadow condition did not choose, and the check fails there, before
 // any instruction of the wrong path runs.
 //
+// On entry, an `if`'s or a `br_if`'s edges need no signature: the successor tests the shadow condition
+// itself (branch-direction.ts: `if (c) { if (!c') fail; A } else { if (c') fail; B }`), which catches
+// exactly the inverted decisions a signature catches, at the same place, for a test-and-jump instead of
+// a select, a local write and a compare on every execution — in loops, on every iteration. Signatures
+// stay for what has no such test: a `br_table` (a flipped index may land on any target, so the target
+// checks which one the shadow index chose), a branch on a constant, and the 'exit' placement, which
+// accumulates signatures. docs/hardening.md has the measured cost of both forms. In a function checked
+// by this family alone, a counted loop's head is checked cheaper still, by its count at the exit
+// (counted-loops.ts).
+//
 // Placement (`EdgePlacement`): 'entry' checks on entry (the default, as above); 'exit' instead folds
 // G xor s(D) into an error accumulator on entry, without a branch, and checks the accumulator where
 // values leave the function (stores, global writes, calls, returns, the end of the body) — where SWIFT
@@ -34,6 +44,8 @@
 // Works on the flat IR of a hardened function (after duplicate.ts has instrumented it, before its
 // clean-up), where every condition is a local (or a constant) with a shadow local.
 import binaryen, { addLocal, type ExpressionRef, type FunctionRef, type Module } from './binaryen.js';
+import { checkDirection, hasDirection } from './branch-direction.js';
+import { checkCount, type CountedLoop } from './counted-loops.js';
 import { failCode } from './checks.js';
 import { walkPostOrder } from './expressions.js';
 import { walkWithParents, setSlot } from './rewrite.js';
@@ -53,6 +65,8 @@ export interface EdgeContext {
   shadowOperand(operand: ExpressionRef): ExpressionRef;
   /** A new check site of family `edges` at `instruction`: its id. */
   site(instruction: ExpressionRef): number;
+  /** An i32 through the opaque zero (for counted loops' checks). */
+  opaque(expr: ExpressionRef): ExpressionRef;
 }
 
 /** The original code of a flat body, found before instrumentation: its conditional branches and its exits. */
@@ -92,17 +106,31 @@ function mix32(x: number): number {
 }
 
 /** Adds the signatures and checks to a hardened flat function; returns the number of destinations. */
-export function checkEdges(context: EdgeContext, targets: EdgeTargets, placement: EdgePlacement): number {
+export function checkEdges(context: EdgeContext, targets: EdgeTargets, placement: EdgePlacement, counted: ReadonlyMap<ExpressionRef, CountedLoop> = new Map()): number {
   const { module: m, fn, name } = context;
+  // On entry, an if's and a br_if's edges are checked by their direction (see the header), a counted
+  // loop's head by its count at the exit (counted-loops.ts, where the caller found them); the rest by signatures.
+  const byCount = new Set(placement === 'entry' ? [...targets.branches].filter((branch) => counted.has(branch)) : []);
+  const byDirection = new Set(placement === 'entry' ? [...targets.branches].filter((branch) => !byCount.has(branch) && B.getExpressionId(branch) !== B.SwitchId && hasDirection(branch)) : []);
+  const signed = new Set([...targets.branches].filter((branch) => !byDirection.has(branch) && !byCount.has(branch)));
+  if (byDirection.size > 0 || byCount.size > 0) {
+    const loops = new Map([...byCount].map((head) => [counted.get(head)!.loop, counted.get(head)!]));
+    const countContext = { module: m, opaque: context.opaque, addLocal: () => addLocal(fn, B.i32), site: context.site };
+    walkWithParents(B.Function.getBody(fn), name, (expr, parent, index) => {
+      if (byDirection.has(expr)) checkDirection(context, expr, parent, index);
+      const loop = loops.get(expr);
+      if (loop) checkCount({ ...countContext, replaceLoop: (_, replacement) => setSlot({ fn, parent, index }, replacement) }, loop);
+    });
+  }
   const body = B.Function.getBody(fn);
-  // Labels a conditional branch can take: their blocks' ends and loops' tops are destinations.
+  // Labels a signed conditional branch can take: their blocks' ends and loops' tops are destinations.
   const destinations = new Set<string>();
-  for (const branch of targets.branches) {
+  for (const branch of signed) {
     const id = B.getExpressionId(branch);
     if (id === B.BreakId) destinations.add(B.Break.getName(branch));
     if (id === B.SwitchId) for (const label of [...(B.Switch.getNames(branch) as string[]), B.Switch.getDefaultName(branch) as string]) destinations.add(label);
   }
-  if (targets.branches.size === 0) return 0;
+  if (signed.size === 0) return 2 * byDirection.size + byCount.size;
 
   let counter = 0;
   const fresh = () => mix32(++counter) || mix32(++counter);
@@ -114,7 +142,7 @@ export function checkEdges(context: EdgeContext, targets: EdgeTargets, placement
   const getG = () => m.local.get(G, B.i32);
   const setG = (value: ExpressionRef) => m.local.set(G, value);
   const constant = (value: number) => m.i32.const(value);
-  let count = 0;
+  let count = 2 * byDirection.size + byCount.size;
   /** What runs on entry of a destination of signature `s`. */
   const onEntry = (s: number, at: ExpressionRef): ExpressionRef => {
     count++;
@@ -126,7 +154,7 @@ export function checkEdges(context: EdgeContext, targets: EdgeTargets, placement
 
   walkWithParents(body, name, (expr, parent, index) => {
     const id = B.getExpressionId(expr);
-    if (targets.branches.has(expr)) {
+    if (signed.has(expr)) {
       if (id === B.IfId) {
         const [sTrue, sFalse] = [fresh(), fresh()];
         B.If.setIfTrue(expr, m.block(null, [onEntry(sTrue, expr), B.If.getIfTrue(expr)], B.auto));

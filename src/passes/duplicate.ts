@@ -44,6 +44,7 @@ import binaryen, { addLocal, exportNamesByFunction, globalName, isTuple, localGe
 import { checkDirection, hasDirection } from './branch-direction.js';
 import { addCheckImport, CHECK_FAMILIES, CHECK_FUNCTION, CHECK_IMPORT, CHECK_MODULE, checkCode, importsCheck, type CheckFamily, type CheckSite, type Compared } from './checks.js';
 import { checkEdges, edgeTargets, type EdgePlacement } from './cfc.js';
+import { countedLoops } from './counted-loops.js';
 import { childrenOf, definedFunctions, expressionKindName, walkPostOrder } from './expressions.js';
 import { addOpaqueZeros, OPAQUE_ZERO_GLOBAL, opaqueScalar, zeroGlobal } from './opaque-zero.js';
 import { isLockstepName, PassRefusal } from './pass.js';
@@ -436,12 +437,11 @@ class FunctionHardener implements Shadows {
 
   /**
    * The check of an `if` or a `br_if`: its decision against the shadow condition's, in the successor it
-   * took (branch-direction.ts); left to the `edges` signatures when that family is on, which check the
-   * same. A condition that is no local (a constant, or `unreachable`) has no check.
+   * took (branch-direction.ts); left to the `edges` family when the function has it (cfc.ts checks them
+   * the same way). A condition that is no local (a constant, or `unreachable`) has no check.
    */
   private checkBranch(expr: ExpressionRef, parent: ExpressionRef, index: number): void {
-    const families = this.h.options.families;
-    if (!families.has('branches') || families.has('edges') || !hasDirection(expr)) return;
+    if (!this.families.has('branches') || this.families.has('edges') || !hasDirection(expr)) return;
     checkDirection({ module: this.module, fn: this.fn, shadowOperand: (operand) => this.shadowOperand(operand), site: (at) => this.h.addSite('branches', this.name, at) }, expr, parent, index);
   }
 
@@ -656,10 +656,19 @@ export function duplicateInPlace(module: Module, options: DuplicationOptions, me
     const hardener = new FunctionHardener(h, fn, name);
     // Control-flow checking needs the original branches and exits, found before instrumentation adds its own.
     const edges = hardener.families.has('edges') ? edgeTargets(B.Function.getBody(fn), name) : null;
+    // Checked by the edges alone, a counted loop's head is checked by its count (counted-loops.ts).
+    const counted = edges && hardener.families.size === 1 ? countedLoops(B.Function.getBody(fn), name) : undefined;
     hardener.instrument();
     if (edges) {
-      const context = { module, fn, name, shadowOperand: (operand: ExpressionRef) => hardener.shadowOperand(operand), site: (at: ExpressionRef) => h.addSite('edges', name, at) };
-      checkEdges(context, edges, options.edgePlacement ?? 'entry');
+      const context = {
+        module,
+        fn,
+        name,
+        shadowOperand: (operand: ExpressionRef) => hardener.shadowOperand(operand),
+        site: (at: ExpressionRef) => h.addSite('edges', name, at),
+        opaque: (expr: ExpressionRef) => hardener.opaque(B.i32, expr),
+      };
+      checkEdges(context, edges, options.edgePlacement ?? 'entry', counted);
     }
     hardener.seedEntry(declared);
     hardener.dropUnreadShadows();
