@@ -42,7 +42,7 @@ export interface WorkerTask {
   readonly spec: CampaignSpec;
   /** Int32Array over a SharedArrayBuffer: [next position to claim, ...indices]. */
   readonly work: SharedArrayBuffer;
-  /** Where the worker posts each claim's records; null to only build the context (warm-up). */
+  /** Where the worker posts each claim's records, as JSON; null to only build the context (warm-up). */
   readonly port: MessagePort | null;
 }
 
@@ -157,7 +157,7 @@ export async function executeExperiments(options: ExecuteOptions): Promise<void>
   const ports: MessagePort[] = [];
   for (let i = 0; i < pool.jobs; i++) {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', accept);
+    port1.on('message', (claimed: string) => accept(JSON.parse(claimed) as ExperimentRecord[]));
     ports.push(port1);
     void pool.run({ spec: options.spec, work: buffer, port: port2 }).catch(stop);
   }
