@@ -310,13 +310,13 @@ export class Core {
     return this.result;
   }
 
-  /** The linear memory as bytes (a Buffer sharing it: no copy). */
   /** The memory's size in bytes: the view's while memory has not grown since (asking the memory costs a call into V8). */
   private memorySize(): number {
     const viewed = this.view.byteLength;
     return viewed !== 0 ? viewed : this.memory.buffer.byteLength;
   }
 
+  /** The linear memory as bytes (a Buffer sharing it: no copy). */
   memoryBytes(): Buffer {
     // memory.grow detaches the old buffer, which then reads as empty. `length`, not `byteLength`: the same
     // for bytes, and cheaper to ask (the comparisons ask every cycle).
